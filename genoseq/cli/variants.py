@@ -1,0 +1,129 @@
+"""``genoseq score-variants``, ``genoseq calibrate`` and ``genoseq ism``: thin shells over genoseq.variants."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+_file = click.Path(exists=True, dir_okay=False)
+_model_dir = click.Path(exists=True, file_okay=False)
+_device = click.Choice(["auto", "cpu", "cuda"])
+
+
+def _load(model: str, device: str):
+    from genoseq.predict import Predictor
+
+    return Predictor.load(model, device=None if device == "auto" else device)
+
+
+@click.command("score-variants")
+@click.argument("model", type=_model_dir)
+@click.option("--vcf", required=True, type=_file, help="VCF / VCF.gz / BCF of variants to score.")
+@click.option("--reference", required=True, type=_file, help="Reference FASTA (plain or bgzip).")
+@click.option(
+    "-o", "--out", required=True, type=click.Path(dir_okay=False), help="Output table (.parquet/.tsv/.csv)."
+)
+@click.option(
+    "--vcf-out", type=click.Path(dir_okay=False), help="Also write an annotated, bgzipped, indexed VCF."
+)
+@click.option("--region", help="Only variants in chrom:start-end (1-based, inclusive) or chrom.")
+@click.option(
+    "--on-ref-mismatch",
+    type=click.Choice(["flag", "skip", "error"]),
+    default="flag",
+    show_default=True,
+    help="What to do when REF disagrees with the reference.",
+)
+@click.option(
+    "--strand",
+    type=click.Choice(["both", "forward"]),
+    default="both",
+    show_default=True,
+    help="Average forward and reverse-complement predictions, or forward only.",
+)
+@click.option(
+    "--batch-size", type=click.IntRange(1), default=4096, show_default=True, help="Variants per batch."
+)
+@click.option("--device", type=_device, default="auto", show_default=True)
+@click.option("--quiet", is_flag=True, help="No progress bar or summary.")
+def score_variants(
+    model, vcf, reference, out, vcf_out, region, on_ref_mismatch, strand, batch_size, device, quiet
+):
+    """Score each VCF variant with MODEL: ref/alt scores, diff, log-odds and risk.
+
+    See the README ("Variant scoring") for the window convention and each score's definition.
+    """
+    from genoseq.variants import score_vcf_to_files
+
+    predictor = _load(model, device)
+    stats = score_vcf_to_files(
+        predictor,
+        vcf,
+        reference,
+        out,
+        vcf_out=vcf_out,
+        region=region,
+        strand=strand,
+        on_ref_mismatch=on_ref_mismatch,
+        batch_size=batch_size,
+        progress=not quiet and sys.stderr.isatty(),
+    )
+    if not quiet:
+        click.echo(
+            f"scored {stats.scored} variant(s); REF mismatches {stats.ref_mismatch}; "
+            f"symbolic skipped {stats.skipped_symbolic} -> {out}",
+            err=True,
+        )
+
+
+@click.command()
+@click.argument("model", type=_model_dir)
+@click.option("--reference", required=True, type=_file, help="Reference FASTA to draw random SNVs from.")
+@click.option("--n", "n", type=click.IntRange(1), default=100_000, show_default=True, help="Background SNVs.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--strand", type=click.Choice(["both", "forward"]), default="both", show_default=True)
+@click.option("--device", type=_device, default="auto", show_default=True)
+def calibrate(model, reference, n, seed, strand, device):
+    """Store a background of |log_odds| over random reference SNVs in MODEL, for the risk score."""
+    from genoseq.variants import calibrate as run
+
+    bg = run(_load(model, device), reference, n, seed=seed, strand=strand)
+    click.echo(f"stored {bg.n} background SNVs in {model}", err=True)
+
+
+@click.command()
+@click.argument("model", type=_model_dir)
+@click.option("--reference", required=True, type=_file)
+@click.option("--region", required=True, help="chrom:start-end, 1-based inclusive.")
+@click.option(
+    "-o",
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Output table (.parquet/.tsv/.csv); the heat map goes beside it as .png.",
+)
+@click.option("--strand", type=click.Choice(["both", "forward"]), default="both", show_default=True)
+@click.option("--device", type=_device, default="auto", show_default=True)
+def ism(model, reference, region, out, strand, device):
+    """In-silico saturation mutagenesis of a region: every position × 3 alternatives."""
+    from genoseq.errors import ConfigError
+    from genoseq.io import Reference
+    from genoseq.io.vcf import parse_region
+    from genoseq.variants.ism import ism_heatmap, saturation_mutagenesis
+    from genoseq.variants.writers import table_format, write_table
+
+    table_format(out)
+    chrom, start, end = parse_region(region)
+    predictor = _load(model, device)
+    with Reference(reference) as ref:
+        chrom = ref.resolve(chrom)
+        start = 0 if start is None else start
+        end = ref.length(chrom) if end is None else end
+        if end <= start:
+            raise ConfigError(f"empty region {region!r}")
+        df = saturation_mutagenesis(predictor, ref, chrom, start, end, strand=strand)
+    write_table(df, out)
+    png = ism_heatmap(df, Path(out).with_suffix(".png"), title=f"ISM {Path(model).name} {region}")
+    click.echo(f"{df.height} substitutions -> {out}, {png}", err=True)

@@ -1,0 +1,244 @@
+"""Per-base annotation channels and per-variant consequence features from a BED of loci.
+
+A BED feature's **kind** is read from its name, description (extra columns) and strand:
+
+* ``trna``: "tRNA" in the name/description, or a name like ``MT-T<letter>``;
+* ``rrna``: "rRNA" / "ribosomal" in the name/description, or a name like ``MT-RNR<n>``;
+* ``protein``: any other stranded (``+``/``-``) feature — a protein-coding gene;
+* ``other``: unstranded elements (control region, promoters, origins, …).
+
+**Channels** (per base of a window, float32, in :data:`CHANNELS` order): one flag per kind, the strand
+of the covering gene (``strand_plus``, ``strand_minus``), and the codon phase of protein-coding bases
+(``phase0..2``, counted from the gene's 5' end on its own strand).
+
+**Consequence features** (per variant, in :data:`CONSEQUENCE_FEATURES` order): the kind of feature
+hit at the variant (one flag per kind, ``intergenic`` if none), then the most severe coding
+consequence under the contig's genetic code (Biopython's NCBI tables; table 2, vertebrate
+mitochondrial, for ``chrM``/``MT``, table 1 elsewhere): ``synonymous``, ``missense``,
+``stop_gained``, ``stop_lost``, ``start_lost``, ``frameshift``, ``inframe_indel``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from genoseq.io import Reference
+
+KINDS = ("protein", "trna", "rrna", "other")
+CHANNELS = (*KINDS, "strand_plus", "strand_minus", "phase0", "phase1", "phase2")
+CODING = ("synonymous", "missense", "stop_gained", "stop_lost", "start_lost", "frameshift", "inframe_indel")
+CONSEQUENCE_FEATURES = (*KINDS, "intergenic", *CODING)
+#: most severe first
+_SEVERITY = (
+    "stop_gained",
+    "start_lost",
+    "frameshift",
+    "stop_lost",
+    "missense",
+    "inframe_indel",
+    "synonymous",
+)
+_MITO_NAMES = {"chrm", "mt", "m", "chrmt"}
+_COMP = str.maketrans("ACGTN", "TGCAN")
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One annotated locus (0-based half-open)."""
+
+    chrom: str
+    start: int
+    end: int
+    name: str
+    kind: str
+    strand: str
+
+
+def feature_kind(name: str, description: str, strand: str) -> str:
+    """Classify a BED feature as ``protein``, ``trna``, ``rrna`` or ``other`` (see module docstring)."""
+    text = f"{name} {description}"
+    if re.search(r"trna", text, re.I) or re.fullmatch(r"MT-T[A-Z]\d?", name):
+        return "trna"
+    if re.search(r"rrna|ribosomal", text, re.I) or re.fullmatch(r"MT-RNR\d", name):
+        return "rrna"
+    if strand in ("+", "-"):
+        return "protein"
+    return "other"
+
+
+def genetic_code_for(contig: str) -> int:
+    """NCBI genetic code id for a contig: 2 (vertebrate mitochondrial) for chrM/MT, else 1."""
+    return 2 if contig.lower() in _MITO_NAMES else 1
+
+
+class Annotation:
+    """Loci from a BED file, turned into per-base channels and per-variant consequence features.
+
+    Parameters
+    ----------
+    features
+        The loci.
+    genetic_code
+        NCBI genetic code id for every contig; ``None`` picks per contig (:func:`genetic_code_for`).
+    """
+
+    def __init__(self, features: list[Feature], genetic_code: int | None = None) -> None:
+        self.features = features
+        self.genetic_code = genetic_code
+        self._by_contig: dict[str, list[Feature]] = {}
+        for f in features:
+            self._by_contig.setdefault(_norm(f.chrom), []).append(f)
+
+    @classmethod
+    def from_bed(cls, path: str | Path, genetic_code: int | None = None) -> Annotation:
+        """Read loci from a BED file (via :func:`genoseq.io.read_bed`)."""
+        from genoseq.io import read_bed
+
+        df = read_bed(path)
+        extra = [c for c in df.columns if c not in ("chrom", "start", "end", "name", "score", "strand")]
+        feats = []
+        for row in df.iter_rows(named=True):
+            name = row.get("name") or ""
+            strand = row.get("strand") or "."
+            desc = " ".join(str(row[c]) for c in extra if row[c] is not None)
+            feats.append(
+                Feature(
+                    row["chrom"],
+                    int(row["start"]),
+                    int(row["end"]),
+                    name,
+                    feature_kind(name, desc, strand),
+                    strand,
+                )
+            )
+        return cls(feats, genetic_code)
+
+    def _overlapping(self, chrom: str, start: int, end: int) -> list[Feature]:
+        return [f for f in self._by_contig.get(_norm(chrom), []) if f.start < end and f.end > start]
+
+    def channels(self, chrom: str, starts: np.ndarray, length: int) -> np.ndarray:
+        """Annotation channels for windows ``[s, s + length)`` on ``chrom``.
+
+        Parameters
+        ----------
+        starts
+            int ``(n,)``: 0-based window starts (may be negative or past the contig end).
+
+        Returns
+        -------
+        np.ndarray
+            float32 ``(n, length, len(CHANNELS))``.
+        """
+        starts = np.asarray(starts, dtype=np.int64)
+        n = len(starts)
+        out = np.zeros((n, length, len(CHANNELS)), dtype=np.float32)
+        if n == 0:
+            return out
+        lo, hi = int(starts.min()), int(starts.max()) + length
+        span = np.zeros((hi - lo, len(CHANNELS)), dtype=np.float32)
+        for f in self._overlapping(chrom, lo, hi):
+            a, b = max(f.start, lo) - lo, min(f.end, hi) - lo
+            span[a:b, CHANNELS.index(f.kind)] = 1.0
+            if f.strand in ("+", "-"):
+                span[a:b, CHANNELS.index("strand_plus" if f.strand == "+" else "strand_minus")] = 1.0
+            if f.kind == "protein":
+                pos = np.arange(a, b) + lo
+                phase = (pos - f.start) % 3 if f.strand == "+" else (f.end - 1 - pos) % 3
+                span[a + np.arange(b - a), CHANNELS.index("phase0") + phase] = 1.0
+        idx = (starts - lo)[:, None] + np.arange(length)[None, :]
+        return span[idx]
+
+    def consequences(
+        self, reference: Reference, chrom: str, starts: np.ndarray, refs: list[str], alts: list[str]
+    ) -> np.ndarray:
+        """Consequence features of variants on ``chrom``; float32 ``(n, len(CONSEQUENCE_FEATURES))``."""
+        from Bio.Data.CodonTable import unambiguous_dna_by_id
+
+        code = unambiguous_dna_by_id[self.genetic_code or genetic_code_for(chrom)]
+        table, stops, starts_c = code.forward_table, set(code.stop_codons), set(code.start_codons)
+        out = np.zeros((len(starts), len(CONSEQUENCE_FEATURES)), dtype=np.float32)
+        for i, (s, ref, alt) in enumerate(zip(np.asarray(starts).tolist(), refs, alts, strict=True)):
+            feats = self._overlapping(chrom, s, s + max(len(ref), 1))
+            if not feats:
+                out[i, CONSEQUENCE_FEATURES.index("intergenic")] = 1.0
+            worst = None
+            for f in feats:
+                out[i, CONSEQUENCE_FEATURES.index(f.kind)] = 1.0
+                if f.kind != "protein":
+                    continue
+                csq = _coding_consequence(
+                    reference, chrom, f, s, ref.upper(), alt.upper(), table, stops, starts_c
+                )
+                if csq is not None and (worst is None or _SEVERITY.index(csq) < _SEVERITY.index(worst)):
+                    worst = csq
+            if worst is not None:
+                out[i, CONSEQUENCE_FEATURES.index(worst)] = 1.0
+        return out
+
+
+def _norm(name: str) -> str:
+    n = name[3:] if name.lower().startswith("chr") else name
+    return "MT" if n.upper() in {"M", "MT"} else n
+
+
+def _translate(codon: str, table: dict[str, str], stops: set[str]) -> str | None:
+    if codon in stops:
+        return "*"
+    return table.get(codon)
+
+
+def _coding_consequence(
+    reference: Reference,
+    chrom: str,
+    f: Feature,
+    start: int,
+    ref: str,
+    alt: str,
+    table: dict[str, str],
+    stops: set[str],
+    start_codons: set[str],
+) -> str | None:
+    if len(ref) != len(alt):
+        return "frameshift" if (len(alt) - len(ref)) % 3 else "inframe_indel"
+    worst = None
+    for j, (rb, ab) in enumerate(zip(ref, alt, strict=True)):
+        if rb == ab:
+            continue
+        pos = start + j
+        if not f.start <= pos < f.end:
+            continue
+        if f.strand == "+":
+            offset = pos - f.start
+            c0 = f.start + offset - offset % 3
+            codon = reference.fetch(chrom, c0, c0 + 3, pad=True).upper()
+            k = offset % 3
+            mutated = codon[:k] + ab + codon[k + 1 :]
+        else:
+            offset = f.end - 1 - pos
+            c_end = f.end - (offset - offset % 3)
+            codon = reference.fetch(chrom, c_end - 3, c_end, pad=True).upper().translate(_COMP)[::-1]
+            k = offset % 3
+            mutated = codon[:k] + ab.translate(_COMP) + codon[k + 1 :]
+        before, after = _translate(codon, table, stops), _translate(mutated, table, stops)
+        if before is None or after is None:
+            continue
+        first_codon = offset < 3
+        if first_codon and codon in start_codons and mutated not in start_codons:
+            csq = "start_lost"
+        elif before == after:
+            csq = "synonymous"
+        elif after == "*":
+            csq = "stop_gained"
+        elif before == "*":
+            csq = "stop_lost"
+        else:
+            csq = "missense"
+        if worst is None or _SEVERITY.index(csq) < _SEVERITY.index(worst):
+            worst = csq
+    return worst

@@ -1,0 +1,442 @@
+"""Labelled variants → model inputs for variant-risk models, and block splits that do not leak.
+
+A variant-risk example is the variant's reference and alternative windows (the
+:mod:`genoseq.data.windows` convention) plus, optionally,
+
+* per-base annotation channels from a BED (:class:`genoseq.data.annotation.Annotation`),
+* per-variant consequence features (feature kind hit, synonymous/missense/stop… under the contig's
+  genetic code) — present whenever an annotation is,
+* numeric INFO fields of the record (:class:`InfoFeatures`), with missing values made explicit.
+
+Model inputs (what :meth:`VariantFeaturizer.encode` returns):
+
+* CNN-LSTM (``"onehot"``): ``x`` float32 ``(n, L, 8 + C)`` = one-hot(ref) ‖ one-hot(alt) ‖ annotation;
+* Transformer (``"kmer"``): ``x`` int64 ``(n, 2T + 3)`` = ``[CLS] ref-tokens [SEP] alt-tokens [SEP]``,
+  ``mask`` bool, and ``tokens_extra`` float32 ``(n, 2T + 3, C)`` — each token's annotation averaged over
+  its k bases (zeros on special tokens);
+* ``features`` float32 ``(n, F)``: consequence features then the INFO features.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from genoseq.data.annotation import CHANNELS, CONSEQUENCE_FEATURES, Annotation
+from genoseq.data.windows import variant_windows
+from genoseq.errors import ConfigError, InputFormatError
+
+if TYPE_CHECKING:
+    from genoseq.io import Reference
+
+log = logging.getLogger(__name__)
+
+_POSITIVE = {"1", "true", "yes", "pathogenic", "likely_pathogenic", "p", "lp", "pos", "positive"}
+_NEGATIVE = {"0", "false", "no", "benign", "likely_benign", "b", "lb", "neg", "negative"}
+
+
+@dataclass(frozen=True)
+class VariantTable:
+    """Variants with labels, as read from a labelled VCF (symbolic alleles dropped).
+
+    Attributes
+    ----------
+    chroms, refs, alts, ids : list[str]
+    starts : np.ndarray
+        int64 ``(n,)`` 0-based REF starts (``pos - 1``).
+    labels : np.ndarray
+        int64 ``(n,)`` 0/1, or -1 when the VCF has no label field (scoring).
+    info : np.ndarray
+        float64 ``(n, len(info_fields))``; NaN where the record lacks the field.
+    info_fields : list[str]
+    path : str
+    checksum : str
+        SHA-256 of the file.
+    """
+
+    chroms: list[str]
+    starts: np.ndarray
+    refs: list[str]
+    alts: list[str]
+    ids: list[str | None]
+    labels: np.ndarray
+    info: np.ndarray
+    info_fields: list[str]
+    path: str
+    checksum: str = ""
+
+    @property
+    def n(self) -> int:
+        return len(self.chroms)
+
+    @property
+    def pos(self) -> np.ndarray:
+        """1-based VCF positions, int64 ``(n,)``."""
+        return self.starts + 1
+
+    def subset(self, index: np.ndarray) -> VariantTable:
+        """The rows ``index`` (int array) as a new table."""
+        idx = np.asarray(index, dtype=np.int64)
+        return VariantTable(
+            [self.chroms[i] for i in idx],
+            self.starts[idx],
+            [self.refs[i] for i in idx],
+            [self.alts[i] for i in idx],
+            [self.ids[i] for i in idx],
+            self.labels[idx],
+            self.info[idx],
+            self.info_fields,
+            self.path,
+            self.checksum,
+        )
+
+
+def _parse_label(value: Any, path: str, where: str, field: str) -> int:
+    if isinstance(value, tuple):
+        value = value[0] if len(value) == 1 else value
+    if value is None:
+        raise InputFormatError(f"INFO/{field} is missing", path=path, record=where)
+    text = str(value).strip().lower().replace(" ", "_").replace("/", "_")
+    if text in _POSITIVE:
+        return 1
+    if text in _NEGATIVE:
+        return 0
+    raise InputFormatError(
+        f"INFO/{field}={value!r} is not a binary label (use 1/0, pathogenic/benign)", path=path, record=where
+    )
+
+
+def _info_value(value: Any) -> float:
+    if isinstance(value, tuple):
+        value = value[0] if value else None
+    if value is None or value is True or value is False:
+        return math.nan if value is None else float(value)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_variant_table(
+    path: str | Path,
+    reference: Reference,
+    *,
+    label_field: str | None = None,
+    info_fields: Sequence[str] = (),
+    region: str | None = None,
+) -> VariantTable:
+    """Read a VCF into a :class:`VariantTable` (multi-allelic split, symbolic alleles skipped).
+
+    Parameters
+    ----------
+    label_field
+        INFO field holding the binary label; ``None`` reads unlabelled variants (labels -1).
+    info_fields
+        Numeric INFO fields to keep as features; a field the VCF header does not declare is a
+        :class:`~genoseq.errors.InputFormatError` naming it.
+    """
+    from genoseq.io import read_vcf, vcf_header_info
+
+    path = str(path)
+    header = vcf_header_info(path)
+    missing = [f for f in ([label_field] if label_field else []) + list(info_fields) if f not in header]
+    if missing:
+        raise InputFormatError(
+            f"INFO field(s) {', '.join(missing)} not declared in the header "
+            f"(declared: {', '.join(sorted(header)) or 'none'})",
+            path=path,
+        )
+    chroms: list[str] = []
+    starts: list[int] = []
+    refs: list[str] = []
+    alts: list[str] = []
+    ids: list[str | None] = []
+    labels: list[int] = []
+    info: list[list[float]] = []
+    skipped = 0
+    for v in read_vcf(path, region=region, reference=reference):
+        if v.is_symbolic:
+            skipped += 1
+            continue
+        where = f"{v.chrom}:{v.pos}"
+        chroms.append(v.chrom)
+        starts.append(v.start)
+        refs.append(v.ref)
+        alts.append(v.alt)
+        ids.append(v.id)
+        labels.append(_parse_label(v.info.get(label_field), path, where, label_field) if label_field else -1)
+        info.append([_info_value(v.info.get(f)) for f in info_fields])
+    if skipped:
+        log.info("%s: skipped %d symbolic allele(s)", path, skipped)
+    lab = np.asarray(labels, dtype=np.int64)
+    if label_field:
+        if len(lab) == 0:
+            raise InputFormatError("no labelled variants", path=path)
+        if len(np.unique(lab)) < 2:
+            raise InputFormatError(f"INFO/{label_field} holds a single class ({int(lab[0])})", path=path)
+    return VariantTable(
+        chroms,
+        np.asarray(starts, dtype=np.int64),
+        refs,
+        alts,
+        ids,
+        lab,
+        np.asarray(info, dtype=np.float64).reshape(len(chroms), len(info_fields)),
+        list(info_fields),
+        path,
+        _sha256(path),
+    )
+
+
+@dataclass(frozen=True)
+class InfoFeatures:
+    """How numeric INFO fields become model features (fitted on the training split).
+
+    Each field ``f`` gives two features: its transformed, standardised value (0 when missing) and a
+    missing flag. Fields whose training values all lie in [0, 1] (frequencies) are transformed with
+    ``log10(x + 1e-5)``, others with ``asinh(x)``; then ``(t - mean) / std`` with training statistics.
+    """
+
+    fields: tuple[str, ...]
+    log_fields: tuple[str, ...] = ()
+    mean: tuple[float, ...] = ()
+    std: tuple[float, ...] = ()
+
+    @classmethod
+    def fit(cls, fields: Sequence[str], values: np.ndarray) -> InfoFeatures:
+        """Fit the transform on training values, float ``(n, len(fields))`` with NaN missing."""
+        fields = tuple(fields)
+        log_fields = []
+        for j, f in enumerate(fields):
+            col = values[:, j][~np.isnan(values[:, j])]
+            if col.size and col.min() >= 0 and col.max() <= 1:
+                log_fields.append(f)
+        tmp = cls(fields, tuple(log_fields), (0.0,) * len(fields), (1.0,) * len(fields))
+        t = tmp._transform(values)
+        mean, std = [], []
+        for j in range(len(fields)):
+            col = t[:, j][~np.isnan(t[:, j])]
+            mean.append(float(col.mean()) if col.size else 0.0)
+            sd = float(col.std()) if col.size else 1.0
+            std.append(sd if sd > 1e-8 else 1.0)
+        return cls(fields, tuple(log_fields), tuple(mean), tuple(std))
+
+    def _transform(self, values: np.ndarray) -> np.ndarray:
+        out = np.empty_like(values, dtype=np.float64)
+        for j, f in enumerate(self.fields):
+            out[:, j] = np.log10(values[:, j] + 1e-5) if f in self.log_fields else np.arcsinh(values[:, j])
+        return out
+
+    @property
+    def n_features(self) -> int:
+        return 2 * len(self.fields)
+
+    @property
+    def names(self) -> list[str]:
+        return [n for f in self.fields for n in (f, f"{f}_missing")]
+
+    def encode(self, values: np.ndarray) -> np.ndarray:
+        """float ``(n, len(fields))`` with NaN missing → float32 ``(n, 2 * len(fields))``."""
+        t = (self._transform(values) - np.asarray(self.mean)) / np.asarray(self.std)
+        missing = np.isnan(values)
+        out = np.empty((values.shape[0], self.n_features), dtype=np.float32)
+        out[:, 0::2] = np.where(missing, 0.0, t)
+        out[:, 1::2] = missing
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fields": list(self.fields),
+            "log_fields": list(self.log_fields),
+            "mean": list(self.mean),
+            "std": list(self.std),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> InfoFeatures:
+        unknown = set(d) - {"fields", "log_fields", "mean", "std"}
+        if unknown:
+            raise ConfigError(f"unknown info-feature key(s): {', '.join(sorted(unknown))}")
+        return cls(tuple(d["fields"]), tuple(d.get("log_fields", ())), tuple(d["mean"]), tuple(d["std"]))
+
+
+@dataclass
+class VariantFeaturizer:
+    """Turns variants into model inputs for a variant-risk model.
+
+    Parameters
+    ----------
+    input_length
+        Window length ``L``.
+    encoding
+        The model's encoding spec (``{"type": "onehot"}`` or ``{"type": "kmer", "k": .., "stride": ..}``).
+    annotation
+        Loci for channels and consequences, or ``None``.
+    info
+        Fitted INFO-feature transform, or ``None``.
+    """
+
+    input_length: int
+    encoding: dict[str, Any]
+    annotation: Annotation | None = None
+    info: InfoFeatures | None = None
+    _encoder: Any = field(default=None, init=False, repr=False)
+
+    @property
+    def n_channels(self) -> int:
+        """Per-base annotation channels ``C`` (0 without an annotation)."""
+        return len(CHANNELS) if self.annotation is not None else 0
+
+    @property
+    def n_features(self) -> int:
+        """Per-variant features ``F``."""
+        n = len(CONSEQUENCE_FEATURES) if self.annotation is not None else 0
+        return n + (self.info.n_features if self.info is not None else 0)
+
+    @property
+    def in_channels(self) -> int:
+        """Input channels of the CNN: 8 (ref and alt one-hot) + annotation channels."""
+        return 8 + self.n_channels
+
+    def encode(self, reference: Reference, table: VariantTable) -> dict[str, np.ndarray]:
+        """Model inputs for every variant of ``table`` (see the module docstring for shapes).
+
+        Returns ``x`` (+ ``mask`` and ``tokens_extra`` for k-mer models) and ``features`` when
+        there are any, plus ``ref_match`` bool ``(n,)``.
+        """
+        n, length = table.n, self.input_length
+        ref_win = np.empty((n, length), dtype=np.uint8)
+        alt_win = np.empty((n, length), dtype=np.uint8)
+        match = np.empty(n, dtype=bool)
+        annot = np.zeros((n, length, self.n_channels), dtype=np.float32)
+        csq = np.zeros((n, len(CONSEQUENCE_FEATURES) if self.annotation else 0), dtype=np.float32)
+        chroms = np.asarray(table.chroms, dtype=object)
+        for chrom in dict.fromkeys(table.chroms):
+            rows = np.flatnonzero(chroms == chrom)
+            refs = [table.refs[i] for i in rows]
+            alts = [table.alts[i] for i in rows]
+            w = variant_windows(reference, chrom, table.starts[rows], refs, alts, length)
+            ref_win[rows], alt_win[rows], match[rows] = w.ref, w.alt, w.ref_match
+            if self.annotation is not None:
+                annot[rows] = self.annotation.channels(chrom, table.starts[rows] - length // 2, length)
+                csq[rows] = self.annotation.consequences(reference, chrom, table.starts[rows], refs, alts)
+        out = self._encode_windows(ref_win, alt_win, annot)
+        feats = [csq] if csq.shape[1] else []
+        if self.info is not None:
+            feats.append(self.info.encode(table.info))
+        if feats:
+            out["features"] = np.concatenate(feats, axis=1).astype(np.float32)
+        out["ref_match"] = match
+        return out
+
+    def _encode_windows(
+        self, ref_win: np.ndarray, alt_win: np.ndarray, annot: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        from genoseq.tokenize import KmerTokenizer, OneHotEncoder
+
+        kind = self.encoding.get("type")
+        if kind == "onehot":
+            enc = OneHotEncoder()
+            x = np.concatenate([enc.encode_array(ref_win), enc.encode_array(alt_win), annot], axis=2)
+            return {"x": x.astype(np.float32)}
+        if kind == "kmer":
+            k, stride = int(self.encoding["k"]), int(self.encoding.get("stride", 1))
+            tok = KmerTokenizer(k=k, stride=stride)
+            n, length = ref_win.shape
+            ref_ids, _ = tok.encode_batch([r.tobytes().decode() for r in ref_win], add_special_tokens=False)
+            alt_ids, _ = tok.encode_batch([a.tobytes().decode() for a in alt_win], add_special_tokens=False)
+            t = ref_ids.shape[1]
+            cls_, sep = 2, 3
+            col = lambda v: np.full((n, 1), v, dtype=np.int64)  # noqa: E731
+            ids = np.concatenate([col(cls_), ref_ids, col(sep), alt_ids, col(sep)], axis=1)
+            mask = np.ones_like(ids, dtype=bool)
+            extra = np.zeros((n, ids.shape[1], annot.shape[2]), dtype=np.float32)
+            if annot.shape[2]:
+                starts = np.arange(t) * stride
+                csum = np.concatenate(
+                    [np.zeros((n, 1, annot.shape[2]), np.float32), np.cumsum(annot, axis=1)], axis=1
+                )
+                per_tok = (csum[:, starts + k] - csum[:, starts]) / k
+                extra[:, 1 : 1 + t] = per_tok
+                extra[:, 2 + t : 2 + 2 * t] = per_tok
+            out = {"x": ids, "mask": mask}
+            if annot.shape[2]:
+                out["tokens_extra"] = extra
+            return out
+        raise ConfigError(f"unknown encoding type {kind!r} for a variant model")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "input_length": self.input_length,
+            "encoding": self.encoding,
+            "annotation": self.annotation is not None,
+            "info": self.info.to_dict() if self.info is not None else None,
+        }
+
+
+def block_ids(chroms: Sequence[str], starts: np.ndarray, block_size: int) -> np.ndarray:
+    """Genomic block of each variant: int64 ``(n,)`` index of ``(chrom, start // block_size)``."""
+    if block_size < 1:
+        raise ConfigError(f"block size must be positive, got {block_size}")
+    keys = [f"{c}\t{s // block_size}" for c, s in zip(chroms, np.asarray(starts).tolist(), strict=True)]
+    uniq = {k: i for i, k in enumerate(dict.fromkeys(keys))}
+    return np.array([uniq[k] for k in keys], dtype=np.int64)
+
+
+def block_folds(
+    chroms: Sequence[str],
+    starts: np.ndarray,
+    labels: np.ndarray,
+    *,
+    n_folds: int,
+    block_size: int,
+    seed: int = 0,
+) -> np.ndarray:
+    """Assign whole genomic blocks to ``n_folds`` folds, balancing positives and size.
+
+    Neighbouring variants share sequence context, so a block never straddles two folds. Blocks
+    are taken in a seeded random order, those with the most positives first, each going to the
+    fold with the fewest positives so far (ties: fewest variants).
+
+    Returns
+    -------
+    np.ndarray
+        int64 ``(n,)`` fold index of each variant.
+    """
+    blocks = block_ids(chroms, starts, block_size)
+    n_blocks = int(blocks.max()) + 1 if len(blocks) else 0
+    if n_folds < 2:
+        raise ConfigError(f"need at least 2 folds, got {n_folds}")
+    if n_blocks < n_folds:
+        raise ConfigError(
+            f"only {n_blocks} genomic block(s) of {block_size} bp for {n_folds} folds: use a smaller block size"
+        )
+    rng = np.random.default_rng(seed)
+    pos = np.bincount(blocks, weights=(labels == 1).astype(float), minlength=n_blocks)
+    size = np.bincount(blocks, minlength=n_blocks)
+    order = rng.permutation(n_blocks)
+    order = order[np.argsort(-pos[order], kind="stable")]
+    fold_pos = np.zeros(n_folds)
+    fold_n = np.zeros(n_folds)
+    fold_of_block = np.empty(n_blocks, dtype=np.int64)
+    for b in order:
+        f = int(np.lexsort((fold_n, fold_pos))[0])
+        fold_of_block[b] = f
+        fold_pos[f] += pos[b]
+        fold_n[f] += size[b]
+    return fold_of_block[blocks]

@@ -1,0 +1,268 @@
+"""Background calibration: turn ``|log_odds|`` into a risk quantile.
+
+``genoseq calibrate`` scores random SNVs drawn uniformly from the reference (positions weighted by
+contig length, reference base A/C/G/T, ALT uniform among the other three), and stores their
+``|log_odds|`` per model output in the model directory:
+
+* ``background.safetensors`` — tensor ``abs_log_odds`` float64 ``(n, n_outputs)``, sorted per column;
+* ``calibration.json`` — how it was made (reference file name, n, seed, strand, genoseq version)
+  and the SHA-256 of ``background.safetensors``, checked when it is loaded.
+
+A variant's ``risk`` is then the fraction of background SNVs whose ``|log_odds|`` is at most its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from genoseq import __version__
+from genoseq._atomic import atomic_path, atomic_write
+from genoseq.errors import ConfigError, ModelFormatError
+
+if TYPE_CHECKING:
+    from genoseq.io import Reference
+    from genoseq.predict import Predictor
+
+log = logging.getLogger(__name__)
+
+BACKGROUND_FILE = "background.safetensors"
+CALIBRATION_FILE = "calibration.json"
+_CALIBRATION_VERSION = 1
+_CALIBRATION_KEYS = {
+    "format_version",
+    "file",
+    "sha256",
+    "n",
+    "seed",
+    "strand",
+    "reference",
+    "genoseq_version",
+}
+
+
+class Background:
+    """Sorted background ``|log_odds|`` per output, for the empirical-quantile risk.
+
+    Parameters
+    ----------
+    values
+        float ``(m, n_outputs)``: ``|log_odds|`` of background SNVs (any order).
+    """
+
+    def __init__(self, values: np.ndarray) -> None:
+        values = np.asarray(values, dtype=np.float64)
+        if values.ndim == 1:
+            values = values[:, None]
+        self.sorted = np.sort(values, axis=0)
+
+    @property
+    def n(self) -> int:
+        return int(self.sorted.shape[0])
+
+    def risk(self, abs_log_odds: np.ndarray) -> np.ndarray:
+        """Fraction of background values ``<=`` each value; float ``(n, n_outputs)``."""
+        out = np.empty(abs_log_odds.shape, dtype=np.float64)
+        for j in range(abs_log_odds.shape[1]):
+            out[:, j] = np.searchsorted(self.sorted[:, j], abs_log_odds[:, j], side="right") / self.n
+        return out
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def load_background(model_dir: str | Path) -> Background | None:
+    """Load the background stored by :func:`calibrate` in ``model_dir``; ``None`` if there is none.
+
+    Raises
+    ------
+    ModelFormatError
+        If ``calibration.json`` is malformed, has unknown keys, a newer format, or its checksum does
+        not match ``background.safetensors``.
+    """
+    from safetensors.numpy import load_file
+
+    model_dir = Path(model_dir)
+    meta_path = model_dir / CALIBRATION_FILE
+    if not meta_path.exists():
+        return None
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelFormatError(f"not valid JSON ({exc})", path=meta_path) from exc
+    if not isinstance(meta, dict):
+        raise ModelFormatError("expected a JSON object", path=meta_path)
+    unknown = set(meta) - _CALIBRATION_KEYS
+    if unknown:
+        raise ModelFormatError(f"unknown key(s) {', '.join(sorted(unknown))}", path=meta_path)
+    if int(meta.get("format_version", 0)) > _CALIBRATION_VERSION:
+        raise ModelFormatError(
+            f"calibration format {meta['format_version']} is newer than this genoseq reads "
+            f"({_CALIBRATION_VERSION}); upgrade genoseq",
+            path=meta_path,
+        )
+    bg_path = model_dir / str(meta.get("file", BACKGROUND_FILE))
+    if bg_path.parent != model_dir:
+        raise ModelFormatError("background file must be inside the model directory", path=meta_path)
+    if not bg_path.exists():
+        raise ModelFormatError("missing background file named by calibration.json", path=bg_path)
+    if _sha256(bg_path) != meta.get("sha256"):
+        raise ModelFormatError("checksum mismatch: file differs from calibration.json", path=bg_path)
+    try:
+        tensors = load_file(str(bg_path))
+    except Exception as exc:  # safetensors raises its own error types
+        raise ModelFormatError(f"not a safetensors file ({exc})", path=bg_path) from exc
+    if "abs_log_odds" not in tensors:
+        raise ModelFormatError("missing tensor 'abs_log_odds'", path=bg_path)
+    return Background(tensors["abs_log_odds"])
+
+
+def sample_snvs(
+    reference: Reference, n: int, *, seed: int = 0, contigs: list[str] | None = None
+) -> tuple[list[str], np.ndarray, list[str], list[str]]:
+    """Draw ``n`` random SNVs from the reference.
+
+    Positions are uniform over the (chosen) contigs, weighted by length, restricted to reference
+    bases A/C/G/T (any case); ALT is uniform among the other three bases.
+
+    Returns
+    -------
+    (chroms, starts, refs, alts)
+        Contig names, 0-based starts int64 ``(n,)``, REF and ALT bases (upper case), sorted by contig
+        then position.
+    """
+    if n < 1:
+        raise ConfigError(f"number of background SNVs must be positive, got {n}")
+    rng = np.random.default_rng(seed)
+    names = contigs if contigs is not None else list(reference.contigs)
+    lengths = np.array([reference.length(c) for c in names], dtype=np.float64)
+    if lengths.sum() == 0:
+        raise ConfigError("reference has no sequence to draw background SNVs from")
+    bases = np.frombuffer(b"ACGT", dtype=np.uint8)
+    chroms: list[str] = []
+    starts: list[np.ndarray] = []
+    refs: list[str] = []
+    needed = n
+    for _ in range(100):
+        draw = max(int(needed * 1.3), 16)
+        which = rng.choice(len(names), size=draw, p=lengths / lengths.sum())
+        for ci in np.unique(which):
+            m = int((which == ci).sum())
+            pos = np.sort(rng.integers(0, int(lengths[ci]), size=m))
+            seq_bytes = np.frombuffer(
+                "".join(reference.fetch(names[ci], int(p), int(p) + 1) for p in pos).upper().encode(),
+                np.uint8,
+            )
+            ok = np.isin(seq_bytes, bases)
+            chroms.extend([names[ci]] * int(ok.sum()))
+            starts.append(pos[ok])
+            refs.extend(chr(b) for b in seq_bytes[ok])
+        needed = n - len(refs)
+        if needed <= 0:
+            break
+    else:
+        raise ConfigError("could not draw enough A/C/G/T positions from the reference (mostly N?)")
+    start_arr = np.concatenate(starts)[:n]
+    chroms, refs = chroms[:n], refs[:n]
+    shift = rng.integers(1, 4, size=n)
+    code = {"A": 0, "C": 1, "G": 2, "T": 3}
+    alts = ["ACGT"[(code[r] + s) % 4] for r, s in zip(refs, shift, strict=True)]
+    order = sorted(range(n), key=lambda i: (chroms[i], start_arr[i]))
+    return (
+        [chroms[i] for i in order],
+        start_arr[order],
+        [refs[i] for i in order],
+        [alts[i] for i in order],
+    )
+
+
+def background_log_odds(
+    predictor: Predictor,
+    reference: Reference,
+    n: int = 100_000,
+    *,
+    seed: int = 0,
+    strand: str = "both",
+    batch_size: int = 4096,
+) -> np.ndarray:
+    """``|log_odds|`` of ``n`` random reference SNVs; float64 ``(n, n_outputs)``."""
+    from genoseq.data.windows import variant_windows
+    from genoseq.variants.score import logit, score_window_pairs
+
+    chroms, starts, refs, alts = sample_snvs(reference, n, seed=seed)
+    out = np.empty((n, predictor.n_outputs), dtype=np.float64)
+    chrom_arr = np.array(chroms, dtype=object)
+    for lo in range(0, n, batch_size):
+        hi = min(lo + batch_size, n)
+        for chrom in dict.fromkeys(chroms[lo:hi]):
+            rows = lo + np.flatnonzero(chrom_arr[lo:hi] == chrom)
+            w = variant_windows(
+                reference,
+                chrom,
+                starts[rows],
+                [refs[i] for i in rows],
+                [alts[i] for i in rows],
+                predictor.input_length,
+            )
+            r, a = score_window_pairs(predictor, w.ref, w.alt, strand=strand)
+            out[rows] = np.abs(logit(a) - logit(r))
+    return out
+
+
+def calibrate(
+    predictor: Predictor,
+    reference: str | Path | Reference,
+    n: int = 100_000,
+    *,
+    seed: int = 0,
+    strand: str = "both",
+    batch_size: int = 4096,
+) -> Background:
+    """Score ``n`` random SNVs and store the background in the predictor's model directory.
+
+    Returns
+    -------
+    Background
+        The stored background (also what :func:`load_background` returns afterwards).
+    """
+    from safetensors.numpy import save_file
+
+    from genoseq.io import Reference
+
+    own = not isinstance(reference, Reference)
+    ref = Reference(reference) if own else reference
+    try:
+        values = background_log_odds(predictor, ref, n, seed=seed, strand=strand, batch_size=batch_size)
+        ref_name = Path(getattr(ref, "path", str(reference))).name
+    finally:
+        if own:
+            ref.close()
+    bg = Background(values)
+    model_dir = Path(predictor.model_dir)
+    with atomic_path(model_dir / BACKGROUND_FILE) as tmp:
+        save_file({"abs_log_odds": np.ascontiguousarray(bg.sorted)}, str(tmp))
+        digest = _sha256(tmp)
+    meta = {
+        "format_version": _CALIBRATION_VERSION,
+        "file": BACKGROUND_FILE,
+        "sha256": digest,
+        "n": int(n),
+        "seed": int(seed),
+        "strand": strand,
+        "reference": ref_name,
+        "genoseq_version": __version__,
+    }
+    with atomic_write(model_dir / CALIBRATION_FILE) as fh:
+        json.dump(meta, fh, indent=2)
+    log.info("stored %d background SNVs in %s", n, model_dir)
+    return bg

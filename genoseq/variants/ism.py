@@ -1,0 +1,113 @@
+"""In-silico saturation mutagenesis (ISM): every position of a region × the three other bases.
+
+Each substitution is scored as an SNV through the same window and scoring path as
+:func:`genoseq.variants.score_variants`, so ISM values equal what ``score-variants`` gives for that SNV.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+
+from genoseq.data.windows import variant_windows
+from genoseq.errors import ConfigError
+from genoseq.variants.calibrate import load_background
+from genoseq.variants.score import effect_table, output_names, score_window_pairs
+
+if TYPE_CHECKING:
+    from genoseq.io import Reference
+    from genoseq.predict import Predictor
+
+log = logging.getLogger(__name__)
+
+#: the largest region ISM accepts (3 SNVs a base, two windows each)
+MAX_ISM_BASES = 100_000
+
+
+def saturation_mutagenesis(
+    predictor: Predictor,
+    reference: Reference,
+    chrom: str,
+    start: int,
+    end: int,
+    *,
+    strand: str = "both",
+    batch_size: int = 4096,
+) -> pl.DataFrame:
+    """Score every SNV in the 0-based half-open region ``[start, end)`` of ``chrom``.
+
+    Positions whose reference base is not A/C/G/T are skipped.
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per (position, ALT): ``chrom, pos`` (1-based), ``ref, alt`` and the score columns
+        (``ref_score, alt_score, diff, log_odds, risk``; suffixed per output for multi-output models).
+    """
+    chrom = reference.resolve(chrom)
+    if not 0 <= start < end <= reference.length(chrom):
+        raise ConfigError(
+            f"region {chrom}:{start + 1}-{end} is empty or outside the contig (length {reference.length(chrom)})"
+        )
+    if end - start > MAX_ISM_BASES:
+        raise ConfigError(f"region has {end - start} bases; ISM takes at most {MAX_ISM_BASES}")
+    seq = reference.fetch(chrom, start, end).upper()
+    positions = np.arange(start, end, dtype=np.int64)
+    ok = np.array([b in "ACGT" for b in seq], dtype=bool)
+    if not ok.any():
+        raise ConfigError(f"region {chrom}:{start + 1}-{end} has no A/C/G/T bases")
+    starts = np.repeat(positions[ok], 3)
+    refs = [b for b in seq if b in "ACGT" for _ in range(3)]
+    alts = [a for b in seq if b in "ACGT" for a in "ACGT" if a != b]
+    names = output_names(predictor)
+    background = load_background(predictor.model_dir)
+    parts: list[dict[str, np.ndarray]] = []
+    for lo in range(0, len(starts), batch_size):
+        hi = min(lo + batch_size, len(starts))
+        w = variant_windows(reference, chrom, starts[lo:hi], refs[lo:hi], alts[lo:hi], predictor.input_length)
+        r, a = score_window_pairs(predictor, w.ref, w.alt, strand=strand)
+        parts.append(effect_table(r, a, names, background))
+    cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    df = pl.DataFrame({"chrom": [chrom] * len(starts), "pos": starts + 1, "ref": refs, "alt": alts, **cols})
+    score_cols = list(cols)
+    return df.with_columns([pl.col(c).fill_nan(None) for c in score_cols])
+
+
+def ism_heatmap(df: pl.DataFrame, path: str | Path, *, column: str | None = None, title: str = "") -> Path:
+    """Save a heat map (bases × positions) of one score column of an ISM table as PNG.
+
+    Cells for the reference base are 0. The colour scale is symmetric around 0.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from genoseq._atomic import atomic_path
+
+    if column is None:
+        column = next(c for c in df.columns if c.startswith("diff"))
+    positions = np.unique(df["pos"].to_numpy())
+    col_of = {p: i for i, p in enumerate(positions.tolist())}
+    mat = np.zeros((4, len(positions)))
+    for pos, alt, value in df.select(["pos", "alt", column]).iter_rows():
+        mat[("ACGT").index(alt), col_of[pos]] = 0.0 if value is None else value
+    vmax = float(np.abs(mat).max()) or 1.0
+    width = min(max(6.0, len(positions) / 12), 40.0)
+    fig, ax = plt.subplots(figsize=(width, 2.6))
+    im = ax.imshow(mat, aspect="auto", cmap="RdBu_r", vmin=-vmax, vmax=vmax, interpolation="nearest")
+    ax.set_yticks(range(4), list("ACGT"))
+    step = max(1, len(positions) // 10)
+    ax.set_xticks(range(0, len(positions), step), [str(p) for p in positions[::step]])
+    ax.set_xlabel(f"{df['chrom'][0]} position (1-based)")
+    ax.set_title(title or f"ISM: {column}")
+    fig.colorbar(im, ax=ax, label=column)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
+    plt.close(fig)
+    return Path(path)

@@ -1,0 +1,86 @@
+"""Score a VCF into output files: a table (Parquet/TSV) and optionally an annotated VCF, streaming."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from genoseq.variants.score import (
+    INTERNAL_COLUMNS,
+    ScoreStats,
+    _empty_table,
+    iter_score_variants,
+    output_names,
+    score_columns,
+)
+from genoseq.variants.vcf_out import VcfAnnotator
+from genoseq.variants.writers import TableWriter, table_format
+
+if TYPE_CHECKING:
+    from genoseq.predict import Predictor
+
+log = logging.getLogger(__name__)
+
+
+def score_vcf_to_files(
+    predictor: Predictor,
+    vcf: str | Path,
+    reference: str | Path,
+    out: str | Path,
+    *,
+    vcf_out: str | Path | None = None,
+    region: str | None = None,
+    strand: str = "both",
+    on_ref_mismatch: str = "flag",
+    batch_size: int = 4096,
+    progress: bool = False,
+) -> ScoreStats:
+    """Score ``vcf`` and write the table ``out`` (and ``vcf_out``), one batch at a time.
+
+    Memory stays bounded by ``batch_size``; both outputs appear only when everything succeeded
+    (a failure leaves any existing files untouched).
+
+    Returns
+    -------
+    ScoreStats
+        Counts of scored, mismatched and skipped variants.
+    """
+    table_format(out)  # fail on a bad extension before any work
+    stats = ScoreStats()
+    names = output_names(predictor)
+    cols = score_columns(names)
+    annotator = None
+    writer = TableWriter(out)
+    try:
+        if vcf_out is not None:
+            meta = {
+                "model": Path(predictor.model_dir).name,
+                "model_sha256": str(predictor.config.get("weights_sha256", "")),
+                "strand": strand,
+            }
+            annotator = VcfAnnotator(vcf, vcf_out, cols, meta, region=region)
+        for batch in iter_score_variants(
+            predictor,
+            vcf,
+            reference,
+            strand=strand,
+            on_ref_mismatch=on_ref_mismatch,
+            batch_size=batch_size,
+            region=region,
+            stats=stats,
+            progress=progress,
+        ):
+            writer.write(batch.drop(INTERNAL_COLUMNS))
+            if annotator is not None:
+                annotator.add(batch)
+    except BaseException:
+        writer.abort()
+        if annotator is not None:
+            annotator.abort()
+        raise
+    if annotator is not None:
+        annotator.close()
+    writer.close(empty_schema=_empty_table(names))
+    log.info("scored %d variant(s) from %s into %s", stats.scored, vcf, out)
+    return stats

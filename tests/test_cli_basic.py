@@ -1,0 +1,54 @@
+"""The CLI shell: version, help on every command, one-line errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from genoseq import __version__
+from genoseq.cli import main
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert __version__ in result.output
+
+
+def test_python_m_genoseq_runs() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "genoseq", "--version"], capture_output=True, text=True, check=True
+    )
+    assert __version__ in out.stdout
+
+
+def _commands() -> list[str]:
+    return main.list_commands(None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", _commands())
+def test_every_command_has_help(name: str) -> None:
+    cmd = main.get_command(None, name)  # type: ignore[arg-type]
+    assert cmd is not None
+    assert (cmd.help or "").strip(), f"command {name!r} has no help text"
+    result = CliRunner().invoke(main, [name, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+
+
+def test_missing_file_is_one_line_error(tmp_path) -> None:
+    missing = tmp_path / "nope.fa"
+    result = CliRunner().invoke(main, ["info", str(missing)])
+    assert result.exit_code == 1
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert len(lines) == 1
+    assert "nope.fa" in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_unknown_option_is_usage_error() -> None:
+    result = CliRunner().invoke(main, ["info", "--no-such-option", "x"])
+    assert result.exit_code == 2

@@ -1,0 +1,165 @@
+"""Annotation channels, consequences, INFO features and block folds for variant-risk models."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from Bio.Seq import Seq
+
+from genoseq.data.annotation import CHANNELS, CONSEQUENCE_FEATURES, Annotation, Feature, feature_kind
+from genoseq.data.variant_data import InfoFeatures, block_folds, block_ids, read_variant_table
+from genoseq.errors import ConfigError, InputFormatError
+from genoseq.io import Reference
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+MITO = Path(__file__).resolve().parents[1] / "data" / "mito"
+
+
+def test_feature_kinds():
+    assert feature_kind("MT-TL1", "tRNA_leucine_1", "+") == "trna"
+    assert feature_kind("MT-RNR2", "16S_ribosomal_RNA", "+") == "rrna"
+    assert feature_kind("MT-ND6", "NADH_dehydrogenase_subunit_6", "-") == "protein"
+    assert feature_kind("MT-HV1", "Hypervariable_segment", ".") == "other"
+
+
+def test_channels_phase_and_strand():
+    feats = [Feature("c", 10, 19, "G1", "protein", "+"), Feature("c", 30, 39, "G2", "protein", "-")]
+    ann = Annotation(feats)
+    ch = ann.channels("c", np.array([5, 28]), 15)
+    assert ch.shape == (2, 15, len(CHANNELS))
+    p0 = CHANNELS.index("phase0")
+    # window 0 covers 5..19: gene G1 bases 10..18 with phases 0,1,2,0,1,2,...
+    phases = ch[0, 5:14, p0 : p0 + 3].argmax(axis=1)
+    assert phases.tolist() == [0, 1, 2] * 3
+    assert ch[0, :5].sum() == 0
+    assert ch[0, 5:14, CHANNELS.index("strand_plus")].all()
+    # minus strand: phase counted from the gene's end (base 38 is phase 0)
+    phases = ch[1, 2:11, p0 : p0 + 3].argmax(axis=1)  # bases 30..38
+    assert phases.tolist() == [2, 1, 0] * 3
+    assert ch[1, 2:11, CHANNELS.index("strand_minus")].all()
+
+
+@pytest.fixture(scope="module")
+def mito():
+    if not (MITO / "chrM.fa").exists():
+        pytest.skip("bundled mito data missing")
+    import shutil
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp())
+    shutil.copy(MITO / "chrM.fa", tmp / "chrM.fa")
+    with Reference(tmp / "chrM.fa") as ref:
+        yield ref, Annotation.from_bed(MITO / "mitomap_loci.bed")
+
+
+def _slow_consequence(ref, feat, pos, alt):
+    """Translate the whole gene with Biopython (table 2) before and after the SNV."""
+    gene = ref.fetch("chrM", feat.start, feat.end).upper()
+    mutated = gene[: pos - feat.start] + alt + gene[pos - feat.start + 1 :]
+    if feat.strand == "-":
+        gene, mutated = str(Seq(gene).reverse_complement()), str(Seq(mutated).reverse_complement())
+    n = len(gene) // 3 * 3
+    a, b = str(Seq(gene[:n]).translate(table=2)), str(Seq(mutated[:n]).translate(table=2))
+    diffs = [i for i in range(len(a)) if a[i] != b[i]]
+    if not diffs:
+        return "synonymous" if n > (pos - feat.start if feat.strand == "+" else feat.end - 1 - pos) else None
+    i = diffs[0]
+    if i == 0 and a[0] == "M" and gene[:3] in ("ATT", "ATC", "ATA", "ATG", "GTG") and mutated[:3] not in (
+        "ATT", "ATC", "ATA", "ATG", "GTG"):
+        return "start_lost"
+    if b[i] == "*":
+        return "stop_gained"
+    if a[i] == "*":
+        return "stop_lost"
+    return "missense"
+
+
+def test_consequences_match_biopython_translation(mito):
+    ref, ann = mito
+    rng = random.Random(0)
+    genes = [f for f in ann.features if f.kind == "protein" and f.name not in ("MT-ATP8", "MT-ATP6", "MT-ND4L", "MT-ND4")]
+    checked = 0
+    for _ in range(150):
+        f = rng.choice(genes)
+        pos = rng.randrange(f.start, f.start + (f.end - f.start) // 3 * 3)
+        base = ref.fetch("chrM", pos, pos + 1).upper()
+        if base not in "ACGT":
+            continue
+        alt = rng.choice([b for b in "ACGT" if b != base])
+        expected = _slow_consequence(ref, f, pos, alt)
+        if expected is None:
+            continue
+        got = ann.consequences(ref, "chrM", np.array([pos]), [base], [alt])[0]
+        names = [CONSEQUENCE_FEATURES[j] for j in np.flatnonzero(got)]
+        assert "protein" in names
+        assert expected in names, (f.name, pos + 1, base, alt, names)
+        checked += 1
+    assert checked > 100
+
+
+def test_known_mito_variants(mito):
+    ref, ann = mito
+    cases = {
+        (3243, "A", "G"): "trna",  # MELAS, MT-TL1
+        (8993, "T", "G"): "missense",  # NARP, ATP6 L156R
+        (11778, "G", "A"): "missense",  # LHON, ND4 R340H
+        (14484, "T", "C"): "missense",  # LHON, ND6 (minus strand) M64V
+    }
+    for (pos, r, a), expect in cases.items():
+        got = ann.consequences(ref, "chrM", np.array([pos - 1]), [r], [a])[0]
+        assert got[CONSEQUENCE_FEATURES.index(expect)] == 1.0, (pos, expect)
+    indel = ann.consequences(ref, "chrM", np.array([3305]), ["AT"], ["A"])[0]  # 3306 in ND1
+    assert indel[CONSEQUENCE_FEATURES.index("frameshift")] == 1.0
+
+
+def test_info_features_missing_explicit():
+    vals = np.array([[0.0, 5.0], [0.5, np.nan], [1e-3, 2.0]])
+    spec = InfoFeatures.fit(["AF", "DP"], vals)
+    assert spec.log_fields == ("AF",)
+    enc = spec.encode(vals)
+    assert enc.shape == (3, 4)
+    assert enc[1, 3] == 1.0 and enc[1, 2] == 0.0  # missing flag, zero value
+    assert enc[0, 1] == 0.0
+    t = np.log10(vals[:, 0] + 1e-5)
+    assert enc[:, 0] == pytest.approx((t - t.mean()) / t.std(), abs=1e-5)
+    assert InfoFeatures.from_dict(spec.to_dict()) == spec
+    with pytest.raises(ConfigError):
+        InfoFeatures.from_dict({**spec.to_dict(), "bogus": 1})
+
+
+def test_block_folds_never_split_a_block():
+    rng = np.random.default_rng(0)
+    starts = np.sort(rng.integers(0, 20_000, size=400))
+    chroms = ["c"] * 400
+    labels = (rng.random(400) < 0.2).astype(np.int64)
+    folds = block_folds(chroms, starts, labels, n_folds=5, block_size=1000, seed=1)
+    blocks = block_ids(chroms, starts, 1000)
+    for b in np.unique(blocks):
+        assert len(np.unique(folds[blocks == b])) == 1
+    assert set(folds.tolist()) == set(range(5))
+    pos_per_fold = [int(labels[folds == f].sum()) for f in range(5)]
+    assert max(pos_per_fold) - min(pos_per_fold) <= max(np.bincount(blocks, weights=labels))
+    with pytest.raises(ConfigError):
+        block_folds(chroms, starts, labels, n_folds=50, block_size=1000)
+
+
+def test_read_labelled_vcf(mito, tmp_path):
+    ref, _ = mito
+    table = read_variant_table(MITO / "labelled_variants.vcf", ref, label_field="LABEL", info_fields=["AF_hom", "AF_het"])
+    assert table.n == 805
+    assert int(table.labels.sum()) == 125
+    assert table.info.shape == (805, 2)
+    with pytest.raises(InputFormatError, match="NOPE"):
+        read_variant_table(MITO / "labelled_variants.vcf", ref, label_field="LABEL", info_fields=["NOPE"])
+    one_class = tmp_path / "one.vcf"
+    one_class.write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=chrM,length=16569>\n"
+        '##INFO=<ID=LABEL,Number=1,Type=Integer,Description="l">\n'
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        "chrM\t10\t.\tT\tC\t.\tPASS\tLABEL=0\n"
+    )
+    with pytest.raises(InputFormatError, match="single class"):
+        read_variant_table(one_class, ref, label_field="LABEL")

@@ -1,0 +1,158 @@
+"""Variant scoring on a toy predictor with known outputs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+import pysam
+import pytest
+
+from genoseq.errors import ConfigError, ReferenceMismatchError
+from genoseq.variants import Background, score_variants, score_vcf_to_files
+from tests.test_variants_windows import CONTIG, slow_windows
+from tests.toy_predictors import ToyPredictor
+
+L = 11
+
+
+def _vcf_text(chrom: str = "chrT") -> str:
+    c = CONTIG
+    rows = [
+        (5, ".", c[4], "G" if c[4] != "G" else "A"),  # SNV
+        (20, "rs2", c[19], f"{c[19]}AC"),  # insertion
+        (30, "del1", c[29:33], c[29]),  # deletion
+        (40, "multi", c[39], "A,C" if c[39] not in "AC" else "G,T"),  # multi-allelic
+        (50, "sym", c[49], "<DEL>"),  # symbolic
+        (60, "bad", "A" if c[59] != "A" else "C", "G"),  # REF mismatch
+        (2, "edge", c[1], "T" if c[1] != "T" else "A"),  # near the contig start
+        (len(c), "end", c[-1], "A" if c[-1] != "A" else "C"),  # last base
+    ]
+    rows.sort()
+    lines = [
+        "##fileformat=VCFv4.2",
+        f"##contig=<ID={chrom},length={len(c)}>",
+        '##INFO=<ID=AF,Number=A,Type=Float,Description="allele frequency">',
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO",
+    ]
+    for pos, vid, ref, alt in rows:
+        lines.append(f"{chrom}\t{pos}\t{vid}\t{ref}\t{alt}\t.\tPASS\t.")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture()
+def files(tmp_path):
+    fa = tmp_path / "ref.fa"
+    fa.write_text(f">chrT\n{CONTIG}\n")
+    vcf = tmp_path / "v.vcf"
+    vcf.write_text(_vcf_text())
+    return fa, vcf
+
+
+def _expected(pred: ToyPredictor, pos: int, ref: str, alt: str, strand: str = "both"):
+    rw, aw = slow_windows(CONTIG, pos - 1, ref, alt, L)
+    return pred.probs(rw, strand)[0], pred.probs(aw, strand)[0]
+
+
+@pytest.mark.parametrize("strand", ["both", "forward"])
+def test_scores_match_toy_model(files, tmp_path, strand):
+    fa, vcf = files
+    pred = ToyPredictor(tmp_path / "m", L)
+    df = score_variants(pred, vcf, fa, strand=strand)
+    assert df.columns[:6] == ["chrom", "pos", "id", "ref", "alt", "ref_match"]
+    assert {"ref_score", "alt_score", "diff", "log_odds", "risk"} <= set(df.columns)
+    # 8 records, one multi-allelic (+1), one symbolic (-1)
+    assert df.height == 8
+    assert "<DEL>" not in df["alt"].to_list()
+    for row in df.iter_rows(named=True):
+        if not row["ref_match"]:
+            assert row["ref_score"] is None and row["log_odds"] is None
+            continue
+        r, a = _expected(pred, row["pos"], row["ref"], row["alt"], strand)
+        assert row["ref_score"] == pytest.approx(r, abs=1e-6)
+        assert row["alt_score"] == pytest.approx(a, abs=1e-6)
+        assert row["diff"] == pytest.approx(a - r, abs=1e-6)
+        assert row["log_odds"] == pytest.approx(math.log(a / (1 - a)) - math.log(r / (1 - r)), abs=1e-5)
+        assert row["risk"] is None  # not calibrated
+    assert df.filter(~pl.col("ref_match"))["id"].to_list() == ["bad"]
+
+
+def test_ref_mismatch_policies(files, tmp_path):
+    fa, vcf = files
+    pred = ToyPredictor(tmp_path / "m", L)
+    skipped = score_variants(pred, vcf, fa, on_ref_mismatch="skip")
+    assert skipped.height == 7 and skipped["ref_match"].all()
+    with pytest.raises(ReferenceMismatchError) as err:
+        score_variants(pred, vcf, fa, on_ref_mismatch="error")
+    assert "chrT:60" in str(err.value) and str(vcf) in str(err.value)
+    with pytest.raises(ConfigError):
+        score_variants(pred, vcf, fa, on_ref_mismatch="ignore")
+
+
+def test_chr_prefix_harmonised(tmp_path):
+    fa = tmp_path / "ref.fa"
+    fa.write_text(f">chrT\n{CONTIG}\n")
+    vcf = tmp_path / "v.vcf"
+    vcf.write_text(_vcf_text(chrom="T"))
+    pred = ToyPredictor(tmp_path / "m", L)
+    df = score_variants(pred, vcf, fa)
+    assert set(df["chrom"].to_list()) == {"chrT"}
+    assert df.height == 8
+
+
+def test_multi_output_columns_suffixed(files, tmp_path):
+    fa, vcf = files
+    pred = ToyPredictor(tmp_path / "m", L, n_outputs=2)
+    df = score_variants(pred, vcf, fa)
+    for c in ("ref_score_c0", "alt_score_c1", "diff_c0", "log_odds_c1", "risk_c0", "risk"):
+        assert c in df.columns
+
+
+def test_background_risk_is_empirical_quantile():
+    bg = Background(np.array([[0.5], [0.1], [0.3], [0.2]]))
+    got = bg.risk(np.array([[0.0], [0.1], [0.25], [0.5], [9.0]]))
+    # fraction of background values <= x, by an obvious loop
+    ref = [[sum(v <= x for v in [0.5, 0.1, 0.3, 0.2]) / 4] for x in [0.0, 0.1, 0.25, 0.5, 9.0]]
+    assert got.tolist() == ref
+
+
+def test_outputs_written_and_vcf_readable(files, tmp_path):
+    fa, vcf = files
+    pred = ToyPredictor(tmp_path / "m", L)
+    out = tmp_path / "o.parquet"
+    vout = tmp_path / "o.vcf.gz"
+    stats = score_vcf_to_files(pred, vcf, fa, out, vcf_out=vout, batch_size=3)
+    assert stats.scored == 7 and stats.ref_mismatch == 1 and stats.skipped_symbolic == 1
+    table = pl.read_parquet(out)
+    assert table.height == 8 and "_record" not in table.columns
+    assert (tmp_path / "o.vcf.gz.tbi").exists()
+    with pysam.VariantFile(str(vout)) as vf:
+        header = str(vf.header)
+        assert "##genoseq_version=" in header and "##genoseq_model_sha256=" in header
+        recs = list(vf)
+        assert len(recs) == 8  # every input record, the symbolic one included
+        by_key = {(r["pos"], r["alt"]): r for r in table.iter_rows(named=True)}
+        for rec in recs:
+            for i, alt in enumerate(rec.alts):
+                row = by_key.get((rec.pos, alt))
+                values = rec.info.get("GENOSEQ_LOG_ODDS")
+                if row is None or row["log_odds"] is None:
+                    assert values is None or values[i] is None
+                else:
+                    assert values[i] == pytest.approx(row["log_odds"], rel=1e-5, abs=1e-6)
+        assert len(list(vf.fetch("chrT", 0, 10))) >= 1  # the index works
+    tsv = tmp_path / "o.tsv"
+    score_vcf_to_files(pred, vcf, fa, tsv)
+    assert pl.read_csv(tsv, separator="\t").height == 8
+
+
+def test_failed_run_leaves_existing_output(files, tmp_path):
+    fa, vcf = files
+    pred = ToyPredictor(tmp_path / "m", L)
+    out = tmp_path / "o.tsv"
+    out.write_text("precious\n")
+    with pytest.raises(ReferenceMismatchError):
+        score_vcf_to_files(pred, vcf, fa, out, on_ref_mismatch="error", batch_size=2)
+    assert out.read_text() == "precious\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".o.tsv")] == []
