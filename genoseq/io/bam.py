@@ -1,0 +1,164 @@
+"""BAM/CRAM access through pysam: reads overlapping a region, and per-base depth."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import numpy as np
+import pysam
+
+from genoseq.errors import InputFormatError
+from genoseq.io._open import RecordIterator, check_input_path
+from genoseq.io._pysam import pysam_errors
+from genoseq.io.contigs import ContigResolver, parse_region
+from genoseq.io.reference import Reference
+
+PathLike = str | os.PathLike[str]
+
+# reads ignored by coverage(), as samtools depth does by default
+_SKIP_FLAGS = 0x4 | 0x100 | 0x200 | 0x400  # unmapped, secondary, QC fail, duplicate
+
+
+def _reference_path(reference: Reference | PathLike | None) -> str | None:
+    if reference is None:
+        return None
+    if isinstance(reference, Reference):
+        return str(reference.path)
+    return str(check_input_path(reference))
+
+
+def _open(path: PathLike, reference: Reference | PathLike | None) -> tuple[pysam.AlignmentFile, str]:
+    p = check_input_path(path)
+    name = str(p)
+    ref = _reference_path(reference)
+    with pysam_errors(name, "cannot open as BAM/CRAM/SAM"):
+        f = pysam.AlignmentFile(name, "r", reference_filename=ref)
+    if not f.is_bam and not f.is_cram:
+        f.close()
+        raise InputFormatError("not a BAM or CRAM file (region queries need an indexed BAM/CRAM)", path=name)
+    if not f.has_index():
+        f.close()
+        kind = "CRAM (.crai)" if f.is_cram else "BAM (.bai/.csi)"
+        raise InputFormatError(
+            f"no index for this {kind}; create one with `samtools index {name}` or pysam.index({name!r})",
+            path=name,
+        )
+    return f, name
+
+
+def read_alignments(
+    path: PathLike, region: str, reference: Reference | PathLike | None = None
+) -> RecordIterator[pysam.AlignedSegment]:
+    """Reads of an indexed BAM/CRAM that overlap ``region``.
+
+    Parameters
+    ----------
+    path
+        Indexed BAM or CRAM.
+    region
+        ``chr``, ``chr:beg-end`` (1-based inclusive) or ``chr:beg-``; the contig
+        may be spelled either way (``chr1``/``1``, ``chrM``/``MT``).
+    reference
+        Reference FASTA (path or :class:`Reference`); needed for CRAM.
+
+    Returns
+    -------
+    RecordIterator[pysam.AlignedSegment]
+        Every mapped read whose alignment overlaps the region, in coordinate
+        order; an iterator and context manager.  Unmapped reads that htslib
+        places at their mate's position are left out; secondary, supplementary
+        and duplicate alignments are kept (filter on ``read.flag`` as needed).
+
+    Raises
+    ------
+    InputFormatError
+        Missing file, not BAM/CRAM, missing index, malformed region.
+    UnknownContigError
+        The region's contig is not in the file's header.
+    """
+    f, name = _open(path, reference)
+    try:
+        contig, start, end = parse_region(region, f.references)
+        contig = ContigResolver(f.references, name).resolve(contig)
+        if start is not None and start >= f.get_reference_length(contig):
+            raise InputFormatError(
+                f"region starts after the end of {contig!r} (length {f.get_reference_length(contig)})",
+                path=name,
+                record=region,
+            )
+        with pysam_errors(name, f"cannot query region {region!r}"):
+            reads = f.fetch(contig, start, end)
+    except BaseException:
+        f.close()
+        raise
+    return RecordIterator(_reads(f, reads, name, region), f.close)
+
+
+def _reads(
+    f: pysam.AlignmentFile, reads: Iterator[pysam.AlignedSegment], name: str, region: str
+) -> Iterator[pysam.AlignedSegment]:
+    try:
+        while True:
+            with pysam_errors(name, "cannot read the next alignment", region):
+                read = next(reads, None)
+            if read is None:
+                return
+            if not read.is_unmapped:
+                yield read
+    finally:
+        f.close()
+
+
+def coverage(
+    path: PathLike,
+    contig: str,
+    start: int,
+    end: int,
+    reference: Reference | PathLike | None = None,
+    min_mapq: int = 0,
+) -> np.ndarray:
+    """Per-base read depth over ``[start, end)`` (0-based, half-open).
+
+    Depth counts reads whose aligned blocks (CIGAR M, =, X) cover the position;
+    deletions and skipped regions (D, N) do not count.  Unmapped, secondary,
+    QC-failed and duplicate reads, and reads with mapping quality below
+    ``min_mapq``, are ignored (as ``samtools depth`` does by default).
+
+    Returns
+    -------
+    numpy.ndarray
+        int32 array of shape ``(end - start,)``.
+
+    Raises
+    ------
+    InputFormatError
+        Missing file or index, ``start > end``, or an interval outside the contig.
+    UnknownContigError
+        ``contig`` is not in the file's header.
+    """
+    f, name = _open(path, reference)
+    try:
+        contig = ContigResolver(f.references, name).resolve(contig)
+        length = f.get_reference_length(contig)
+        if not 0 <= start <= end <= length:
+            raise InputFormatError(
+                f"interval [{start}, {end}) is outside contig {contig!r} (length {length}) or start > end",
+                path=name,
+                record=f"{contig}:{start}-{end}",
+            )
+        diff = np.zeros(end - start + 1, dtype=np.int64)
+        if start == end:
+            return diff[:0].astype(np.int32)
+        with pysam_errors(name, "cannot read alignments", f"{contig}:{start}-{end}"):
+            for read in f.fetch(contig, start, end):
+                if read.flag & _SKIP_FLAGS or read.mapping_quality < min_mapq:
+                    continue
+                for block_start, block_end in read.get_blocks():
+                    lo, hi = max(block_start, start), min(block_end, end)
+                    if lo < hi:
+                        diff[lo - start] += 1
+                        diff[hi - start] -= 1
+        return np.cumsum(diff[:-1]).astype(np.int32)
+    finally:
+        f.close()

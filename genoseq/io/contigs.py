@@ -1,0 +1,148 @@
+"""Contig-name harmonisation (``chr1`` ↔ ``1``, ``chrM``/``chrMT`` ↔ ``MT``/``M``) and region strings.
+
+Files from different sources name the same contig differently (UCSC ``chr1``,
+Ensembl/NCBI ``1``; ``chrM`` vs ``MT``).  :func:`contig_key` maps a name to a
+canonical key (``chr``/``Chr``/``CHR`` prefix dropped, mitochondrion spelled
+``MT``), and :class:`ContigResolver` finds the one name in a file's own list
+that has the same key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from genoseq.errors import InputFormatError, UnknownContigError
+
+_MITO = {"M", "MT"}
+_RANGE = re.compile(r"^(?P<contig>.+):(?P<start>[\d,]+)(?:-(?P<end>[\d,]*))?$")
+
+
+def contig_key(name: str) -> str:
+    """Canonical key of a contig name: without a ``chr`` prefix (any case), mitochondrion as ``MT``.
+
+    Examples
+    --------
+    >>> [contig_key(n) for n in ("chr1", "1", "Chr1", "chrM", "chrMT", "M", "MT", "chrX")]
+    ['1', '1', '1', 'MT', 'MT', 'MT', 'MT', 'X']
+    """
+    bare = name[3:] if name[:3].lower() == "chr" and len(name) > 3 else name
+    return "MT" if bare.upper() in _MITO else bare
+
+
+def harmonise_contig(name: str, contigs: Iterable[str]) -> str | None:
+    """The name in ``contigs`` that ``name`` refers to (exact match first), or ``None``.
+
+    Returns ``None`` also when the match is ambiguous (two contigs with the same key).
+    """
+    names = list(contigs)
+    if name in names:
+        return name
+    key = contig_key(name)
+    matches = [c for c in names if contig_key(c) == key]
+    return matches[0] if len(matches) == 1 else None
+
+
+class ContigResolver:
+    """Resolve contig names against one file's contig list.
+
+    Parameters
+    ----------
+    contigs
+        The file's own contig names, in file order.
+    path
+        The file, named in errors.
+    """
+
+    def __init__(self, contigs: Iterable[str], path: str | None = None) -> None:
+        self.contigs = list(contigs)
+        self.path = path
+        self._exact = set(self.contigs)
+        self._by_key: dict[str, list[str]] = {}
+        for c in self.contigs:
+            self._by_key.setdefault(contig_key(c), []).append(c)
+
+    def resolve(self, name: str) -> str:
+        """The file's name for contig ``name`` (``chr1`` ↔ ``1``, ``chrM`` ↔ ``MT`` …).
+
+        Raises
+        ------
+        UnknownContigError
+            No contig, or more than one, has the same canonical name; the message
+            names the file and the contig.
+        """
+        if name in self._exact:
+            return name
+        matches = self._by_key.get(contig_key(name), [])
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise UnknownContigError(
+                f"contig {name!r} is ambiguous: it matches {', '.join(map(repr, matches))}",
+                path=self.path,
+            )
+        shown = ", ".join(self.contigs[:8]) + (
+            f", … ({len(self.contigs)} in all)" if len(self.contigs) > 8 else ""
+        )
+        raise UnknownContigError(
+            f"unknown contig {name!r} (not found even after chr-prefix/MT harmonisation);"
+            f" contigs here: {shown or 'none'}",
+            path=self.path,
+        )
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        return name in self._exact or len(self._by_key.get(contig_key(name), [])) == 1
+
+
+def parse_region(region: str, contigs: Iterable[str] | None = None) -> tuple[str, int | None, int | None]:
+    """Parse a samtools-style region into a 0-based half-open interval.
+
+    ``chr`` (whole contig), ``chr:beg-end`` (1-based, inclusive, commas allowed),
+    ``chr:beg-`` or ``chr:beg`` (from ``beg`` to the end of the contig).  A
+    contig name that itself contains ``:`` can be written in braces
+    (``{HLA-A*01:01}:1-100``) or is recognised when ``contigs`` lists it.
+
+    Returns
+    -------
+    tuple[str, int | None, int | None]
+        ``(contig, start, end)``; ``start``/``end`` are ``None`` where open.
+
+    Raises
+    ------
+    InputFormatError
+        Malformed region, ``beg`` < 1 or ``end`` < ``beg``.
+
+    Examples
+    --------
+    >>> parse_region("chr1:1,001-2,000")
+    ('chr1', 1000, 2000)
+    >>> parse_region("chrM")
+    ('chrM', None, None)
+    """
+    text = region.strip()
+    if not text:
+        raise InputFormatError(f"malformed region {region!r}: expected 'chr', 'chr:beg-end' or 'chr:beg-'")
+    if text.startswith("{") and "}" in text:
+        contig, _, rest = text[1:].partition("}")
+        if not rest:
+            return contig, None, None
+        m = _RANGE.match("x" + rest)
+    elif contigs is not None and text in set(contigs):
+        return text, None, None
+    else:
+        m = _RANGE.match(text)
+        if m is None:
+            return text, None, None
+        contig = m.group("contig")
+    if m is None:
+        raise InputFormatError(f"malformed region {region!r}: expected 'chr', 'chr:beg-end' or 'chr:beg-'")
+    beg = int(m.group("start").replace(",", ""))
+    end_text = (m.group("end") or "").replace(",", "")
+    end = int(end_text) if end_text else None
+    if beg < 1:
+        raise InputFormatError(f"malformed region {region!r}: positions are 1-based (beg >= 1)")
+    if end is not None and end < beg:
+        raise InputFormatError(f"malformed region {region!r}: end {end} is before beg {beg}")
+    return contig, beg - 1, end

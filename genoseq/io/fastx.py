@@ -1,0 +1,271 @@
+"""Streaming FASTA/FASTQ readers and an atomic FASTA writer.
+
+All readers accept plain, gzip and bgzip files (detected from the magic bytes,
+not the name), ``-`` for stdin, Unix or Windows line endings, and hold one
+record at a time.  They return a :class:`~genoseq.io._open.RecordIterator`: an
+iterator that is also a context manager.
+
+Errors are raised as soon as they can be seen: a missing file, a directory,
+binary data or a file of the wrong format fails when the reader is created;
+problems inside the file fail when the offending record is reached.  Each
+message names the file, the line and the problem.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from genoseq._atomic import atomic_path
+from genoseq.errors import InputFormatError
+from genoseq.io._fasta import UTF8_BOM, iter_fasta, not_this_format, parse_header
+from genoseq.io._open import InputStream, RecordIterator, describe_start, read_errors
+from genoseq.io._sequence import InvalidSequenceCharacter, clean, describe_byte, locate
+from genoseq.io.records import FastaRecord, FastqRecord
+
+PathLike = str | os.PathLike[str]
+
+_QUALITY_CHARS = bytes(range(33, 127))
+
+
+def _open(path: PathLike, expected: str) -> InputStream:
+    src = InputStream(path, allow_stdin=True)
+    head = src.head.lstrip().removeprefix(UTF8_BOM).lstrip()
+    marker = {"FASTA": b">", "FASTQ": b"@"}.get(expected)
+    ok = head[:1] == marker if marker else head[:1] in (b">", b"@")
+    # an empty (or blank) file is accepted: it has no records
+    if head and not ok:
+        src.close()
+        raise not_this_format(src.head, src.name, expected)
+    return src
+
+
+def read_fasta(path: PathLike) -> RecordIterator[FastaRecord]:
+    """Stream the records of a FASTA file.
+
+    Parameters
+    ----------
+    path
+        Plain, gzip or bgzip FASTA; ``"-"`` reads stdin.
+
+    Returns
+    -------
+    RecordIterator[FastaRecord]
+        Iterator (and context manager) of records, one held at a time.  An empty
+        or blank file gives no records (not an error).
+
+    Raises
+    ------
+    InputFormatError
+        Missing file ("no such file"), directory ("is a directory"), binary data,
+        not FASTA (e.g. FASTQ), truncated gzip, an empty header, or a sequence
+        character other than a letter or ``-``, ``.``, ``*``.  The message names
+        the file and the line.
+    """
+    src = _open(path, "FASTA")
+    return RecordIterator(iter_fasta(src), src.close)
+
+
+def read_fastq(path: PathLike) -> RecordIterator[FastqRecord]:
+    """Stream the records of a FASTQ file (4-line or multi-line records).
+
+    Parameters
+    ----------
+    path
+        Plain, gzip or bgzip FASTQ; ``"-"`` reads stdin.
+
+    Returns
+    -------
+    RecordIterator[FastqRecord]
+        Records one at a time; an empty file gives none.
+
+    Raises
+    ------
+    InputFormatError
+        As :func:`read_fasta`, plus: missing ``+`` line, quality length differing
+        from the sequence length, quality characters outside ``!``..``~``.
+    """
+    src = _open(path, "FASTQ")
+    return RecordIterator(_iter_fastq(src), src.close)
+
+
+def read_fastx(path: PathLike) -> RecordIterator[FastaRecord] | RecordIterator[FastqRecord]:
+    """Stream FASTA or FASTQ records, deciding from the first non-blank byte (``>`` or ``@``).
+
+    See :func:`read_fasta` and :func:`read_fastq`; an empty file gives no records.
+    """
+    src = _open(path, "FASTA or FASTQ")
+    if src.head.lstrip().removeprefix(UTF8_BOM).lstrip()[:1] == b"@":
+        return RecordIterator(_iter_fastq(src), src.close)
+    return RecordIterator(iter_fasta(src), src.close)
+
+
+def _iter_fastq(src: InputStream) -> Iterator[FastqRecord]:
+    """Yield the records of an opened FASTQ stream; closes ``src`` when done."""
+    try:
+        yield from _parse_fastq(src)
+    finally:
+        src.close()
+
+
+def _parse_fastq(src: InputStream) -> Iterator[FastqRecord]:
+    path = src.name
+    with read_errors(path, "FASTQ file"):
+        lines = iter(src.stream)
+        line_no = 0
+        for header in lines:
+            line_no += 1
+            if line_no == 1:
+                header = header.removeprefix(UTF8_BOM)
+            if not header.strip():
+                continue
+            start = line_no
+            if header[:1] != b"@":
+                raise InputFormatError(
+                    f"expected a FASTQ record header starting with '@', found {describe_start(header)}",
+                    path=path,
+                    record=f"line {line_no}",
+                )
+            name, description = parse_header(header[1:], path, line_no, marker="@")
+            seq_lines = []
+            for line in lines:
+                line_no += 1
+                if line[:1] == b"+":
+                    break
+                seq_lines.append(line)
+            else:
+                raise InputFormatError(
+                    f"truncated record {name!r}: no '+' line after the sequence",
+                    path=path,
+                    record=f"line {start}",
+                )
+            body = b"".join(seq_lines)
+            try:
+                seq = clean(body)
+            except InvalidSequenceCharacter as exc:
+                line, column = locate(body, exc.offset)
+                raise InputFormatError(
+                    f"invalid character {describe_byte(exc.byte)} in the sequence of record {name!r}"
+                    f" (column {column})",
+                    path=path,
+                    record=f"line {start + 1 + line}",
+                ) from None
+            quality = b""
+            while True:
+                line = next(lines, None)
+                if line is None:
+                    if seq:
+                        raise InputFormatError(
+                            f"truncated record {name!r}: the quality string ends early"
+                            f" ({len(quality)} of {len(seq)} characters)",
+                            path=path,
+                            record=f"line {line_no}",
+                        )
+                    break
+                line_no += 1
+                quality += line.rstrip(b"\r\n")
+                if len(quality) >= len(seq):
+                    break
+            if len(quality) != len(seq):
+                raise InputFormatError(
+                    f"record {name!r}: quality has {len(quality)} characters but the sequence has {len(seq)}",
+                    path=path,
+                    record=f"line {line_no}",
+                )
+            bad = quality.translate(None, _QUALITY_CHARS)
+            if bad:
+                raise InputFormatError(
+                    f"record {name!r}: invalid quality character {describe_byte(bad[0])}"
+                    " (Phred+33 uses '!'..'~')",
+                    path=path,
+                    record=f"line {line_no}",
+                )
+            yield FastqRecord(name, description, seq.decode("ascii"), quality.decode("ascii"))
+
+
+def _header_and_sequence(item: object, index: int, path: str) -> tuple[str, str]:
+    if isinstance(item, FastaRecord | FastqRecord):
+        header, seq = item.description or item.name, item.sequence
+    elif isinstance(item, tuple | list) and len(item) == 2:
+        header, seq = item
+    else:
+        raise TypeError(
+            f"write_fasta: item {index} must be a FastaRecord or a (header, sequence) pair,"
+            f" got {type(item).__name__}"
+        )
+    header, seq = str(header), str(seq)
+    if not header.strip() or "\n" in header or "\r" in header:
+        raise InputFormatError(
+            f"header {header!r} is empty or contains a line break", path=path, record=f"record {index}"
+        )
+    if not seq.isascii():
+        raise InputFormatError(
+            f"sequence of {header.split()[0]!r} is not ASCII", path=path, record=f"record {index}"
+        )
+    try:
+        clean(seq.encode("ascii"))
+    except InvalidSequenceCharacter as exc:
+        raise InputFormatError(
+            f"sequence of {header.split()[0]!r} holds {describe_byte(exc.byte)} at position {exc.offset}",
+            path=path,
+            record=f"record {index}",
+        ) from None
+    if any(c in seq for c in " \t\r\n\v\f"):
+        raise InputFormatError(
+            f"sequence of {header.split()[0]!r} contains whitespace", path=path, record=f"record {index}"
+        )
+    return header, seq
+
+
+def write_fasta(
+    records_or_pairs: Iterable[FastaRecord | FastqRecord | tuple[str, str]],
+    path: PathLike,
+    line_width: int | None = 60,
+) -> int:
+    """Write records to a FASTA file atomically (temporary file renamed on success).
+
+    Parameters
+    ----------
+    records_or_pairs
+        :class:`FastaRecord` / :class:`FastqRecord` objects (the description, or
+        the name if it is empty, becomes the header) or ``(header, sequence)``
+        pairs (the header is written after ``>`` as given).
+    path
+        Output path; a name ending in ``.gz`` or ``.bgz`` is written bgzip-compressed
+        (indexable by :class:`genoseq.io.Reference`).
+    line_width
+        Bases per line; ``None`` or ``0`` writes each sequence on one line.
+
+    Returns
+    -------
+    int
+        Number of records written.
+    """
+    if line_width is not None and line_width < 0:
+        raise ValueError(f"line_width must be positive, 0 or None, got {line_width}")
+    width = line_width or 0
+    target = Path(path)
+    compressed = target.suffix in (".gz", ".bgz")
+    n = 0
+    with atomic_path(target) as tmp:
+        if compressed:
+            import pysam
+
+            out = pysam.BGZFile(str(tmp), "wb")
+        else:
+            out = open(tmp, "wb")  # noqa: SIM115 - closed below
+        try:
+            for n, item in enumerate(records_or_pairs, start=1):
+                header, seq = _header_and_sequence(item, n, str(target))
+                if width and len(seq) > width:
+                    body = "\n".join(seq[i : i + width] for i in range(0, len(seq), width))
+                else:
+                    body = seq
+                out.write(f">{header}\n{body}\n".encode() if body else f">{header}\n".encode())
+            if not compressed:
+                out.flush()
+                os.fsync(out.fileno())
+        finally:
+            out.close()
+    return n

@@ -1,0 +1,303 @@
+"""Indexed random access to a reference FASTA (plain or bgzip) through htslib's faidx."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import operator
+import os
+import tempfile
+from pathlib import Path
+
+import pysam
+
+from genoseq._atomic import atomic_path
+from genoseq.errors import InputFormatError
+from genoseq.io._fasta import not_this_format
+from genoseq.io._open import InputStream, read_errors
+from genoseq.io._pysam import pysam_errors
+from genoseq.io.contigs import ContigResolver
+
+logger = logging.getLogger(__name__)
+
+
+class Reference:
+    """A reference FASTA opened for random access: ``fetch(contig, start, end)``.
+
+    The ``.fai`` index (and ``.gzi`` for bgzip) is built beside the FASTA when
+    missing or older than it.  If that directory is not writable, the index is
+    built in a per-user cache directory instead (``$GENOSEQ_CACHE``, else
+    ``$XDG_CACHE_HOME/genoseq`` or ``~/.cache/genoseq``, else the temporary
+    directory) and a warning is logged.  Only the bases asked for are read.
+
+    Contigs without any sequence are left out by htslib's index, so they are
+    not in :attr:`contigs`.
+
+    Parameters
+    ----------
+    path
+        Plain or bgzip-compressed FASTA.  Plain gzip cannot be indexed.
+
+    Raises
+    ------
+    InputFormatError
+        Missing file, directory, not FASTA, plain gzip, or a FASTA that cannot be
+        indexed (e.g. lines of unequal length inside a record); the message names
+        the file and, where known, the record and line.
+
+    Examples
+    --------
+    >>> with Reference("chrM.fa") as ref:  # doctest: +SKIP
+    ...     ref.fetch("MT", 0, 10)
+    'GATCACAGGT'
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        with InputStream(path) as src:
+            self.path = src.path
+            compressed = src.compressed
+            head = src.head
+        name = str(self.path)
+        if compressed == "gzip":
+            raise InputFormatError(
+                "gzip-compressed but not bgzip, so it cannot be indexed for random access;"
+                " recompress it with bgzip (e.g. `gzip -dc in.fa.gz | bgzip > in.fa.gz.bgz`, or"
+                " pysam.tabix_compress), or stream it with read_fasta",
+                path=name,
+            )
+        if head.lstrip()[:1] != b">":
+            if not head.strip():
+                raise InputFormatError("empty file: no FASTA records to index", path=name)
+            raise not_this_format(head, name, "FASTA")
+        fai, gzi = _index_files(self.path, bgzf=compressed == "bgzf")
+        with pysam_errors(name, "cannot open the indexed FASTA"):
+            self._fasta = pysam.FastaFile(
+                name, filepath_index=str(fai), filepath_index_compressed=None if gzi is None else str(gzi)
+            )
+        self._lengths = dict(zip(self._fasta.references, self._fasta.lengths, strict=True))
+        self._resolver = ContigResolver(self._fasta.references, name)
+        self.index_path = fai
+
+    @property
+    def contigs(self) -> list[str]:
+        """Contig names in file order."""
+        return list(self._resolver.contigs)
+
+    def resolve(self, name: str) -> str:
+        """This file's name for contig ``name`` (``chr1`` ↔ ``1``, ``chrM``/``chrMT`` ↔ ``MT``/``M``).
+
+        Raises
+        ------
+        UnknownContigError
+            Naming this file and the contig.
+        """
+        return self._resolver.resolve(name)
+
+    def length(self, contig: str) -> int:
+        """Length of ``contig`` (any harmonisable name) in bases."""
+        return self._lengths[self.resolve(contig)]
+
+    def fetch(self, contig: str, start: int | None = None, end: int | None = None, pad: bool = False) -> str:
+        """Bases ``[start, end)`` (0-based, half-open) of ``contig``, exactly as in the file.
+
+        Parameters
+        ----------
+        contig
+            Any name :meth:`resolve` accepts.
+        start, end
+            0-based half-open interval; ``None`` means the contig start / end.
+        pad
+            If true, positions outside ``[0, length)`` come back as ``N`` (so a
+            negative ``start`` or an ``end`` past the contig end is fine and the
+            result always has ``end - start`` characters).
+
+        Returns
+        -------
+        str
+            ``end - start`` characters (case and IUPAC codes as written).
+
+        Raises
+        ------
+        InputFormatError
+            ``start > end``, or (without ``pad``) the interval leaves the contig;
+            the message names the file, contig and coordinates.
+        UnknownContigError
+            ``contig`` is not in this file.
+        """
+        name = self.resolve(contig)
+        length = self._lengths[name]
+        start = 0 if start is None else operator.index(start)
+        end = length if end is None else operator.index(end)
+        where = f"{contig}:{start}-{end}"
+        if start > end:
+            raise InputFormatError(
+                f"invalid interval: start {start} > end {end}", path=str(self.path), record=where
+            )
+        if not pad and (start < 0 or end > length):
+            raise InputFormatError(
+                f"interval [{start}, {end}) is outside contig {name!r} (length {length}; 0-based"
+                " half-open coordinates); use pad=True to get N outside the contig",
+                path=str(self.path),
+                record=where,
+            )
+        lo, hi = max(start, 0), min(end, length)
+        core = ""
+        if lo < hi:
+            with pysam_errors(str(self.path), "cannot read from the indexed FASTA", where):
+                core = self._fasta.fetch(name, lo, hi)
+            if len(core) != hi - lo:
+                raise InputFormatError(
+                    f"read {len(core)} bases where {hi - lo} were expected: the index"
+                    f" {self.index_path} is probably out of date (delete it to rebuild)",
+                    path=str(self.path),
+                    record=where,
+                )
+        if not pad:
+            return core
+        left = max(0, min(end, 0) - start)
+        right = max(0, end - max(start, length))
+        return "N" * left + core + "N" * right
+
+    def close(self) -> None:
+        """Close the file."""
+        self._fasta.close()
+
+    def __enter__(self) -> Reference:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __contains__(self, contig: object) -> bool:
+        return contig in self._resolver
+
+    def __repr__(self) -> str:
+        return f"Reference({str(self.path)!r}, {len(self._lengths)} contigs)"
+
+
+def _cache_dirs() -> list[Path]:
+    dirs = []
+    if os.environ.get("GENOSEQ_CACHE"):
+        dirs.append(Path(os.environ["GENOSEQ_CACHE"]))
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    dirs.append(Path(xdg) / "genoseq" if xdg else Path.home() / ".cache" / "genoseq")
+    dirs.append(Path(tempfile.gettempdir()) / f"genoseq-{os.getuid() if hasattr(os, 'getuid') else 'user'}")
+    return dirs
+
+
+def _writable_dir(directory: Path) -> bool:
+    """Whether we may write in ``directory``: permitted, and not marked read-only for everyone.
+
+    The mode-bit test keeps a privileged user (root in a container) from writing
+    into a directory that is meant to be read-only.
+    """
+    try:
+        mode = directory.stat().st_mode
+    except OSError:
+        return False
+    return os.access(directory, os.W_OK) and bool(mode & 0o222)
+
+
+def _fresh(index: Path, fasta: Path) -> bool:
+    return index.exists() and index.stat().st_mtime >= fasta.stat().st_mtime
+
+
+def _index_files(path: Path, *, bgzf: bool) -> tuple[Path, Path | None]:
+    """Paths of an up-to-date ``.fai`` (and ``.gzi``), building them if needed."""
+    fai = Path(f"{path}.fai")
+    gzi = Path(f"{path}.gzi") if bgzf else None
+    if _fresh(fai, path) and (gzi is None or _fresh(gzi, path)):
+        return fai, gzi
+    if _writable_dir(path.parent):
+        try:
+            _build_index(path, fai, gzi)
+            return fai, gzi
+        except PermissionError:
+            pass
+        except OSError as exc:  # read-only file system and the like
+            if exc.errno is None:
+                raise
+    st = path.stat()
+    key = hashlib.sha256(f"{path.resolve()}\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()[:16]
+    for cache in _cache_dirs():
+        cfai = cache / "fai" / f"{key}-{path.name}.fai"
+        cgzi = cache / "fai" / f"{key}-{path.name}.gzi" if bgzf else None
+        if cfai.exists() and (cgzi is None or cgzi.exists()):
+            return cfai, cgzi
+        try:
+            cfai.parent.mkdir(parents=True, exist_ok=True)
+            if not _writable_dir(cfai.parent):
+                continue
+            _build_index(path, cfai, cgzi)
+        except OSError:
+            continue
+        logger.warning(
+            "%s: cannot write the index beside the FASTA (directory not writable); built it in %s",
+            path,
+            cfai,
+        )
+        return cfai, cgzi
+    raise InputFormatError(
+        f"cannot build the .fai index: neither the FASTA's directory nor a cache directory"
+        f" ({', '.join(map(str, _cache_dirs()))}) is writable; set GENOSEQ_CACHE to a writable directory",
+        path=str(path),
+    )
+
+
+def _build_index(path: Path, fai: Path, gzi: Path | None) -> None:
+    """Build the index with ``samtools faidx`` (via pysam), writing atomically."""
+    with atomic_path(fai) as tmp_fai:
+        if gzi is None:
+            _run_faidx(path, [str(path), "--fai-idx", str(tmp_fai)])
+        else:
+            with atomic_path(gzi) as tmp_gzi:
+                _run_faidx(path, [str(path), "--fai-idx", str(tmp_fai), "--gzi-idx", str(tmp_gzi)])
+                tmp_gzi.chmod(0o644)
+        tmp_fai.chmod(0o644)  # the temporary file was created private
+    logger.info("built FASTA index %s", fai)
+
+
+def _run_faidx(path: Path, args: list[str]) -> None:
+    try:
+        pysam.faidx(*args)
+    except pysam.SamtoolsError as exc:
+        raise _diagnose(path, str(exc)) from None
+
+
+def _diagnose(path: Path, detail: str) -> InputFormatError:
+    """Why faidx could not index ``path``: find the first record with unequal line lengths."""
+    name = str(path)
+    record = None
+    width = None  # line length (with terminator) of the record's first line
+    short_seen_at = None  # a line shorter than `width` must be the record's last
+    with InputStream(path) as src, read_errors(name, "FASTA file"):
+        for line_no, line in enumerate(src.stream, start=1):
+            if line.startswith(b">"):
+                record = line[1:].split(None, 1)[0].decode("utf-8", "replace") if line[1:].strip() else ""
+                width, short_seen_at = None, None
+                continue
+            if record is None:
+                if line.strip():
+                    return not_this_format(line, name, "FASTA")
+                continue
+            if short_seen_at is not None:
+                return InputFormatError(
+                    f"cannot index: in record {record!r}, line {short_seen_at} is shorter than the lines"
+                    " before it but is not the record's last line; faidx needs every line of a record"
+                    " but the last to have the same length (rewrite with genoseq.io.write_fasta)",
+                    path=name,
+                    record=f"line {line_no}",
+                )
+            if width is None:
+                width = len(line)
+            elif len(line) > width:
+                return InputFormatError(
+                    f"cannot index: in record {record!r}, this line is longer than the first line"
+                    " of the record; faidx needs equal line lengths (rewrite with genoseq.io.write_fasta)",
+                    path=name,
+                    record=f"line {line_no}",
+                )
+            elif len(line) < width:
+                short_seen_at = line_no
+    detail = detail.replace("samtools returned with error 1: ", "").strip()
+    return InputFormatError(f"cannot build the .fai index ({detail})", path=name)

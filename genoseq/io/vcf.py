@@ -1,0 +1,474 @@
+"""VCF / VCF.gz / BCF reading through pysam, one :class:`Variant` per ALT allele.
+
+The one place where VCF's 1-based ``POS`` meets genoseq's 0-based coordinates
+is :attr:`Variant.start` (``pos - 1``).
+
+Text VCFs are checked line by line *before* pysam parses each line (column
+count, POS, REF/ALT alphabet, QUAL), because htslib accepts some malformed
+lines silently and reports others only as "truncated file".  pysam's own
+errors are re-raised as :class:`~genoseq.errors.InputFormatError` naming the
+file and the line (or ``chrom:pos`` when reading an indexed region).
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pysam
+
+from genoseq.errors import InputFormatError, UnknownContigError
+from genoseq.io._open import InputStream, RecordIterator, has_bgzf_eof
+from genoseq.io._pysam import pysam_errors
+from genoseq.io._vcf_text import (
+    ALT_RE,
+    REF_RE,
+    check_column_header,
+    check_record_line,
+    classify_start,
+)
+from genoseq.io.contigs import ContigResolver, contig_key, parse_region
+from genoseq.io.reference import Reference
+
+__all__ = ["Variant", "count_vcf_records", "parse_region", "read_vcf", "vcf_header_info"]
+
+PathLike = str | os.PathLike[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One ALT allele of a VCF record.
+
+    Attributes
+    ----------
+    chrom
+        Contig name (the reference's spelling when read with ``reference=``).
+    pos
+        1-based position, as in the VCF.
+    id
+        The ID column, or ``None`` for ``.``.
+    ref, alt
+        REF and this ALT allele as written (``alt`` may be symbolic: ``<DEL>``,
+        ``*``, a breakend, or ``.`` for a record without ALT).
+    info
+        The record's INFO as pysam gives it, except that ``Number=A`` fields are
+        reduced to this ALT's value and ``Number=R`` fields to ``(ref, this alt)``.
+    qual
+        QUAL, or ``None`` for ``.``.
+    filter
+        FILTER names (``("PASS",)``, or ``()`` for ``.``).
+    alt_index
+        0-based index of this ALT among the record's ALT alleles.
+    n_alts
+        Number of ALT alleles in the record (1 for ALT ``.``).
+    """
+
+    chrom: str
+    pos: int
+    id: str | None
+    ref: str
+    alt: str
+    info: dict[str, Any] = field(default_factory=dict, hash=False)
+    qual: float | None = None
+    filter: tuple[str, ...] = ()
+    alt_index: int = 0
+    n_alts: int = 1
+
+    @property
+    def start(self) -> int:
+        """0-based start of REF (``pos - 1``)."""
+        return self.pos - 1
+
+    @property
+    def end(self) -> int:
+        """0-based, exclusive end of REF (``start + len(ref)``)."""
+        return self.pos - 1 + len(self.ref)
+
+    @property
+    def is_symbolic(self) -> bool:
+        """Whether ALT is not a plain base sequence: ``<DEL>``, ``*``, ``.`` or a breakend."""
+        alt = self.alt
+        return (
+            alt in ("*", ".")
+            or alt.startswith("<")
+            or "[" in alt
+            or "]" in alt
+            or alt.startswith(".")
+            or alt.endswith(".")
+        )
+
+
+class _VcfFile:
+    """An opened VCF/BCF: pysam's reader plus, for text VCF, a second stream of its raw lines."""
+
+    def __init__(self, path: PathLike) -> None:
+        self.src = InputStream(path)
+        self.path = self.src.path
+        self.name = self.src.name
+        self.compressed = self.src.compressed
+        self.line_no = 0
+        self.n_columns = 0
+        try:
+            self.kind = classify_start(self.src.head, self.name)
+            if self.compressed == "gzip":
+                raise InputFormatError(
+                    "gzip-compressed but not bgzip; htslib reads compressed VCF only as bgzip."
+                    " Recompress it: `gzip -dc in.vcf.gz | bgzip > out.vcf.gz`"
+                    " (or pysam.tabix_compress on the decompressed file)",
+                    path=self.name,
+                )
+            if self.compressed == "bgzf" and not has_bgzf_eof(self.path):
+                raise InputFormatError(
+                    "truncated bgzip file: the BGZF end-of-file marker is missing", path=self.name
+                )
+            if self.kind == "vcf":
+                self._read_text_header()
+            with pysam_errors(self.name, "htslib cannot read the VCF header"):
+                self.vf = pysam.VariantFile(str(self.path))
+            header = self.vf.header
+            self.numbers = {key: meta.number for key, meta in header.info.items()}
+            self.header_contigs = list(header.contigs)
+        except BaseException:
+            self.close()
+            raise
+
+    def _read_text_header(self) -> None:
+        for line in self._text_lines():
+            if line.startswith("##"):
+                continue
+            if line.startswith("#"):
+                self.n_columns = check_column_header(line, self.name, self.line_no)
+                return
+            raise InputFormatError(
+                "missing the #CHROM header line before the first record",
+                path=self.name,
+                record=f"line {self.line_no}",
+            )
+        raise InputFormatError(
+            "missing the #CHROM header line (the file ends inside the header)", path=self.name
+        )
+
+    def _text_lines(self) -> Iterator[str]:
+        """Decoded lines of the text stream, counting ``line_no``; decoding errors become typed."""
+        stream = self.src.stream
+        while True:
+            try:
+                raw = stream.readline()
+            except EOFError as exc:
+                raise InputFormatError(
+                    f"truncated gzip/bgzip data: the compressed stream ends early ({exc})",
+                    path=self.name,
+                    record=f"after line {self.line_no}",
+                ) from exc
+            except (zlib.error, gzip.BadGzipFile) as exc:
+                raise InputFormatError(
+                    f"corrupt gzip/bgzip data ({exc})", path=self.name, record=f"after line {self.line_no}"
+                ) from exc
+            if not raw:
+                return
+            self.line_no += 1
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise InputFormatError(
+                    "binary data: this line is not UTF-8 text", path=self.name, record=f"line {self.line_no}"
+                ) from None
+
+    def close(self) -> None:
+        """Close pysam's reader and the text stream."""
+        vf = getattr(self, "vf", None)
+        if vf is not None:
+            vf.close()
+        self.src.close()
+
+    # -- records -------------------------------------------------------------------------------
+
+    def records(self, region: str | None) -> Iterator[tuple[pysam.VariantRecord, str, str | None]]:
+        """Yield ``(record, location, INFO text or None)``, checked, optionally restricted to ``region``."""
+        if region is None:
+            if self.kind == "vcf":
+                yield from self._lockstep(
+                    ((t, f"line {self.line_no}") for t in self._text_lines()), iter(self.vf)
+                )
+            else:
+                yield from self._checked_binary(iter(self.vf))
+            return
+        contig, start, end = self._region(region)
+        if self.kind == "vcf" and self.compressed is None:
+            # plain text has no index: filter while streaming (by name key if no ##contig lines)
+            key = contig_key(contig)
+            lines = ((t, f"line {self.line_no}") for t in self._text_lines())
+            for rec, where, info in self._lockstep(lines, iter(self.vf)):
+                same = rec.chrom == contig or (not self.header_contigs and contig_key(rec.chrom) == key)
+                if same and (start is None or rec.stop > start) and (end is None or rec.start < end):
+                    yield rec, where, info
+            return
+        self._require_index()
+        with pysam_errors(self.name, f"cannot query region {region!r}"):
+            recs = self.vf.fetch(contig, start, end)
+        if self.kind == "bcf":
+            yield from self._checked_binary(recs)
+            return
+        with pysam_errors(self.name, f"cannot query region {region!r}"):
+            tabix = pysam.TabixFile(str(self.path))
+        try:
+            with pysam_errors(self.name, f"cannot query region {region!r}"):
+                lines = tabix.fetch(contig, start, end)
+            yield from self._lockstep(((t, _location(t)) for t in lines), recs)
+        finally:
+            tabix.close()
+
+    def _region(self, region: str) -> tuple[str, int | None, int | None]:
+        contig, start, end = parse_region(region, self.header_contigs)
+        names = self.header_contigs
+        if (
+            not names
+            and self.kind == "vcf"
+            and self.compressed is not None
+            and self._index_file() is not None
+        ):
+            with (
+                pysam_errors(self.name, "cannot read the tabix index"),
+                pysam.TabixFile(str(self.path)) as tbx,
+            ):
+                names = list(tbx.contigs)
+        if names:
+            contig = ContigResolver(names, self.name).resolve(contig)
+        return contig, start, end
+
+    def _index_file(self) -> Path | None:
+        for suffix in (".tbi", ".csi"):
+            index = Path(f"{self.path}{suffix}")
+            if index.exists():
+                return index
+        return None
+
+    def _require_index(self) -> None:
+        if self._index_file() is None:
+            how = (
+                "bcftools index"
+                if self.kind == "bcf"
+                else "tabix -p vcf, or pysam.tabix_index(path, preset='vcf')"
+            )
+            raise InputFormatError(
+                f"a region query needs an index ({self.path}.tbi or .csi), which is missing; create it with {how}",
+                path=self.name,
+            )
+
+    def _lockstep(
+        self, lines: Iterator[tuple[str, str]], recs: Iterator[pysam.VariantRecord]
+    ) -> Iterator[tuple[pysam.VariantRecord, str, str | None]]:
+        """Check each text line, then let pysam parse the same record."""
+        where = "the first record"
+        for text, location in lines:
+            fields = check_record_line(text, self.n_columns, self.name, location)
+            where = f"{location} ({fields[0]}:{fields[1]})" if location.startswith("line") else location
+            with pysam_errors(self.name, "htslib could not parse the record", where):
+                rec = next(recs, None)
+            if rec is None or rec.pos != int(fields[1]) or rec.chrom != fields[0]:
+                raise InputFormatError(
+                    "htslib read this record differently from its text (malformed line?)",
+                    path=self.name,
+                    record=where,
+                )
+            yield rec, where, fields[7]
+        with pysam_errors(self.name, "htslib could not parse the record", f"after {where}"):
+            extra = next(recs, None)
+        if extra is not None:
+            raise InputFormatError(
+                "htslib found more records than there are lines", path=self.name, record=f"after {where}"
+            )
+
+    def _checked_binary(
+        self, recs: Iterator[pysam.VariantRecord]
+    ) -> Iterator[tuple[pysam.VariantRecord, str, str | None]]:
+        """BCF has no text to check: check the parsed REF/ALT instead."""
+        where = "the first record"
+        while True:
+            with pysam_errors(self.name, "htslib could not read the record", f"after {where}"):
+                rec = next(recs, None)
+            if rec is None:
+                return
+            where = f"{rec.chrom}:{rec.pos}"
+            if not REF_RE.fullmatch(rec.ref or ""):
+                raise InputFormatError(f"REF {rec.ref!r} is not DNA", path=self.name, record=where)
+            alt = ",".join(rec.alts) if rec.alts else "."
+            if not ALT_RE.fullmatch(alt):
+                raise InputFormatError(
+                    f"ALT {alt!r} is not DNA, '*', '.', a symbolic allele or a breakend",
+                    path=self.name,
+                    record=where,
+                )
+            yield rec, where, None
+
+
+def _location(line: str) -> str:
+    parts = line.split("\t", 2)
+    return f"{parts[0]}:{parts[1]}" if len(parts) > 2 else "record"
+
+
+def _check_missing_values(raw: dict[str, Any], info_text: str, path: str, where: str) -> None:
+    """pysam gives a value it cannot parse as missing (``None``); in the text it must then be ``.``."""
+    for key, value in raw.items():
+        values = value if isinstance(value, tuple) else (value,)
+        if None not in values:
+            continue
+        text = next(
+            (item.partition("=")[2] for item in info_text.split(";") if item.partition("=")[0] == key), ""
+        )
+        given = sum(v not in ("", ".") for v in text.split(","))
+        if given > sum(v is not None for v in values):
+            raise InputFormatError(
+                f"INFO/{key} value {text!r} does not match its declared type", path=path, record=where
+            )
+
+
+def _split(
+    rec: pysam.VariantRecord,
+    where: str,
+    numbers: dict[str, Any],
+    path: str,
+    chrom: str,
+    info_text: str | None,
+) -> Iterator[Variant]:
+    alts = rec.alts or (".",)
+    n_alts = len(alts)
+    raw = {key: rec.info[key] for key in rec.info}
+    if info_text is not None:
+        _check_missing_values(raw, info_text, path, where)
+    qual = rec.qual
+    filters = tuple(rec.filter.keys())
+    for key, value in raw.items():
+        number = numbers.get(key)
+        if number in ("A", "R") and isinstance(value, tuple) and rec.alts:
+            expected = n_alts + (number == "R")
+            if len(value) != expected:
+                raise InputFormatError(
+                    f"INFO/{key} has {len(value)} values but Number={number} needs {expected}"
+                    f" for {n_alts} ALT allele(s)",
+                    path=path,
+                    record=where,
+                )
+    for i, alt in enumerate(alts):
+        info = {}
+        for key, value in raw.items():
+            number = numbers.get(key)
+            if number == "A" and isinstance(value, tuple) and rec.alts:
+                info[key] = value[i]
+            elif number == "R" and isinstance(value, tuple) and rec.alts:
+                info[key] = (value[0], value[i + 1])
+            else:
+                info[key] = value
+        yield Variant(chrom, rec.pos, rec.id, rec.ref, alt, info, qual, filters, i, n_alts)
+
+
+def read_vcf(
+    path: PathLike, region: str | None = None, reference: Reference | PathLike | None = None
+) -> RecordIterator[Variant]:
+    """Stream the variants of a VCF, VCF.gz or BCF file, one :class:`Variant` per ALT allele.
+
+    Parameters
+    ----------
+    path
+        VCF (plain, gzip or bgzip) or BCF.
+    region
+        ``chr``, ``chr:beg-end`` (1-based inclusive, like samtools) or ``chr:beg-``;
+        the contig may be written either way (``chr1``/``1``).  Compressed files
+        need a ``.tbi``/``.csi`` index; a plain-text VCF is filtered while
+        streaming.  Records overlapping the region are returned.
+    reference
+        A :class:`Reference` or FASTA path; if given, ``chrom`` is rewritten to
+        the reference's spelling of the contig.
+
+    Returns
+    -------
+    RecordIterator[Variant]
+        Iterator (and context manager).  A header-only VCF gives no variants.
+
+    Raises
+    ------
+    InputFormatError
+        Missing file or directory, missing/malformed header, wrong column count,
+        non-integer POS, REF/ALT not DNA, bad QUAL, blank lines, binary data,
+        truncated gzip, a region query without index; naming the file and the
+        line (or ``chrom:pos``).
+    UnknownContigError
+        A record's (or the region's) contig is not in the reference (or file).
+    """
+    vcf = _VcfFile(path)
+    ref: Reference | None = None
+    own_ref = False
+    try:
+        if reference is not None:
+            own_ref = not isinstance(reference, Reference)
+            ref = Reference(reference) if own_ref else reference  # type: ignore[arg-type]
+    except BaseException:
+        vcf.close()
+        raise
+
+    def close() -> None:
+        vcf.close()
+        if own_ref and ref is not None:
+            ref.close()
+
+    return RecordIterator(_variants(vcf, region, ref, close), close)
+
+
+def _variants(
+    vcf: _VcfFile, region: str | None, ref: Reference | None, close: Callable[[], None]
+) -> Iterator[Variant]:
+    try:
+        yield from _split_records(vcf, region, ref)
+    finally:
+        close()
+
+
+def _split_records(vcf: _VcfFile, region: str | None, ref: Reference | None) -> Iterator[Variant]:
+    names: dict[str, str] = {}
+    for rec, where, info_text in vcf.records(region):
+        chrom = rec.chrom
+        if ref is not None:
+            resolved = names.get(chrom)
+            if resolved is None:
+                try:
+                    resolved = ref.resolve(chrom)
+                except UnknownContigError:
+                    raise UnknownContigError(
+                        f"contig {chrom!r} is not in the reference {ref.path} (contigs: "
+                        f"{', '.join(ref.contigs[:8])}{', …' if len(ref.contigs) > 8 else ''})",
+                        path=vcf.name,
+                        record=where,
+                    ) from None
+                names[chrom] = resolved
+            chrom = resolved
+        yield from _split(rec, where, vcf.numbers, vcf.name, chrom, info_text)
+
+
+def vcf_header_info(path: PathLike) -> dict[str, tuple[int | str, str, str]]:
+    """The INFO fields declared in a VCF/BCF header.
+
+    Returns
+    -------
+    dict[str, tuple[int | str, str, str]]
+        ``{name: (number, type, description)}``; ``number`` is an int or one of
+        ``"A"``, ``"R"``, ``"G"``, ``"."``.
+    """
+    vcf = _VcfFile(path)
+    try:
+        return {key: (meta.number, meta.type, meta.description) for key, meta in vcf.vf.header.info.items()}
+    finally:
+        vcf.close()
+
+
+def count_vcf_records(path: PathLike) -> int:
+    """Number of records (lines, before multi-allelic splitting) in a VCF/BCF, checking each."""
+    vcf = _VcfFile(path)
+    try:
+        return sum(1 for _ in vcf.records(None))
+    finally:
+        vcf.close()

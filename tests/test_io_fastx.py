@@ -1,0 +1,327 @@
+"""FASTA/FASTQ readers and write_fasta, checked against a slow line-by-line reference parser."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pysam
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import genoseq.io._fasta as fasta_module
+from genoseq.errors import GenoseqError, InputFormatError
+from genoseq.io import (
+    FastaRecord,
+    FastqRecord,
+    InputFileNotFoundError,
+    InputIsADirectoryError,
+    read_fasta,
+    read_fastq,
+    read_fastx,
+    write_fasta,
+)
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="module")
+def shared() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip("shared data (../shared/data) not available")
+    return SHARED
+
+
+# -- independent slow reference implementations --------------------------------------------------
+
+
+def slow_fasta(data: bytes) -> list[tuple[str, str, str]]:
+    """(name, description, sequence) per record, parsing line by line with str methods."""
+    records: list[list] = []
+    for line in data.decode().splitlines():
+        if line.startswith(">"):
+            desc = line[1:].rstrip()
+            records.append([desc.split()[0], desc, []])
+        elif records:
+            records[-1][2].append("".join(line.split()))
+    return [(n, d, "".join(parts)) for n, d, parts in records]
+
+
+def slow_fastq(data: bytes) -> list[tuple[str, str, str, str]]:
+    lines = [line for line in data.decode().splitlines()]
+    out = []
+    for i in range(0, len(lines) - len(lines) % 4, 4):
+        desc = lines[i][1:].rstrip()
+        out.append((desc.split()[0], desc, lines[i + 1].strip(), lines[i + 3].strip()))
+    return out
+
+
+def as_tuples(records) -> list[tuple]:
+    return [(r.name, r.description, r.sequence) for r in records]
+
+
+def write(tmp_path: Path, name: str, data: bytes) -> Path:
+    p = tmp_path / name
+    p.write_bytes(data)
+    return p
+
+
+# -- valid input -----------------------------------------------------------------------------------
+
+MIXED = (
+    b">chr1 first record, soft-masked\nACGTacgtNNNNRYKMSWBDHV\nacgtnACGT\n"
+    b">empty\n"
+    b">gaps x\nAC-GT.*N\n\n"
+    b">last\nNNNNNNNNNN\nNNNNN"
+)
+
+
+def test_keeps_case_iupac_and_n_runs(tmp_path):
+    p = write(tmp_path, "m.fa", MIXED)
+    got = list(read_fasta(p))
+    assert as_tuples(got) == slow_fasta(MIXED)
+    assert got[0] == FastaRecord("chr1", "chr1 first record, soft-masked", "ACGTacgtNNNNRYKMSWBDHVacgtnACGT")
+    assert got[1].sequence == ""
+    assert got[3].sequence == "N" * 15
+
+
+def test_windows_line_endings(tmp_path):
+    p = write(tmp_path, "crlf.fa", MIXED.replace(b"\n", b"\r\n"))
+    assert as_tuples(read_fasta(p)) == slow_fasta(MIXED)
+
+
+def test_utf8_byte_order_mark_is_skipped(tmp_path):
+    bom = b"\xef\xbb\xbf"
+    assert as_tuples(read_fasta(write(tmp_path, "bom.fa", bom + MIXED))) == slow_fasta(MIXED)
+    assert [r.sequence for r in read_fastx(write(tmp_path, "bom.fq", bom + FASTQ))] == ["ACGTN", "acgt", ""]
+
+
+def test_io_does_not_import_torch():
+    code = "import sys, genoseq.io as io; [getattr(io, n) for n in io.__all__]; assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_whitespace_inside_lines_is_removed(tmp_path):
+    p = write(tmp_path, "ws.fa", b"\n\n>a  desc \nAC GT\tAC\n  GT\n")
+    assert as_tuples(read_fasta(p)) == [("a", "a  desc", "ACGTACGT")]
+
+
+@pytest.mark.parametrize("compress", ["gzip", "bgzip"])
+def test_compressed(tmp_path, compress):
+    plain = write(tmp_path, "p.fa", MIXED)
+    out = tmp_path / "c.fa.gz"
+    if compress == "gzip":
+        out.write_bytes(gzip.compress(MIXED))
+    else:
+        pysam.tabix_compress(str(plain), str(out), force=True)
+    assert as_tuples(read_fasta(out)) == slow_fasta(MIXED)
+
+
+def test_stdin(monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(MIXED)))
+    assert as_tuples(read_fasta("-")) == slow_fasta(MIXED)
+
+
+def test_gzip_on_stdin(monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(gzip.compress(MIXED))))
+    assert as_tuples(read_fastx("-")) == slow_fasta(MIXED)
+
+
+@pytest.mark.parametrize("data", [b"", b"\n\n  \r\n"])
+def test_empty_file_gives_no_records(tmp_path, data):
+    p = write(tmp_path, "e.fa", data)
+    assert list(read_fasta(p)) == []
+    assert list(read_fastq(p)) == []
+    assert list(read_fastx(p)) == []
+
+
+def test_small_blocks_records_span_refills(tmp_path, monkeypatch):
+    """Tiny read blocks force records and headers across block boundaries and buffer growth."""
+    data = b"".join(b">r%d d\n%s\n" % (i, b"\n".join([b"ACGTN" * 3] * i)) for i in range(12))
+    p = write(tmp_path, "many.fa", data)
+    for chunk in (1, 3, 7, 16, 64):
+        monkeypatch.setattr(fasta_module, "CHUNK", chunk)
+        assert as_tuples(read_fasta(p)) == slow_fasta(data), chunk
+
+
+def test_context_manager_closes(tmp_path):
+    p = write(tmp_path, "m.fa", MIXED)
+    with read_fasta(p) as records:
+        first = next(records)
+    assert first.name == "chr1"
+    with pytest.raises(StopIteration):
+        next(records)
+
+
+def test_records_are_frozen(tmp_path):
+    rec = next(iter(read_fasta(write(tmp_path, "m.fa", MIXED))))
+    with pytest.raises(AttributeError):
+        rec.sequence = "A"  # type: ignore[misc]
+
+
+def test_real_genomes_match_pysam_and_biopython(shared):
+    from Bio.SeqIO.FastaIO import SimpleFastaParser
+
+    files = sorted((shared / "genomes").glob("*.fa*")) + [shared / "mito" / "chrM.fa"]
+    for path in files:
+        ours = list(read_fasta(path))
+        theirs = [(r.name, r.sequence) for r in pysam.FastxFile(str(path))]
+        assert [(r.name, r.sequence) for r in ours] == theirs, path
+        with open(path) as fh:
+            assert [(r.description, r.sequence) for r in ours] == list(SimpleFastaParser(fh)), path
+    chrm = next(iter(read_fasta(shared / "mito" / "chrM.fa")))
+    assert len(chrm.sequence) == 16569
+    assert chrm.sequence[3106] == "N"  # the rCRS placeholder at 3107 (1-based)
+
+
+# -- FASTQ -----------------------------------------------------------------------------------------
+
+FASTQ = b"@r1 desc\nACGTN\n+\nIIII#\n@r2\nacgt\n+r2\n!!~~\n@r3\n\n+\n\n"
+
+
+def test_fastq(tmp_path):
+    p = write(tmp_path, "r.fq", FASTQ)
+    got = list(read_fastq(p))
+    assert [(r.name, r.description, r.sequence, r.quality) for r in got] == slow_fastq(FASTQ)
+    assert got[0] == FastqRecord("r1", "r1 desc", "ACGTN", "IIII#")
+    assert [(r.name, r.sequence, r.quality) for r in read_fastx(p)] == [
+        (n, s, q) for n, _, s, q in slow_fastq(FASTQ)
+    ]
+    crlf = write(tmp_path, "crlf.fq", FASTQ.replace(b"\n", b"\r\n"))
+    assert [(r.sequence, r.quality) for r in read_fastq(crlf)] == [(s, q) for _, _, s, q in slow_fastq(FASTQ)]
+
+
+def test_multiline_fastq_quality_may_start_with_at(tmp_path):
+    p = write(tmp_path, "ml.fq", b"@a\nACGT\nAC\n+\n@III\nII\n@b\nA\n+\n@\n")
+    assert [(r.name, r.sequence, r.quality) for r in read_fastq(p)] == [
+        ("a", "ACGTAC", "@IIIII"),
+        ("b", "A", "@"),
+    ]
+
+
+def test_fastq_matches_pysam(tmp_path):
+    two_records = FASTQ[: FASTQ.index(b"@r3")]
+    p = write(tmp_path, "r.fq.gz", gzip.compress(two_records))
+    theirs = [(r.name, r.sequence, r.quality) for r in pysam.FastxFile(str(p))]
+    assert [(r.name, r.sequence, r.quality) for r in read_fastq(p)] == theirs
+
+
+# -- bad input: exception type AND the file named in the message -----------------------------------
+
+BINARY = bytes(range(256)) * 8
+
+
+@pytest.mark.parametrize(
+    ("reader", "data", "fragment"),
+    [
+        (read_fasta, b"@r1\nACGT\n+\nIIII\n", "looks like FASTQ"),
+        (read_fasta, b"hello world, this is text\n", "not FASTA"),
+        (read_fasta, BINARY, "binary"),
+        (read_fasta, b">a\nACGT\nAC1T\n", "line 3"),
+        (read_fasta, b">a\nACGTAC\nACGTAC\nACG!AC\nA\n", "line 4"),
+        (read_fasta, b">a\nACGTAC\nACGTAC\nAC\x00TAC\nA\n", "byte 0x00"),
+        (read_fasta, b">a\nAC\xc3\xa9T\n", "line 2"),
+        (read_fasta, b">\nACGT\n", "empty header"),
+        (read_fasta, b">ok\x00\nACGT\n", "control characters"),
+        (read_fastq, b">a\nACGT\n", "looks like FASTA"),
+        (read_fastq, b"@a\nACGT\n+\nIII\n", "quality"),
+        (read_fastq, b"@a\nACGT\nIIII\n", "no '+' line"),
+        (read_fastq, b"@a\nACGT\n+\nII I\n", "quality character"),
+        (read_fastq, b"@a\nAC1T\n+\nIIII\n", "invalid character '1'"),
+        (read_fastq, b"@a\nACGT\n+\nIIII\nACGT\n", "line 5"),
+        (read_fastq, b"@a\nACGT\n+\nIIII\n>b\nACGT\n", "line 5: expected a FASTQ record header"),
+        (read_fastx, b"random text\n", "not FASTA or FASTQ"),
+        (read_fastx, BINARY, "binary"),
+    ],
+)
+def test_bad_input(tmp_path, reader, data, fragment):
+    p = write(tmp_path, "bad.txt", data)
+    with pytest.raises(InputFormatError) as info:
+        list(reader(p))
+    assert str(p) in str(info.value)
+    assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize("reader", [read_fasta, read_fastq, read_fastx])
+def test_missing_file_and_directory(tmp_path, reader):
+    missing = tmp_path / "nope.fa"
+    with pytest.raises(InputFileNotFoundError, match="no such file") as info:
+        reader(missing)
+    assert str(missing) in str(info.value)
+    assert isinstance(info.value, FileNotFoundError) and isinstance(info.value, GenoseqError)
+    with pytest.raises(InputIsADirectoryError, match="is a directory") as info:
+        reader(tmp_path)
+    assert str(tmp_path) in str(info.value)
+    assert isinstance(info.value, IsADirectoryError)
+
+
+@pytest.mark.parametrize("reader", [read_fasta, read_fastq])
+def test_truncated_gzip(tmp_path, reader):
+    record = b">x\n" if reader is read_fasta else b"@x\n"
+    body = b"ACGT" * 20000 + b"\n" + (b"+\n" + b"I" * 80000 + b"\n" if reader is read_fastq else b"")
+    data = gzip.compress(record + body)
+    p = write(tmp_path, "t.gz", data[: len(data) // 2])
+    with pytest.raises(InputFormatError, match="truncated") as info:
+        list(reader(p))
+    assert str(p) in str(info.value)
+
+
+def test_bad_record_after_good_ones_names_its_line(tmp_path):
+    p = write(tmp_path, "late.fa", b">a\nACGT\n>b\nAC\nGT\n>c\nAC%T\n")
+    records = read_fasta(p)
+    assert next(records).name == "a"
+    assert next(records).name == "b"
+    with pytest.raises(InputFormatError, match=r"line 7: invalid character '%' .*record 'c'"):
+        next(records)
+
+
+# -- round trips -----------------------------------------------------------------------------------
+
+names = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.|:-", min_size=1, max_size=12
+)
+descriptions = st.one_of(st.just(""), st.text(alphabet="abc XYZ=;,0123", max_size=20).map(str.strip))
+sequences = st.text(alphabet="ACGTNacgtnRYKMSWBDHVrykmswbdhv-", max_size=300)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    records=st.lists(st.tuples(names, descriptions, sequences), max_size=6),
+    line_width=st.one_of(st.none(), st.integers(1, 80)),
+    crlf=st.booleans(),
+    compress=st.booleans(),
+    chunk=st.sampled_from([5, 64, 1 << 20]),
+)
+def test_write_read_round_trip(tmp_path, monkeypatch, records, line_width, crlf, compress, chunk):
+    monkeypatch.setattr(fasta_module, "CHUNK", chunk)
+    headers = [(f"{n} {d}" if d else n, s) for n, d, s in records]
+    path = tmp_path / ("rt.fa.gz" if compress else "rt.fa")
+    assert write_fasta(headers, path, line_width=line_width) == len(records)
+    if crlf and not compress:
+        path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    got = list(read_fasta(path))
+    assert [(r.description, r.sequence) for r in got] == headers
+    assert [r.name for r in got] == [n for n, _, _ in records]
+    raw = gzip.decompress(path.read_bytes()) if compress else path.read_bytes()
+    assert as_tuples(got) == slow_fasta(raw)
+    if line_width and not crlf:
+        assert all(len(line) <= line_width for line in raw.decode().splitlines() if not line.startswith(">"))
+
+
+def test_write_fasta_records_and_atomicity(tmp_path):
+    recs = [FastaRecord("a", "a x", "ACGT"), FastqRecord("b", "", "GG", "II")]
+    out = tmp_path / "o.fa"
+    write_fasta(recs, out, line_width=3)
+    assert out.read_text() == ">a x\nACG\nT\n>b\nGG\n"
+    before = out.read_bytes()
+    with pytest.raises(InputFormatError, match="record 2"):
+        write_fasta([("ok", "ACGT"), ("bad", "AC GT")], out)
+    assert out.read_bytes() == before  # the failed write left the old file untouched
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+    with pytest.raises(ValueError, match="line_width"):
+        write_fasta(recs, out, line_width=-1)

@@ -1,0 +1,264 @@
+"""Reference (indexed FASTA) and contig-name harmonisation, against slicing a fully parsed FASTA."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from pathlib import Path
+
+import pysam
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import genoseq.io.reference as reference_module
+from genoseq.errors import InputFormatError, UnknownContigError
+from genoseq.io import (
+    ContigResolver,
+    InputFileNotFoundError,
+    InputIsADirectoryError,
+    Reference,
+    contig_key,
+    harmonise_contig,
+    parse_region,
+    write_fasta,
+)
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="module")
+def shared() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip("shared data (../shared/data) not available")
+    return SHARED
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    """Index fallbacks go to a temporary cache, never the user's."""
+    monkeypatch.setenv("GENOSEQ_CACHE", str(tmp_path / "cache"))
+
+
+def slow_sequences(path: Path) -> dict[str, str]:
+    """Whole sequences by name, parsed line by line (the independent reference)."""
+    seqs: dict[str, list[str]] = {}
+    name = None
+    for line in path.read_text().splitlines():
+        if line.startswith(">"):
+            name = line[1:].split()[0]
+            seqs[name] = []
+        elif name is not None:
+            seqs[name].append(line.strip())
+    return {k: "".join(v) for k, v in seqs.items()}
+
+
+def slow_fetch(seq: str, start: int, end: int) -> str:
+    return "".join(seq[i] if 0 <= i < len(seq) else "N" for i in range(start, end))
+
+
+CONTIGS = {"chr1": "ACGTacgtNNNNRYKMacgtACGTTTGA" * 3, "chr2": "GGGCCCAAAT", "chrM": "nnnACGTACGTAAA"}
+
+
+@pytest.fixture
+def fasta(tmp_path) -> Path:
+    path = tmp_path / "ref.fa"
+    write_fasta(list(CONTIGS.items()), path, line_width=7)
+    return path
+
+
+def test_fetch_matches_slicing(fasta):
+    with Reference(fasta) as ref:
+        assert ref.contigs == list(CONTIGS)
+        for name, seq in CONTIGS.items():
+            assert ref.length(name) == len(seq)
+            assert ref.fetch(name, 0, len(seq)) == seq
+            assert ref.fetch(name) == seq
+            for start in range(0, len(seq), 5):
+                assert ref.fetch(name, start, min(start + 9, len(seq))) == seq[start : start + 9]
+    assert fasta.with_suffix(".fa.fai").exists()
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.sampled_from(list(CONTIGS)), start=st.integers(-30, 100), size=st.integers(0, 60))
+def test_padded_fetch(fasta, name, start, size):
+    with Reference(fasta) as ref:
+        got = ref.fetch(name, start, start + size, pad=True)
+    assert got == slow_fetch(CONTIGS[name], start, start + size)
+    assert len(got) == size
+
+
+def test_out_of_range_without_pad(fasta):
+    with Reference(fasta) as ref:
+        for start, end in [(-1, 5), (5, 11), (11, 12)]:
+            with pytest.raises(InputFormatError) as info:
+                ref.fetch("chr2", start, end)
+            msg = str(info.value)
+            assert str(fasta) in msg and "chr2" in msg and f"{start}-{end}" in msg
+        with pytest.raises(InputFormatError, match="start 5 > end 3"):
+            ref.fetch("chr2", 5, 3, pad=True)
+        assert ref.fetch("chr2", 10, 10) == ""
+
+
+def test_contig_names_are_harmonised(fasta):
+    with Reference(fasta) as ref:
+        assert ref.resolve("1") == "chr1"
+        assert ref.resolve("CHR2") == "chr2"
+        for alias in ("MT", "M", "chrMT", "chrM"):
+            assert ref.resolve(alias) == "chrM"
+            assert ref.fetch(alias, 3, 7) == "ACGT"
+        assert "MT" in ref and "chr9" not in ref
+        with pytest.raises(UnknownContigError) as info:
+            ref.fetch("chr9", 0, 1)
+        assert str(fasta) in str(info.value) and "'chr9'" in str(info.value)
+        assert isinstance(info.value, KeyError) and isinstance(info.value, InputFormatError)
+
+
+def test_contig_key_and_helpers():
+    assert [contig_key(n) for n in ("chr1", "Chr1", "CHR1", "1", "chrM", "chrMT", "M", "MT", "chrX")] == [
+        "1", "1", "1", "1", "MT", "MT", "MT", "MT", "X",
+    ]  # fmt: skip
+    assert harmonise_contig("1", ["chr1", "chr2"]) == "chr1"
+    assert harmonise_contig("chrM", ["MT"]) == "MT"
+    assert harmonise_contig("3", ["chr1"]) is None
+    with pytest.raises(UnknownContigError, match="ambiguous"):
+        ContigResolver(["chr1", "1"], "x.fa").resolve("CHR1")
+    assert ContigResolver(["chr1", "1"], "x.fa").resolve("1") == "1"  # exact match wins
+
+
+def test_parse_region():
+    assert parse_region("chr1:1,001-2,000") == ("chr1", 1000, 2000)
+    assert parse_region("chr1") == ("chr1", None, None)
+    assert parse_region("chr1:5-") == ("chr1", 4, None)
+    assert parse_region("{HLA-A*01:01}:3-4") == ("HLA-A*01:01", 2, 4)
+    assert parse_region("HLA-A*01:01", ["HLA-A*01:01"]) == ("HLA-A*01:01", None, None)
+    for bad in ("", "chr1:0-5", "chr1:9-5"):
+        with pytest.raises(InputFormatError):
+            parse_region(bad)
+
+
+def test_bgzip_reference(fasta, tmp_path):
+    bgz = tmp_path / "ref.fa.gz"
+    pysam.tabix_compress(str(fasta), str(bgz), force=True)
+    with Reference(bgz) as ref:
+        assert ref.fetch("chr1", 3, 40) == CONTIGS["chr1"][3:40]
+    assert Path(f"{bgz}.gzi").exists()
+
+
+def test_plain_gzip_is_refused_with_bgzip_hint(fasta, tmp_path):
+    gz = tmp_path / "plain.fa.gz"
+    gz.write_bytes(gzip.compress(fasta.read_bytes()))
+    with pytest.raises(InputFormatError, match="bgzip") as info:
+        Reference(gz)
+    assert str(gz) in str(info.value)
+
+
+def test_windows_line_endings(tmp_path):
+    path = tmp_path / "crlf.fa"
+    path.write_bytes(b">c1 x\r\nACGTacgt\r\nNNRY\r\n>c2\r\nAAAA\r\n")
+    with Reference(path) as ref:
+        assert ref.fetch("c1", 0, 12) == "ACGTacgtNNRY"
+        assert ref.fetch("c1", 6, 10) == "gtNN"
+        assert ref.fetch("c2") == "AAAA"
+
+
+@pytest.mark.parametrize(
+    ("data", "fragment"),
+    [
+        (b">a\nACGT\nAC\nACGT\n", "line 4"),
+        (b">a\nACGT\nACGTAC\n", "line 3"),
+        (b"@r\nACGT\n+\nIIII\n", "looks like FASTQ"),
+        (b"just some text\n", "not FASTA"),
+        (bytes(range(256)) * 4, "binary"),
+        (b"", "empty file"),
+    ],
+)
+def test_bad_reference_files(tmp_path, data, fragment):
+    path = tmp_path / "bad.fa"
+    path.write_bytes(data)
+    with pytest.raises(InputFormatError) as info:
+        Reference(path)
+    assert str(path) in str(info.value) and fragment in str(info.value)
+
+
+def test_missing_and_directory(tmp_path):
+    with pytest.raises(InputFileNotFoundError, match="no such file"):
+        Reference(tmp_path / "none.fa")
+    with pytest.raises(InputIsADirectoryError, match="is a directory"):
+        Reference(tmp_path)
+
+
+def test_read_only_directory_falls_back_to_cache(tmp_path, caplog):
+    ro = tmp_path / "read_only"
+    ro.mkdir()
+    fasta = ro / "ref.fa"
+    write_fasta(list(CONTIGS.items()), fasta, line_width=7)
+    ro.chmod(0o555)
+    try:
+        with Reference(fasta) as ref:
+            assert ref.fetch("chr2", 0, 3) == "GGG"
+            assert ref.index_path.parent == tmp_path / "cache" / "fai"
+        with Reference(fasta) as ref:  # the cached index is found again
+            assert ref.index_path.parent == tmp_path / "cache" / "fai"
+        assert not Path(f"{fasta}.fai").exists()
+        assert "not writable" in caplog.text
+    finally:
+        ro.chmod(0o755)
+
+
+def test_nothing_writable_is_a_clear_error(fasta, monkeypatch):
+    monkeypatch.setattr(reference_module, "_writable_dir", lambda d: False)
+    with pytest.raises(InputFormatError, match="GENOSEQ_CACHE"):
+        Reference(fasta)
+
+
+def test_stale_index_is_rebuilt(fasta):
+    Reference(fasta).close()
+    fai = Path(f"{fasta}.fai")
+    write_fasta([("other", "ACGTACGT")], fasta)
+    import os
+
+    os.utime(fai, (1, 1))  # older than the FASTA
+    with Reference(fasta) as ref:
+        assert ref.contigs == ["other"]
+
+
+def test_fetch_reads_only_the_window(tmp_path):
+    """A window of a 2 Mbp contig is read through the index, not by loading the contig."""
+    path = tmp_path / "big.fa"
+    seq = "ACGTTGCA" * 250_000
+    write_fasta([("big", seq)], path)
+    import tracemalloc
+
+    with Reference(path) as ref:
+        tracemalloc.start()
+        window = ref.fetch("big", 1_000_003, 1_000_103)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert window == seq[1_000_003:1_000_103]
+    assert peak < 100_000
+
+
+def test_shared_references(shared, tmp_path):
+    # tmp copies: building an index must never write into shared/
+    chrm = tmp_path / "chrM.fa"
+    shutil.copy(shared / "mito" / "chrM.fa", chrm)
+    seq = slow_sequences(chrm)["chrM"]
+    with Reference(chrm) as ref:
+        assert ref.length("MT") == 16569 == len(seq)
+        assert ref.fetch("chrM", 3100, 3110) == seq[3100:3110]
+        assert ref.fetch("chrM", 3106, 3107) == "N"
+        assert ref.fetch("M", 16560, 16575, pad=True) == seq[16560:] + "N" * 6
+    copy = tmp_path / "ex1.fa"
+    shutil.copy(shared / "pysam_ex1" / "ex1.fa", copy)
+    expected = slow_sequences(copy)
+    with Reference(copy) as ref:
+        assert ref.contigs == list(expected)
+        for name, s in expected.items():
+            assert ref.fetch(name, 10, 200) == s[10:200]
+    truncated = tmp_path / "human_g1k_v37_truncated.fasta"
+    shutil.copy(shared / "genomes" / "human_g1k_v37_truncated.fasta", truncated)
+    with Reference(truncated) as ref:
+        s = slow_sequences(truncated)["1"]
+        assert ref.resolve("chr1") == "1"
+        assert ref.fetch("chr1", 10_000, 10_100) == s[10_000:10_100]

@@ -1,0 +1,338 @@
+"""read_vcf and friends, checked against a slow text parser of the same tiny VCFs."""
+
+from __future__ import annotations
+
+import gzip
+import re
+import shutil
+from pathlib import Path
+
+import pysam
+import pytest
+
+from genoseq.errors import InputFormatError, UnknownContigError
+from genoseq.io import (
+    InputFileNotFoundError,
+    InputIsADirectoryError,
+    Reference,
+    Variant,
+    count_vcf_records,
+    read_vcf,
+    vcf_header_info,
+    write_fasta,
+)
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="module")
+def shared() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip("shared data (../shared/data) not available")
+    return SHARED
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENOSEQ_CACHE", str(tmp_path / "cache"))
+
+
+HEADER = """##fileformat=VCFv4.2
+##contig=<ID=chr1,length=1000>
+##contig=<ID=chr2,length=500>
+##FILTER=<ID=q10,Description="low quality">
+##INFO=<ID=AC,Number=A,Type=Integer,Description="allele count">
+##INFO=<ID=AF,Number=A,Type=Float,Description="allele frequency">
+##INFO=<ID=AD,Number=R,Type=Integer,Description="depth per allele">
+##INFO=<ID=DP,Number=1,Type=Integer,Description="depth">
+##INFO=<ID=DB,Number=0,Type=Flag,Description="in dbSNP">
+##INFO=<ID=TAG,Number=.,Type=String,Description="tags">
+#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO
+"""
+
+RECORDS = [
+    "chr1\t10\trs1\tA\tC,G,T\t50\tPASS\tAC=1,2,3;AF=0.5,0.25,0.125;AD=10,1,2,3;DP=16;DB",
+    "chr1\t20\t.\tACGT\tA\t.\tq10\tDP=7;TAG=x,y",
+    "chr1\t30\tsv1\tN\t<DEL>,*\t12.5\t.\tAC=4,5",
+    "chr1\t40\t.\tG\tG]chr2:100],.G\t.\tPASS\t.",
+    "chr1\t50\t.\ta\tc\t.\tPASS\t.",
+    "chr1\t60\t.\tR\tA\t.\tPASS\t.",
+    "chr1\t70\t.\tC\t.\t.\tPASS\tDP=2",
+    "chr2\t5\t.\tTTTT\tT,TT\t.\tPASS\tAD=1,2,3",
+]
+VCF = HEADER + "\n".join(RECORDS) + "\n"
+
+
+def slow_variants(text: str) -> list[tuple]:
+    """Parse VCF text with string methods (the independent reference for read_vcf)."""
+    declared = re.findall(r"##INFO=<ID=(\w+),Number=([^,]+),Type=(\w+)", text)
+    meta = {key: number for key, number, _ in declared}
+    types = {key: kind for key, _, kind in declared}
+    convert = {"Integer": int, "Float": float, "String": str}
+    out = []
+    for line in text.splitlines():
+        if line.startswith("#") or not line:
+            continue
+        chrom, pos, vid, ref, alt, qual, flt, info = line.split("\t")[:8]
+        alts = alt.split(",")
+        parsed = {}
+        for item in [] if info == "." else info.split(";"):
+            key, _, value = item.partition("=")
+            if types[key] == "Flag":
+                parsed[key] = True
+                continue
+            values = tuple(convert[types[key]](v) for v in value.split(","))
+            parsed[key] = values[0] if meta[key] == "1" else values
+        for i, a in enumerate(alts):
+            info_i = {}
+            for key, value in parsed.items():
+                if meta[key] == "A" and alt != ".":
+                    info_i[key] = value[i]
+                elif meta[key] == "R" and alt != ".":
+                    info_i[key] = (value[0], value[i + 1])
+                else:
+                    info_i[key] = value
+            out.append(
+                (
+                    chrom,
+                    int(pos),
+                    None if vid == "." else vid,
+                    ref,
+                    a,
+                    info_i,
+                    None if qual == "." else float(qual),
+                    () if flt == "." else tuple(flt.split(";")),
+                    i,
+                    len(alts),
+                )
+            )
+    return out
+
+
+def as_tuples(variants) -> list[tuple]:
+    return [
+        (v.chrom, v.pos, v.id, v.ref, v.alt, v.info, v.qual, v.filter, v.alt_index, v.n_alts)
+        for v in variants
+    ]
+
+
+@pytest.fixture
+def vcf(tmp_path) -> Path:
+    path = tmp_path / "tiny.vcf"
+    path.write_text(VCF)
+    return path
+
+
+@pytest.fixture
+def indexed(tmp_path, vcf) -> Path:
+    gz = tmp_path / "tiny.vcf.gz"
+    pysam.tabix_compress(str(vcf), str(gz), force=True)
+    pysam.tabix_index(str(gz), preset="vcf", force=True)
+    return gz
+
+
+def test_multiallelic_split_matches_slow_parser(vcf):
+    got = list(read_vcf(vcf))
+    assert as_tuples(got) == slow_variants(VCF)
+    first = got[:3]
+    assert [v.alt for v in first] == ["C", "G", "T"]
+    assert [v.info["AD"] for v in first] == [(10, 1), (10, 2), (10, 3)]
+    assert [v.info["AC"] for v in first] == [1, 2, 3]
+    assert all(v.info["DP"] == 16 and v.info["DB"] is True for v in first)
+    assert got[3].info == {"DP": 7, "TAG": ("x", "y")}
+
+
+def test_positions_and_symbolic_alleles(vcf):
+    got = {(v.pos, v.alt): v for v in read_vcf(vcf)}
+    snv = got[(10, "C")]
+    assert (snv.pos, snv.start, snv.end) == (10, 9, 10)
+    assert got[(20, "A")].end == 23
+    symbolic = {alt for (_, alt), v in got.items() if v.is_symbolic}
+    assert symbolic == {"<DEL>", "*", "G]chr2:100]", ".G", "."}
+    v = Variant("chr1", 5, None, "A", "C", {"DP": 3})
+    assert v.start == 4 and not v.is_symbolic
+    assert hash(v) == hash(Variant("chr1", 5, None, "A", "C", {"DP": 4}))  # hashable despite the info dict
+    assert v != Variant("chr1", 5, None, "A", "C", {"DP": 4})
+
+
+def test_crlf_lowercase_and_iupac_are_valid(tmp_path):
+    path = tmp_path / "crlf.vcf"
+    path.write_bytes(VCF.replace("\n", "\r\n").encode())
+    assert as_tuples(read_vcf(path)) == slow_variants(VCF)
+
+
+def test_same_variants_from_vcf_gz_and_bcf(tmp_path, vcf, indexed):
+    assert as_tuples(read_vcf(indexed)) == slow_variants(VCF)
+    # BCF: rewrite the records without the symbolic/breakend ones pysam cannot round-trip cleanly
+    simple = tmp_path / "simple.vcf"
+    simple.write_text(HEADER + "\n".join([RECORDS[0], RECORDS[1], RECORDS[7]]) + "\n")
+    bcf = tmp_path / "simple.bcf"
+    with pysam.VariantFile(str(simple)) as src, pysam.VariantFile(str(bcf), "wb", header=src.header) as out:
+        for rec in src:
+            out.write(rec)
+    got = as_tuples(read_vcf(bcf))
+    expected = slow_variants(simple.read_text())
+    assert [g[:5] + g[6:] for g in got] == [e[:5] + e[6:] for e in expected]
+    pysam.tabix_index(str(bcf), preset="bcf", csi=True, force=True)
+    assert [v.pos for v in read_vcf(bcf, region="2:1-10")] == [5, 5]
+
+
+def slow_overlaps(text: str, contig: str, start: int, end: int) -> list[tuple]:
+    return [
+        v for v in slow_variants(text) if v[0] == contig and v[1] - 1 < end and v[1] - 1 + len(v[3]) > start
+    ]
+
+
+@pytest.mark.parametrize(
+    ("region", "contig", "start", "end"),
+    [
+        ("chr1:15-35", "chr1", 14, 35),
+        ("1:22-22", "chr1", 21, 22),
+        ("chr2", "chr2", 0, 500),
+        ("chr1:61-", "chr1", 60, 1000),
+    ],
+)
+def test_region_indexed_and_streamed_agree(vcf, indexed, region, contig, start, end):
+    expected = slow_overlaps(VCF, contig, start, end)
+    assert as_tuples(read_vcf(indexed, region=region)) == expected
+    assert as_tuples(read_vcf(vcf, region=region)) == expected
+
+
+def test_region_needs_an_index(tmp_path, vcf):
+    gz = tmp_path / "noindex.vcf.gz"
+    pysam.tabix_compress(str(vcf), str(gz), force=True)
+    with pytest.raises(InputFormatError, match="index") as info:
+        list(read_vcf(gz, region="chr1:1-100"))
+    assert str(gz) in str(info.value)
+    plain_gz = tmp_path / "plain.vcf.gz"
+    plain_gz.write_bytes(gzip.compress(VCF.encode()))
+    with pytest.raises(InputFormatError, match="not bgzip") as info:
+        list(read_vcf(plain_gz))  # htslib needs bgzip for compressed VCF: a clear error
+    assert str(plain_gz) in str(info.value)
+
+
+def test_region_unknown_contig(vcf):
+    with pytest.raises(UnknownContigError, match="chr7") as info:
+        list(read_vcf(vcf, region="chr7:1-10"))
+    assert str(vcf) in str(info.value)
+
+
+def test_reference_harmonises_chrom(tmp_path, vcf):
+    ref_path = tmp_path / "ref.fa"
+    write_fasta([("1", "A" * 1000), ("2", "C" * 500)], ref_path)
+    with Reference(ref_path) as ref:
+        assert {v.chrom for v in read_vcf(vcf, reference=ref)} == {"1", "2"}
+    assert [v.chrom for v in read_vcf(vcf, region="chr2", reference=ref_path)] == ["2", "2"]
+    write_fasta([("1", "A" * 1000)], ref_path)
+    with pytest.raises(UnknownContigError) as info:
+        list(read_vcf(vcf, reference=ref_path))
+    msg = str(info.value)
+    assert str(vcf) in msg and "chr2" in msg and "line 19" in msg and str(ref_path) in msg
+
+
+def test_header_info_and_count(vcf, indexed):
+    info = vcf_header_info(vcf)
+    assert info["AC"] == ("A", "Integer", "allele count")
+    assert info["AD"] == ("R", "Integer", "depth per allele")
+    assert info["DP"] == (1, "Integer", "depth")
+    assert info["DB"] == (0, "Flag", "in dbSNP")
+    assert count_vcf_records(vcf) == count_vcf_records(indexed) == len(RECORDS)
+
+
+def test_header_only_vcf_yields_nothing(tmp_path):
+    path = tmp_path / "header_only.vcf"
+    path.write_text(HEADER)
+    assert list(read_vcf(path)) == []
+    assert count_vcf_records(path) == 0
+
+
+BAD = {
+    "missing header": ("chr1\t10\t.\tA\tC\t.\t.\t.\n", "line 1", "missing VCF header"),
+    "no fileformat": (HEADER.split("\n", 1)[1] + RECORDS[4] + "\n", "line 1", "fileformat"),
+    "no #CHROM": (HEADER.rsplit("#CHROM", 1)[0] + RECORDS[4] + "\n", "line 11", "#CHROM"),
+    "column count": (HEADER + "chr1\t10\t.\tA\tC\t.\n", "line 12", "column count"),
+    "extra column": (HEADER + RECORDS[4] + "\textra\n", "line 12", "column count"),
+    "non-integer POS": (HEADER + "chr1\t1e3\t.\tA\tC\t.\t.\t.\n", "line 12 (chr1:1e3)", "POS '1e3'"),
+    "REF not DNA": (HEADER + "chr1\t10\t.\tA1\tC\t.\t.\t.\n", "line 12 (chr1:10)", "REF 'A1'"),
+    "ALT not DNA": (HEADER + "chr1\t10\t.\tA\tC,X!\t.\t.\t.\n", "line 12 (chr1:10)", "ALT 'C,X!'"),
+    "empty ALT": (HEADER + "chr1\t10\t.\tA\t\t.\t.\t.\n", "line 12", "ALT ''"),
+    "bad QUAL": (HEADER + "chr1\t10\t.\tA\tC\thigh\t.\t.\n", "line 12", "QUAL 'high'"),
+    "bad INFO type": (HEADER + "chr1\t10\t.\tA\tC\t.\t.\tDP=deep\n", "line 12", "INFO/DP"),
+    "Number=A length": (HEADER + "chr1\t10\t.\tA\tC,G\t.\t.\tAC=1\n", "line 12", "INFO/AC has 1 values"),
+    "blank line": (HEADER + RECORDS[4] + "\n\n" + RECORDS[5] + "\n", "line 13", "blank line"),
+    "spaces": (HEADER + RECORDS[4].replace("\t", " ") + "\n", "line 12", "tabs"),
+    "binary": (bytes(range(256)) * 4, "line 1", "binary"),
+    "empty": ("", "", "empty file"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_vcf(tmp_path, case):
+    data, where, problem = BAD[case]
+    path = tmp_path / "bad.vcf"
+    path.write_bytes(data if isinstance(data, bytes) else data.encode())
+    with pytest.raises(InputFormatError) as info:
+        list(read_vcf(path))
+    msg = str(info.value)
+    assert str(path) in msg and where in msg and problem in msg, msg
+
+
+def test_bad_record_in_indexed_region_names_chrom_pos(tmp_path):
+    plain = tmp_path / "r.vcf"
+    plain.write_text(HEADER + RECORDS[4] + "\nchr1\t55\t.\tA\tZ\t.\t.\t.\n")
+    gz = tmp_path / "r.vcf.gz"
+    pysam.tabix_compress(str(plain), str(gz), force=True)
+    pysam.tabix_index(str(gz), preset="vcf", force=True)
+    with pytest.raises(InputFormatError, match=r"chr1:55: ALT 'Z'") as info:
+        list(read_vcf(gz, region="chr1:1-100"))
+    assert str(gz) in str(info.value)
+
+
+@pytest.mark.parametrize("how", ["bgzip", "gzip"])
+def test_truncated_compressed_vcf(tmp_path, how):
+    body = HEADER + "\n".join(f"chr1\t{i}\t.\tA\tC\t.\tPASS\tDP={i}" for i in range(1, 900)) + "\n"
+    plain = tmp_path / "big.vcf"
+    plain.write_text(body)
+    full = tmp_path / "full.vcf.gz"
+    if how == "bgzip":
+        pysam.tabix_compress(str(plain), str(full), force=True)
+    else:
+        full.write_bytes(gzip.compress(body.encode()))
+    cut = tmp_path / "cut.vcf.gz"
+    cut.write_bytes(full.read_bytes()[: full.stat().st_size * 2 // 3])
+    with pytest.raises(InputFormatError, match="truncated") as info:
+        list(read_vcf(cut))
+    assert str(cut) in str(info.value)
+
+
+def test_missing_file_and_directory(tmp_path):
+    with pytest.raises(InputFileNotFoundError, match="no such file"):
+        read_vcf(tmp_path / "none.vcf")
+    with pytest.raises(InputIsADirectoryError, match="is a directory"):
+        count_vcf_records(tmp_path)
+
+
+def test_shared_vcfs(shared, tmp_path):
+    labelled = shared / "mito" / "labelled_variants.vcf"
+    gnomad = shared / "mito" / "gnomad_v3.1_chrM_sites.vcf"
+    assert count_vcf_records(labelled) == 805
+    labels = [v.info["LABEL"] for v in read_vcf(labelled)]
+    assert len(labels) == 805 and labels.count(1) == 125
+    text = gnomad.read_text()
+    slow = slow_variants(text)
+    chrm = tmp_path / "chrM.fa"  # a tmp copy: its index must not be written into shared/
+    shutil.copy(shared / "mito" / "chrM.fa", chrm)
+    got = list(read_vcf(gnomad, reference=chrm))
+    assert count_vcf_records(gnomad) == 18164
+    assert [(v.pos, v.ref, v.alt) for v in got] == [(s[1], s[3], s[4]) for s in slow]
+    assert any(len(v.ref) != len(v.alt) for v in got)  # gnomAD has indels
+    assert got[1].info["AN"] == slow[1][5]["AN"]
+    assert got[0].info["AF_hom"] == pytest.approx(slow[0][5]["AF_hom"], rel=1e-6)
+    # indexed region query on a tmp copy agrees with streaming the plain file
+    gz = tmp_path / "gnomad.vcf.gz"
+    pysam.tabix_compress(str(gnomad), str(gz), force=True)
+    pysam.tabix_index(str(gz), preset="vcf", force=True)
+    window = [(v.pos, v.alt) for v in read_vcf(gz, region="MT:3000-3200")]
+    assert window == [(v.pos, v.alt) for v in read_vcf(gnomad, region="chrM:3000-3200")]
+    assert window == [(s[1], s[4]) for s in slow_overlaps(text, "chrM", 2999, 3200)]
+    assert {v.chrom for v in got} == {"chrM"}
