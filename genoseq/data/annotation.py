@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from genoseq.io.contigs import contig_key
+
 if TYPE_CHECKING:
     from genoseq.io import Reference
 
@@ -44,7 +46,6 @@ _SEVERITY = (
     "inframe_indel",
     "synonymous",
 )
-_MITO_NAMES = {"chrm", "mt", "m", "chrmt"}
 _COMP = str.maketrans("ACGTN", "TGCAN")
 
 
@@ -74,7 +75,7 @@ def feature_kind(name: str, description: str, strand: str) -> str:
 
 def genetic_code_for(contig: str) -> int:
     """NCBI genetic code id for a contig: 2 (vertebrate mitochondrial) for chrM/MT, else 1."""
-    return 2 if contig.lower() in _MITO_NAMES else 1
+    return 2 if contig_key(contig) == "MT" else 1
 
 
 class Annotation:
@@ -93,7 +94,7 @@ class Annotation:
         self.genetic_code = genetic_code
         self._by_contig: dict[str, list[Feature]] = {}
         for f in features:
-            self._by_contig.setdefault(_norm(f.chrom), []).append(f)
+            self._by_contig.setdefault(contig_key(f.chrom), []).append(f)
 
     @classmethod
     def from_bed(cls, path: str | Path, genetic_code: int | None = None) -> Annotation:
@@ -120,7 +121,7 @@ class Annotation:
         return cls(feats, genetic_code)
 
     def _overlapping(self, chrom: str, start: int, end: int) -> list[Feature]:
-        return [f for f in self._by_contig.get(_norm(chrom), []) if f.start < end and f.end > start]
+        return [f for f in self._by_contig.get(contig_key(chrom), []) if f.start < end and f.end > start]
 
     def channels(self, chrom: str, starts: np.ndarray, length: int) -> np.ndarray:
         """Annotation channels for windows ``[s, s + length)`` on ``chrom``.
@@ -180,11 +181,6 @@ class Annotation:
             if worst is not None:
                 out[i, CONSEQUENCE_FEATURES.index(worst)] = 1.0
         return out
-
-
-def _norm(name: str) -> str:
-    n = name[3:] if name.lower().startswith("chr") else name
-    return "MT" if n.upper() in {"M", "MT"} else n
 
 
 def _translate(codon: str, table: dict[str, str], stops: set[str]) -> str | None:

@@ -440,3 +440,37 @@ def block_folds(
         fold_pos[f] += pos[b]
         fold_n[f] += size[b]
     return fold_of_block[blocks]
+
+
+class ArrayDataset:
+    """Pre-encoded model inputs held in memory, served a batch at a time (the trainer's protocol).
+
+    Parameters
+    ----------
+    arrays
+        Model inputs with a leading dimension ``n`` (``x``, ``mask``, ``tokens_extra``, ``features``).
+    labels
+        int64 ``(n,)`` binary labels.
+    """
+
+    task = "binary"
+
+    def __init__(self, arrays: dict[str, np.ndarray], labels: np.ndarray) -> None:
+        self.arrays = arrays
+        self.labels = np.asarray(labels, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def n_outputs(self) -> int:
+        return 1
+
+    def __getitems__(self, indices: Sequence[int]) -> dict[str, np.ndarray]:
+        idx = np.asarray(indices, dtype=np.int64)
+        batch = {k: v[idx] for k, v in self.arrays.items()}
+        batch["y"] = self.labels[idx]
+        return batch
+
+    def __getitem__(self, i: int) -> dict[str, np.ndarray]:
+        return self.__getitems__([int(i)])

@@ -472,3 +472,21 @@ def count_vcf_records(path: PathLike) -> int:
         return sum(1 for _ in vcf.records(None))
     finally:
         vcf.close()
+
+
+def read_vcf_records(path: PathLike, region: str | None = None) -> RecordIterator[pysam.VariantRecord]:
+    """Stream the checked ``pysam.VariantRecord`` s of a VCF/BCF, unsplit.
+
+    The same records, checks and order as :func:`read_vcf` (which yields one :class:`Variant` per
+    ALT of each of these records), for writers that copy the input records (e.g. an annotated VCF).
+    """
+    vcf = _VcfFile(path)
+
+    def gen() -> Iterator[pysam.VariantRecord]:
+        try:
+            for rec, _, _ in vcf.records(region):
+                yield rec
+        finally:
+            vcf.close()
+
+    return RecordIterator(gen(), vcf.close)

@@ -56,7 +56,7 @@ def score_vcf_to_files(
         if vcf_out is not None:
             meta = {
                 "model": Path(predictor.model_dir).name,
-                "model_sha256": str(predictor.config.get("weights_sha256", "")),
+                "model_sha256": str(getattr(predictor, "weights_sha256", None) or "unknown"),
                 "strand": strand,
             }
             annotator = VcfAnnotator(vcf, vcf_out, cols, meta, region=region)

@@ -33,8 +33,10 @@ from genoseq.errors import ConfigError, ReferenceMismatchError
 from genoseq.variants.calibrate import Background, load_background
 
 if TYPE_CHECKING:
+    from genoseq.data.variant_data import VariantTable
     from genoseq.io import Reference, Variant
     from genoseq.predict import Predictor
+    from genoseq.variants.risk_model import VariantRiskScorer
 
 log = logging.getLogger(__name__)
 
@@ -203,9 +205,15 @@ def iter_score_variants(
 
     _check_options(strand, on_ref_mismatch)
     stats = stats if stats is not None else ScoreStats()
+    from genoseq.variants.risk_model import VariantRiskScorer, is_variant_model
+
+    scorer = None
+    if is_variant_model(predictor):
+        scorer = VariantRiskScorer.from_predictor(predictor)
+        scorer.check_vcf(vcf)
     names = output_names(predictor)
-    background = load_background(predictor.model_dir)
-    if background is None:
+    background = None if scorer is not None else load_background(predictor.model_dir)
+    if background is None and scorer is None:
         log.warning(
             "model %s has no background calibration: risk is null (run `genoseq calibrate`)",
             predictor.model_dir,
@@ -220,7 +228,9 @@ def iter_score_variants(
     try:
         variants = read_vcf(vcf, region=region, reference=ref)
         for batch in _batches(variants, batch_size, stats):
-            df = _score_batch(predictor, ref, batch, names, background, strand, on_ref_mismatch, vcf, stats)
+            df = _score_batch(
+                predictor, ref, batch, names, background, strand, on_ref_mismatch, vcf, stats, scorer
+            )
             if bar is not None:
                 bar.update(len(batch))
             if df.height:
@@ -251,6 +261,7 @@ def _score_batch(
     on_ref_mismatch: str,
     vcf: str | Path,
     stats: ScoreStats,
+    scorer: VariantRiskScorer | None = None,
 ) -> pl.DataFrame:
     n = len(batch)
     length = predictor.input_length
@@ -285,8 +296,11 @@ def _score_batch(
         stats.skipped_mismatch += n_bad
 
     ok = np.flatnonzero(match)
-    r, a = score_window_pairs(predictor, ref_win[ok], alt_win[ok], strand=strand)
-    cols_ok = effect_table(r, a, names, background)
+    if scorer is not None:
+        cols_ok = scorer.score(ref, _variant_table([batch[i][1] for i in ok], scorer.info_fields, vcf))
+    else:
+        r, a = score_window_pairs(predictor, ref_win[ok], alt_win[ok], strand=strand)
+        cols_ok = effect_table(r, a, names, background)
     stats.scored += len(ok)
 
     kept = np.flatnonzero(keep)
@@ -312,6 +326,24 @@ def _score_batch(
     score_cols = list(cols_ok)
     # NaN (not computed / not calibrated) becomes null, so downstream tools see missing values
     return df.with_columns([pl.col(c).fill_nan(None) for c in score_cols])
+
+
+def _variant_table(variants: list[Variant], info_fields: tuple[str, ...], vcf: str | Path) -> VariantTable:
+    from genoseq.data.variant_data import VariantTable, _info_value
+
+    return VariantTable(
+        [v.chrom for v in variants],
+        np.array([v.start for v in variants], dtype=np.int64),
+        [v.ref for v in variants],
+        [v.alt for v in variants],
+        [v.id for v in variants],
+        np.full(len(variants), -1, dtype=np.int64),
+        np.array(
+            [[_info_value(v.info.get(f)) for f in info_fields] for v in variants], dtype=np.float64
+        ).reshape(len(variants), len(info_fields)),
+        list(info_fields),
+        str(vcf),
+    )
 
 
 def score_variants(

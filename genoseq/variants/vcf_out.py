@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ import pysam
 from genoseq import __version__
 from genoseq._atomic import atomic_path
 from genoseq.errors import InputFormatError
+from genoseq.io.vcf import read_vcf_records
 from genoseq.variants.score import ALT_INDEX_COLUMN, RECORD_COLUMN
 
 #: INFO descriptions of each score stem
@@ -93,7 +93,7 @@ class VcfAnnotator:
             self._tmp.name[: -len(".gz")] if self._tmp.name.endswith(".gz") else self._tmp.name + ".plain"
         )
         self._writer = pysam.VariantFile(str(self._plain_tmp), "w", header=header)
-        self._records = _iter_records(self._in, region)
+        self._records = read_vcf_records(self.vcf, region)
         self._next_ordinal = 0
 
     def _write_until(self, ordinal: int, rows: dict[int, list[dict]]) -> None:
@@ -170,22 +170,3 @@ class VcfAnnotator:
             self.close()
         else:
             self.abort()
-
-
-def _iter_records(vf: pysam.VariantFile, region: str | None) -> Iterator[pysam.VariantRecord]:
-    if region is None:
-        yield from vf
-        return
-    from genoseq.io.vcf import parse_region
-
-    chrom, start, end = parse_region(region)
-    for rec in vf:
-        if rec.chrom != chrom and _harmonised(rec.chrom) != _harmonised(chrom):
-            continue
-        if (start is None or rec.stop > start) and (end is None or rec.start < end):
-            yield rec
-
-
-def _harmonised(name: str) -> str:
-    n = name[3:] if name.lower().startswith("chr") else name
-    return "MT" if n.upper() in {"M", "MT"} else n

@@ -1,0 +1,607 @@
+"""Variant-risk models: trained directly on labelled variants (pathogenic vs benign).
+
+Each example is a variant's reference and alternative windows (the :mod:`genoseq.data.windows`
+convention) plus annotation channels and consequence features from a BED and numeric INFO features
+(:mod:`genoseq.data.variant_data`). Validation and cross-validation split by **genomic blocks**
+(:func:`genoseq.data.variant_data.block_folds`), never by random variant. The positive class is
+up-weighted by ``n_negative / n_positive`` in the loss.
+
+``risk`` is ``P(pathogenic)`` **calibrated on the validation blocks** by Platt scaling: a logistic
+regression ``sigmoid(a * logit + b)`` fitted to the validation logits and labels (the class weighting
+of training distorts raw probabilities; this restores them to the validation prevalence).
+
+The model directory's ``config.json`` ``extra`` holds ``kind: "variant"``, the featurizer (window
+length, encoding, INFO-feature transform), the label field, the Platt coefficients and the annotation
+file's name and checksum; the annotation BED itself is copied into the directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import shutil
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from genoseq import __version__
+from genoseq.data.annotation import Annotation
+from genoseq.data.variant_data import (
+    ArrayDataset,
+    InfoFeatures,
+    VariantFeaturizer,
+    VariantTable,
+    block_folds,
+    read_variant_table,
+)
+from genoseq.errors import ConfigError, InputFormatError, ModelFormatError
+
+if TYPE_CHECKING:
+    from genoseq.io import Reference
+    from genoseq.train import TrainConfig
+
+log = logging.getLogger(__name__)
+
+VARIANT_KIND = "variant"
+ANNOTATION_FILE = "annotation.bed"
+_EXTRA_KEYS = {
+    "kind",
+    "label_field",
+    "featurizer",
+    "platt",
+    "annotation_file",
+    "annotation_sha256",
+    "genetic_code",
+    "block_size",
+    "validation",
+}
+
+
+@dataclass(frozen=True)
+class VariantModelOptions:
+    """What a variant-risk model sees, beyond the architecture.
+
+    Attributes
+    ----------
+    label_field : str
+        INFO field with the binary label (1/0, pathogenic/benign).
+    annotation : str | None
+        BED of loci for annotation channels and consequence features.
+    info_features : tuple[str, ...]
+        Numeric INFO fields used as per-variant features.
+    input_length : int
+        Window length in bases (the variant's first REF base at ``input_length // 2``).
+    block_size : int
+        Genomic block size (bases) for validation and cross-validation splits.
+    genetic_code : int | None
+        NCBI genetic code for consequences (``None``: 2 for chrM/MT, 1 elsewhere).
+    """
+
+    label_field: str = "LABEL"
+    annotation: str | None = None
+    info_features: tuple[str, ...] = ()
+    input_length: int = 101
+    block_size: int = 1000
+    genetic_code: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.input_length < 3:
+            raise ConfigError(f"input length must be at least 3, got {self.input_length}")
+        if self.block_size < 1:
+            raise ConfigError(f"block size must be positive, got {self.block_size}")
+
+
+def fit_platt(logits: np.ndarray, labels: np.ndarray, *, l2: float = 1e-3) -> tuple[float, float]:
+    """Fit ``P(y=1) = sigmoid(a * logit + b)`` by Newton's method (small L2 on ``a``, ``b``).
+
+    Parameters
+    ----------
+    logits, labels
+        float ``(n,)`` and 0/1 ``(n,)``.
+
+    Returns
+    -------
+    (a, b)
+    """
+    x = np.asarray(logits, dtype=np.float64).reshape(-1)
+    y = np.asarray(labels, dtype=np.float64).reshape(-1)
+    a, b = 1.0, 0.0
+    for _ in range(100):
+        z = np.clip(a * x + b, -50, 50)
+        p = 1.0 / (1.0 + np.exp(-z))
+        w = p * (1 - p)
+        g = np.array([np.sum((p - y) * x) + l2 * a, np.sum(p - y) + l2 * b])
+        h = np.array([[np.sum(w * x * x) + l2, np.sum(w * x)], [np.sum(w * x), np.sum(w) + l2]])
+        try:
+            step = np.linalg.solve(h, g)
+        except np.linalg.LinAlgError:
+            break
+        a, b = a - step[0], b - step[1]
+        if np.abs(step).max() < 1e-9:
+            break
+    return float(a), float(b)
+
+
+def _sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _model_config(model_name: str, feat: VariantFeaturizer, overrides: Mapping[str, Any] | None) -> Any:
+    from genoseq.models import default_config
+
+    values = dict(overrides or {})
+    if model_name == "cnn-lstm":
+        values["in_channels"] = feat.in_channels
+    elif model_name == "transformer":
+        k = int(values.get("k", 3))
+        stride = int(values.get("stride", 1))
+        t = (feat.input_length - k) // stride + 1
+        values.update(k=k, stride=stride, max_tokens=2 * t + 3, n_token_channels=feat.n_channels)
+    return default_config(
+        model_name,
+        input_length=feat.input_length,
+        n_outputs=1,
+        task="binary",
+        n_features=feat.n_features,
+        **values,
+    )
+
+
+def _featurizer(
+    model_name: str,
+    options: VariantModelOptions,
+    overrides: Mapping[str, Any] | None,
+    info: InfoFeatures | None,
+) -> VariantFeaturizer:
+    annotation = (
+        Annotation.from_bed(options.annotation, options.genetic_code)
+        if options.annotation is not None
+        else None
+    )
+    if model_name == "cnn-lstm":
+        encoding: dict[str, Any] = {"type": "onehot"}
+    elif model_name == "transformer":
+        ov = dict(overrides or {})
+        encoding = {"type": "kmer", "k": int(ov.get("k", 3)), "stride": int(ov.get("stride", 1))}
+    else:
+        raise ConfigError(f"unknown model {model_name!r} (choose cnn-lstm or transformer)")
+    return VariantFeaturizer(options.input_length, encoding, annotation, info)
+
+
+def _encode(
+    feat: VariantFeaturizer, ref: Reference, table: VariantTable
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    arrays = feat.encode(ref, table)
+    match = arrays.pop("ref_match")
+    return arrays, match
+
+
+def _subset(arrays: dict[str, np.ndarray], idx: np.ndarray) -> dict[str, np.ndarray]:
+    return {k: v[idx] for k, v in arrays.items()}
+
+
+@dataclass(frozen=True)
+class VariantTrainOutput:
+    """What :func:`train_variant_model` returns."""
+
+    model_dir: Path | None
+    metrics: dict[str, float]
+    platt: tuple[float, float]
+    n_train: int
+    n_valid: int
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _train_once(
+    model_name: str,
+    feat: VariantFeaturizer,
+    arrays: dict[str, np.ndarray],
+    labels: np.ndarray,
+    train_idx: np.ndarray,
+    valid_idx: np.ndarray,
+    config: TrainConfig,
+    out_dir: Path,
+    overrides: Mapping[str, Any] | None,
+    *,
+    resume: bool = False,
+    fingerprint: str | None = None,
+    stop_event: Any = None,
+) -> tuple[Any, Any, Any]:
+    import torch
+
+    from genoseq.models import build_model
+    from genoseq.train import fit
+
+    model_config = _model_config(model_name, feat, overrides)
+    n_pos = int(labels[train_idx].sum())
+    n_neg = len(train_idx) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        raise InputFormatError("the training blocks hold a single class; use a smaller --block-size")
+    cfg = (
+        config
+        if config.pos_weight is not None or config.balance_classes
+        else replace(config, pos_weight=n_neg / n_pos)
+    )
+    cfg = replace(cfg, rc_augment=False)
+    torch.manual_seed(cfg.seed)
+    model = build_model(model_name, model_config)
+    result = fit(
+        model,
+        ArrayDataset(_subset(arrays, train_idx), labels[train_idx]),
+        ArrayDataset(_subset(arrays, valid_idx), labels[valid_idx]),
+        cfg,
+        out_dir=out_dir,
+        resume=resume,
+        fingerprint=fingerprint,
+        stop_event=stop_event,
+    )
+    return model, model_config, result
+
+
+def _logits_from_probs(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=np.float64).reshape(-1), 1e-7, 1 - 1e-7)
+    return np.log(p) - np.log1p(-p)
+
+
+def _prepare(
+    vcf: str | Path, reference: Reference, model_name: str, options: VariantModelOptions, overrides
+) -> tuple[VariantTable, VariantFeaturizer]:
+    table = read_variant_table(
+        vcf, reference, label_field=options.label_field, info_fields=options.info_features
+    )
+    feat = _featurizer(model_name, options, overrides, None)
+    return table, feat
+
+
+def _drop_mismatches(table: VariantTable, match: np.ndarray, vcf: str | Path) -> np.ndarray:
+    keep = np.flatnonzero(match)
+    if len(keep) < table.n:
+        log.warning(
+            "%s: %d variant(s) whose REF disagrees with the reference are left out", vcf, table.n - len(keep)
+        )
+    return keep
+
+
+def train_variant_model(
+    vcf: str | Path,
+    reference: str | Path,
+    *,
+    model_name: str,
+    out_dir: str | Path,
+    config: TrainConfig,
+    options: VariantModelOptions,
+    model_overrides: Mapping[str, Any] | None = None,
+    resume: bool = False,
+    stop_event: Any = None,
+) -> VariantTrainOutput:
+    """Train a variant-risk model on a labelled VCF and write a model directory.
+
+    Validation = the block fold closest to ``config.valid_fraction`` of the variants
+    (``round(1 / valid_fraction)`` block folds, the first one held out).
+
+    Returns
+    -------
+    VariantTrainOutput
+    """
+    from genoseq.io import Reference
+    from genoseq.modeldir import save_model_dir
+    from genoseq.train.loop import json_safe
+    from genoseq.train.metrics import compute_metrics
+    from genoseq.train.plots import plot_roc_pr, plot_training_curves
+
+    started = time.perf_counter()
+    out_dir = Path(out_dir)
+    with Reference(reference) as ref:
+        table, feat = _prepare(vcf, ref, model_name, options, model_overrides)
+        n_folds = max(2, round(1 / config.valid_fraction))
+        folds = block_folds(
+            table.chroms,
+            table.starts,
+            table.labels,
+            n_folds=n_folds,
+            block_size=options.block_size,
+            seed=config.seed,
+        )
+        train_idx, valid_idx = np.flatnonzero(folds != 0), np.flatnonzero(folds == 0)
+        if options.info_features:
+            feat = replace(feat, info=InfoFeatures.fit(options.info_features, table.info[train_idx]))
+        arrays, match = _encode(feat, ref, table)
+    keep = set(_drop_mismatches(table, match, vcf).tolist())
+    train_idx = np.array([i for i in train_idx if i in keep], dtype=np.int64)
+    valid_idx = np.array([i for i in valid_idx if i in keep], dtype=np.int64)
+    fingerprint = hashlib.sha256(
+        json.dumps(
+            [table.checksum, model_name, feat.to_dict(), dict(model_overrides or {})], sort_keys=True
+        ).encode()
+    ).hexdigest()
+    model, model_config, result = _train_once(
+        model_name,
+        feat,
+        arrays,
+        table.labels,
+        train_idx,
+        valid_idx,
+        config,
+        out_dir,
+        model_overrides,
+        resume=resume,
+        fingerprint=fingerprint,
+        stop_event=stop_event,
+    )
+    if result.rank != 0:
+        return VariantTrainOutput(None, {}, (1.0, 0.0), len(train_idx), len(valid_idx))
+    valid_logits = _logits_from_probs(result.valid_probs)
+    a, b = fit_platt(valid_logits, result.valid_labels)
+    calibrated = 1.0 / (1.0 + np.exp(-(a * valid_logits + b)))
+    metrics = compute_metrics(result.valid_labels, calibrated[:, None], "binary")
+    plot_training_curves(result.history, out_dir / "training_curves.png", monitor=result.monitor)
+    plot_roc_pr(
+        result.valid_labels, calibrated[:, None], "binary", ["benign", "pathogenic"], out_dir / "roc_pr.png"
+    )
+    extra: dict[str, Any] = {
+        "kind": VARIANT_KIND,
+        "label_field": options.label_field,
+        "featurizer": feat.to_dict(),
+        "platt": [a, b],
+        "genetic_code": options.genetic_code,
+        "block_size": options.block_size,
+        "validation": {
+            "method": "genomic blocks",
+            "n_folds": n_folds,
+            "held_out_fold": 0,
+            "n": int(len(valid_idx)),
+        },
+    }
+    if options.annotation is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        from genoseq._atomic import atomic_path
+
+        with atomic_path(out_dir / ANNOTATION_FILE) as tmp:
+            shutil.copyfile(options.annotation, tmp)
+        extra["annotation_file"] = ANNOTATION_FILE
+        extra["annotation_sha256"] = _sha256(out_dir / ANNOTATION_FILE)
+    training = {
+        "genoseq": __version__,
+        "data": {
+            "vcf": str(vcf),
+            "sha256": table.checksum,
+            "n_train": int(len(train_idx)),
+            "n_valid": int(len(valid_idx)),
+        },
+        "world_size": result.world_size,
+        "device": result.device,
+        "precision": result.precision,
+        "seed": config.seed,
+        "epochs_run": result.epochs_run,
+        "best_epoch": result.best_epoch,
+        "config": config.to_dict(),
+        "wall_seconds": round(time.perf_counter() - started, 3),
+        "history": result.history,
+    }
+    model_dir = save_model_dir(
+        out_dir,
+        model,
+        model_name=model_name,
+        model_config=model_config,
+        task="binary",
+        classes=["benign", "pathogenic"],
+        encoding=dict(feat.encoding),
+        input_length=options.input_length,
+        training=json_safe(training),
+        metrics=json_safe(metrics),
+        extra=json_safe(extra),
+    )
+    return VariantTrainOutput(model_dir, metrics, (a, b), len(train_idx), len(valid_idx), result.history)
+
+
+def cross_validate_variant_model(
+    vcf: str | Path,
+    reference: str | Path,
+    *,
+    model_name: str,
+    config: TrainConfig,
+    options: VariantModelOptions,
+    n_folds: int = 5,
+    model_overrides: Mapping[str, Any] | None = None,
+    work_dir: str | Path,
+) -> dict[str, Any]:
+    """Block cross-validation: each fold of genomic blocks is predicted by a model trained on the others.
+
+    Inside each training part, one more block fold is held out for early stopping. Returns per-fold
+    AUROC/AUPRC and their mean ± sd, plus the out-of-fold probabilities (for curves).
+    """
+    from genoseq.io import Reference
+    from genoseq.train.metrics import compute_metrics
+
+    work_dir = Path(work_dir)
+    with Reference(reference) as ref:
+        table, feat0 = _prepare(vcf, ref, model_name, options, model_overrides)
+        folds = block_folds(
+            table.chroms,
+            table.starts,
+            table.labels,
+            n_folds=n_folds,
+            block_size=options.block_size,
+            seed=config.seed,
+        )
+        per_fold: list[dict[str, Any]] = []
+        oof = np.full(table.n, np.nan)
+        base_arrays = None
+        for k in range(n_folds):
+            test_idx = np.flatnonzero(folds == k)
+            rest = np.flatnonzero(folds != k)
+            sub = table.subset(rest)
+            inner = block_folds(
+                sub.chroms,
+                sub.starts,
+                sub.labels,
+                n_folds=max(2, min(4, n_folds - 1)),
+                block_size=options.block_size,
+                seed=config.seed + k + 1,
+            )
+            train_idx, valid_idx = rest[inner != 0], rest[inner == 0]
+            feat = feat0
+            if options.info_features:
+                feat = replace(feat0, info=InfoFeatures.fit(options.info_features, table.info[train_idx]))
+                arrays, match = _encode(feat, ref, table)
+            else:
+                if base_arrays is None:
+                    base_arrays = _encode(feat, ref, table)
+                arrays, match = base_arrays
+            keep = match
+            train_idx, valid_idx, test_idx = (
+                train_idx[keep[train_idx]],
+                valid_idx[keep[valid_idx]],
+                test_idx[keep[test_idx]],
+            )
+            model, _, result = _train_once(
+                model_name,
+                feat,
+                arrays,
+                table.labels,
+                train_idx,
+                valid_idx,
+                config,
+                work_dir / f"fold{k}",
+                model_overrides,
+            )
+            probs = _predict_arrays(model, _subset(arrays, test_idx))
+            oof[test_idx] = probs
+            m = compute_metrics(table.labels[test_idx], probs[:, None], "binary")
+            per_fold.append(
+                {
+                    "fold": k,
+                    "n": int(len(test_idx)),
+                    "n_pathogenic": int(table.labels[test_idx].sum()),
+                    "auroc": m["auroc"],
+                    "auprc": m["auprc"],
+                    "epochs_run": result.epochs_run,
+                }
+            )
+            log.info(
+                "fold %d/%d: AUROC %.3f AUPRC %.3f (n=%d)",
+                k + 1,
+                n_folds,
+                m["auroc"],
+                m["auprc"],
+                len(test_idx),
+            )
+    out: dict[str, Any] = {
+        "model": model_name,
+        "n_folds": n_folds,
+        "block_size": options.block_size,
+        "folds": per_fold,
+    }
+    for key in ("auroc", "auprc"):
+        vals = np.array([f[key] for f in per_fold if f[key] is not None and not math.isnan(f[key])])
+        out[f"{key}_mean"] = float(vals.mean()) if vals.size else None
+        out[f"{key}_sd"] = float(vals.std(ddof=1)) if vals.size > 1 else None
+    ok = ~np.isnan(oof)
+    pooled = compute_metrics(table.labels[ok], oof[ok][:, None], "binary")
+    out["pooled_auroc"] = pooled["auroc"]
+    out["pooled_auprc"] = pooled["auprc"]
+    out["oof_labels"] = table.labels[ok].tolist()
+    out["oof_probs"] = oof[ok].tolist()
+    return out
+
+
+def _predict_arrays(
+    model: Any, arrays: dict[str, np.ndarray], batch_size: int = 512, device: Any = "cpu"
+) -> np.ndarray:
+    """Sigmoid of the model's logits over pre-encoded inputs; float64 ``(n,)``."""
+    import torch
+
+    model.eval()
+    out = []
+    n = len(next(iter(arrays.values())))
+    with torch.inference_mode():
+        for lo in range(0, n, batch_size):
+            batch = {
+                k: torch.from_numpy(np.ascontiguousarray(v[lo : lo + batch_size])).to(device)
+                for k, v in arrays.items()
+            }
+            out.append(torch.sigmoid(model(**batch).float()).reshape(-1).cpu().numpy())
+    return np.concatenate(out).astype(np.float64) if out else np.zeros(0)
+
+
+@dataclass
+class VariantRiskScorer:
+    """Scores variants with a loaded variant-risk model (used by :func:`genoseq.variants.score_variants`).
+
+    ``ref_score`` is the calibrated P(pathogenic) of a null change (ALT replaced by REF, INFO features
+    kept), ``alt_score`` that of the variant, and ``risk = alt_score``.
+    """
+
+    predictor: Any
+    featurizer: VariantFeaturizer
+    platt: tuple[float, float]
+
+    @classmethod
+    def from_predictor(cls, predictor: Any) -> VariantRiskScorer:
+        extra = predictor.config.get("extra") or {}
+        unknown = set(extra) - _EXTRA_KEYS
+        if unknown:
+            raise ModelFormatError(
+                f"unknown variant-model key(s) {', '.join(sorted(unknown))}", path=predictor.model_dir
+            )
+        fz = extra["featurizer"]
+        annotation = None
+        if fz.get("annotation"):
+            bed = Path(predictor.model_dir) / str(extra.get("annotation_file", ANNOTATION_FILE))
+            if bed.parent != Path(predictor.model_dir) or not bed.exists():
+                raise ModelFormatError("annotation file named in config.json is missing", path=bed)
+            if extra.get("annotation_sha256") and _sha256(bed) != extra["annotation_sha256"]:
+                raise ModelFormatError("annotation file checksum mismatch", path=bed)
+            annotation = Annotation.from_bed(bed, extra.get("genetic_code"))
+        info = InfoFeatures.from_dict(fz["info"]) if fz.get("info") else None
+        feat = VariantFeaturizer(int(fz["input_length"]), dict(fz["encoding"]), annotation, info)
+        a, b = extra.get("platt", [1.0, 0.0])
+        return cls(predictor, feat, (float(a), float(b)))
+
+    @property
+    def info_fields(self) -> tuple[str, ...]:
+        return self.featurizer.info.fields if self.featurizer.info is not None else ()
+
+    def check_vcf(self, vcf: str | Path) -> None:
+        """Raise :class:`InputFormatError` naming any INFO feature the VCF header lacks."""
+        from genoseq.io import vcf_header_info
+
+        header = vcf_header_info(vcf)
+        missing = [f for f in self.info_fields if f not in header]
+        if missing:
+            raise InputFormatError(
+                f"the model needs INFO field(s) {', '.join(missing)}, which the VCF header does not declare",
+                path=vcf,
+            )
+
+    def score(self, reference: Reference, table: VariantTable) -> dict[str, np.ndarray]:
+        """Score columns (``ref_score, alt_score, diff, log_odds, risk``), float64 ``(n,)`` each."""
+        model = self.predictor.model
+        device = getattr(self.predictor, "device", "cpu")
+        null = replace(table, alts=list(table.refs))
+        a, b = self.platt
+        out = []
+        for t in (null, table):
+            arrays = self.featurizer.encode(reference, t)
+            arrays.pop("ref_match")
+            p = _predict_arrays(model, arrays, device=device)
+            z = a * _logits_from_probs(p) + b
+            out.append(1.0 / (1.0 + np.exp(-z)))
+        ref_s, alt_s = out
+        lo = _logits_from_probs(alt_s) - _logits_from_probs(ref_s)
+        return {"ref_score": ref_s, "alt_score": alt_s, "diff": alt_s - ref_s, "log_odds": lo, "risk": alt_s}
+
+
+def is_variant_model(predictor: Any) -> bool:
+    """Whether a loaded predictor holds a variant-risk model."""
+    return (predictor.config.get("extra") or {}).get("kind") == VARIANT_KIND
