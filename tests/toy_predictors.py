@@ -30,7 +30,8 @@ class ToyPredictor:
         self.input_length = input_length
         self.n_outputs = n_outputs
         self.classes = ["neg", "pos"] if n_outputs == 1 else [f"c{i}" for i in range(n_outputs)]
-        self.config = {"weights_sha256": "0" * 64}
+        self.config: dict = {}
+        self.weights_sha256 = "0" * 64
         self.calls = 0
 
     def probs(self, window: str, strand: str) -> np.ndarray:
