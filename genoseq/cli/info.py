@@ -12,8 +12,9 @@ def info(path: str) -> None:
     from genoseq.io import read_fastx
 
     total = 0
-    click.echo("name\tlength\tgc\tn")
     for rec in read_fastx(path):
+        if total == 0:
+            click.echo("name\tlength\tgc\tn")
         seq = rec.sequence.upper()
         n = len(seq)
         gc = (seq.count("G") + seq.count("C")) / n if n else 0.0

@@ -295,7 +295,7 @@ def train_variant_model(
     """
     from genoseq.io import Reference
     from genoseq.modeldir import save_model_dir
-    from genoseq.train.loop import json_safe
+    from genoseq.train.logs import json_safe
     from genoseq.train.metrics import compute_metrics
     from genoseq.train.plots import plot_roc_pr, plot_training_curves
 

@@ -1,0 +1,535 @@
+"""Labelled sequence tables: CSV/TSV/Parquet (or FASTA + a labels table) → arrays.
+
+A training table holds one DNA sequence and its label(s) per row:
+
+* **CSV / TSV / Parquet** with a ``sequence`` column and either
+
+  - a ``label`` column of integers or class names (binary when there are two
+    classes, multiclass when more) — GUE's ``sequence,label`` CSV is this form;
+  - a ``label`` column of ``;``-separated class names (multilabel; an empty
+    cell means no label), or
+  - several ``label_<class>`` columns of 0/1 (multilabel).
+
+  An optional ``name`` (or ``id``) column names the rows; optional
+  ``feature_<name>`` columns hold extra numeric per-example features.
+* **FASTA** + a labels table (``labels=``) of the same label forms keyed by a
+  ``name`` (or ``id``) column holding the record names.
+
+Sequences become one ``uint8`` ASCII matrix ``(n, L)`` (upper case) — the
+prepared form that training batches and encodes lazily. Every row must have
+the same length; with ``pad=True`` shorter rows are instead padded centrally
+with ``N`` to the longest (``left = (L - len) // 2`` ``N`` s before, the rest
+after — the same rule the Predictor uses for short inputs).
+
+Integer class labels are ordered numerically (``"0" < "1" < "10"``), names
+alphabetically; a ``classes`` list fixes the order instead (a validation or
+evaluation table must use its training table's classes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from genoseq.errors import InputFormatError
+
+__all__ = ["LabelledTable", "file_sha256", "load_table"]
+
+_FASTA_SUFFIXES = {".fa", ".fasta", ".fna", ".fas", ".ffn"}
+_TABLE_SEPARATORS = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": "\t"}
+_PARQUET_SUFFIXES = {".parquet", ".pq"}
+_COMPRESSION_SUFFIXES = {".gz", ".bgz", ".zst"}
+
+#: Letters a sequence may hold (upper case): A/C/G/T, N and the IUPAC ambiguity codes.
+DNA_LETTERS = "ACGTNRYKMBVDHSW"
+_VALID_BYTE = np.zeros(256, dtype=bool)
+_VALID_BYTE[np.frombuffer(DNA_LETTERS.encode(), dtype=np.uint8)] = True
+
+
+@dataclass(frozen=True)
+class LabelledTable:
+    """Sequences and labels read from one training/evaluation table.
+
+    Attributes
+    ----------
+    sequences : numpy.ndarray
+        ``uint8`` ``(n, L)``: upper-case ASCII codes of the sequences.
+    labels : numpy.ndarray
+        ``int64`` ``(n,)`` class indices into ``classes`` (binary, multiclass) or
+        ``float32`` ``(n, C)`` 0/1 indicators (multilabel).
+    classes : list[str]
+        Class names; for binary tasks ``classes[1]`` is the positive class.
+    task : str
+        ``"binary"``, ``"multiclass"`` or ``"multilabel"``.
+    names : list[str] | None
+        Row names (``name``/``id`` column or FASTA record names), if any.
+    path : pathlib.Path
+        The data file.
+    checksum : str
+        SHA-256 (hex) of the data file.
+    features : numpy.ndarray | None
+        ``float32`` ``(n, F)`` extra numeric features (``feature_*`` columns), if any.
+    feature_names : list[str]
+        Names of the feature columns (without the ``feature_`` prefix).
+    labels_path : pathlib.Path | None
+        The labels table, for FASTA input.
+    labels_checksum : str | None
+        SHA-256 (hex) of the labels table.
+    """
+
+    sequences: np.ndarray
+    labels: np.ndarray
+    classes: list[str]
+    task: str
+    names: list[str] | None
+    path: Path
+    checksum: str
+    features: np.ndarray | None = None
+    feature_names: list[str] | None = None
+    labels_path: Path | None = None
+    labels_checksum: str | None = None
+
+    @property
+    def n(self) -> int:
+        """Number of rows."""
+        return int(self.sequences.shape[0])
+
+    @property
+    def length(self) -> int:
+        """Sequence length ``L`` in bases."""
+        return int(self.sequences.shape[1])
+
+    @property
+    def n_outputs(self) -> int:
+        """Number of model outputs: 1 for binary, else the number of classes."""
+        return 1 if self.task == "binary" else len(self.classes)
+
+    def subset(self, index: np.ndarray) -> LabelledTable:
+        """Return the rows ``index`` (``int64`` ``(m,)``) as a new table (same classes and provenance)."""
+        index = np.asarray(index, dtype=np.int64)
+        return replace(
+            self,
+            sequences=self.sequences[index],
+            labels=self.labels[index],
+            names=None if self.names is None else [self.names[i] for i in index],
+            features=None if self.features is None else self.features[index],
+        )
+
+    def provenance(self) -> dict[str, object]:
+        """JSON-ready description: paths, checksums, size, classes and class counts."""
+        info: dict[str, object] = {
+            "path": str(self.path),
+            "sha256": self.checksum,
+            "n": self.n,
+            "length": self.length,
+            "task": self.task,
+            "classes": list(self.classes),
+            "class_counts": class_counts(self.labels, self.task, len(self.classes)),
+        }
+        if self.labels_path is not None:
+            info["labels_path"] = str(self.labels_path)
+            info["labels_sha256"] = self.labels_checksum
+        return info
+
+
+def class_counts(labels: np.ndarray, task: str, n_classes: int) -> list[int]:
+    """Examples per class: ``int`` list of length ``n_classes`` (label sums for multilabel)."""
+    if task == "multilabel":
+        return [int(v) for v in np.asarray(labels).sum(axis=0)]
+    return [int(v) for v in np.bincount(np.asarray(labels), minlength=n_classes)]
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """SHA-256 (hex) of a file's bytes, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _kind(path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in _COMPRESSION_SUFFIXES:
+        suffixes = suffixes[:-1]
+    last = suffixes[-1] if suffixes else ""
+    if last in _FASTA_SUFFIXES:
+        return "fasta"
+    if last in _PARQUET_SUFFIXES:
+        return "parquet"
+    if last in _TABLE_SEPARATORS:
+        return last
+    raise InputFormatError(
+        "unknown table format (expected .csv, .tsv, .parquet, or FASTA .fa/.fasta with --labels)", path=path
+    )
+
+
+def _read_frame(path: Path) -> tuple[pl.DataFrame, int]:
+    """Read a CSV/TSV/Parquet table with every column as text; return (frame, first data line/row number)."""
+    kind = _kind(path)
+    if kind == "fasta":
+        raise InputFormatError("expected a CSV/TSV/Parquet table, got FASTA", path=path)
+    try:
+        if kind == "parquet":
+            frame = pl.read_parquet(path)
+            frame = frame.with_columns(pl.all().cast(pl.String))
+            return frame, 1
+        frame = pl.read_csv(path, separator=_TABLE_SEPARATORS[kind], infer_schema=False)
+    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise InputFormatError(f"cannot read table: {exc}", path=path) from exc
+    return frame, 2  # the header is line 1
+
+
+def _where(kind_first: int, i: int) -> str:
+    """Locate data row ``i`` (0-based): ``line N`` for text tables, ``row N`` (1-based) for Parquet."""
+    return f"line {i + kind_first}" if kind_first == 2 else f"row {i + 1}"
+
+
+def _sequences_to_matrix(
+    seqs: Sequence[str | None], *, path: Path, where: list[str] | None, first: int, pad: bool
+) -> np.ndarray:
+    """Check and stack sequences into ``uint8`` ``(n, L)`` upper-case ASCII."""
+
+    def locate(i: int) -> str:
+        return where[i] if where is not None else _where(first, i)
+
+    if len(seqs) == 0:
+        raise InputFormatError("the table holds no rows", path=path)
+    for i, s in enumerate(seqs):
+        if s is None or len(s) == 0:
+            raise InputFormatError("empty sequence", path=path, record=locate(i))
+    upper = [s.upper() for s in seqs]  # type: ignore[union-attr]
+    lengths = np.fromiter(map(len, upper), dtype=np.int64, count=len(upper))
+    longest = int(lengths.max())
+    if not pad:
+        bad = np.flatnonzero(lengths != lengths[0])
+        if bad.size:
+            i = int(bad[0])
+            raise InputFormatError(
+                f"sequences have mixed lengths: this one has {int(lengths[i])} bases, the first has "
+                f"{int(lengths[0])} (all must be equal; pad them to one length or use --pad)",
+                path=path,
+                record=locate(i),
+            )
+    elif (lengths != longest).any():
+        upper = [
+            s
+            if len(s) == longest
+            else "N" * ((longest - len(s)) // 2) + s + "N" * (longest - len(s) - (longest - len(s)) // 2)
+            for s in upper
+        ]
+    joined = "".join(upper)
+    if not joined.isascii():
+        i = next(j for j, s in enumerate(upper) if not s.isascii())
+        letter = next(ch for ch in upper[i] if not ch.isascii())
+        raise InputFormatError(f"not a DNA letter: {letter!r}", path=path, record=locate(i))
+    matrix = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(len(upper), longest).copy()
+    bad_cells = ~_VALID_BYTE[matrix]
+    if bad_cells.any():
+        row, col = (int(v) for v in np.argwhere(bad_cells)[0])
+        raise InputFormatError(
+            f"not a DNA letter: {chr(matrix[row, col])!r} at position {col} (allowed: {DNA_LETTERS})",
+            path=path,
+            record=locate(row),
+        )
+    return matrix
+
+
+def _order_classes(values: set[str]) -> list[str]:
+    """Integers numerically (as text), anything else alphabetically."""
+    try:
+        return [str(v) for v in sorted(int(v) for v in values)]
+    except ValueError:
+        return sorted(values)
+
+
+def _canonical(value: str) -> str:
+    """Strip whitespace; integers lose leading zeros/plus signs (``"01"`` → ``"1"``)."""
+    value = value.strip()
+    try:
+        return str(int(value))
+    except ValueError:
+        return value
+
+
+def _parse_labels(
+    frame: pl.DataFrame,
+    *,
+    path: Path,
+    first: int,
+    where: list[str] | None,
+    classes: Sequence[str] | None,
+    task: str | None,
+) -> tuple[np.ndarray, list[str], str]:
+    """Labels of ``frame`` → (labels, classes, task)."""
+
+    def locate(i: int) -> str:
+        return where[i] if where is not None else _where(first, i)
+
+    indicator_cols = [c for c in frame.columns if c.startswith("label_")]
+    if "label" not in frame.columns and not indicator_cols:
+        raise InputFormatError(
+            f"no 'label' column (nor 'label_<class>' columns); columns are: {', '.join(frame.columns)}",
+            path=path,
+        )
+    if indicator_cols and "label" not in frame.columns:
+        if task not in (None, "multilabel"):
+            raise InputFormatError(f"label_<class> columns (multilabel) in a {task} table", path=path)
+        names = [c[len("label_") :] for c in indicator_cols]
+        if classes is not None and list(classes) != names:
+            raise InputFormatError(
+                f"label columns {names} differ from the training classes {list(classes)}", path=path
+            )
+        out = np.zeros((frame.height, len(names)), dtype=np.float32)
+        for j, col in enumerate(indicator_cols):
+            values = frame[col].to_list()
+            for i, v in enumerate(values):
+                text = "" if v is None else v.strip().lower()
+                if text in ("1", "1.0", "true"):
+                    out[i, j] = 1.0
+                elif text not in ("0", "0.0", "false"):
+                    raise InputFormatError(
+                        f"column {col} must hold 0 or 1, got {v!r}", path=path, record=locate(i)
+                    )
+        return out, names, "multilabel"
+
+    raw = frame["label"].to_list()
+    has_separator = any(v is not None and ";" in v for v in raw)
+    if has_separator and task in ("binary", "multiclass"):
+        i = next(i for i, v in enumerate(raw) if v is not None and ";" in v)
+        raise InputFormatError(f"';'-separated labels in a {task} table", path=path, record=locate(i))
+    multilabel = task == "multilabel" or (task is None and has_separator)
+    if not multilabel:
+        for i, v in enumerate(raw):
+            if v is None:
+                raise InputFormatError("missing label", path=path, record=locate(i))
+    values = ["" if v is None else v for v in raw]  # an empty multilabel cell: no label
+    if multilabel:
+        sets = [[_canonical(t) for t in v.split(";") if t.strip()] for v in values]
+        found = {t for s in sets for t in s}
+        names = list(classes) if classes is not None else _order_classes(found)
+        index = {name: j for j, name in enumerate(names)}
+        out = np.zeros((frame.height, len(names)), dtype=np.float32)
+        for i, s in enumerate(sets):
+            for t in s:
+                if t not in index:
+                    raise InputFormatError(
+                        f"unknown class {t!r} (known: {', '.join(names)})", path=path, record=locate(i)
+                    )
+                out[i, index[t]] = 1.0
+        if classes is None and len(names) < 2:
+            raise InputFormatError(
+                f"only one label ({', '.join(names)}) in the table; need at least two", path=path
+            )
+        return out, names, "multilabel"
+
+    canon = [_canonical(v) for v in values]
+    for i, v in enumerate(canon):
+        if v == "":
+            raise InputFormatError("missing label", path=path, record=locate(i))
+    names = list(classes) if classes is not None else _order_classes(set(canon))
+    if classes is None and len(names) < 2:
+        raise InputFormatError(
+            f"only one class ({names[0]!r}) in the label column; a training table needs at least two",
+            path=path,
+        )
+    index = {name: j for j, name in enumerate(names)}
+    out = np.empty(len(canon), dtype=np.int64)
+    for i, v in enumerate(canon):
+        j = index.get(v)
+        if j is None:
+            raise InputFormatError(
+                f"unknown class {v!r} (known: {', '.join(names)})", path=path, record=locate(i)
+            )
+        out[i] = j
+    return out, names, "binary" if len(names) == 2 else "multiclass"
+
+
+def _name_column(frame: pl.DataFrame) -> str | None:
+    for col in ("name", "id"):
+        if col in frame.columns:
+            return col
+    return None
+
+
+def _features(frame: pl.DataFrame, *, path: Path, first: int) -> tuple[np.ndarray | None, list[str] | None]:
+    cols = [c for c in frame.columns if c.startswith("feature_")]
+    if not cols:
+        return None, None
+    out = np.empty((frame.height, len(cols)), dtype=np.float32)
+    for j, col in enumerate(cols):
+        try:
+            out[:, j] = frame[col].cast(pl.Float32, strict=True).to_numpy()
+        except pl.exceptions.PolarsError:
+            values = frame[col].to_list()
+            i = next(i for i, v in enumerate(values) if v is None or not _is_float(v))
+            raise InputFormatError(
+                f"column {col} must hold numbers, got {values[i]!r}", path=path, record=_where(first, i)
+            ) from None
+    if not np.isfinite(out).all():
+        i = int(np.argwhere(~np.isfinite(out))[0, 0])
+        raise InputFormatError("feature values must be finite", path=path, record=_where(first, i))
+    return out, [c[len("feature_") :] for c in cols]
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_fasta(path: Path) -> tuple[list[str], list[str]]:
+    import pysam
+
+    names: list[str] = []
+    seqs: list[str] = []
+    try:
+        with pysam.FastxFile(str(path)) as fh:
+            for rec in fh:
+                names.append(rec.name)
+                seqs.append(rec.sequence or "")
+    except (OSError, ValueError) as exc:
+        if not path.exists():
+            raise FileNotFoundError(2, "No such file or directory", str(path)) from None
+        raise InputFormatError(f"cannot read FASTA: {exc}", path=path) from exc
+    return names, seqs
+
+
+def load_table(
+    path: str | os.PathLike[str],
+    labels: str | os.PathLike[str] | None = None,
+    *,
+    classes: Sequence[str] | None = None,
+    task: str | None = None,
+    pad: bool = False,
+) -> LabelledTable:
+    """Read a labelled sequence table (see the module docstring for the accepted forms).
+
+    Parameters
+    ----------
+    path
+        CSV/TSV/Parquet with ``sequence`` + label column(s), or a FASTA file.
+    labels
+        For FASTA input: the labels table (CSV/TSV/Parquet with ``name`` or ``id``
+        + label column(s)). Must be ``None`` for table input.
+    classes
+        Fix the class list and order (e.g. the training table's classes when
+        reading a validation table). A single-class table is then accepted.
+    task
+        Expect this task (e.g. the training table's): ``"multilabel"`` reads a
+        ``label`` column as ``;``-separated even where rows hold one label each;
+        ``"binary"``/``"multiclass"`` refuse multilabel forms.
+    pad
+        Pad shorter sequences centrally with ``N`` to the longest instead of
+        refusing mixed lengths.
+
+    Returns
+    -------
+    LabelledTable
+
+    Raises
+    ------
+    InputFormatError
+        Naming the file (and the line/row/record): unknown format, no rows, no
+        ``sequence`` or label column, a missing or unknown label, only one class
+        (without ``classes``), mixed sequence lengths (without ``pad``), a letter
+        that is not a DNA/IUPAC code, a FASTA record without a label.
+    FileNotFoundError
+        If a file does not exist.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(2, "No such file or directory", str(path))
+    kind = _kind(path)
+    if kind == "fasta":
+        if labels is None:
+            raise InputFormatError(
+                "FASTA input needs a labels table (--labels TABLE keyed by record name)", path=path
+            )
+        labels_path = Path(labels)
+        if not labels_path.exists():
+            raise FileNotFoundError(2, "No such file or directory", str(labels_path))
+        names, seqs = _read_fasta(path)
+        if not names:
+            raise InputFormatError("the FASTA file holds no records", path=path)
+        frame, first = _read_frame(labels_path)
+        key = _name_column(frame)
+        if key is None:
+            raise InputFormatError(
+                f"a labels table needs a 'name' (or 'id') column; columns are: {', '.join(frame.columns)}",
+                path=labels_path,
+            )
+        keys = frame[key].to_list()
+        row_of: dict[str, int] = {}
+        for i, k in enumerate(keys):
+            if k in row_of:
+                raise InputFormatError(f"duplicate name {k!r}", path=labels_path, record=_where(first, i))
+            row_of[k] = i
+        seen: set[str] = set()
+        order = []
+        for name in names:
+            if name in seen:
+                raise InputFormatError("duplicate record name", path=path, record=f"record {name}")
+            seen.add(name)
+            if name not in row_of:
+                raise InputFormatError(
+                    f"no label for this record in {labels_path}", path=path, record=f"record {name}"
+                )
+            order.append(row_of[name])
+        frame = frame.select(pl.all().gather(order))
+        where = [f"record {name}" for name in names]
+        label_array, class_list, task = _parse_labels(
+            frame, path=labels_path, first=first, where=where, classes=classes, task=task
+        )
+        matrix = _sequences_to_matrix(seqs, path=path, where=where, first=first, pad=pad)
+        features, feature_names = _features(frame, path=labels_path, first=first)
+        return LabelledTable(
+            sequences=matrix,
+            labels=label_array,
+            classes=class_list,
+            task=task,
+            names=names,
+            path=path,
+            checksum=file_sha256(path),
+            features=features,
+            feature_names=feature_names,
+            labels_path=labels_path,
+            labels_checksum=file_sha256(labels_path),
+        )
+
+    if labels is not None:
+        raise InputFormatError(
+            "a labels table is only used with FASTA input; this table holds its labels", path=path
+        )
+    frame, first = _read_frame(path)
+    if "sequence" not in frame.columns:
+        raise InputFormatError(f"no 'sequence' column; columns are: {', '.join(frame.columns)}", path=path)
+    if frame.height == 0:
+        raise InputFormatError("the table holds no rows", path=path)
+    label_array, class_list, task = _parse_labels(
+        frame, path=path, first=first, where=None, classes=classes, task=task
+    )
+    matrix = _sequences_to_matrix(frame["sequence"].to_list(), path=path, where=None, first=first, pad=pad)
+    key = _name_column(frame)
+    features, feature_names = _features(frame, path=path, first=first)
+    return LabelledTable(
+        sequences=matrix,
+        labels=label_array,
+        classes=class_list,
+        task=task,
+        names=None if key is None else [str(v) for v in frame[key].to_list()],
+        path=path,
+        checksum=file_sha256(path),
+        features=features,
+        feature_names=feature_names,
+    )

@@ -1,0 +1,175 @@
+"""The training configuration: one frozen, validated dataclass."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from genoseq.errors import ConfigError
+
+__all__ = ["METRICS", "TrainConfig"]
+
+#: Validation metrics that :func:`genoseq.train.compute_metrics` reports (and ``monitor`` may name).
+METRICS = ("accuracy", "auroc", "auprc", "mcc", "f1")
+
+_DEVICES = ("auto", "cpu", "cuda")
+_PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+_SCHEDULERS = ("cosine", "constant")
+_MONITORS = ("auto", "loss", *METRICS)
+
+#: Fields that change what is trained; a resumed run must agree with its checkpoint on these.
+SEMANTIC_FIELDS = (
+    "epochs",
+    "batch_size",
+    "lr",
+    "weight_decay",
+    "seed",
+    "patience",
+    "min_delta",
+    "scheduler",
+    "warmup_fraction",
+    "monitor",
+    "pos_weight",
+    "balance_classes",
+    "grad_clip",
+    "rc_augment",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainConfig:
+    """How to train (model-agnostic).
+
+    Attributes
+    ----------
+    epochs : int
+        Maximum number of epochs.
+    batch_size : int
+        Examples per optimisation step and process (with DDP, the global batch is
+        ``batch_size * world_size``).
+    lr : float
+        Peak learning rate of AdamW.
+    weight_decay : float
+        AdamW weight decay, applied to weight matrices/kernels only (not to biases and norms).
+    seed : int
+        Seed of weight initialisation (by the caller), shuffling, dropout and augmentation.
+    device : str
+        ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
+    precision : str
+        ``"auto"`` (bf16 on CUDA when supported, else fp16 with gradient scaling; fp32 on CPU),
+        ``"fp32"``, ``"bf16"`` or ``"fp16"`` (CUDA only).
+    patience : int
+        Stop after this many epochs without improvement of the monitored metric; 0 never stops early.
+    min_delta : float
+        Smallest change of the monitored metric that counts as an improvement.
+    num_workers : int
+        DataLoader worker processes; -1 chooses (0 on CPU, up to 4 on CUDA).
+    scheduler : str
+        ``"cosine"`` (linear warm-up, then cosine decay to 1% of ``lr``) or ``"constant"``
+        (linear warm-up, then constant).
+    warmup_fraction : float
+        Fraction of all steps used for the linear warm-up.
+    valid_fraction : float
+        Fraction held out (stratified) for validation when no validation table is given.
+    monitor : str
+        Validation metric for early stopping and best-model selection: ``"auto"`` (AUROC for
+        binary/multilabel, MCC for multiclass), ``"loss"`` or one of :data:`METRICS`. Ties
+        are broken by the lower validation loss.
+    pos_weight : float | None
+        Weight of positive examples in the binary/multilabel loss (e.g. ``n_neg / n_pos``).
+    balance_classes : bool
+        Weight the loss by inverse class frequency (positive weight ``n_neg / n_pos`` per output
+        for binary/multilabel; ``n / (C * n_c)`` per class for multiclass).
+    grad_clip : float
+        Clip the gradient norm to this value; 0 turns clipping off.
+    rc_augment : bool
+        Reverse-complement a random half of the training sequences in each epoch.
+    """
+
+    epochs: int = 20
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 0.01
+    seed: int = 0
+    device: str = "auto"
+    precision: str = "auto"
+    patience: int = 5
+    min_delta: float = 0.0
+    num_workers: int = -1
+    scheduler: str = "cosine"
+    warmup_fraction: float = 0.1
+    valid_fraction: float = 0.1
+    monitor: str = "auto"
+    pos_weight: float | None = None
+    balance_classes: bool = False
+    grad_clip: float = 1.0
+    rc_augment: bool = True
+
+    def __post_init__(self) -> None:
+        ints = ("epochs", "batch_size", "seed", "patience", "num_workers")
+        floats = ("lr", "weight_decay", "min_delta", "warmup_fraction", "valid_fraction", "grad_clip")
+        for name in ints:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ConfigError(f"{name} must be an integer, got {value!r}")
+        for name in floats:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ConfigError(f"{name} must be a number, got {value!r}")
+            object.__setattr__(self, name, float(value))
+        for name in ("balance_classes", "rc_augment"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
+        if self.epochs < 1:
+            raise ConfigError(f"epochs must be >= 1, got {self.epochs}")
+        if self.batch_size < 1:
+            raise ConfigError(f"batch_size must be >= 1, got {self.batch_size}")
+        if not self.lr > 0:
+            raise ConfigError(f"lr must be > 0, got {self.lr}")
+        if self.weight_decay < 0 or self.grad_clip < 0 or self.min_delta < 0 or self.patience < 0:
+            raise ConfigError("weight_decay, grad_clip, min_delta and patience must be >= 0")
+        if self.seed < 0:
+            raise ConfigError(f"seed must be >= 0, got {self.seed}")
+        if self.num_workers < -1:
+            raise ConfigError(f"num_workers must be >= 0 (or -1 = auto), got {self.num_workers}")
+        if not 0.0 <= self.warmup_fraction < 1.0:
+            raise ConfigError(f"warmup_fraction must be in [0, 1), got {self.warmup_fraction}")
+        if not 0.0 < self.valid_fraction < 1.0:
+            raise ConfigError(f"valid_fraction must be in (0, 1), got {self.valid_fraction}")
+        for name, choices in (
+            ("device", _DEVICES),
+            ("precision", _PRECISIONS),
+            ("scheduler", _SCHEDULERS),
+            ("monitor", _MONITORS),
+        ):
+            if getattr(self, name) not in choices:
+                raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}")
+        if self.pos_weight is not None:
+            if isinstance(self.pos_weight, bool) or not isinstance(self.pos_weight, int | float):
+                raise ConfigError(f"pos_weight must be a number, got {self.pos_weight!r}")
+            if not self.pos_weight > 0:
+                raise ConfigError(f"pos_weight must be > 0, got {self.pos_weight}")
+            object.__setattr__(self, "pos_weight", float(self.pos_weight))
+            if self.balance_classes:
+                raise ConfigError("give pos_weight or balance_classes, not both")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready ``dict`` of every field."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> TrainConfig:
+        """Build from a ``dict``; an unknown key raises :class:`ConfigError` naming it."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"unknown training option {unknown[0]!r}; known: {', '.join(sorted(known))}")
+        return cls(**values)
+
+    def resolved_monitor(self, task: str) -> str:
+        """The monitored metric for ``task`` (resolving ``"auto"``)."""
+        if self.monitor != "auto":
+            return self.monitor
+        return "mcc" if task == "multiclass" else "auroc"

@@ -1,0 +1,255 @@
+"""Table in, model directory out: what ``genoseq train`` runs.
+
+:func:`train_model` reads the training (and validation) table, holds out a
+stratified validation split when no validation table is given, builds the
+model from the registry, trains it with :func:`genoseq.train.fit` and — on
+rank 0 only — writes the model directory (``config.json`` +
+``model.safetensors`` via :func:`genoseq.modeldir.save_model_dir`, with the
+training provenance and validation metrics) next to the training log, the
+checkpoint and two plots (``training_curves.png``, ``roc_pr.png``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from genoseq import __version__
+from genoseq.data.datasets import SequenceDataset
+from genoseq.data.splits import stratified_split
+from genoseq.data.tables import LabelledTable, load_table
+from genoseq.errors import InputFormatError
+from genoseq.train.config import TrainConfig
+from genoseq.train.logs import LOG_CSV, LOG_JSON, json_safe
+from genoseq.train.loop import CHECKPOINT_NAME, TrainResult, fit
+from genoseq.train.plots import plot_roc_pr, plot_training_curves
+
+__all__ = ["CURVES_PNG", "ROC_PR_PNG", "TrainOutput", "train_model"]
+
+log = logging.getLogger(__name__)
+
+CURVES_PNG = "training_curves.png"
+ROC_PR_PNG = "roc_pr.png"
+
+
+@dataclass(frozen=True)
+class TrainOutput:
+    """What :func:`train_model` returns.
+
+    Attributes
+    ----------
+    model_dir : pathlib.Path | None
+        The model directory written (``None`` on DDP ranks other than 0).
+    result : TrainResult
+        The loop's result (history, best epoch, validation metrics and probabilities).
+    model_name : str
+        Registry name of the architecture.
+    classes : list[str]
+        Class names.
+    task : str
+        The task.
+    """
+
+    model_dir: Path | None
+    result: TrainResult
+    model_name: str
+    classes: list[str]
+    task: str
+
+
+def _valid_table(
+    train: LabelledTable,
+    valid: str | os.PathLike[str] | None,
+    valid_labels: str | os.PathLike[str] | None,
+    config: TrainConfig,
+    pad: bool,
+) -> tuple[LabelledTable, LabelledTable, dict[str, Any]]:
+    """(training part, validation part, provenance of the validation data)."""
+    if valid is None:
+        train_idx, valid_idx = stratified_split(train.labels, config.valid_fraction, config.seed)
+        info = {
+            "split_of": str(train.path),
+            "method": "stratified",
+            "fraction": config.valid_fraction,
+            "seed": config.seed,
+            "n": int(valid_idx.size),
+        }
+        return train.subset(train_idx), train.subset(valid_idx), info
+    table = load_table(valid, valid_labels, classes=train.classes, task=train.task, pad=pad)
+    if table.length != train.length:
+        if not (pad and table.length < train.length):
+            raise InputFormatError(
+                f"validation sequences have {table.length} bases, the training sequences {train.length}",
+                path=table.path,
+            )
+        from genoseq.data.encoding import pad_center
+
+        table = replace(table, sequences=pad_center(table.sequences, train.length))
+    if (table.features is None) != (train.features is None) or (
+        table.feature_names is not None and table.feature_names != train.feature_names
+    ):
+        raise InputFormatError(
+            f"validation feature columns {table.feature_names} differ from the training ones {train.feature_names}",
+            path=table.path,
+        )
+    return train, table, table.provenance()
+
+
+def _fingerprint(
+    train: LabelledTable, valid_info: Mapping[str, Any], model_name: str, model_config: Any
+) -> str:
+    doc = {
+        "train": [train.checksum, train.labels_checksum],
+        "valid": valid_info.get("sha256") or [valid_info.get("fraction"), valid_info.get("seed")],
+        "model": model_name,
+        "model_config": model_config.to_dict(),
+    }
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+def train_model(
+    data: str | os.PathLike[str],
+    *,
+    model_name: str,
+    out_dir: str | os.PathLike[str],
+    config: TrainConfig,
+    valid: str | os.PathLike[str] | None = None,
+    labels: str | os.PathLike[str] | None = None,
+    valid_labels: str | os.PathLike[str] | None = None,
+    model_overrides: Mapping[str, Any] | None = None,
+    resume: bool = False,
+    pad: bool = False,
+    stop_event: Any = None,
+) -> TrainOutput:
+    """Train model ``model_name`` on the table ``data`` and write a model directory to ``out_dir``.
+
+    Parameters
+    ----------
+    data
+        Training table (CSV/TSV/Parquet with ``sequence`` + ``label``) or FASTA (with ``labels``).
+    model_name
+        ``"cnn-lstm"`` or ``"transformer"`` (see :data:`genoseq.models.MODEL_REGISTRY`).
+    out_dir
+        Output directory: model directory, ``checkpoint.safetensors``, logs and plots.
+    config
+        Training options.
+    valid
+        Validation table; without it ``config.valid_fraction`` of ``data`` is held out (stratified).
+    labels, valid_labels
+        Labels tables for FASTA ``data`` / ``valid``.
+    model_overrides
+        Model config fields to change from the registry defaults (e.g. ``{"lstm_hidden": 32}``).
+    resume
+        Continue an interrupted run from ``out_dir``'s checkpoint.
+    pad
+        Pad sequences of mixed lengths centrally with ``N`` instead of refusing them.
+    stop_event
+        Passed to :func:`genoseq.train.fit`.
+
+    Returns
+    -------
+    TrainOutput
+
+    Raises
+    ------
+    InputFormatError
+        Bad tables (missing columns, one class, mixed lengths, ...), naming the file and row.
+    ConfigError
+        Bad options or model overrides.
+    TrainingError
+        Non-finite loss; :class:`~genoseq.train.TrainingInterrupted` on SIGINT/SIGTERM.
+    """
+    from genoseq.modeldir import save_model_dir
+    from genoseq.models import build_model, default_config, encoding_spec
+
+    started = time.perf_counter()
+    out_dir = Path(out_dir)
+    table = load_table(data, labels, pad=pad)
+    train_table, valid_table, valid_info = _valid_table(table, valid, valid_labels, config, pad)
+    n_features = 0 if table.features is None else int(table.features.shape[1])
+    model_config = default_config(
+        model_name,
+        input_length=table.length,
+        n_outputs=table.n_outputs,
+        task=table.task,
+        n_features=n_features,
+        **dict(model_overrides or {}),
+    )
+    spec = encoding_spec(model_name, model_config)
+    train_ds = SequenceDataset.from_table(train_table, spec, rc_augment=config.rc_augment, seed=config.seed)
+    valid_ds = SequenceDataset.from_table(valid_table, spec)
+    torch.manual_seed(config.seed)
+    model = build_model(model_name, model_config)
+    log.info(
+        "training %s on %d sequences of %d bp (%s, classes %s), validating on %d",
+        model_name,
+        len(train_ds),
+        table.length,
+        table.task,
+        ", ".join(table.classes),
+        len(valid_ds),
+    )
+    result = fit(
+        model,
+        train_ds,
+        valid_ds,
+        config,
+        out_dir=out_dir,
+        resume=resume,
+        fingerprint=_fingerprint(table, valid_info, model_name, model_config),
+        stop_event=stop_event,
+    )
+    if result.rank != 0:
+        return TrainOutput(None, result, model_name, list(table.classes), table.task)
+
+    plot_training_curves(result.history, out_dir / CURVES_PNG, monitor=result.monitor)
+    plot_roc_pr(result.valid_labels, result.valid_probs, table.task, table.classes, out_dir / ROC_PR_PNG)
+    train_info = table.provenance()
+    train_info["n_used"] = len(train_ds)
+    training = {
+        "genoseq": __version__,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "data": {"train": train_info, "valid": valid_info},
+        "world_size": result.world_size,
+        "device": result.device,
+        "precision": result.precision,
+        "seed": config.seed,
+        "epochs_run": result.epochs_run,
+        "best_epoch": result.best_epoch,
+        "stopped_early": result.stopped_early,
+        "monitor": result.monitor,
+        "config": config.to_dict(),
+        "wall_seconds": round(time.perf_counter() - started, 3),
+        "files": {
+            "log_csv": LOG_CSV,
+            "log_json": LOG_JSON,
+            "checkpoint": CHECKPOINT_NAME,
+            "training_curves": CURVES_PNG,
+            "roc_pr": ROC_PR_PNG,
+        },
+        "history": result.history,
+    }
+    model_dir = save_model_dir(
+        out_dir,
+        model,
+        model_name=model_name,
+        model_config=model_config,
+        task=table.task,
+        classes=list(table.classes),
+        encoding=dict(spec),
+        input_length=table.length,
+        training=json_safe(training),
+        metrics=json_safe({k: v for k, v in result.metrics.items()}),
+    )
+    return TrainOutput(model_dir, result, model_name, list(table.classes), table.task)

@@ -1,0 +1,178 @@
+"""``genoseq train``: the model directory it writes, its provenance, and one-line input errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+from safetensors.torch import load_file
+
+from genoseq.cli import main
+from genoseq.data import load_table, stratified_split
+from genoseq.train import compute_metrics
+from tests.test_train_toys import planted_sequences, write_csv
+
+TINY_CNN = [
+    "--set",
+    "conv_filters=8",
+    "--set",
+    "lstm_hidden=8",
+    "--set",
+    "conv_width=7",
+    "--set",
+    "head_hidden=8",
+]
+TINY_TRANSFORMER = [
+    "--set",
+    "d_model=16",
+    "--set",
+    "n_layers=1",
+    "--set",
+    "n_heads=2",
+    "--set",
+    "dim_feedforward=32",
+]
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _invoke(*args: str):  # noqa: ANN202
+    return CliRunner().invoke(main, ["train", *args], catch_exceptions=False)
+
+
+def test_cnn_lstm_model_directory(tmp_path: Path) -> None:
+    seqs, labels = planted_sequences(200, 0)
+    data = write_csv(tmp_path / "train.csv", seqs, labels)
+    out = tmp_path / "model"
+    result = _invoke(
+        str(data), "--model", "cnn-lstm", "--out", str(out), "--epochs", "2", "--batch-size", "32", *TINY_CNN
+    )
+    assert result.exit_code == 0, result.output
+    assert "best epoch" in result.output
+    for name in (
+        "config.json",
+        "model.safetensors",
+        "train_log.csv",
+        "train_log.json",
+        "checkpoint.safetensors",
+        "training_curves.png",
+        "roc_pr.png",
+    ):
+        assert (out / name).stat().st_size > 0, name
+    assert (out / "roc_pr.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    config = json.loads((out / "config.json").read_text())
+    training = config["training"]
+    assert training["world_size"] == 1 and training["seed"] == 0 and training["epochs_run"] == 2
+    assert training["data"]["train"]["sha256"] == load_table(data).checksum
+    assert training["data"]["valid"]["method"] == "stratified" and training["data"]["valid"]["n"] == 20
+    assert training["torch"] == torch.__version__ and 1 <= training["best_epoch"] <= 2
+    assert set(config["metrics"]) >= {"accuracy", "auroc", "auprc", "mcc", "f1", "loss"}
+
+    # the stored metrics are reproduced by the Predictor on the same validation split
+    from genoseq.predict import Predictor
+
+    _, valid_idx = stratified_split(labels, 0.1, seed=0)
+    predictor = Predictor.load(out)
+    probs = predictor.predict([seqs[i] for i in valid_idx], strand="forward")
+    metrics = compute_metrics(labels[valid_idx], probs, "binary")
+    assert metrics["auroc"] == pytest.approx(config["metrics"]["auroc"], abs=1e-6)
+    assert metrics["accuracy"] == pytest.approx(config["metrics"]["accuracy"])
+
+    # a finished run: --resume rewrites the same model; without it the directory is refused
+    before = load_file(out / "model.safetensors")
+    again = _invoke(
+        str(data), "--model", "cnn-lstm", "--out", str(out), "--epochs", "2", "--batch-size", "32", *TINY_CNN
+    )
+    assert again.exit_code == 1 and "--resume" in again.output
+    resumed = _invoke(
+        str(data),
+        "--model",
+        "cnn-lstm",
+        "--out",
+        str(out),
+        "--epochs",
+        "2",
+        "--batch-size",
+        "32",
+        "--resume",
+        *TINY_CNN,
+    )
+    assert resumed.exit_code == 0, resumed.output
+    after = load_file(out / "model.safetensors")
+    assert after.keys() == before.keys() and all(torch.equal(after[k], before[k]) for k in before)
+
+
+def test_transformer_with_validation_table(tmp_path: Path) -> None:
+    seqs, labels = planted_sequences(120, 1)
+    classes = np.array(["background", "motif"])[labels]
+    train = write_csv(tmp_path / "train.csv", seqs[:90], classes[:90])
+    valid = write_csv(tmp_path / "valid.csv", seqs[90:], classes[90:])
+    out = tmp_path / "tf"
+    result = _invoke(
+        str(train),
+        "--valid",
+        str(valid),
+        "--model",
+        "transformer",
+        "--out",
+        str(out),
+        "--epochs",
+        "1",
+        *TINY_TRANSFORMER,
+    )
+    assert result.exit_code == 0, result.output
+    config = json.loads((out / "config.json").read_text())
+    assert config["classes"] == ["background", "motif"]
+    assert config["training"]["data"]["valid"]["n"] == 30
+    assert config["encoding"]["type"] == "kmer"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("sequence,y\nACGT,1\nTTTT,0\n", "bad.csv: no 'label' column"),
+        ("sequence,label\nACGT,1\nTTTT,1\n", "bad.csv: only one class"),
+        ("sequence,label\nACGT,1\nTTT,0\n", "bad.csv: line 3: sequences have mixed lengths"),
+    ],
+)
+def test_input_errors_are_one_line(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    result = _invoke(str(path), "--model", "cnn-lstm", "--out", str(tmp_path / "m"))
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "m").exists()
+
+
+def test_bad_options(tmp_path: Path) -> None:
+    seqs, labels = planted_sequences(40, 2)
+    data = write_csv(tmp_path / "t.csv", seqs, labels)
+    unknown = _invoke(str(data), "--model", "cnn-lstm", "--out", str(tmp_path / "m"), "--set", "filters=3")
+    assert unknown.exit_code == 1 and "filters" in unknown.output
+    bad_weight = _invoke(
+        str(data), "--model", "cnn-lstm", "--out", str(tmp_path / "m"), "--pos-weight", "lots"
+    )
+    assert bad_weight.exit_code == 2
+    fp16 = _invoke(
+        str(data),
+        "--model",
+        "cnn-lstm",
+        "--out",
+        str(tmp_path / "m"),
+        "--device",
+        "cpu",
+        "--precision",
+        "fp16",
+    )
+    assert fp16.exit_code == 1 and "fp16" in fp16.output

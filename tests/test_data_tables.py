@@ -1,0 +1,178 @@
+"""load_table: the accepted table forms, label parsing and the errors that name file and row."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from genoseq.data import load_table
+from genoseq.errors import InputFormatError
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def _csv(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def _rows(table) -> list[str]:  # noqa: ANN001
+    return [row.tobytes().decode() for row in table.sequences]
+
+
+def test_gue_style_csv(tmp_path: Path) -> None:
+    path = _csv(tmp_path / "t.csv", "sequence,label\nacgtn,1\nGGCCA,0\nTTTTA,1\n")
+    table = load_table(path)
+    assert table.sequences.dtype == np.uint8 and table.sequences.shape == (3, 5)
+    assert _rows(table) == ["ACGTN", "GGCCA", "TTTTA"]
+    assert table.task == "binary" and table.classes == ["0", "1"]
+    np.testing.assert_array_equal(table.labels, [1, 0, 1])
+    assert table.labels.dtype == np.int64
+    assert table.checksum == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert table.names is None and table.n_outputs == 1 and table.length == 5
+
+
+def test_tsv_and_parquet_read_the_same(tmp_path: Path) -> None:
+    frame = pl.DataFrame({"name": ["a", "b", "c"], "sequence": ["ACG", "TTA", "GGG"], "label": [2, 10, 2]})
+    frame.write_csv(tmp_path / "t.tsv", separator="\t")
+    frame.write_parquet(tmp_path / "t.parquet")
+    tsv = load_table(tmp_path / "t.tsv")
+    pq = load_table(tmp_path / "t.parquet")
+    for table in (tsv, pq):
+        assert table.classes == ["2", "10"]  # integers in numeric order
+        np.testing.assert_array_equal(table.labels, [0, 1, 0])
+        assert table.names == ["a", "b", "c"]
+        np.testing.assert_array_equal(table.sequences, tsv.sequences)
+
+
+def test_class_names_multiclass_and_fixed_classes(tmp_path: Path) -> None:
+    path = _csv(tmp_path / "t.csv", "sequence,label\nAC,enhancer\nGT,promoter\nCC,other\nGG,enhancer\n")
+    table = load_table(path)
+    assert table.task == "multiclass" and table.classes == ["enhancer", "other", "promoter"]
+    np.testing.assert_array_equal(table.labels, [0, 2, 1, 0])
+    assert table.n_outputs == 3
+    fixed = load_table(path, classes=["promoter", "other", "enhancer"])
+    np.testing.assert_array_equal(fixed.labels, [2, 0, 1, 2])
+    with pytest.raises(InputFormatError, match=r"t\.csv: line 4: unknown class 'other'"):
+        load_table(path, classes=["enhancer", "promoter"])
+
+
+def test_multilabel_forms(tmp_path: Path) -> None:
+    sep = load_table(_csv(tmp_path / "a.csv", "sequence,label\nAC,x;y\nGT,\nCC,y\n"))
+    assert sep.task == "multilabel" and sep.classes == ["x", "y"]
+    np.testing.assert_array_equal(sep.labels, [[1, 1], [0, 0], [0, 1]])
+    assert sep.labels.dtype == np.float32
+    cols = load_table(_csv(tmp_path / "b.csv", "sequence,label_x,label_y\nAC,1,1\nGT,0,0\nCC,0,1\n"))
+    assert cols.task == "multilabel" and cols.classes == ["x", "y"]
+    np.testing.assert_array_equal(cols.labels, sep.labels)
+    # one label per row is still multilabel when asked for (a validation table)
+    single = load_table(
+        _csv(tmp_path / "c.csv", "sequence,label\nAC,x\nGT,y\n"), classes=["x", "y"], task="multilabel"
+    )
+    np.testing.assert_array_equal(single.labels, [[1, 0], [0, 1]])
+    with pytest.raises(InputFormatError, match="must hold 0 or 1"):
+        load_table(_csv(tmp_path / "d.csv", "sequence,label_x,label_y\nAC,1,2\nGT,0,1\n"))
+
+
+def test_fasta_with_labels_table(tmp_path: Path) -> None:
+    fa = tmp_path / "s.fa"
+    fa.write_text(">r1 description\nACGT\nAA\n>r2\nCCCCCC\n>r3\nGGGGGG\n")
+    labels = _csv(tmp_path / "labels.csv", "name,label\nr3,1\nr1,0\nr2,1\nextra,0\n")
+    table = load_table(fa, labels)
+    assert table.names == ["r1", "r2", "r3"]
+    assert _rows(table) == ["ACGTAA", "CCCCCC", "GGGGGG"]
+    np.testing.assert_array_equal(table.labels, [0, 1, 1])
+    assert table.labels_checksum == hashlib.sha256(labels.read_bytes()).hexdigest()
+    with pytest.raises(InputFormatError, match=r"s\.fa: record r2: no label"):
+        load_table(fa, _csv(tmp_path / "l2.csv", "name,label\nr1,0\nr3,1\n"))
+    with pytest.raises(InputFormatError, match="needs a labels table"):
+        load_table(fa)
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        ("sequence,target\nACG,1\nTTT,0\n", r"t\.csv: no 'label' column"),
+        ("seq,label\nACG,1\nTTT,0\n", r"t\.csv: no 'sequence' column"),
+        ("sequence,label\nACG,1\nTTT,1\n", r"t\.csv: only one class \('1'\)"),
+        (
+            "sequence,label\nACG,1\nTTTT,0\nCCC,1\n",
+            r"t\.csv: line 3: sequences have mixed lengths: this one has 4",
+        ),
+        ("sequence,label\nACG,1\nTUT,0\n", r"t\.csv: line 3: not a DNA letter: 'U' at position 1"),
+        ("sequence,label\nACG,1\nT T,0\n", r"t\.csv: line 3: not a DNA letter: ' '"),
+        ("sequence,label\nACG,1\nTTT,\n", r"t\.csv: line 3: missing label"),
+        ("sequence,label\nACG,1\n,0\n", r"t\.csv: line 3: empty sequence"),
+        ("sequence,label\n", r"t\.csv: the table holds no rows"),
+    ],
+)
+def test_errors_name_file_and_row(tmp_path: Path, text: str, pattern: str) -> None:
+    with pytest.raises(InputFormatError, match=pattern):
+        load_table(_csv(tmp_path / "t.csv", text))
+
+
+def test_unknown_format_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(InputFormatError, match="unknown table format"):
+        load_table(_csv(tmp_path / "t.xlsx", "x"))
+    with pytest.raises(FileNotFoundError):
+        load_table(tmp_path / "absent.csv")
+
+
+def test_pad_centres_shorter_sequences(tmp_path: Path) -> None:
+    path = _csv(tmp_path / "t.csv", "sequence,label\nACGTACG,1\nTT,0\nCCC,1\n")
+    table = load_table(path, pad=True)
+    # independent rule: left = (7 - len) // 2 Ns, the rest on the right
+    assert _rows(table) == ["ACGTACG", "NNTTNNN", "NNCCCNN"]
+
+
+def test_feature_columns(tmp_path: Path) -> None:
+    path = _csv(tmp_path / "t.csv", "sequence,label,feature_gc,feature_cov\nACG,1,0.5,3\nTTT,0,0.1,4\n")
+    table = load_table(path)
+    assert table.feature_names == ["gc", "cov"]
+    np.testing.assert_allclose(table.features, [[0.5, 3], [0.1, 4]])
+    with pytest.raises(InputFormatError, match=r"line 3: column feature_gc must hold numbers"):
+        load_table(_csv(tmp_path / "u.csv", "sequence,label,feature_gc\nACG,1,0.5\nTTT,0,high\n"))
+
+
+def test_subset_keeps_classes(tmp_path: Path) -> None:
+    table = load_table(_csv(tmp_path / "t.csv", "name,sequence,label\na,AC,0\nb,GT,1\nc,CC,1\n"))
+    sub = table.subset(np.array([2, 0]))
+    assert sub.names == ["c", "a"] and sub.classes == table.classes
+    np.testing.assert_array_equal(sub.labels, [1, 0])
+    assert sub.provenance()["class_counts"] == [1, 1]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.integers(1, 30).flatmap(
+        lambda length: st.lists(
+            st.tuples(st.text("ACGTNacgt", min_size=length, max_size=length), st.integers(0, 3)),
+            min_size=2,
+            max_size=20,
+        )
+    )
+)
+def test_csv_round_trip(tmp_path: Path, rows: list[tuple[str, int]]) -> None:
+    if len({y for _, y in rows}) < 2:
+        rows = [*rows, (rows[0][0], (rows[0][1] + 1) % 4)]
+    path = tmp_path / "rt.csv"
+    path.write_text("sequence,label\n" + "".join(f"{s},{y}\n" for s, y in rows))
+    table = load_table(path)
+    assert _rows(table) == [s.upper() for s, _ in rows]
+    assert [table.classes[i] for i in table.labels] == [str(y) for _, y in rows]
+
+
+def test_ienhancer_table() -> None:
+    path = SHARED / "ienhancer" / "train.csv"
+    if not path.exists():
+        pytest.skip("shared data not available")
+    table = load_table(path)
+    assert table.sequences.shape == (2968, 200)
+    assert table.task == "binary" and table.classes == ["0", "1"]
+    assert np.bincount(table.labels).tolist() == [1484, 1484]
