@@ -1,41 +1,87 @@
-"""``genoseq train``: train a model on a labelled sequence table and write a model directory."""
+"""``genoseq train``: train a model on a labelled sequence table (or labelled VCF) and write a model directory."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
 
-# Static so that ``--help`` does not import torch; checked against the registry at run time.
-_MODEL_NAMES = ("cnn-lstm", "transformer")
+from genoseq.cli._train_options import MODEL_NAMES, build_train_config, train_options
+
+_VCF_SUFFIXES = (".vcf", ".vcf.gz", ".vcf.bgz", ".bcf")
 
 
-def _parse_set(values: tuple[str, ...]) -> dict[str, Any]:
-    """``KEY=VALUE`` pairs → dict; values parsed as JSON when they parse (numbers, true/false), else text."""
-    out: dict[str, Any] = {}
-    for item in values:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--set")
-        try:
-            out[key.strip()] = json.loads(raw)
-        except json.JSONDecodeError:
-            out[key.strip()] = raw
-    return out
+def is_vcf(path: str) -> bool:
+    """Whether DATA names a VCF/BCF (variant-risk training) rather than a sequence table."""
+    return path.lower().endswith(_VCF_SUFFIXES)
 
 
-def _pos_weight(value: str | None) -> tuple[float | None, bool]:
-    if value is None:
-        return None, False
-    if value == "auto":
-        return None, True
-    try:
-        return float(value), False
-    except ValueError:
-        raise click.BadParameter(
-            f"expected a number or 'auto', got {value!r}", param_hint="--pos-weight"
-        ) from None
+def variant_options(func: Any) -> Any:
+    """Options of variant-risk training (a labelled VCF as DATA)."""
+    options = [
+        click.option(
+            "--reference",
+            type=click.Path(exists=True, dir_okay=False),
+            help="Reference FASTA (required when DATA is a VCF).",
+        ),
+        click.option(
+            "--label-field",
+            default=None,
+            help="INFO field with the binary label, 1/0 or pathogenic/benign (VCF DATA).",
+        ),
+        click.option(
+            "--annotation",
+            type=click.Path(exists=True, dir_okay=False),
+            help="BED of loci: per-base annotation channels and consequence features (VCF DATA).",
+        ),
+        click.option(
+            "--info-features",
+            default="",
+            help="Comma-separated numeric INFO fields used as features, e.g. AF_hom,AF_het (VCF DATA).",
+        ),
+        click.option(
+            "--block-size",
+            type=click.IntRange(1),
+            default=1000,
+            show_default=True,
+            help="Genomic block size (bp) for validation splits that do not leak (VCF DATA).",
+        ),
+        click.option(
+            "--window",
+            type=click.IntRange(3),
+            default=41,
+            show_default=True,
+            help="Window length in bases around each variant (VCF DATA).",
+        ),
+        click.option(
+            "--genetic-code",
+            type=int,
+            default=None,
+            help="NCBI genetic code for consequences [default: 2 for chrM/MT, else 1].",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def variant_model_options(params: dict[str, Any]) -> Any:
+    """``VariantModelOptions`` from the parsed variant options (removed from ``params``)."""
+    from genoseq.variants.risk_model import VariantModelOptions
+
+    if not params.get("label_field"):
+        raise click.UsageError("--label-field is required when DATA is a VCF")
+    if not params.get("reference"):
+        raise click.UsageError("--reference is required when DATA is a VCF")
+    fields = tuple(f.strip() for f in params.pop("info_features").split(",") if f.strip())
+    return VariantModelOptions(
+        label_field=params.pop("label_field"),
+        annotation=params.pop("annotation"),
+        info_features=fields,
+        input_length=params.pop("window"),
+        block_size=params.pop("block_size"),
+        genetic_code=params.pop("genetic_code"),
+    )
 
 
 @click.command()
@@ -45,143 +91,63 @@ def _pos_weight(value: str | None) -> tuple[float | None, bool]:
 )
 @click.option("--labels", type=click.Path(dir_okay=False), help="Labels table (name,label) for FASTA DATA.")
 @click.option("--valid-labels", type=click.Path(dir_okay=False), help="Labels table for a FASTA --valid.")
-@click.option("--model", "model_name", required=True, type=click.Choice(_MODEL_NAMES), help="Architecture.")
+@click.option("--model", "model_name", required=True, type=click.Choice(MODEL_NAMES), help="Architecture.")
 @click.option(
     "--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output model directory."
 )
-@click.option("--epochs", type=int, default=20, show_default=True, help="Maximum epochs.")
-@click.option("--batch-size", type=int, default=64, show_default=True, help="Batch size per process.")
-@click.option(
-    "--lr", type=float, default=None, help="Peak learning rate [default: 1e-3 cnn-lstm, 3e-4 transformer]."
-)
-@click.option("--weight-decay", type=float, default=0.01, show_default=True, help="AdamW weight decay.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (init, shuffling, split).")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
-@click.option(
-    "--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), default="auto", show_default=True
-)
-@click.option("--patience", type=int, default=5, show_default=True, help="Early-stopping patience (0 = off).")
-@click.option(
-    "--monitor",
-    default="auto",
-    show_default=True,
-    help="Metric for early stopping: auto, loss, accuracy, auroc, auprc, mcc, f1.",
-)
-@click.option(
-    "--valid-fraction", type=float, default=0.1, show_default=True, help="Held-out fraction without --valid."
-)
-@click.option(
-    "--scheduler",
-    type=click.Choice(["cosine", "constant"]),
-    default="cosine",
-    show_default=True,
-    help="LR schedule after warm-up.",
-)
-@click.option(
-    "--warmup-fraction", type=float, default=0.1, show_default=True, help="Fraction of steps for LR warm-up."
-)
-@click.option(
-    "--pos-weight",
-    default=None,
-    help="Weight of positives in the loss: a number, or 'auto' (= n_neg/n_pos; class weights for multiclass).",
-)
-@click.option("--grad-clip", type=float, default=1.0, show_default=True, help="Gradient-norm clip (0 = off).")
-@click.option(
-    "--rc-augment/--no-rc-augment",
-    default=True,
-    show_default=True,
-    help="Random reverse-complement augmentation.",
-)
-@click.option(
-    "--num-workers", type=int, default=-1, show_default=True, help="DataLoader workers (-1 = auto)."
-)
+@train_options
 @click.option(
     "--pad", is_flag=True, help="Pad sequences of mixed lengths centrally with N instead of refusing them."
 )
-@click.option(
-    "--set",
-    "model_set",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Override a model config field (repeatable), e.g. --set lstm_hidden=32.",
-)
-@click.option("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice).")
+@variant_options
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from OUT's checkpoint.")
-def train(
-    data: str,
-    valid: str | None,
-    labels: str | None,
-    valid_labels: str | None,
-    model_name: str,
-    out_dir: str,
-    epochs: int,
-    batch_size: int,
-    lr: float | None,
-    weight_decay: float,
-    seed: int,
-    device: str,
-    precision: str,
-    patience: int,
-    monitor: str,
-    valid_fraction: float,
-    scheduler: str,
-    warmup_fraction: float,
-    pos_weight: str | None,
-    grad_clip: float,
-    rc_augment: bool,
-    num_workers: int,
-    pad: bool,
-    model_set: tuple[str, ...],
-    threads: int | None,
-    resume: bool,
-) -> None:
-    """Train a model on DATA (CSV/TSV/Parquet with sequence,label columns, or FASTA + --labels).
+def train(data: str, model_name: str, out_dir: str, **params: Any) -> None:
+    """Train a model on DATA and write OUT as a model directory.
 
-    Writes OUT as a model directory (config.json + model.safetensors) with the
-    training log, checkpoint and plots. Runs data-parallel under
-    `torchrun --nproc_per_node N -m genoseq train ...`. An interrupted run
-    (Ctrl-C, SIGTERM, crash) continues with the same command plus --resume.
+    DATA is a table (CSV/TSV/Parquet with sequence,label columns, or FASTA + --labels) for a sequence
+    classifier, or a labelled VCF (+ --reference, --label-field, optionally --annotation and
+    --info-features) for a variant-risk model. OUT gets config.json + model.safetensors, the training
+    log, checkpoint and plots. Runs data-parallel under `torchrun --nproc_per_node N -m genoseq train ...`.
+    An interrupted run (Ctrl-C, SIGTERM, crash) continues with the same command plus --resume.
     """
-    from genoseq.train.config import TrainConfig
+    config, overrides = build_train_config(model_name, params)
+    if is_vcf(data):
+        from genoseq.variants.risk_model import train_variant_model
+
+        options = variant_model_options(params)
+        for name in ("valid", "labels", "valid_labels"):
+            if params.get(name):
+                raise click.UsageError(f"--{name.replace('_', '-')} applies to table DATA, not a VCF")
+        out = train_variant_model(
+            data,
+            params["reference"],
+            model_name=model_name,
+            out_dir=out_dir,
+            config=config,
+            options=options,
+            model_overrides=overrides,
+            resume=params["resume"],
+        )
+        if out.model_dir is not None:
+            m = out.metrics
+            click.echo(
+                f"wrote {out.model_dir}: {out.n_train} training / {out.n_valid} validation variants "
+                f"(genomic blocks); validation AUROC {m['auroc']:.4f}, AUPRC {m['auprc']:.4f}"
+            )
+        return
     from genoseq.train.run import train_model
 
-    if threads is not None:
-        if threads < 1:
-            raise click.BadParameter("must be >= 1", param_hint="--threads")
-        import torch
-
-        torch.set_num_threads(threads)
-    weight, balance = _pos_weight(pos_weight)
-    config = TrainConfig(
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr if lr is not None else (3e-4 if model_name == "transformer" else 1e-3),
-        weight_decay=weight_decay,
-        seed=seed,
-        device=device,
-        precision=precision,
-        patience=patience,
-        monitor=monitor,
-        valid_fraction=valid_fraction,
-        scheduler=scheduler,
-        warmup_fraction=warmup_fraction,
-        pos_weight=weight,
-        balance_classes=balance,
-        grad_clip=grad_clip,
-        rc_augment=rc_augment,
-        num_workers=num_workers,
-    )
     output = train_model(
         data,
         model_name=model_name,
         out_dir=out_dir,
         config=config,
-        valid=valid,
-        labels=labels,
-        valid_labels=valid_labels,
-        model_overrides=_parse_set(model_set),
-        resume=resume,
-        pad=pad,
+        valid=params["valid"],
+        labels=params["labels"],
+        valid_labels=params["valid_labels"],
+        model_overrides=overrides,
+        resume=params["resume"],
+        pad=params["pad"],
     )
     if output.model_dir is None:
         return
@@ -196,3 +162,6 @@ def train(
         f"({result.device}, {result.precision}, {result.world_size} process(es), {result.wall_seconds:.1f} s); "
         f"validation {shown}"
     )
+
+
+__all__ = ["is_vcf", "train", "variant_model_options", "variant_options"]

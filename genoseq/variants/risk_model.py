@@ -38,6 +38,7 @@ from genoseq.data.variant_data import (
     VariantFeaturizer,
     VariantTable,
     block_folds,
+    block_ids,
     read_variant_table,
 )
 from genoseq.errors import ConfigError, InputFormatError, ModelFormatError
@@ -86,7 +87,7 @@ class VariantModelOptions:
     label_field: str = "LABEL"
     annotation: str | None = None
     info_features: tuple[str, ...] = ()
-    input_length: int = 101
+    input_length: int = 41
     block_size: int = 1000
     genetic_code: int | None = None
 
@@ -136,10 +137,18 @@ def _sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
+#: architecture defaults for variant-risk models (hundreds of labelled variants, not thousands of
+#: sequences): small trunks that let the consequence/INFO features in the head carry the signal
+VARIANT_MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
+    "cnn-lstm": {"conv_filters": 16, "lstm_hidden": 8},
+    "transformer": {"d_model": 32, "n_layers": 1, "n_heads": 4, "dim_feedforward": 64},
+}
+
+
 def _model_config(model_name: str, feat: VariantFeaturizer, overrides: Mapping[str, Any] | None) -> Any:
     from genoseq.models import default_config
 
-    values = dict(overrides or {})
+    values = {**VARIANT_MODEL_DEFAULTS.get(model_name, {}), **dict(overrides or {})}
     if model_name == "cnn-lstm":
         values["in_channels"] = feat.in_channels
     elif model_name == "transformer":
@@ -303,7 +312,8 @@ def train_variant_model(
     out_dir = Path(out_dir)
     with Reference(reference) as ref:
         table, feat = _prepare(vcf, ref, model_name, options, model_overrides)
-        n_folds = max(2, round(1 / config.valid_fraction))
+        n_blocks = len(np.unique(block_ids(table.chroms, table.starts, options.block_size)))
+        n_folds = max(2, min(round(1 / config.valid_fraction), n_blocks))
         folds = block_folds(
             table.chroms,
             table.starts,

@@ -1,0 +1,168 @@
+"""Training options shared by ``genoseq train`` and ``genoseq cross-validate``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+# Static so that ``--help`` does not import torch; checked against the registry at run time.
+MODEL_NAMES = ("cnn-lstm", "transformer")
+
+
+def _parse_set(values: tuple[str, ...]) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs → dict; values parsed as JSON when they parse (numbers, true/false), else text."""
+    out: dict[str, Any] = {}
+    for item in values:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--set")
+        try:
+            out[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key.strip()] = raw
+    return out
+
+
+def _pos_weight(value: str | None) -> tuple[float | None, bool]:
+    if value is None:
+        return None, False
+    if value == "auto":
+        return None, True
+    try:
+        return float(value), False
+    except ValueError:
+        raise click.BadParameter(
+            f"expected a number or 'auto', got {value!r}", param_hint="--pos-weight"
+        ) from None
+
+
+_OPTIONS = [
+    click.option("--epochs", type=int, default=20, show_default=True, help="Maximum epochs."),
+    click.option("--batch-size", type=int, default=64, show_default=True, help="Batch size per process."),
+    click.option(
+        "--lr",
+        type=float,
+        default=None,
+        help="Peak learning rate [default: 1e-3 cnn-lstm, 3e-4 transformer].",
+    ),
+    click.option("--weight-decay", type=float, default=0.01, show_default=True, help="AdamW weight decay."),
+    click.option(
+        "--seed", type=int, default=0, show_default=True, help="Random seed (init, shuffling, split)."
+    ),
+    click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True),
+    click.option(
+        "--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), default="auto", show_default=True
+    ),
+    click.option(
+        "--patience", type=int, default=5, show_default=True, help="Early-stopping patience (0 = off)."
+    ),
+    click.option(
+        "--monitor",
+        default="auto",
+        show_default=True,
+        help="Metric for early stopping: auto, loss, accuracy, auroc, auprc, mcc, f1.",
+    ),
+    click.option(
+        "--valid-fraction",
+        type=float,
+        default=0.1,
+        show_default=True,
+        help="Held-out fraction without --valid.",
+    ),
+    click.option(
+        "--scheduler",
+        type=click.Choice(["cosine", "constant"]),
+        default="cosine",
+        show_default=True,
+        help="LR schedule after warm-up.",
+    ),
+    click.option(
+        "--warmup-fraction",
+        type=float,
+        default=0.1,
+        show_default=True,
+        help="Fraction of steps for LR warm-up.",
+    ),
+    click.option(
+        "--pos-weight",
+        default=None,
+        help="Weight of positives in the loss: a number, or 'auto' (= n_neg/n_pos; class weights for multiclass).",
+    ),
+    click.option(
+        "--grad-clip", type=float, default=1.0, show_default=True, help="Gradient-norm clip (0 = off)."
+    ),
+    click.option(
+        "--rc-augment/--no-rc-augment",
+        default=True,
+        show_default=True,
+        help="Random reverse-complement augmentation.",
+    ),
+    click.option(
+        "--num-workers", type=int, default=-1, show_default=True, help="DataLoader workers (-1 = auto)."
+    ),
+    click.option(
+        "--set",
+        "model_set",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Override a model config field (repeatable), e.g. --set lstm_hidden=32.",
+    ),
+    click.option(
+        "--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)."
+    ),
+]
+
+TRAIN_OPTION_NAMES = (
+    "epochs",
+    "batch_size",
+    "lr",
+    "weight_decay",
+    "seed",
+    "device",
+    "precision",
+    "patience",
+    "monitor",
+    "valid_fraction",
+    "scheduler",
+    "warmup_fraction",
+    "pos_weight",
+    "grad_clip",
+    "rc_augment",
+    "num_workers",
+    "model_set",
+    "threads",
+)
+
+
+def train_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the training options (epochs, batch size, learning rate, device, precision, ...) to a command."""
+    for option in reversed(_OPTIONS):
+        func = option(func)
+    return func
+
+
+def build_train_config(model_name: str, params: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """``(TrainConfig, model overrides)`` from the parsed training options (removed from ``params``)."""
+    from genoseq.train.config import TrainConfig
+
+    values = {name: params.pop(name) for name in TRAIN_OPTION_NAMES}
+    threads = values.pop("threads")
+    if threads is not None:
+        if threads < 1:
+            raise click.BadParameter("must be >= 1", param_hint="--threads")
+        import torch
+
+        torch.set_num_threads(threads)
+    overrides = _parse_set(values.pop("model_set"))
+    weight, balance = _pos_weight(values.pop("pos_weight"))
+    lr = values.pop("lr")
+    config = TrainConfig(
+        lr=lr if lr is not None else (3e-4 if model_name == "transformer" else 1e-3),
+        pos_weight=weight,
+        balance_classes=balance,
+        **values,
+    )
+    return config, overrides
