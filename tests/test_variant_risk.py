@@ -1,0 +1,115 @@
+"""Variant-risk models end to end on the bundled mtDNA data (tiny model, few epochs)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from genoseq.cli import main
+from genoseq.variants.risk_model import fit_platt
+
+MITO = Path(__file__).resolve().parents[1] / "data" / "mito"
+TINY = ["--epochs", "2", "--batch-size", "64", "--threads", "1", "--window", "21", "--num-workers", "0",
+        "--set", "conv_filters=4", "--set", "lstm_hidden=4", "--device", "cpu"]
+
+
+@pytest.fixture(scope="module")
+def mito(tmp_path_factory):
+    if not (MITO / "chrM.fa").exists():
+        pytest.skip("bundled mito data missing")
+    d = tmp_path_factory.mktemp("mito")
+    for name in ("chrM.fa", "labelled_variants.vcf", "mitomap_loci.bed"):
+        shutil.copy(MITO / name, d / name)
+    # a small scoring VCF: the first 300 gnomAD sites (SNVs and indels)
+    lines = (MITO / "gnomad_v3.1_chrM_sites.vcf").read_text().splitlines()
+    header = [ln for ln in lines if ln.startswith("#")]
+    body = [ln for ln in lines if not ln.startswith("#")][:300]
+    (d / "sites.vcf").write_text("\n".join(header + body) + "\n")
+    return d
+
+
+@pytest.fixture(scope="module")
+def trained(mito):
+    out = mito / "model"
+    result = CliRunner().invoke(
+        main,
+        ["train", str(mito / "labelled_variants.vcf"), "--reference", str(mito / "chrM.fa"), "--label-field", "LABEL",
+         "--annotation", str(mito / "mitomap_loci.bed"), "--info-features", "AF_hom,AF_het", "--model", "cnn-lstm",
+         "--out", str(out), *TINY],
+    )
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_platt_recovers_known_coefficients():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=20000) * 2
+    p = 1 / (1 + np.exp(-(0.5 * x - 1.0)))
+    y = (rng.random(20000) < p).astype(int)
+    a, b = fit_platt(x, y)
+    assert a == pytest.approx(0.5, abs=0.05) and b == pytest.approx(-1.0, abs=0.08)
+
+
+def test_model_dir_carries_annotation_and_features(trained):
+    cfg = json.loads((trained / "config.json").read_text())
+    extra = cfg["extra"]
+    assert extra["kind"] == "variant"
+    assert extra["featurizer"]["info"]["fields"] == ["AF_hom", "AF_het"]
+    assert (trained / extra["annotation_file"]).exists()
+    assert extra["validation"]["method"] == "genomic blocks"
+    assert (trained / "roc_pr.png").exists()
+
+
+def test_score_with_variant_model(mito, trained, tmp_path):
+    out = tmp_path / "risk.parquet"
+    vout = tmp_path / "risk.vcf.gz"
+    result = CliRunner().invoke(
+        main,
+        ["score-variants", str(trained), "--vcf", str(mito / "sites.vcf"), "--reference", str(mito / "chrM.fa"),
+         "-o", str(out), "--vcf-out", str(vout), "--quiet"],
+    )
+    assert result.exit_code == 0, result.output
+    df = pl.read_parquet(out)
+    assert df.columns == ["chrom", "pos", "id", "ref", "alt", "ref_match", "ref_score", "alt_score", "diff",
+                          "log_odds", "risk"]
+    assert df.height == 300
+    risk = df["risk"].to_numpy()
+    assert np.all((risk > 0) & (risk < 1))
+    assert np.allclose(df["risk"].to_numpy(), df["alt_score"].to_numpy())
+    assert vout.exists() and Path(str(vout) + ".tbi").exists()
+
+
+def test_missing_info_field_is_a_clear_error(mito, trained, tmp_path):
+    lines = (mito / "sites.vcf").read_text().replace("AF_hom", "AF_xx")
+    bad = tmp_path / "noaf.vcf"
+    bad.write_text(lines)
+    result = CliRunner().invoke(
+        main,
+        ["score-variants", str(trained), "--vcf", str(bad), "--reference", str(mito / "chrM.fa"), "-o",
+         str(tmp_path / "x.tsv")],
+    )
+    assert result.exit_code == 1
+    assert "AF_hom" in result.output and "noaf.vcf" in result.output
+    assert not (tmp_path / "x.tsv").exists()
+
+
+def test_cross_validate_cli(mito, tmp_path):
+    out = tmp_path / "cv.json"
+    result = CliRunner().invoke(
+        main,
+        ["cross-validate", str(mito / "labelled_variants.vcf"), "--reference", str(mito / "chrM.fa"),
+         "--label-field", "LABEL", "--annotation", str(mito / "mitomap_loci.bed"), "--model", "cnn-lstm",
+         "--folds", "3", "--block-size", "1000", "-o", str(out), "--plots-dir", str(tmp_path), *TINY],
+    )
+    assert result.exit_code == 0, result.output
+    cv = json.loads(out.read_text())
+    assert len(cv["folds"]) == 3
+    assert sum(f["n"] for f in cv["folds"]) == 805
+    assert 0.0 <= cv["auroc_mean"] <= 1.0
+    assert (tmp_path / "cv_roc_pr.png").exists()
