@@ -1,0 +1,33 @@
+"""genoseq workflow: reference + VCF -> trained model -> metrics, scored variants and an HTML report.
+
+    snakemake --cores 2                                    # default config: the bundled mtDNA data
+    snakemake --cores 2 --configfile my-config.yaml        # your data (keys override the default config)
+    snakemake --profile workflows/profiles/slurm           # on a SLURM cluster
+
+Every rule calls the `genoseq` command line; the logic lives (and is tested) in the library.
+"""
+
+from snakemake.utils import min_version, validate
+
+min_version("8.0")
+
+
+configfile: "workflows/config/config.yaml"
+
+
+validate(config, "workflows/schemas/config.schema.yaml")
+
+
+include: "workflows/rules/common.smk"
+include: "workflows/rules/prepare.smk"
+include: "workflows/rules/train.smk"
+include: "workflows/rules/evaluate.smk"
+include: "workflows/rules/calibrate.smk"
+include: "workflows/rules/score.smk"
+include: "workflows/rules/report.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        final_outputs(),

@@ -1,0 +1,592 @@
+"""Small steps the Snakemake workflow runs between the big ones: validate inputs, scatter, gather, report.
+
+Each function here backs one ``genoseq`` command the workflow's rules call (``prepare``, ``split-vcf``,
+``gather-scores``, ``report``), so that the workflow itself holds no logic of its own. Every output is
+written under a temporary name and renamed on success (:mod:`genoseq._atomic`).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import logging
+import math
+import os
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+import pysam
+
+from genoseq import __version__
+from genoseq._atomic import atomic_path, atomic_write
+from genoseq.errors import ConfigError, InputFormatError
+
+if TYPE_CHECKING:
+    from genoseq.io import Reference, Variant
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "chunk_sizes",
+    "gather_tables",
+    "gather_vcfs",
+    "prepare_inputs",
+    "render_report",
+    "shard_name",
+    "split_vcf",
+    "write_json",
+    "write_report",
+]
+
+
+def write_json(obj: Any, path: str | os.PathLike[str]) -> Path:
+    """Write ``obj`` as indented JSON to ``path`` atomically; returns the path."""
+    with atomic_write(path, "w", encoding="utf-8") as fh:
+        json.dump(obj, fh, indent=2, sort_keys=False)
+        fh.write("\n")
+    return Path(path)
+
+
+# --------------------------------------------------------------------------------------------- prepare
+
+
+def _variant_kind(variant: Variant) -> str:
+    if variant.is_symbolic:
+        return "symbolic"
+    if len(variant.ref) == 1 and len(variant.alt) == 1:
+        return "snv"
+    if len(variant.ref) == len(variant.alt):
+        return "mnv"
+    return "indel"
+
+
+def _ref_matches(ref: Reference, variant: Variant) -> bool:
+    """Whether the VCF's REF equals the reference bases it covers (case-insensitive)."""
+    length = ref.length(variant.chrom)
+    if variant.end > length:
+        return False
+    return ref.fetch(variant.chrom, variant.start, variant.end).upper() == variant.ref.upper()
+
+
+def prepare_inputs(reference: str | Path, vcfs: Sequence[str | Path]) -> dict[str, Any]:
+    """Index ``reference`` (``.fai``) and validate each VCF against it, counting what it holds.
+
+    Every variant of every VCF is read through :func:`genoseq.io.read_vcf` with the reference, so an
+    unknown contig or a malformed record raises the reader's error (naming the file and the record)
+    before any model is trained or any variant scored. REF alleles that disagree with the reference
+    are counted (and logged), not fatal: scoring has its own policy for them (``--on-ref-mismatch``).
+
+    Returns
+    -------
+    dict
+        ``{"genoseq_version", "reference": {"path", "contigs": {name: length}},
+        "vcfs": [{"path", "variants", "snv", "mnv", "indel", "symbolic", "ref_mismatch",
+        "contigs": {name: count}}]}``; variants are counted one per ALT allele, contigs by the
+        reference's spelling.
+    """
+    from genoseq.io import Reference, read_vcf
+
+    summary: dict[str, Any] = {"genoseq_version": __version__}
+    with Reference(reference) as ref:
+        summary["reference"] = {
+            "path": str(reference),
+            "contigs": {name: int(ref.length(name)) for name in ref.contigs},
+        }
+        summary["vcfs"] = []
+        for path in vcfs:
+            counts: Counter[str] = Counter()
+            contigs: Counter[str] = Counter()
+            with read_vcf(path, reference=ref) as variants:
+                for variant in variants:
+                    counts["variants"] += 1
+                    counts[_variant_kind(variant)] += 1
+                    counts["ref_mismatch"] += not _ref_matches(ref, variant)
+                    contigs[variant.chrom] += 1
+            if counts["variants"] == 0:
+                log.warning("%s: no variants", path)
+            if counts["ref_mismatch"]:
+                log.warning(
+                    "%s: REF disagrees with the reference for %d variant(s)", path, counts["ref_mismatch"]
+                )
+            keys = ("variants", "snv", "mnv", "indel", "symbolic", "ref_mismatch")
+            summary["vcfs"].append(
+                {"path": str(path), **{k: counts[k] for k in keys}, "contigs": dict(contigs)}
+            )
+            log.info("%s: %d variant(s) validated", path, counts["variants"])
+    return summary
+
+
+# ---------------------------------------------------------------------------------------------- scatter
+
+
+def shard_name(index: int) -> str:
+    """File name of VCF shard ``index`` (0-based): ``shard_000.vcf``, ``shard_001.vcf``, …"""
+    if index < 0:
+        raise ValueError(f"shard index must be >= 0, got {index}")
+    return f"shard_{index:03d}.vcf"
+
+
+def chunk_sizes(n_records: int, n_shards: int) -> list[int]:
+    """Sizes of ``n_shards`` contiguous chunks of ``n_records`` records, as equal as possible.
+
+    The first ``n_records % n_shards`` chunks get one record more; chunks may be empty when there are
+    fewer records than shards.
+    """
+    if n_shards < 1:
+        raise ConfigError(f"the number of shards must be >= 1, got {n_shards}")
+    if n_records < 0:
+        raise ValueError(f"n_records must be >= 0, got {n_records}")
+    q, r = divmod(n_records, n_shards)
+    return [q + 1 if i < r else q for i in range(n_shards)]
+
+
+def _open_vcf(path: str | Path) -> pysam.VariantFile:
+    try:
+        return pysam.VariantFile(str(path))
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise InputFormatError(f"cannot read as VCF/BCF: {exc}", path=path) from exc
+
+
+def split_vcf(vcf: str | Path, n_shards: int, out_dir: str | Path) -> list[Path]:
+    """Split ``vcf`` into ``n_shards`` plain-text VCFs of contiguous records, in order.
+
+    Every shard (``out_dir/shard_000.vcf`` …, see :func:`shard_name`) carries the input's full header,
+    so each is a valid VCF even when it holds no records. Shard ``i`` holds records
+    ``sum(sizes[:i]) … sum(sizes[:i+1]) - 1`` with ``sizes = chunk_sizes(n_records, n_shards)``;
+    concatenating the shards gives back the input's records. Each shard is written atomically.
+
+    Returns
+    -------
+    list of Path
+        The shard paths, in order.
+    """
+    chunk_sizes(0, n_shards)  # validates n_shards before reading anything
+    with _open_vcf(vcf) as vf:
+        n_records = sum(1 for _ in vf)
+    sizes = chunk_sizes(n_records, n_shards)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / shard_name(i) for i in range(n_shards)]
+    with _open_vcf(vcf) as vf:
+        records = iter(vf)
+        for path, size in zip(paths, sizes, strict=True):
+            with atomic_path(path) as tmp, pysam.VariantFile(str(tmp), "w", header=vf.header) as out:
+                for _ in range(size):
+                    try:
+                        rec = next(records)
+                    except StopIteration:
+                        raise InputFormatError(
+                            "VCF changed while it was being split (fewer records on the second read)",
+                            path=vcf,
+                        ) from None
+                    out.write(rec)
+    log.info("%s: %d record(s) split into %d shard(s) in %s", vcf, n_records, n_shards, out_dir)
+    return paths
+
+
+# ----------------------------------------------------------------------------------------------- gather
+
+_TABLE_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".tsv": "tsv", ".txt": "tsv", ".csv": "csv"}
+
+
+def _table_format(path: str | Path) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix not in _TABLE_FORMATS:
+        raise ConfigError(
+            f"cannot tell the table format from the extension {suffix!r}: use .parquet, .tsv or .csv",
+            path=path,
+        )
+    return _TABLE_FORMATS[suffix]
+
+
+def _scan_table(path: str | Path) -> pl.LazyFrame:
+    fmt = _table_format(path)
+    if not Path(path).exists():
+        raise FileNotFoundError(2, "No such file or directory", str(path))
+    if fmt == "parquet":
+        return pl.scan_parquet(path)
+    return pl.scan_csv(path, separator="\t" if fmt == "tsv" else ",")
+
+
+def read_table(path: str | Path) -> pl.DataFrame:
+    """Read a Parquet/TSV/CSV table, the format taken from the extension."""
+    try:
+        return _scan_table(path).collect()
+    except pl.exceptions.PolarsError as exc:
+        raise InputFormatError(f"cannot read table: {exc}", path=path) from exc
+
+
+def gather_tables(tables: Sequence[str | Path], out: str | Path) -> int:
+    """Concatenate score tables, in the order given, into ``out`` (format from its extension).
+
+    Columns are matched by name; a column typed differently in two shards is cast to a common
+    supertype (an empty shard's all-null column, for instance). Streams through polars' lazy engine.
+
+    Returns
+    -------
+    int
+        The number of rows written.
+    """
+    if not tables:
+        raise ConfigError("gather needs at least one table")
+    fmt = _table_format(out)
+    for t in tables:
+        _table_format(t)
+    try:
+        frames = [_scan_table(t) for t in tables]
+        names = [f.collect_schema().names() for f in frames]
+        for t, cols in zip(tables[1:], names[1:], strict=True):
+            if set(cols) != set(names[0]):
+                raise InputFormatError(
+                    f"columns differ from {tables[0]}: {sorted(set(cols) ^ set(names[0]))}", path=t
+                )
+        joined = pl.concat([f.select(names[0]) for f in frames], how="vertical_relaxed")
+        df = joined.collect()
+    except pl.exceptions.PolarsError as exc:
+        raise InputFormatError(f"cannot gather tables: {exc}", path=tables[0]) from exc
+    with atomic_path(out) as tmp:
+        if fmt == "parquet":
+            df.write_parquet(tmp, compression="zstd")
+        else:
+            df.write_csv(tmp, separator="\t" if fmt == "tsv" else ",")
+    log.info("gathered %d table(s), %d row(s) -> %s", len(tables), df.height, out)
+    return df.height
+
+
+def gather_vcfs(vcfs: Sequence[str | Path], out: str | Path) -> int:
+    """Concatenate VCF shards, in the order given, into a bgzipped, tabix-indexed ``out`` (``.vcf.gz``).
+
+    The output header is the first shard's, merged with any header lines the others add; all shards
+    must have the same samples. The records must come out sorted (as they do when the shards are
+    the contiguous pieces of one sorted VCF), or indexing fails with :class:`InputFormatError`. The
+    index is written to ``out + ".tbi"``; both files appear only on success.
+
+    Returns
+    -------
+    int
+        The number of records written.
+    """
+    if not vcfs:
+        raise ConfigError("gather needs at least one VCF")
+    out = Path(out)
+    if not out.name.endswith(".vcf.gz"):
+        raise ConfigError("the gathered VCF must end in .vcf.gz (it is bgzipped and tabix-indexed)", path=out)
+    handles = [_open_vcf(v) for v in vcfs]
+    try:
+        header = handles[0].header.copy()
+        samples = list(header.samples)
+        for path, vf in zip(vcfs[1:], handles[1:], strict=True):
+            if list(vf.header.samples) != samples:
+                raise InputFormatError(f"samples differ from {vcfs[0]}", path=path)
+            header.merge(vf.header)
+        n = 0
+        with atomic_path(out) as tmp:
+            tbi = Path(str(tmp) + ".tbi")
+            try:
+                with pysam.VariantFile(str(tmp), "wz", header=header) as writer:
+                    for vf in handles:
+                        for rec in vf:
+                            rec.translate(header)
+                            writer.write(rec)
+                            n += 1
+                try:
+                    pysam.tabix_index(str(tmp), preset="vcf", force=True)
+                except (OSError, pysam.utils.SamtoolsError) as exc:
+                    raise InputFormatError(
+                        f"cannot index the gathered VCF (are the shards in order?): {exc}", path=out
+                    ) from exc
+                os.replace(tbi, str(out) + ".tbi")
+            except BaseException:
+                tbi.unlink(missing_ok=True)
+                raise
+    finally:
+        for vf in handles:
+            vf.close()
+    log.info("gathered %d VCF shard(s), %d record(s) -> %s", len(vcfs), n, out)
+    return n
+
+
+# ----------------------------------------------------------------------------------------------- report
+
+
+@dataclass(frozen=True)
+class TopTable:
+    """The top rows of a score table, for the report.
+
+    Attributes
+    ----------
+    frame
+        The ``top`` rows with the largest ``sort_by`` (nulls last), shape ``(<= top, n_columns)``.
+    sort_by
+        The column sorted on.
+    n_rows, n_null
+        Rows in the whole table, and how many have a null ``sort_by``.
+    values
+        The non-null ``sort_by`` values of the whole table, for a histogram.
+    """
+
+    frame: pl.DataFrame
+    sort_by: str
+    n_rows: int
+    n_null: int
+    values: list[float]
+
+
+def top_rows(table: pl.DataFrame, top: int, sort_by: str = "risk") -> TopTable:
+    """The ``top`` rows of ``table`` with the largest ``sort_by`` value, nulls and NaNs last."""
+    if sort_by not in table.columns:
+        raise ConfigError(f"column {sort_by!r} is not in the table (columns: {', '.join(table.columns)})")
+    col = table[sort_by]
+    if col.dtype.is_float():
+        col = col.fill_nan(None)
+    keyed = table.with_columns(col.alias("__key"))
+    frame = keyed.sort("__key", descending=True, nulls_last=True).head(top).drop("__key")
+    values = col.drop_nulls()
+    return TopTable(
+        frame=frame,
+        sort_by=sort_by,
+        n_rows=table.height,
+        n_null=table.height - values.len(),
+        values=[float(v) for v in values.to_list()],
+    )
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else str(value).lower()
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _is_scalar(value: Any) -> bool:
+    return not isinstance(value, dict | list)
+
+
+def _sd_key(obj: dict[str, Any], mean_key: str, stem: str) -> str | None:
+    """The key of the spread that goes with ``mean_key`` (``sd``/``std``, or ``<stem>_sd``/``_std``)."""
+    candidates = ("sd", "std") if mean_key == "mean" else (f"{stem}_sd", f"{stem}_std")
+    for key in candidates:
+        if key in obj and _is_scalar(obj[key]) and _is_scalar(obj[mean_key]):
+            return key
+    return None
+
+
+def flatten_metrics(obj: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """Flatten a metrics JSON object into ``(dotted key, formatted value)`` rows.
+
+    A mean and its spread become one row ``m ± s``: the keys ``mean`` with ``sd`` (or ``std``) of an
+    object (the row is named by the object's key), or ``<name>_mean`` with ``<name>_sd`` (row
+    ``<name>``). A list of scalars becomes one comma-separated row; nested objects and lists recurse
+    with dotted keys (``a.b``, ``a[0].b``).
+    """
+    if isinstance(obj, dict):
+        rows: list[tuple[str, str]] = []
+        paired: set[str] = set()
+        for key, value in obj.items():
+            if key in paired:
+                continue
+            key = str(key)
+            stem = key[: -len("_mean")] if key.endswith("_mean") else "" if key == "mean" else None
+            sd_key = None if stem is None else _sd_key(obj, key, stem)
+            if sd_key is not None:
+                paired.add(sd_key)
+                name = stem if stem else prefix
+                name = f"{prefix}.{name}" if prefix and stem else name
+                rows.append((name, f"{_fmt(value)} ± {_fmt(obj[sd_key])}"))
+                continue
+            rows.extend(flatten_metrics(value, f"{prefix}.{key}" if prefix else key))
+        return rows
+    if isinstance(obj, list):
+        if all(_is_scalar(v) for v in obj):
+            return [(prefix, ", ".join(_fmt(v) for v in obj))]
+        rows = []
+        for i, value in enumerate(obj):
+            rows.extend(flatten_metrics(value, f"{prefix}[{i}]"))
+        return rows
+    return [(prefix, _fmt(obj))]
+
+
+def split_records(obj: Any) -> tuple[Any, dict[str, list[dict[str, Any]]]]:
+    """Take the top-level lists of flat records (e.g. per-fold metrics) out of a metrics object.
+
+    Returns
+    -------
+    tuple
+        The object without those lists, and ``{key: records}`` for each list of objects whose values
+        are all scalars (each becomes a table with one row per record in the report).
+    """
+    if not isinstance(obj, dict):
+        return obj, {}
+    rest: dict[str, Any] = {}
+    records: dict[str, list[dict[str, Any]]] = {}
+    for key, value in obj.items():
+        if (
+            isinstance(value, list)
+            and value
+            and all(isinstance(v, dict) and all(_is_scalar(x) for x in v.values()) for v in value)
+        ):
+            records[str(key)] = value
+        else:
+            rest[key] = value
+    return rest, records
+
+
+def expand_plots(paths: Iterable[str | Path]) -> list[Path]:
+    """PNG files to show: each path itself, or for a directory its ``*.png`` (recursively, sorted)."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found.extend(sorted(p.rglob("*.png")))
+        elif p.exists():
+            if p.suffix.lower() != ".png":
+                raise ConfigError("plots must be PNG files or directories holding them", path=p)
+            found.append(p)
+        else:
+            raise FileNotFoundError(2, "No such file or directory", str(p))
+    return found
+
+
+def _png_data_uri(data: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+
+
+def _histogram_png(values: list[float], label: str) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    ax.hist(values, bins=50, color="#3b6ea8")
+    ax.set_xlabel(label)
+    ax.set_ylabel("variants")
+    ax.set_title(f"distribution of {label}")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,sans-serif;margin:2em auto;max-width:70em;color:#222;padding:0 1em}
+h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.8em}
+table{border-collapse:collapse;margin:.6em 0;font-size:.9em}
+th,td{border:1px solid #ddd;padding:.25em .6em;text-align:left}th{background:#f3f3f3}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+figure{display:inline-block;margin:.5em 1em .5em 0;vertical-align:top}
+figure img{max-width:32em;border:1px solid #eee}figcaption{font-size:.85em;color:#555}
+.note{color:#555;font-size:.9em}
+"""
+
+
+def render_report(
+    *,
+    metrics: Sequence[str | Path] = (),
+    plots: Sequence[str | Path] = (),
+    table: str | Path | None = None,
+    top: int = 20,
+    sort_by: str = "risk",
+    title: str = "genoseq report",
+) -> str:
+    """Render a self-contained HTML report: metrics tables, plots and the top-scoring variants.
+
+    Parameters
+    ----------
+    metrics
+        JSON files; each becomes a section with one row per (flattened) metric, see
+        :func:`flatten_metrics`.
+    plots
+        PNG files or directories of them (:func:`expand_plots`); embedded as base64 data URIs, so the
+        HTML needs no other file.
+    table
+        A score table (Parquet/TSV/CSV); its ``top`` rows by ``sort_by`` are listed and the
+        distribution of ``sort_by`` is plotted.
+
+    Returns
+    -------
+    str
+        The HTML document.
+    """
+    if top < 0:
+        raise ConfigError(f"top must be >= 0, got {top}")
+    esc = html.escape
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{esc(title)}</h1>",
+        f'<p class="note">genoseq {esc(__version__)}</p>',
+    ]
+    for path in metrics:
+        try:
+            obj = json.loads(Path(path).read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise InputFormatError(f"not valid JSON: {exc}", path=path) from exc
+        summary, records = split_records(obj)
+        parts.append(f"<h2>Metrics: {esc(Path(path).name)}</h2>")
+        parts.append("<table><tr><th>metric</th><th>value</th></tr>")
+        parts.extend(
+            f'<tr><td>{esc(k)}</td><td class="num">{esc(v)}</td></tr>' for k, v in flatten_metrics(summary)
+        )
+        parts.append("</table>")
+        for key, rows in records.items():
+            cols = list(dict.fromkeys(c for row in rows for c in row))
+            parts.append(f'<p class="note">{esc(key)}</p>')
+            parts.append("<table><tr>" + "".join(f"<th>{esc(str(c))}</th>" for c in cols) + "</tr>")
+            parts.extend(
+                "<tr>" + "".join(f'<td class="num">{esc(_fmt(row.get(c)))}</td>' for c in cols) + "</tr>"
+                for row in rows
+            )
+            parts.append("</table>")
+    pngs = expand_plots(plots)
+    if pngs:
+        parts.append("<h2>Plots</h2>")
+        for png in pngs:
+            uri = _png_data_uri(png.read_bytes())
+            parts.append(
+                f'<figure><img src="{uri}" alt="{esc(png.stem)}"><figcaption>{esc(png.name)}</figcaption></figure>'
+            )
+    if table is not None:
+        tt = top_rows(read_table(table), top, sort_by)
+        parts.append(f"<h2>Top {tt.frame.height} variants by {esc(sort_by)}: {esc(Path(table).name)}</h2>")
+        parts.append(
+            f'<p class="note">{tt.n_rows} row(s) in the table; {tt.n_null} with no {esc(sort_by)} '
+            "(e.g. REF mismatches or an uncalibrated model).</p>"
+        )
+        if tt.values:
+            parts.append(
+                f'<figure><img src="{_png_data_uri(_histogram_png(tt.values, sort_by))}" '
+                f'alt="distribution of {esc(sort_by)}"></figure>'
+            )
+        cols = tt.frame.columns
+        parts.append("<table><tr>" + "".join(f"<th>{esc(c)}</th>" for c in cols) + "</tr>")
+        numeric = {c for c, dt in tt.frame.schema.items() if dt.is_numeric()}
+        for row in tt.frame.iter_rows():
+            cells = (
+                f'<td class="num">{esc(_fmt(v))}</td>' if c in numeric else f"<td>{esc(_fmt(v))}</td>"
+                for c, v in zip(cols, row, strict=True)
+            )
+            parts.append("<tr>" + "".join(cells) + "</tr>")
+        parts.append("</table>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def write_report(out: str | Path, **kwargs: Any) -> Path:
+    """Render :func:`render_report` (same keyword arguments) and write it to ``out`` atomically."""
+    doc = render_report(**kwargs)
+    with atomic_write(out, "w", encoding="utf-8") as fh:
+        fh.write(doc)
+    return Path(out)

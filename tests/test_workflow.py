@@ -1,0 +1,264 @@
+"""The Snakemake workflow: lint, config validation, dry-runs (local and SLURM), quoting, end to end."""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pysam
+import pytest
+import yaml
+
+from genoseq.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEFILE = REPO / "Snakefile"
+TEST_CONFIG = REPO / "workflows" / ".test" / "config.yaml"
+TEST_CONFIG_SEQUENCE = REPO / "workflows" / ".test" / "config-sequence.yaml"
+PATH_KEYS = [
+    ("reference",),
+    ("variant_risk", "vcf"),
+    ("variant_risk", "annotation"),
+    ("sequence", "train_table"),
+    ("sequence", "eval_table"),
+    ("score", "vcf"),
+]
+
+pytestmark = pytest.mark.skipif(shutil.which("snakemake") is None, reason="snakemake is not installed")
+
+
+def _snakemake(*args: str, cwd: Path = REPO, timeout: int = 170) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), *args]
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def _materialise(config: Path, workdir: Path, **overrides: object) -> Path:
+    """Copy a repository config into ``workdir`` with its paths made absolute (the reference copied)."""
+    cfg = yaml.safe_load(config.read_text())
+    for keys in PATH_KEYS:
+        node = cfg
+        for k in keys[:-1]:
+            node = node.get(k, {})
+        if node.get(keys[-1]):
+            node[keys[-1]] = str(REPO / node[keys[-1]])
+    ref = workdir / "ref" / Path(cfg["reference"]).name
+    ref.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(cfg["reference"], ref)  # its .fai is built here, not in the repository
+    cfg["reference"] = str(ref)
+    cfg["outdir"] = "results"
+    cfg.update(overrides)
+    path = workdir / "config.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def _job_counts(dry_run_output: str) -> dict[str, int]:
+    """``{rule: count}`` from the "Job stats" table of a dry-run."""
+    table = dry_run_output.split("Job stats:", 1)[1]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, flags=re.M) if m[1] != "total"}
+
+
+def _data_lines(path: Path) -> list[list[str]]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt") as fh:
+        return [ln.rstrip("\n").split("\t") for ln in fh if not ln.startswith("#")]
+
+
+# ------------------------------------------------------------------------------------- static checks
+
+
+@pytest.mark.parametrize("config", [None, TEST_CONFIG_SEQUENCE], ids=["default", "sequence"])
+def test_lint_is_clean(config: Path | None) -> None:
+    args = ["--lint"] + ([] if config is None else ["--configfile", str(config)])
+    result = _snakemake(*args)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Lints for" not in result.stdout + result.stderr
+
+
+def test_default_dry_run_plans_the_whole_dag() -> None:
+    result = _snakemake("-n", "--nolock", "--forceall")
+    assert result.returncode == 0, result.stderr
+    counts = _job_counts(result.stdout + result.stderr)
+    cfg = yaml.safe_load((REPO / "workflows" / "config" / "config.yaml").read_text())
+    assert counts == {
+        "prepare": 1,
+        "train": 1,
+        "cross_validate": 1,
+        "split_vcf": 1,
+        "score_shard": cfg["score"]["shards"],
+        "gather_scores": 1,
+        "report": 1,
+        "all": 1,
+    }
+    out = result.stdout + result.stderr
+    assert "results/mito/gnomad_chrM.risk.parquet" in out
+    assert "results/mito/gnomad_chrM.risk.vcf.gz" in out
+
+
+def test_sequence_config_plans_calibration() -> None:
+    result = _snakemake("-n", "--nolock", "--forceall", "--configfile", str(TEST_CONFIG_SEQUENCE))
+    assert result.returncode == 0, result.stderr
+    counts = _job_counts(result.stdout + result.stderr)
+    assert counts["calibrate"] == 1 and counts["evaluate"] == 1 and counts["score_shard"] == 2
+    assert "cross_validate" not in counts
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("snakemake_executor_plugin_slurm") is None,
+    reason="snakemake-executor-plugin-slurm is not installed (pip install -e '.[cluster]')",
+)
+def test_slurm_profile_dry_run_requests_a_gpu_for_training() -> None:
+    result = _snakemake("--profile", "workflows/profiles/slurm", "--dry-run", "--nolock", "--forceall")
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert _job_counts(out)["score_shard"] >= 1
+    train = out.split("rule train:", 1)[1].split("\n\n", 1)[0]
+    assert re.search(r"\bgpu=1\b", train), train
+    assert "slurm_partition=gpu" in train
+
+
+SCHEMA = REPO / "workflows" / "schemas" / "config.schema.yaml"
+DEFAULT_CONFIG = REPO / "workflows" / "config" / "config.yaml"
+
+
+def _validate(cfg: dict) -> dict:
+    from snakemake.utils import validate
+
+    validate(cfg, str(SCHEMA))  # the Snakefile's own call; fills in defaults
+    return cfg
+
+
+def test_schema_accepts_the_shipped_configs_and_fills_defaults() -> None:
+    for path in (DEFAULT_CONFIG, TEST_CONFIG, TEST_CONFIG_SEQUENCE):
+        _validate(yaml.safe_load(path.read_text()))
+    cfg = _validate(yaml.safe_load(TEST_CONFIG_SEQUENCE.read_text()))
+    assert cfg["resources"]["default"] == {"threads": 1, "mem_mb": 2000, "runtime": 30, "gpu": 0}
+    assert cfg["score"]["strand"] == "both"
+    assert cfg["train"]["nproc"] == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        ({"trian": {"epochs": 1}}, "trian"),  # a misspelt top-level key
+        ({"score": {"shard": 3}}, "shard"),  # a misspelt nested key
+        ({"score": {"shards": 0}}, "0"),  # out of range
+        ({"model_kind": "both"}, "both"),
+        ({"train": {"nproc": "4; rm -rf /"}}, "rm -rf"),  # only an integer may reach the launcher
+        ({"resources": {"train": {"gpus": 1}}}, "gpus"),
+        ({"model_kind": "sequence"}, "train_table"),  # the sequence branch needs its tables
+    ],
+)
+def test_schema_rejects_bad_configs(change: dict, needle: str) -> None:
+    from snakemake.exceptions import WorkflowError
+
+    cfg = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    for key, value in change.items():
+        if isinstance(value, dict) and isinstance(cfg.get(key), dict):
+            cfg[key] = {**cfg[key], **value}
+        else:
+            cfg[key] = value
+    with pytest.raises(WorkflowError, match=re.escape(needle)):
+        _validate(cfg)
+
+
+def test_snakefile_validates_its_config(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump({"evaluate": {"fold": 3}}))
+    result = _snakemake("-n", "--nolock", "--configfile", str(path))
+    assert result.returncode != 0
+    assert "fold" in result.stderr + result.stdout
+
+
+def test_config_paths_are_quoted_never_executed(tmp_path: Path) -> None:
+    """Paths with spaces, quotes and `$(...)` reach the genoseq CLI verbatim, and nothing runs them."""
+    weird = tmp_path / "a dir; echo $(touch PWNED) 'x'"
+    weird.mkdir()
+    vcf = weird / "sites $(touch PWNED2).vcf"
+    shutil.copyfile(REPO / "workflows" / ".test" / "data" / "score.vcf", vcf)
+    config = _materialise(TEST_CONFIG, weird, outdir="out put; $(touch PWNED3)")
+    cfg = yaml.safe_load(config.read_text())
+    cfg["score"]["vcf"] = str(vcf)
+    config.write_text(yaml.safe_dump(cfg))
+    outdir = weird / cfg["outdir"]
+    target = Path(cfg["outdir"]) / "score" / "shards" / "shard_001.vcf"  # relative, as the rules name it
+    result = _snakemake("--cores", "1", "--configfile", str(config), "-d", str(weird), str(target), cwd=weird)
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = json.loads((outdir / "prepare" / "summary.json").read_text())
+    assert summary["vcfs"][-1]["path"] == str(vcf)
+    assert len(_data_lines(weird / target)) == 12  # 25 records in 2 shards
+    assert not list(tmp_path.rglob("PWNED*"))
+    assert not list(Path.cwd().glob("PWNED*"))
+
+
+# ------------------------------------------------------------------------------------------ end to end
+
+
+def _check_scores(workdir: Path, score_vcf: Path, name: str) -> pl.DataFrame:
+    table = pl.read_parquet(workdir / "results" / f"{name}.risk.parquet")
+    records = _data_lines(score_vcf)
+    alleles = [(int(f[1]), f[3], a) for f in records for a in f[4].split(",")]
+    assert list(zip(table["pos"], table["ref"], table["alt"], strict=True)) == alleles
+    risk = table["risk"].drop_nulls()
+    assert risk.len() == len(alleles)
+    assert ((risk >= 0) & (risk <= 1)).all()
+    vcf_out = workdir / "results" / f"{name}.risk.vcf.gz"
+    assert [f[:5] for f in _data_lines(vcf_out)] == [f[:5] for f in records]
+    with pysam.VariantFile(str(vcf_out)) as vf:  # indexed, annotated
+        fetched = list(vf.fetch("chrM"))
+        assert len(fetched) == len(records)
+        assert all("GENOSEQ_RISK" in rec.info for rec in fetched)
+    report = (workdir / "results" / "report.html").read_text()
+    assert "data:image/png;base64," in report
+    assert not re.search(r'src="(?!data:)', report)
+    return table
+
+
+def _has_variant_risk_commands() -> bool:
+    return "cross-validate" in main.list_commands(None)  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(not _has_variant_risk_commands(), reason="`genoseq cross-validate` is not available yet")
+def test_end_to_end_variant_risk(tmp_path: Path) -> None:
+    config = _materialise(TEST_CONFIG, tmp_path)
+    result = _snakemake(
+        "--cores", "2", "--configfile", str(config), "-d", str(tmp_path), cwd=tmp_path, timeout=600
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    cfg = yaml.safe_load(config.read_text())
+    _check_scores(tmp_path, Path(cfg["score"]["vcf"]), cfg["score"]["name"])
+    metrics = json.loads((tmp_path / "results" / "evaluate" / "cv_metrics.json").read_text())
+    assert metrics
+    assert list((tmp_path / "results" / "evaluate" / "plots").glob("*.png"))
+    assert (tmp_path / "results" / "model" / "config.json").exists()
+
+
+def test_end_to_end_sequence(tmp_path: Path) -> None:
+    config = _materialise(TEST_CONFIG_SEQUENCE, tmp_path)
+    cfg = yaml.safe_load(config.read_text())
+    cfg["train"]["nproc"] = 2  # the torchrun launcher: two data-parallel processes (gloo on CPU)
+    config.write_text(yaml.safe_dump(cfg))
+    result = _snakemake(
+        "--cores", "2", "--configfile", str(config), "-d", str(tmp_path), cwd=tmp_path, timeout=600
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    _check_scores(tmp_path, Path(cfg["score"]["vcf"]), cfg["score"]["name"])
+    results = tmp_path / "results"
+    metrics = json.loads((results / "evaluate" / "metrics.json").read_text())
+    assert 0.0 <= metrics["accuracy"] <= 1.0
+    calibration = json.loads((results / "model_calibrated" / "calibration.json").read_text())
+    assert calibration
+    assert not (results / "model" / "calibration.json").exists()  # the trained model stays as trained
+    trained = json.loads((results / "model" / "config.json").read_text())
+    assert trained["training"]["world_size"] == 2
+    # a second run has nothing to do
+    again = _snakemake("-n", "--configfile", str(config), "-d", str(tmp_path), cwd=tmp_path)
+    assert again.returncode == 0
+    assert "Nothing to be done" in again.stdout + again.stderr

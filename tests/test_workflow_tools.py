@@ -1,0 +1,450 @@
+"""The workflow's helper steps: prepare, split-vcf, gather-scores, report (library and CLI)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+
+import polars as pl
+import pysam
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from genoseq.cli import main
+from genoseq.errors import ConfigError, InputFormatError
+from genoseq.workflow_tools import (
+    chunk_sizes,
+    flatten_metrics,
+    gather_tables,
+    gather_vcfs,
+    render_report,
+    shard_name,
+    split_records,
+    split_vcf,
+    top_rows,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+CHRM = REPO / "data" / "mito" / "chrM.fa"
+TEST_DATA = REPO / "workflows" / ".test" / "data"
+
+HEADER = """##fileformat=VCFv4.2
+##contig=<ID=chrA,length=100>
+##contig=<ID=chrB,length=50>
+##INFO=<ID=DP,Number=1,Type=Integer,Description="Depth">
+#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO
+"""
+
+
+def _records(n: int) -> list[str]:
+    """``n`` sorted VCF data lines over two contigs."""
+    lines = []
+    for i in range(n):
+        chrom, pos = ("chrA", 3 + 7 * i) if i < 10 else ("chrB", 1 + 3 * (i - 10))
+        lines.append(f"{chrom}\t{pos}\tv{i}\tA\tG\t.\tPASS\tDP={i}")
+    return lines
+
+
+def _write_vcf(path: Path, records: list[str], header: str = HEADER) -> Path:
+    path.write_text(header + "".join(r + "\n" for r in records))
+    return path
+
+
+def _data_lines(path: Path) -> list[str]:
+    """Data lines of a (possibly bgzipped) VCF, read as text — independently of the code under test."""
+    import gzip
+
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt") as fh:
+        return [ln.rstrip("\n") for ln in fh if not ln.startswith("#")]
+
+
+def _ids(path: Path) -> list[str]:
+    return [ln.split("\t")[2] for ln in _data_lines(path)]
+
+
+# ----------------------------------------------------------------------------------------- chunk_sizes
+
+
+@settings(max_examples=50, deadline=None)
+@given(n=st.integers(0, 500), k=st.integers(1, 40))
+def test_chunk_sizes_cover_all_records_evenly(n: int, k: int) -> None:
+    sizes = chunk_sizes(n, k)
+    assert len(sizes) == k
+    assert sum(sizes) == n
+    assert max(sizes) - min(sizes) <= 1
+    assert sizes == sorted(sizes, reverse=True)
+
+
+def test_chunk_sizes_rejects_zero_shards() -> None:
+    with pytest.raises(ConfigError, match="shards"):
+        chunk_sizes(3, 0)
+
+
+def test_shard_names_are_zero_padded_and_ordered() -> None:
+    assert [shard_name(i) for i in (0, 7, 12)] == ["shard_000.vcf", "shard_007.vcf", "shard_012.vcf"]
+    names = [shard_name(i) for i in range(1000)]
+    assert names == sorted(names)
+
+
+# ------------------------------------------------------------------------------------------- split-vcf
+
+
+@pytest.mark.parametrize(("n", "k"), [(13, 3), (2, 4), (0, 2), (5, 1)])
+def test_split_vcf_contiguous_shards_with_full_header(tmp_path: Path, n: int, k: int) -> None:
+    records = _records(n)
+    vcf = _write_vcf(tmp_path / "in.vcf", records)
+    paths = split_vcf(vcf, k, tmp_path / "shards")
+    assert [p.name for p in paths] == [shard_name(i) for i in range(k)]
+    got = [_data_lines(p) for p in paths]
+    # independent expectation: contiguous chunks, the first n % k one record longer
+    q, r = divmod(n, k)
+    start, expected = 0, []
+    for i in range(k):
+        size = q + (1 if i < r else 0)
+        expected.append(records[start : start + size])
+        start += size
+    assert got == expected
+    for p in paths:  # every shard (the empty ones too) is a VCF pysam reads, with the input's header
+        with pysam.VariantFile(str(p)) as vf:
+            assert list(vf.header.contigs) == ["chrA", "chrB"]
+            assert "DP" in vf.header.info
+            assert sum(1 for _ in vf) == len(_data_lines(p))
+    assert not list((tmp_path / "shards").glob("*.tmp*"))
+
+
+def test_split_vcf_reads_bgzipped_input(tmp_path: Path) -> None:
+    plain = _write_vcf(tmp_path / "in.vcf", _records(9))
+    gz = tmp_path / "in.vcf.gz"
+    pysam.tabix_compress(str(plain), str(gz))
+    paths = split_vcf(gz, 2, tmp_path / "shards")
+    assert [len(_data_lines(p)) for p in paths] == [5, 4]
+    assert sum((_data_lines(p) for p in paths), []) == _data_lines(plain)
+
+
+def test_split_vcf_not_a_vcf_is_an_input_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.vcf"
+    bad.write_text("this is not a VCF\n")
+    with pytest.raises(InputFormatError, match="bad.vcf"):
+        split_vcf(bad, 2, tmp_path / "shards")
+
+
+def test_split_vcf_cli(tmp_path: Path) -> None:
+    vcf = _write_vcf(tmp_path / "in.vcf", _records(5))
+    result = CliRunner().invoke(
+        main, ["split-vcf", str(vcf), "--shards", "2", "--out-dir", str(tmp_path / "s")]
+    )
+    assert result.exit_code == 0, result.output
+    assert [len(_data_lines(tmp_path / "s" / shard_name(i))) for i in range(2)] == [3, 2]
+    result = CliRunner().invoke(main, ["split-vcf", str(vcf), "--shards", "0", "--out-dir", str(tmp_path)])
+    assert result.exit_code == 2
+
+
+# --------------------------------------------------------------------------------------- gather-scores
+
+
+def _score_frame(rows: list[tuple[str, int, float | None]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"chrom": [r[0] for r in rows], "pos": [r[1] for r in rows], "risk": [r[2] for r in rows]},
+        schema={"chrom": pl.Utf8, "pos": pl.Int64, "risk": pl.Float64},
+    )
+
+
+def test_gather_tables_concatenates_in_order(tmp_path: Path) -> None:
+    parts = [
+        _score_frame([("chrA", 3, 0.5), ("chrA", 10, None)]),
+        _score_frame([]),  # an empty shard
+        _score_frame([("chrB", 1, 0.25)]),
+    ]
+    paths = []
+    for i, df in enumerate(parts):
+        paths.append(tmp_path / f"s{i}.parquet")
+        df.write_parquet(paths[-1])
+    n = gather_tables(paths, tmp_path / "all.parquet")
+    got = pl.read_parquet(tmp_path / "all.parquet")
+    assert n == 3
+    assert got.to_dicts() == [r for df in parts for r in df.to_dicts()]
+    assert got.schema == parts[0].schema
+    gather_tables(paths, tmp_path / "all.tsv")
+    lines = (tmp_path / "all.tsv").read_text().splitlines()
+    assert lines[0].split("\t") == ["chrom", "pos", "risk"]
+    assert [ln.split("\t")[1] for ln in lines[1:]] == ["3", "10", "1"]
+
+
+def test_gather_tables_rejects_different_columns(tmp_path: Path) -> None:
+    _score_frame([("chrA", 3, 0.5)]).write_parquet(tmp_path / "a.parquet")
+    pl.DataFrame({"chrom": ["chrA"], "pos": [4]}).write_parquet(tmp_path / "b.parquet")
+    with pytest.raises(InputFormatError, match="b.parquet"):
+        gather_tables([tmp_path / "a.parquet", tmp_path / "b.parquet"], tmp_path / "all.parquet")
+    assert not (tmp_path / "all.parquet").exists()
+    with pytest.raises(ConfigError, match="extension"):
+        gather_tables([tmp_path / "a.parquet"], tmp_path / "all.xlsx")
+
+
+def _bgzipped_shards(tmp_path: Path, n: int, k: int) -> tuple[Path, list[Path]]:
+    plain = _write_vcf(tmp_path / "in.vcf", _records(n))
+    shards = []
+    for p in split_vcf(plain, k, tmp_path / "shards"):
+        gz = p.with_suffix(".vcf.gz")
+        pysam.tabix_compress(str(p), str(gz))
+        shards.append(gz)
+    return plain, shards
+
+
+def test_gather_vcfs_bgzipped_indexed_and_complete(tmp_path: Path) -> None:
+    plain, shards = _bgzipped_shards(tmp_path, 14, 3)
+    out = tmp_path / "all.vcf.gz"
+    assert gather_vcfs(shards, out) == 14
+    assert _data_lines(out) == _data_lines(plain)
+    assert Path(str(out) + ".tbi").exists()
+    with pysam.VariantFile(str(out)) as vf:  # the index works: region queries
+        assert [r.id for r in vf.fetch("chrB")] == [f"v{i}" for i in range(10, 14)]
+        assert [r.pos for r in vf.fetch("chrA", 0, 10)] == [3, 10]
+    with open(out, "rb") as fh:  # BGZF magic: gzip with the BC extra field
+        assert fh.read(4) == b"\x1f\x8b\x08\x04"
+
+
+def test_gather_vcfs_out_of_order_fails_and_leaves_nothing(tmp_path: Path) -> None:
+    _, shards = _bgzipped_shards(tmp_path, 14, 3)
+    out = tmp_path / "all.vcf.gz"
+    with pytest.raises(InputFormatError, match="in order"):
+        gather_vcfs(shards[::-1], out)
+    assert not out.exists()
+    assert not Path(str(out) + ".tbi").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".all")]
+
+
+def test_gather_vcfs_requires_same_samples_and_vcf_gz(tmp_path: Path) -> None:
+    header_s = HEADER.replace("INFO\n", "INFO\tFORMAT\tS1\n")
+    a = _write_vcf(tmp_path / "a.vcf", [r + "\tGT\t0/1" for r in _records(2)], header_s)
+    b = _write_vcf(tmp_path / "b.vcf", [], HEADER.replace("INFO\n", "INFO\tFORMAT\tS2\n"))
+    with pytest.raises(InputFormatError, match="samples"):
+        gather_vcfs([a, b], tmp_path / "all.vcf.gz")
+    with pytest.raises(ConfigError, match="vcf.gz"):
+        gather_vcfs([a], tmp_path / "all.vcf")
+
+
+def test_gather_scores_cli(tmp_path: Path) -> None:
+    plain, shards = _bgzipped_shards(tmp_path, 6, 2)
+    tables = []
+    for i in range(2):
+        tables.append(tmp_path / f"t{i}.parquet")
+        _score_frame([("chrA", 1 + i, 0.1 * i)]).write_parquet(tables[-1])
+    args = ["gather-scores", *map(str, tables), "-o", str(tmp_path / "all.parquet")]
+    vcf_args = ["--vcfs", str(shards[0]), "--vcfs", str(shards[1]), "--vcf-out", str(tmp_path / "all.vcf.gz")]
+    result = CliRunner().invoke(main, args + vcf_args)
+    assert result.exit_code == 0, result.output
+    assert pl.read_parquet(tmp_path / "all.parquet")["pos"].to_list() == [1, 2]
+    assert _data_lines(tmp_path / "all.vcf.gz") == _data_lines(plain)
+    result = CliRunner().invoke(main, args + ["--vcfs", str(shards[0])])
+    assert result.exit_code == 2
+    assert "--vcf-out" in result.output
+
+
+# ---------------------------------------------------------------------------------------------- report
+
+
+def test_flatten_metrics() -> None:
+    metrics = {
+        "auroc": {"mean": 0.81234, "sd": 0.05},
+        "auprc_mean": 0.4,
+        "n": 12,
+        "auprc_sd": None,
+        "folds": [0.8, 0.9],
+        "f": {"a": {"b": None}, "x_mean": 1.0, "x_std": 0.5},
+    }
+    assert flatten_metrics(metrics) == [
+        ("auroc", "0.8123 ± 0.05"),
+        ("auprc", "0.4 ± "),
+        ("n", "12"),
+        ("folds", "0.8, 0.9"),
+        ("f.a.b", ""),
+        ("f.x", "1 ± 0.5"),
+    ]
+    assert flatten_metrics([{"x": 1}, {"x": 2.5}], "fold") == [("fold[0].x", "1"), ("fold[1].x", "2.5")]
+    # a mean without its spread stays as it is
+    assert flatten_metrics({"loss_mean": 0.3, "mean": 2}) == [("loss_mean", "0.3"), ("mean", "2")]
+
+
+def test_split_records() -> None:
+    folds = [{"fold": 0, "auroc": 0.6}, {"fold": 1, "auroc": 0.7}]
+    rest, records = split_records({"folds": folds, "n": 3, "nested": [{"a": {"b": 1}}], "empty": []})
+    assert records == {"folds": folds}
+    assert rest == {"n": 3, "nested": [{"a": {"b": 1}}], "empty": []}
+    assert split_records([1, 2]) == ([1, 2], {})
+
+
+def test_top_rows_sorts_descending_nulls_and_nans_last() -> None:
+    df = pl.DataFrame({"id": list("abcdef"), "risk": [0.2, None, 0.9, float("nan"), 0.5, 0.9]})
+    tt = top_rows(df, 4)
+    # reference: sort the finite values by hand, ties keep input order
+    finite = [(r, i) for i, r in zip(df["id"], df["risk"], strict=True) if r is not None and r == r]
+    expected = [i for _, i in sorted(finite, key=lambda t: -t[0])]
+    assert tt.frame["id"].to_list() == expected[:4]
+    assert (tt.n_rows, tt.n_null) == (6, 2)
+    assert sorted(tt.values) == [0.2, 0.5, 0.9, 0.9]
+    with pytest.raises(ConfigError, match="nope"):
+        top_rows(df, 3, "nope")
+
+
+def _png(path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(1, 1))
+    ax.plot([0, 1], [0, 1])
+    fig.savefig(path, format="png", dpi=20)
+    plt.close(fig)
+    return path
+
+
+def test_report_is_self_contained(tmp_path: Path) -> None:
+    metrics = tmp_path / "cv_metrics.json"
+    metrics.write_text(
+        json.dumps(
+            {
+                "auroc": {"mean": 0.75, "sd": 0.02},
+                "note": "<b>&",
+                "folds": [{"fold": 0, "auroc": 0.73}, {"fold": 1, "auroc": 0.77}],
+            }
+        )
+    )
+    plots = tmp_path / "plots"
+    plots.mkdir()
+    roc = _png(plots / "roc.png")
+    extra = _png(tmp_path / "curves.png")
+    table = tmp_path / "risk.parquet"
+    pl.DataFrame(
+        {
+            "chrom": ["chrM"] * 4,
+            "pos": [5, 6, 7, 8],
+            "id": ["x", "<y>", "z", "w"],
+            "risk": [0.1, 0.7, None, 0.4],
+        }
+    ).write_parquet(table)
+    doc = render_report(metrics=[metrics], plots=[plots, extra], table=table, top=2, title="T <1>")
+    assert "<title>T &lt;1&gt;</title>" in doc
+    assert "0.75 ± 0.02" in doc
+    assert "&lt;b&gt;&amp;" in doc and "<b>&" not in doc
+    # per-fold records become their own table: a header row, then one row per fold
+    assert "<tr><th>fold</th><th>auroc</th></tr>" in doc
+    assert '<tr><td class="num">1</td><td class="num">0.77</td></tr>' in doc
+    for png in (roc, extra):
+        assert base64.b64encode(png.read_bytes()).decode() in doc
+    assert not re.search(r'src="(?!data:)', doc)  # every image is embedded
+    # the top two by risk: <y> (0.7) then w (0.4); z has no risk and is counted
+    rows = re.findall(r"<tr><td>chrM</td><td class=\"num\">(\d+)</td><td>([^<]*)</td>", doc)
+    assert rows == [("6", "&lt;y&gt;"), ("8", "w")]
+    assert "4 row(s) in the table; 1 with no risk" in doc
+
+
+def test_report_cli_and_errors(tmp_path: Path) -> None:
+    metrics = tmp_path / "m.json"
+    metrics.write_text('{"accuracy": 0.5}')
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(main, ["report", "--metrics", str(metrics), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "accuracy" in out.read_text()
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    result = CliRunner().invoke(main, ["report", "--metrics", str(bad), "-o", str(tmp_path / "x.html")])
+    assert result.exit_code == 1
+    assert "bad.json" in result.output
+    assert not (tmp_path / "x.html").exists()
+    txt = tmp_path / "notes.txt"
+    txt.write_text("x")
+    result = CliRunner().invoke(main, ["report", "--plots", str(txt), "-o", str(tmp_path / "x.html")])
+    assert result.exit_code == 1
+    assert "PNG" in result.output
+
+
+# --------------------------------------------------------------------------------------------- prepare
+
+
+def _io_has_vcf() -> bool:
+    try:
+        from genoseq.io import Reference, read_vcf  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+needs_vcf_reader = pytest.mark.skipif(not _io_has_vcf(), reason="genoseq.io.read_vcf not available yet")
+
+
+@pytest.fixture
+def chrm(tmp_path: Path) -> Path:
+    """A copy of the bundled chrM reference (its .fai is built in tmp_path, not in the repository)."""
+    ref = tmp_path / "ref" / "chrM.fa"
+    ref.parent.mkdir()
+    ref.write_bytes(CHRM.read_bytes())
+    return ref
+
+
+@needs_vcf_reader
+def test_prepare_counts_and_indexes(tmp_path: Path, chrm: Path) -> None:
+    ref = chrm
+    vcfs = [TEST_DATA / "labelled.vcf", TEST_DATA / "score.vcf"]
+    out = tmp_path / "summary.json"
+    result = CliRunner().invoke(
+        main,
+        ["prepare", "--reference", str(ref), *sum((["--vcf", str(v)] for v in vcfs), []), "-o", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    assert Path(str(ref) + ".fai").exists()
+    summary = json.loads(out.read_text())
+    seq = "".join(CHRM.read_text().splitlines()[1:]).upper()
+    assert summary["reference"]["contigs"] == {"chrM": len(seq)}
+    for entry, vcf in zip(summary["vcfs"], vcfs, strict=True):
+        # independent count from the text: one variant per ALT allele, classified by allele lengths
+        alleles = [
+            (int(f[1]), f[3], a) for f in (ln.split("\t") for ln in _data_lines(vcf)) for a in f[4].split(",")
+        ]
+        assert entry["variants"] == len(alleles)
+        assert entry["snv"] == sum(len(r) == 1 and len(a) == 1 for _, r, a in alleles)
+        assert entry["indel"] == sum(len(r) != len(a) for _, r, a in alleles)
+        assert entry["ref_mismatch"] == sum(seq[p - 1 : p - 1 + len(r)] != r.upper() for p, r, _ in alleles)
+        assert entry["contigs"] == {"chrM": len(alleles)}
+
+
+@needs_vcf_reader
+def test_prepare_counts_ref_mismatches_and_symbolic(tmp_path: Path, chrm: Path) -> None:
+    seq = "".join(CHRM.read_text().splitlines()[1:]).upper()
+    header = "##fileformat=VCFv4.2\n##contig=<ID=chrM,length=16569>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    wrong = next(b for b in "ACGT" if b != seq[99])
+    records = [
+        f"chrM\t100\t.\t{seq[99]}\tA,<DEL>\t.\t.\t.",  # a matching REF, two ALTs, one symbolic
+        f"chrM\t100\t.\t{wrong}\tT\t.\t.\t.",  # REF disagrees
+        f"chrM\t16569\t.\t{seq[-1]}C\tG\t.\t.\t.",  # REF runs off the contig's end
+    ]
+    vcf = _write_vcf(tmp_path / "v.vcf", records, header)
+    from genoseq.workflow_tools import prepare_inputs
+
+    entry = prepare_inputs(chrm, [vcf])["vcfs"][0]
+    assert {k: entry[k] for k in ("variants", "snv", "indel", "symbolic", "ref_mismatch")} == {
+        "variants": 4,
+        "snv": 2,
+        "indel": 1,
+        "symbolic": 1,
+        "ref_mismatch": 2,
+    }
+
+
+@needs_vcf_reader
+def test_prepare_unknown_contig_is_one_line_error(tmp_path: Path, chrm: Path) -> None:
+    vcf = _write_vcf(tmp_path / "other.vcf", _records(2))
+    out = tmp_path / "summary.json"
+    result = CliRunner().invoke(
+        main, ["prepare", "--reference", str(chrm), "--vcf", str(vcf), "-o", str(out)]
+    )
+    assert result.exit_code == 1
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert len(lines) == 1
+    assert "chrA" in lines[0]
+    assert not out.exists()

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs once, inside the new conda environment, in the directory snakemake runs in (the repository
+# root): installs genoseq from this checkout without touching the conda-provided dependencies.
+set -euo pipefail
+if ! grep -qs '^name = "genoseq"' pyproject.toml; then
+    echo "genoseq.post-deploy.sh: run snakemake from the genoseq repository root ($PWD is not)" >&2
+    exit 1
+fi
+python -m pip install --no-deps .

@@ -1,0 +1,81 @@
+# Train the model: a variant-risk model on a labelled VCF, or a sequence classifier on a labelled table.
+# With train.nproc > 1 the rule launches `torchrun --nproc_per_node N -m genoseq train ...` (DDP).
+
+TRAIN = config["train"]
+
+if VARIANT_RISK:
+
+    rule train:
+        """Train the variant-risk model on the labelled VCF (ref/alt windows, annotation, INFO features)."""
+        input:
+            vcf=config["variant_risk"]["vcf"],
+            reference=config["reference"],
+            annotation=config["variant_risk"]["annotation"] or [],
+            validated=rules.prepare.output.summary,
+        output:
+            model=directory(MODEL_DIR),
+        log:
+            out("logs", "train.log"),
+        conda:
+            "../envs/genoseq.yaml"
+        threads: res("train")["threads"]
+        resources:
+            mem_mb=res("train")["mem_mb"],
+            runtime=res("train")["runtime"],
+            gpu=res("train")["gpu"],
+        params:
+            launcher=launcher(),
+            label=config["variant_risk"]["label_field"],
+            annotation=lambda wildcards, input: opt("--annotation", input.annotation),
+            info_features=opt("--info-features", ",".join(config["variant_risk"]["info_features"])),
+            model=TRAIN["model"],
+            epochs=TRAIN["epochs"],
+            batch_size=TRAIN["batch_size"],
+            lr=TRAIN["lr"],
+            seed=TRAIN["seed"],
+            device=TRAIN["device"],
+            block_size=TRAIN["block_size"],
+            threads=lambda wildcards, threads: torch_threads(threads),
+            extra=quoted(TRAIN["extra_args"]),
+        shell:
+            "{params.launcher} -v train {input.vcf:q} --reference {input.reference:q}"
+            " --label-field {params.label:q} {params.annotation} {params.info_features}"
+            " --model {params.model:q} --out {output.model:q} --epochs {params.epochs:q}"
+            " --batch-size {params.batch_size:q} --lr {params.lr:q} --seed {params.seed:q}"
+            " --device {params.device:q} --block-size {params.block_size:q} --threads {params.threads:q}"
+            " {params.extra}"
+            " > {log:q} 2>&1"
+
+else:
+
+    rule train:
+        """Train the sequence classifier on the labelled table."""
+        input:
+            table=config["sequence"]["train_table"],
+            validated=rules.prepare.output.summary,
+        output:
+            model=directory(MODEL_DIR),
+        log:
+            out("logs", "train.log"),
+        conda:
+            "../envs/genoseq.yaml"
+        threads: res("train")["threads"]
+        resources:
+            mem_mb=res("train")["mem_mb"],
+            runtime=res("train")["runtime"],
+            gpu=res("train")["gpu"],
+        params:
+            launcher=launcher(),
+            model=TRAIN["model"],
+            epochs=TRAIN["epochs"],
+            batch_size=TRAIN["batch_size"],
+            lr=TRAIN["lr"],
+            seed=TRAIN["seed"],
+            device=TRAIN["device"],
+            threads=lambda wildcards, threads: torch_threads(threads),
+            extra=quoted(TRAIN["extra_args"]),
+        shell:
+            "{params.launcher} -v train {input.table:q} --model {params.model:q} --out {output.model:q}"
+            " --epochs {params.epochs:q} --batch-size {params.batch_size:q} --lr {params.lr:q}"
+            " --seed {params.seed:q} --device {params.device:q} --threads {params.threads:q} {params.extra}"
+            " > {log:q} 2>&1"
