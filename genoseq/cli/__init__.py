@@ -20,6 +20,17 @@ from genoseq.errors import GenoseqError
 # command name -> "module:function" (imported lazily so --help is fast)
 _COMMANDS: dict[str, str] = {
     "info": "genoseq.cli.info:info",
+    "predict": "genoseq.cli.predict:predict",
+    "evaluate": "genoseq.cli.evaluate:evaluate",
+    "train": "genoseq.cli.train:train",
+    "score-variants": "genoseq.cli.variants:score_variants",
+    "calibrate": "genoseq.cli.variants:calibrate",
+    "ism": "genoseq.cli.variants:ism",
+    "cross-validate": "genoseq.cli.risk:cross_validate",
+    "prepare": "genoseq.cli.workflow:prepare",
+    "split-vcf": "genoseq.cli.workflow:split_vcf",
+    "gather-scores": "genoseq.cli.workflow:gather_scores",
+    "report": "genoseq.cli.workflow:report",
 }
 
 

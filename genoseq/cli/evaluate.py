@@ -1,0 +1,57 @@
+"""``genoseq evaluate``: metrics of a trained model on a labelled table."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+@click.command()
+@click.argument("model", type=click.Path(file_okay=False))
+@click.argument("data", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Metrics JSON file.")
+@click.option("--labels", type=click.Path(dir_okay=False), help="Labels table (name,label) for a FASTA DATA.")
+@click.option(
+    "--strand",
+    type=click.Choice(["both", "forward"]),
+    default="both",
+    show_default=True,
+    help="'both' averages forward and reverse-complement probabilities.",
+)
+@click.option(
+    "--batch-size", type=click.IntRange(min=1), default=256, show_default=True, help="Windows per batch."
+)
+@click.option(
+    "--device", default="auto", show_default=True, help="auto (CUDA if available), cpu, cuda or cuda:N."
+)
+def evaluate(
+    model: str, data: str, output: str, labels: str | None, strand: str, batch_size: int, device: str
+) -> None:
+    """Evaluate the model directory MODEL on the labelled table DATA.
+
+    DATA is read like `genoseq train` reads it (CSV/TSV/Parquet with `sequence`
+    and `label` columns, or FASTA with --labels), with the model's classes.
+    Writes accuracy, AUROC, AUPRC, MCC and F1 (macro for multi-class) to the
+    JSON file OUTPUT (null where undefined) and prints them.
+    """
+    from genoseq._atomic import atomic_write
+    from genoseq.data import load_table
+    from genoseq.predict import Predictor, evaluate_table
+
+    predictor = Predictor.load(model, device=device)
+    table = load_table(data, labels, classes=predictor.classes, task=predictor.task, pad=True)
+    metrics = evaluate_table(predictor, table, strand=strand, batch_size=batch_size)
+    document = {
+        **metrics,
+        "model": str(model),
+        "weights_sha256": predictor.weights_sha256,
+        "data": table.provenance(),
+        "strand": strand,
+    }
+    with atomic_write(output, "w", encoding="utf-8") as fh:
+        json.dump(document, fh, indent=2, allow_nan=False)
+        fh.write("\n")
+    for key in ("accuracy", "auroc", "auprc", "mcc", "f1"):
+        value = metrics.get(key)
+        click.echo(f"{key}\t{'nan' if value is None else f'{value:.4f}'}")

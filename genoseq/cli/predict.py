@@ -1,0 +1,46 @@
+"""``genoseq predict``: class probabilities for every record of a FASTA/FASTQ file or table."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+@click.argument("model", type=click.Path(file_okay=False))
+@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Output table; .parquet, .tsv or .csv (format from the extension).",
+)
+@click.option(
+    "--strand",
+    type=click.Choice(["both", "forward"]),
+    default="both",
+    show_default=True,
+    help="'both' averages forward and reverse-complement probabilities.",
+)
+@click.option(
+    "--batch-size", type=click.IntRange(min=1), default=256, show_default=True, help="Windows per batch."
+)
+@click.option(
+    "--device", default="auto", show_default=True, help="auto (CUDA if available), cpu, cuda or cuda:N."
+)
+def predict(model: str, input_path: str, output: str, strand: str, batch_size: int, device: str) -> None:
+    """Score each record of INPUT with the model directory MODEL.
+
+    INPUT is FASTA/FASTQ (optionally gzipped) or a CSV/TSV/Parquet table with a
+    `sequence` column (and optionally `name` or `id`). The output has one row
+    per record: name, length and one `p_<class>` probability column per output
+    (binary models: the positive class only). Sequences shorter than the model
+    input are padded centrally with N; longer ones are scored in sliding
+    windows (stride half the input length) and their probabilities averaged.
+    """
+    from genoseq.predict import Predictor, output_format, predict_file
+
+    output_format(output)  # refuse a bad extension before any work
+    predictor = Predictor.load(model, device=device)
+    n = predict_file(predictor, input_path, output, strand=strand, batch_size=batch_size)
+    click.echo(f"genoseq: scored {n} records -> {output}", err=True)

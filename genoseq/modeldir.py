@@ -1,0 +1,421 @@
+"""The model directory: ``config.json`` + ``model.safetensors``, the unit users share.
+
+``config.json`` holds everything needed to rebuild and use the model::
+
+    {
+      "format_version": 1,
+      "model": {"name": "cnn-lstm", "config": {...}},      # registry name + config fields
+      "task": "binary", "classes": ["0", "1"],
+      "encoding": {"type": "onehot", ...},                 # the tokenizer spec
+      "input_length": 200,
+      "weights": {"file": "model.safetensors", "sha256": "...", "bytes": 123456},
+      "provenance": {"genoseq": "...", "torch": "...", "python": "...", "created": "..."},
+      "training": {...} | null,                            # data checksum, world size, options ...
+      "metrics": {...} | null,
+      "extra": {...}                                       # free-form, for later stages
+    }
+
+Weights are only ever stored as safetensors, never as a pickle. Loading checks
+the format version, rejects unknown keys, checks the weights file's structure
+and SHA-256, and loads the tensors strictly (missing or unexpected tensors are
+errors). Every refusal is a :class:`ModelFormatError` naming the file.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import logging
+import os
+import platform
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from genoseq import __version__
+from genoseq._atomic import atomic_path, atomic_write
+from genoseq.errors import ConfigError, ModelFormatError
+from genoseq.models import MODEL_REGISTRY, ModelConfig, build_model, config_from_dict
+from genoseq.models.config import TASKS
+
+__all__ = [
+    "CONFIG_FILE",
+    "FORMAT_VERSION",
+    "WEIGHTS_FILE",
+    "LoadedModel",
+    "load_model_dir",
+    "read_config",
+    "save_model_dir",
+]
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+
+_TOP_KEYS = frozenset(
+    {
+        "format_version",
+        "model",
+        "task",
+        "classes",
+        "encoding",
+        "input_length",
+        "weights",
+        "provenance",
+        "training",
+        "metrics",
+        "extra",
+    }
+)
+_REQUIRED_KEYS = ("format_version", "model", "task", "classes", "encoding", "input_length", "weights")
+_MODEL_KEYS = frozenset({"name", "config"})
+_WEIGHTS_KEYS = frozenset({"file", "sha256", "bytes"})
+_MAX_HEADER = 100 * 1024 * 1024  # safetensors' own limit on the JSON header
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A model directory read back by :func:`load_model_dir`.
+
+    Attributes
+    ----------
+    model : torch.nn.Module
+        The model, in eval mode, on the requested device.
+    config : dict
+        The parsed ``config.json``.
+    model_name : str
+        Registry name (``"cnn-lstm"``, ``"transformer"``).
+    model_config : ModelConfig
+        The architecture's frozen config.
+    task : str
+        ``"binary"``, ``"multiclass"`` or ``"multilabel"``.
+    classes : list[str]
+        Class (or label) names; a binary model has two, its output is P(``classes[1]``).
+    encoding : dict
+        The tokenizer spec the model consumes.
+    input_length : int
+        Input length in bases.
+    path : Path
+        The directory.
+    training, metrics : dict or None
+        Training provenance and metrics, as saved.
+    extra : dict
+        Free-form additions (calibration, annotation file, ...).
+    """
+
+    model: nn.Module
+    config: dict[str, Any]
+    model_name: str
+    model_config: ModelConfig
+    task: str
+    classes: list[str]
+    encoding: dict[str, Any]
+    input_length: int
+    path: Path
+    training: dict[str, Any] | None = None
+    metrics: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_classes(classes: Any, task: str, n_outputs: int) -> list[str]:
+    if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
+        raise ConfigError(f"classes must be a list of strings, got {classes!r}")
+    expected = 2 if task == "binary" else n_outputs
+    if len(classes) != expected:
+        raise ConfigError(
+            f"a {task} model with n_outputs={n_outputs} needs {expected} class names, got {len(classes)}"
+        )
+    if len(set(classes)) != len(classes):
+        raise ConfigError(f"class names must be unique, got {classes!r}")
+    return classes
+
+
+def save_model_dir(
+    path: str | os.PathLike[str],
+    model: nn.Module,
+    *,
+    model_name: str,
+    model_config: ModelConfig,
+    task: str,
+    classes: list[str],
+    encoding: dict[str, Any],
+    input_length: int,
+    training: dict[str, Any] | None = None,
+    metrics: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write ``model`` as a model directory (``config.json`` + ``model.safetensors``).
+
+    The weights are written first, then the config holding their checksum, each
+    to a temporary name renamed into place; other files already in ``path``
+    (plots, logs) are kept. A crash between the two renames leaves a directory
+    that :func:`load_model_dir` refuses (checksum mismatch) rather than a silent mix.
+
+    Parameters
+    ----------
+    path
+        The directory (created if needed).
+    model
+        The trained module; its ``state_dict`` is saved (moved to CPU).
+    model_name
+        Registry name of the architecture.
+    model_config
+        Its config; must match ``task`` and ``input_length``.
+    task
+        ``"binary"``, ``"multiclass"`` or ``"multilabel"``.
+    classes
+        Class names: two for binary (the output is P(``classes[1]``)), else one per output.
+    encoding
+        Tokenizer spec (:func:`genoseq.models.encoding_spec`).
+    input_length
+        Input length in bases.
+    training, metrics, extra
+        JSON-serialisable provenance, metrics and free-form additions.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    ConfigError
+        If the arguments are inconsistent or not JSON-serialisable.
+    """
+    if model_name not in MODEL_REGISTRY:
+        raise ConfigError(f"unknown model {model_name!r}; known models: {', '.join(MODEL_REGISTRY)}")
+    if task not in TASKS or task != model_config.task:
+        raise ConfigError(f"task {task!r} disagrees with the model config's task {model_config.task!r}")
+    if input_length != model_config.input_length:
+        raise ConfigError(
+            f"input_length {input_length} disagrees with the model config's {model_config.input_length}"
+        )
+    _check_classes(list(classes), task, model_config.n_outputs)
+    if not isinstance(encoding, dict) or "type" not in encoding:
+        raise ConfigError(f"encoding must be a tokenizer spec dict with a 'type', got {encoding!r}")
+
+    from safetensors.torch import save_file
+
+    directory = Path(path)
+    directory.mkdir(parents=True, exist_ok=True)
+    state = {name: t.detach().to("cpu").contiguous() for name, t in model.state_dict().items()}
+    weights = directory / WEIGHTS_FILE
+    with atomic_path(weights) as tmp:
+        save_file(state, str(tmp), metadata={"format": "pt", "genoseq": __version__})
+        checksum = _sha256(tmp)
+        size = tmp.stat().st_size
+    document = {
+        "format_version": FORMAT_VERSION,
+        "model": {"name": model_name, "config": model_config.to_dict()},
+        "task": task,
+        "classes": list(classes),
+        "encoding": dict(encoding),
+        "input_length": int(input_length),
+        "weights": {"file": WEIGHTS_FILE, "sha256": checksum, "bytes": size},
+        "provenance": {
+            "genoseq": __version__,
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        },
+        "training": training,
+        "metrics": metrics,
+        "extra": dict(extra or {}),
+    }
+    try:
+        text = json.dumps(document, indent=2, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"model directory metadata is not JSON-serialisable: {exc}") from exc
+    with atomic_write(directory / CONFIG_FILE, "w", encoding="utf-8") as fh:
+        fh.write(text + "\n")
+    log.info("wrote model directory %s (%s, %d bytes of weights)", directory, model_name, size)
+    return directory
+
+
+def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read and validate a model directory's ``config.json`` (without touching the weights).
+
+    Returns
+    -------
+    dict
+        The parsed document.
+
+    Raises
+    ------
+    ModelFormatError
+        Missing file, invalid JSON, newer ``format_version``, unknown or missing
+        keys, unknown model name or invalid model config; names ``config.json``.
+    """
+    cfg_path = Path(path) / CONFIG_FILE
+    if not cfg_path.is_file():
+        raise ModelFormatError("missing model config (is this a genoseq model directory?)", path=cfg_path)
+    try:
+        document = json.loads(cfg_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFormatError(f"not valid JSON: {exc}", path=cfg_path) from exc
+    if not isinstance(document, dict):
+        raise ModelFormatError("expected a JSON object", path=cfg_path)
+    version = document.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ModelFormatError(f"invalid format_version {version!r}", path=cfg_path)
+    if version > FORMAT_VERSION:
+        raise ModelFormatError(
+            f"format_version {version} is newer than this genoseq {__version__} reads "
+            f"({FORMAT_VERSION}); upgrade genoseq",
+            path=cfg_path,
+        )
+    _no_unknown(document, _TOP_KEYS, "", cfg_path)
+    for key in _REQUIRED_KEYS:
+        if key not in document:
+            raise ModelFormatError(f"missing key {key!r}", path=cfg_path)
+    for key, allowed in (("model", _MODEL_KEYS), ("weights", _WEIGHTS_KEYS)):
+        if not isinstance(document[key], dict):
+            raise ModelFormatError(f"{key!r} must be an object", path=cfg_path)
+        _no_unknown(document[key], allowed, f"{key}.", cfg_path)
+    try:
+        model_config = config_from_dict(document["model"].get("name"), document["model"].get("config", {}))
+        if document["task"] != model_config.task:
+            raise ConfigError(f"task {document['task']!r} disagrees with the model config")
+        if document["input_length"] != model_config.input_length:
+            raise ConfigError(f"input_length {document['input_length']!r} disagrees with the model config")
+        _check_classes(document["classes"], model_config.task, model_config.n_outputs)
+    except ConfigError as exc:
+        raise ModelFormatError(exc.problem, path=cfg_path) from exc
+    if not isinstance(document["encoding"], dict) or "type" not in document["encoding"]:
+        raise ModelFormatError("'encoding' must be a tokenizer spec object with a 'type'", path=cfg_path)
+    for key in ("provenance", "training", "metrics", "extra"):
+        if document.get(key) is not None and not isinstance(document[key], dict):
+            raise ModelFormatError(f"{key!r} must be an object or null", path=cfg_path)
+    sha = document["weights"].get("sha256")
+    if not isinstance(sha, str) or len(sha) != 64:
+        raise ModelFormatError(f"invalid weights.sha256 {sha!r}", path=cfg_path)
+    if document["weights"].get("file", WEIGHTS_FILE) != WEIGHTS_FILE:
+        raise ModelFormatError(f"weights.file must be {WEIGHTS_FILE!r}", path=cfg_path)
+    return document
+
+
+def _no_unknown(d: dict[str, Any], allowed: frozenset[str], prefix: str, path: Path) -> None:
+    unknown = sorted(set(d) - allowed)
+    if unknown:
+        raise ModelFormatError(
+            f"unknown key {prefix}{unknown[0]!r}; known keys: {', '.join(sorted(allowed))}", path=path
+        )
+
+
+def _read_safetensors(path: Path, sha256: str) -> dict[str, torch.Tensor]:
+    """Check the structure and checksum of a safetensors file, then load it on CPU."""
+    if not path.is_file():
+        raise ModelFormatError("missing weights file", path=path)
+    data = path.read_bytes()
+    # safetensors: u64 little-endian header length, then a JSON header starting with "{"
+    looks_safetensors = len(data) > 8 and data[8:9] == b"{"
+    if not looks_safetensors:
+        if data[:4] == b"PK\x03\x04" or (
+            data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")
+        ):
+            raise ModelFormatError(
+                "this is a pickle / torch.save archive, not safetensors; genoseq never loads pickles",
+                path=path,
+            )
+        if len(data) <= 8:
+            raise ModelFormatError(f"truncated: {len(data)} bytes", path=path)
+        raise ModelFormatError("not a safetensors file (no JSON header)", path=path)
+    (header_len,) = struct.unpack("<Q", data[:8])
+    if header_len > _MAX_HEADER:
+        raise ModelFormatError("not a safetensors file (implausible header length)", path=path)
+    if 8 + header_len > len(data):
+        raise ModelFormatError(
+            f"truncated: header needs {8 + header_len} bytes, file has {len(data)}", path=path
+        )
+    try:
+        header = json.loads(data[8 : 8 + header_len])
+        end = max((int(v["data_offsets"][1]) for k, v in header.items() if k != "__metadata__"), default=0)
+    except (UnicodeDecodeError, ValueError, TypeError, KeyError, IndexError) as exc:
+        raise ModelFormatError(f"not a safetensors file (bad header: {exc})", path=path) from exc
+    if 8 + header_len + end > len(data):
+        raise ModelFormatError(
+            f"truncated: tensors need {8 + header_len + end} bytes, file has {len(data)}", path=path
+        )
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != sha256:
+        raise ModelFormatError(
+            f"checksum mismatch: sha256 {actual} but config.json records {sha256} "
+            "(file modified or from another model)",
+            path=path,
+        )
+    from safetensors import SafetensorError
+    from safetensors.torch import load as load_safetensors
+
+    try:
+        return load_safetensors(data)
+    except (SafetensorError, ValueError, RuntimeError) as exc:
+        raise ModelFormatError(f"cannot read safetensors: {exc}", path=path) from exc
+
+
+def load_model_dir(path: str | os.PathLike[str], device: str | torch.device = "cpu") -> LoadedModel:
+    """Load a model directory written by :func:`save_model_dir`.
+
+    Parameters
+    ----------
+    path
+        The directory.
+    device
+        Where to put the model.
+
+    Returns
+    -------
+    LoadedModel
+        The model in eval mode, with its metadata.
+
+    Raises
+    ------
+    ModelFormatError
+        Naming the file: missing ``config.json`` or ``model.safetensors``; a
+        pickle or ``torch.save`` archive in place of safetensors; a truncated
+        file; a checksum mismatch; unknown or missing keys; a newer format
+        version; tensors that do not fit the architecture.
+    """
+    directory = Path(path)
+    document = read_config(directory)
+    weights_path = directory / WEIGHTS_FILE
+    state = _read_safetensors(weights_path, document["weights"]["sha256"])
+    name = document["model"]["name"]
+    model_config = config_from_dict(name, document["model"]["config"])
+    model = build_model(name, model_config)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        raise ModelFormatError(
+            f"weights do not fit the {name} architecture: {' '.join(first[:3])}", path=weights_path
+        ) from exc
+    model.to(device).eval()
+    return LoadedModel(
+        model=model,
+        config=document,
+        model_name=name,
+        model_config=model_config,
+        task=document["task"],
+        classes=list(document["classes"]),
+        encoding=dict(document["encoding"]),
+        input_length=int(document["input_length"]),
+        path=directory,
+        training=document.get("training"),
+        metrics=document.get("metrics"),
+        extra=dict(document.get("extra") or {}),
+    )

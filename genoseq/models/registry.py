@@ -1,0 +1,164 @@
+"""The model registry: CLI ``--model`` names -> config class, model class and input encoding."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from torch import nn
+
+from genoseq.errors import ConfigError
+from genoseq.models.cnn_lstm import CNNLSTM, CNNLSTMConfig
+from genoseq.models.config import ModelConfig, build_config
+from genoseq.models.transformer import TransformerClassifier, TransformerConfig
+
+
+def _onehot_spec(config: ModelConfig) -> dict[str, Any]:
+    from genoseq.tokenize import OneHotEncoder
+
+    return OneHotEncoder().to_dict()
+
+
+def _kmer_spec(config: ModelConfig) -> dict[str, Any]:
+    from genoseq.tokenize import KmerTokenizer
+
+    assert isinstance(config, TransformerConfig)
+    return KmerTokenizer(config.k, config.stride).to_dict()
+
+
+def _kmer_sizes(values: dict[str, Any]) -> dict[str, Any]:
+    """Fill ``vocab_size`` and ``max_tokens`` from the k-mer tokenizer the config names."""
+    from genoseq.tokenize import KmerTokenizer
+
+    tokenizer = KmerTokenizer(
+        values.get("k", TransformerConfig.k), values.get("stride", TransformerConfig.stride)
+    )
+    ids, _ = tokenizer.encode_batch(["A" * values["input_length"]], add_special_tokens=True)
+    values.setdefault("vocab_size", tokenizer.vocab_size)
+    values.setdefault("max_tokens", int(ids.shape[1]))
+    return values
+
+
+def _no_derived(values: dict[str, Any]) -> dict[str, Any]:
+    return values
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One registered architecture.
+
+    Attributes
+    ----------
+    name : str
+        The ``--model`` name.
+    config_cls : type[ModelConfig]
+        Its frozen config dataclass.
+    model_cls : type[nn.Module]
+        The module class, built as ``model_cls(config)``.
+    input_type : str
+        ``"onehot"`` or ``"kmer"``: what :func:`genoseq.data.encoding.encode_for_model` produces for it.
+    description : str
+        One line for ``--help``.
+    spec : Callable
+        ``config -> dict``: the tokenizer spec the model consumes.
+    derive : Callable
+        Fills config fields that follow from others (the transformer's vocabulary size and
+        token count follow from ``k``, ``stride`` and ``input_length``).
+    """
+
+    name: str
+    config_cls: type[ModelConfig]
+    model_cls: type[nn.Module]
+    input_type: str
+    description: str
+    spec: Callable[[ModelConfig], dict[str, Any]]
+    derive: Callable[[dict[str, Any]], dict[str, Any]]
+
+
+MODEL_REGISTRY: dict[str, ModelEntry] = {
+    "cnn-lstm": ModelEntry(
+        "cnn-lstm",
+        CNNLSTMConfig,
+        CNNLSTM,
+        "onehot",
+        "DanQ-style convolution + max-pooling + bidirectional LSTM on one-hot DNA",
+        _onehot_spec,
+        _no_derived,
+    ),
+    "transformer": ModelEntry(
+        "transformer",
+        TransformerConfig,
+        TransformerClassifier,
+        "kmer",
+        "Transformer encoder on overlapping k-mer tokens",
+        _kmer_spec,
+        _kmer_sizes,
+    ),
+}
+
+
+def get_entry(name: str) -> ModelEntry:
+    """Return the registry entry for ``name``; ConfigError listing the known names otherwise."""
+    try:
+        return MODEL_REGISTRY[name]
+    except KeyError:
+        raise ConfigError(f"unknown model {name!r}; known models: {', '.join(MODEL_REGISTRY)}") from None
+
+
+def config_from_dict(model_name: str, values: Mapping[str, Any]) -> ModelConfig:
+    """Build the config of model ``model_name`` from a dict (e.g. ``config.json``).
+
+    Raises
+    ------
+    ConfigError
+        Unknown model name, unknown or missing key (named), or invalid value.
+    """
+    entry = get_entry(model_name)
+    return build_config(entry.config_cls, values, what=model_name)
+
+
+def default_config(
+    name: str,
+    *,
+    input_length: int,
+    n_outputs: int,
+    task: str,
+    n_features: int = 0,
+    **overrides: Any,
+) -> ModelConfig:
+    """The default config of model ``name`` for the given input and task, with ``overrides`` applied.
+
+    For the transformer, ``vocab_size`` and ``max_tokens`` are derived from the
+    k-mer tokenizer (``k``, ``stride``) unless given.
+
+    Raises
+    ------
+    ConfigError
+        Unknown model, unknown override key (named) or invalid value.
+    """
+    entry = get_entry(name)
+    known = {f.name for f in dataclasses.fields(entry.config_cls)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ConfigError(f"unknown {name} config key {unknown[0]!r}; known keys: {', '.join(sorted(known))}")
+    values = dict(overrides, input_length=input_length, n_outputs=n_outputs, task=task, n_features=n_features)
+    if not isinstance(input_length, int) or isinstance(input_length, bool) or input_length < 1:
+        raise ConfigError(f"input_length must be a positive int, got {input_length!r}")
+    return build_config(entry.config_cls, entry.derive(values), what=name)
+
+
+def build_model(name: str, config: ModelConfig | Mapping[str, Any]) -> nn.Module:
+    """Instantiate model ``name`` from its config (a config object or a dict of its fields)."""
+    entry = get_entry(name)
+    if not isinstance(config, ModelConfig):
+        config = build_config(entry.config_cls, config, what=name)
+    if not isinstance(config, entry.config_cls):
+        raise ConfigError(f"model {name!r} needs a {entry.config_cls.__name__}, got {type(config).__name__}")
+    return entry.model_cls(config)
+
+
+def encoding_spec(name: str, config: ModelConfig) -> dict[str, Any]:
+    """The tokenizer spec model ``name`` consumes (``{"type": "onehot", ...}`` or ``{"type": "kmer", ...}``)."""
+    return get_entry(name).spec(config)

@@ -1,0 +1,144 @@
+"""Transformer encoder on k-mer tokens: embeddings + positions -> pre-LN encoder -> pooled -> head.
+
+The defaults are a small encoder meant to be trained from scratch on a few
+thousand sequences on a CPU: overlapping 3-mers (stride 1; a small vocabulary
+trains better from scratch than 6-mers, whose 4,096 embeddings each see few
+examples), ``d_model`` 64, 2 layers of 4 heads, feed-forward 128, learned
+positions and masked mean pooling (``"cls"`` pooling reads the first token,
+the tokenizer's ``[CLS]``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from genoseq.errors import ConfigError
+from genoseq.models.config import ModelConfig, _choice, _non_negative, _positive
+from genoseq.models.layers import SequenceClassifier, masked_mean
+
+
+@dataclass(frozen=True, kw_only=True)
+class TransformerConfig(ModelConfig):
+    """Configuration of :class:`TransformerClassifier` (see :class:`ModelConfig` for the shared fields).
+
+    Attributes
+    ----------
+    vocab_size : int
+        Size of the k-mer tokenizer's vocabulary (special tokens included).
+    max_tokens : int
+        Tokens per sequence of ``input_length`` bases (special tokens included);
+        the number of learned positions.
+    k, stride : int
+        The k-mer tokenizer's k and stride (stored so the tokenizer can be rebuilt).
+    d_model, n_layers, n_heads, dim_feedforward : int
+        Encoder sizes; ``d_model`` must be divisible by ``n_heads``.
+    pooling : str
+        ``"mean"`` (masked mean over real tokens) or ``"cls"`` (the first token).
+    positional : str
+        ``"learned"`` position embeddings or fixed ``"sinusoidal"`` ones.
+    n_token_channels : int
+        Extra per-token channels (``tokens_extra`` float ``(N, T, C)``, e.g. annotation averaged over
+        each k-mer), projected to ``d_model`` and added to the token embeddings; 0 = none.
+    """
+
+    vocab_size: int
+    max_tokens: int
+    k: int = 3
+    stride: int = 1
+    d_model: int = 64
+    n_layers: int = 2
+    n_heads: int = 4
+    dim_feedforward: int = 128
+    pooling: str = "mean"
+    positional: str = "learned"
+    dropout: float = 0.1
+    n_token_channels: int = 0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _positive(self, "vocab_size", "max_tokens", "k", "stride", "d_model", "n_layers", "n_heads")
+        _positive(self, "dim_feedforward")
+        _non_negative(self, "n_token_channels")
+        _choice(self, "pooling", ("mean", "cls"))
+        _choice(self, "positional", ("learned", "sinusoidal"))
+        if self.d_model % self.n_heads:
+            raise ConfigError(f"d_model ({self.d_model}) must be divisible by n_heads ({self.n_heads})")
+
+
+def sinusoidal_positions(n: int, dim: int) -> torch.Tensor:
+    """Fixed sine/cosine position encodings, float32 ``(n, dim)`` (Vaswani et al. 2017)."""
+    position = torch.arange(n, dtype=torch.float32).unsqueeze(1)
+    freq = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32) * (-math.log(10000.0) / dim))
+    table = torch.zeros(n, dim)
+    table[:, 0::2] = torch.sin(position * freq)
+    table[:, 1::2] = torch.cos(position * freq[: dim // 2])
+    return table
+
+
+class _TransformerTrunk(nn.Module):
+    def __init__(self, config: TransformerConfig) -> None:
+        super().__init__()
+        self.max_tokens = config.max_tokens
+        self.pooling = config.pooling
+        self.embed = nn.Embedding(config.vocab_size, config.d_model)
+        if config.positional == "learned":
+            self.positions = nn.Parameter(torch.zeros(config.max_tokens, config.d_model))
+            nn.init.normal_(self.positions, std=0.02)
+        else:
+            self.register_buffer(
+                "positions", sinusoidal_positions(config.max_tokens, config.d_model), persistent=False
+            )
+        self.n_token_channels = config.n_token_channels
+        self.token_channels = (
+            nn.Linear(config.n_token_channels, config.d_model) if config.n_token_channels else None
+        )
+        self.embed_dropout = nn.Dropout(config.dropout)
+        layer = nn.TransformerEncoderLayer(
+            config.d_model,
+            config.n_heads,
+            config.dim_feedforward,
+            config.dropout,
+            activation="gelu",
+            batch_first=True,
+            norm_first=True,
+        )
+        self.encoder = nn.TransformerEncoder(
+            layer, config.n_layers, norm=nn.LayerNorm(config.d_model), enable_nested_tensor=False
+        )
+        self.out_dim = config.d_model
+
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None = None, tokens_extra: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        if x.ndim != 2 or x.shape[1] > self.max_tokens:
+            raise ValueError(f"expected token ids (N, T <= {self.max_tokens}), got {tuple(x.shape)}")
+        h = self.embed(x) + self.positions[: x.shape[1]]
+        if self.token_channels is not None:
+            if tokens_extra is None or tokens_extra.shape != (*x.shape, self.n_token_channels):
+                got = None if tokens_extra is None else tuple(tokens_extra.shape)
+                raise ValueError(f"expected tokens_extra {(*x.shape, self.n_token_channels)}, got {got}")
+            h = h + self.token_channels(tokens_extra.to(h.dtype))
+        elif tokens_extra is not None:
+            raise ValueError("this model takes no tokens_extra (n_token_channels == 0)")
+        h = self.encoder(self.embed_dropout(h), src_key_padding_mask=None if mask is None else ~mask)
+        if self.pooling == "cls":
+            return h[:, 0]
+        return masked_mean(h, mask)
+
+
+class TransformerClassifier(SequenceClassifier):
+    """Transformer-encoder classifier on k-mer token ids.
+
+    ``forward(x, mask=None, features=None)``: ``x`` int64 ``(N, T)`` token ids,
+    ``mask`` bool ``(N, T)`` (True = real token; padding is ignored by attention
+    and pooling); returns logits float ``(N, n_outputs)``.
+    """
+
+    def __init__(self, config: TransformerConfig) -> None:
+        super().__init__()
+        self.trunk = _TransformerTrunk(config)
+        self._finish(config, self.trunk.out_dim)

@@ -1,0 +1,601 @@
+"""Prediction with a trained model directory: batching, strand averaging, sliding windows.
+
+:class:`Predictor` wraps a model loaded safely from its directory
+(:func:`genoseq.modeldir.load_model_dir`) and turns sequences into class
+probabilities, float32 ``(n, n_outputs)``:
+
+* **activation** -- sigmoid for ``binary`` (one column, P(``classes[1]``)) and
+  ``multilabel``; softmax for ``multiclass``.
+* **strands** -- by default (``strand="both"``) each sequence is scored on the
+  forward strand and on its reverse complement and the two *probabilities* are
+  averaged (logits, for :meth:`Predictor.predict_logits`); ``strand="forward"``
+  scores the given strand only. For one-hot models the reverse complement is
+  taken on the encoded tensor (flip the length and channel axes: A,C,G,T ->
+  T,G,C,A); for k-mer models the bytes are reverse-complemented and re-encoded.
+* **lengths** -- a sequence shorter than the model's input is padded centrally
+  with ``N`` (see :func:`genoseq.data.encoding.pad_center`). A longer one is
+  cut into windows of the input length starting at ``0, s, 2s, ...`` with
+  stride ``s = input_length // 2``, plus one window ending at the sequence's
+  last base if the stride does not land there; the record's prediction is the
+  **mean** of its windows' probabilities (logits for ``predict_logits``).
+
+:func:`predict_file` runs a predictor over a FASTA/FASTQ file or a table and
+writes one row per record (``name``, ``length``, ``p_<class>`` ...).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from genoseq.data.encoding import encode_for_model, make_encoder, pad_center, to_torch
+from genoseq.errors import ConfigError, InputFormatError
+from genoseq.modeldir import LoadedModel, load_model_dir
+
+__all__ = [
+    "Predictor",
+    "evaluate_table",
+    "output_columns",
+    "output_format",
+    "predict_file",
+    "read_sequence_records",
+    "resolve_device",
+    "window_starts",
+    "write_table",
+]
+
+log = logging.getLogger(__name__)
+
+_STRANDS = ("both", "forward")
+_TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": "\t"}
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+_FASTX_SUFFIXES = (".fa", ".fasta", ".fna", ".fas", ".fq", ".fastq")
+
+
+def resolve_device(device: str | torch.device | None = None) -> torch.device:
+    """``None`` or ``"auto"`` -> CUDA if available, else CPU; anything else as given."""
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def window_starts(length: int, window: int) -> np.ndarray:
+    """Start positions of the sliding windows covering a sequence of ``length`` bases.
+
+    Windows of ``window`` bases start at ``0, s, 2s, ...`` (``s = max(window // 2, 1)``)
+    while they fit, plus ``length - window`` if the last one does not end at the
+    sequence's end. A sequence no longer than ``window`` has the single start 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 ``(n_windows,)``, increasing.
+    """
+    if length <= window:
+        return np.zeros(1, dtype=np.int64)
+    stride = max(window // 2, 1)
+    starts = np.arange(0, length - window + 1, stride, dtype=np.int64)
+    if starts[-1] != length - window:
+        starts = np.append(starts, length - window)
+    return starts
+
+
+def _as_bytes(seq: str | bytes) -> bytes:
+    if isinstance(seq, bytes):
+        return seq
+    if not isinstance(seq, str):
+        raise InputFormatError(f"expected a sequence string, got {type(seq).__name__}")
+    return seq.encode("ascii", "replace")
+
+
+class Predictor:
+    """Score sequences with a trained model.
+
+    Build it with :meth:`load` (from a model directory) or directly from a
+    module and its metadata (e.g. right after training).
+
+    Parameters
+    ----------
+    model
+        A genoseq model (logits out).
+    encoding
+        The tokenizer spec the model consumes.
+    input_length
+        Input length in bases.
+    task
+        ``"binary"``, ``"multiclass"`` or ``"multilabel"``.
+    classes
+        Class names (two for binary).
+    device
+        ``None``/``"auto"``: CUDA if available, else CPU.
+    config
+        The parsed ``config.json`` (when loaded from a directory).
+    model_dir
+        The directory it came from, if any.
+
+    Attributes
+    ----------
+    model, tokenizer, input_length, classes, task, config, model_dir, device
+        As above; ``tokenizer`` is the encoder object built from ``encoding``.
+    n_outputs : int
+        Columns of the predictions (1 for binary).
+    n_features : int
+        Extra numeric features the model takes per sequence (0 = none).
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        *,
+        encoding: dict[str, Any],
+        input_length: int,
+        task: str,
+        classes: Sequence[str],
+        device: str | torch.device | None = None,
+        config: dict[str, Any] | None = None,
+        model_dir: Path | None = None,
+    ) -> None:
+        self.device = resolve_device(device)
+        self.model = model.to(self.device).eval()
+        self.encoding = dict(encoding)
+        self.tokenizer = make_encoder(self.encoding)
+        self.input_length = int(input_length)
+        self.task = task
+        self.classes = list(classes)
+        self.config = config
+        self.model_dir = model_dir
+        self.n_outputs = 1 if task == "binary" else len(self.classes)
+        self.n_features = int(getattr(getattr(model, "config", None), "n_features", 0))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], device: str | torch.device | None = None) -> Predictor:
+        """Load a model directory (checked by :func:`genoseq.modeldir.load_model_dir`).
+
+        Parameters
+        ----------
+        path
+            The model directory.
+        device
+            ``None``/``"auto"``: CUDA if available, else CPU.
+
+        Raises
+        ------
+        ModelFormatError
+            If the directory is not a valid genoseq model (names the file).
+        """
+        target = resolve_device(device)
+        loaded: LoadedModel = load_model_dir(path, device=target)
+        return cls(
+            loaded.model,
+            encoding=loaded.encoding,
+            input_length=loaded.input_length,
+            task=loaded.task,
+            classes=loaded.classes,
+            device=target,
+            config=loaded.config,
+            model_dir=loaded.path,
+        )
+
+    @property
+    def weights_sha256(self) -> str | None:
+        """SHA-256 of ``model.safetensors`` as recorded in ``config.json`` (None if not loaded from a directory)."""
+        return None if self.config is None else self.config["weights"]["sha256"]
+
+    @property
+    def output_names(self) -> list[str]:
+        """Names of the output columns: ``[classes[1]]`` for binary, else ``classes``."""
+        return self.classes[1:] if self.task == "binary" else list(self.classes)
+
+    # ------------------------------------------------------------ fast array path
+    def predict_array(
+        self,
+        arr: np.ndarray,
+        *,
+        strand: str = "both",
+        batch_size: int = 256,
+        features: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Probabilities for ASCII-coded windows, the fast path (no string conversion).
+
+        Parameters
+        ----------
+        arr
+            uint8 ``(n, L)`` ASCII codes with ``L <= input_length`` (shorter rows
+            are padded centrally with ``N``).
+        strand
+            ``"both"`` (average forward and reverse-complement probabilities) or ``"forward"``.
+        batch_size
+            Sequences per forward pass.
+        features
+            float32 ``(n, n_features)`` extra features, for models that take them.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32 ``(n, n_outputs)``.
+        """
+        return self._run(arr, strand, batch_size, features, probabilities=True)
+
+    def predict_logits_array(
+        self,
+        arr: np.ndarray,
+        *,
+        strand: str = "both",
+        batch_size: int = 256,
+        features: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Like :meth:`predict_array` but returns logits (averaged over strands), float32 ``(n, n_outputs)``."""
+        return self._run(arr, strand, batch_size, features, probabilities=False)
+
+    # ------------------------------------------------------- sequences of any length
+    def predict(
+        self,
+        seqs: Sequence[str] | str | np.ndarray,
+        *,
+        strand: str = "both",
+        batch_size: int = 256,
+        features: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Class probabilities of sequences of any length.
+
+        Parameters
+        ----------
+        seqs
+            Sequences (``str``; a single ``str`` is one sequence) or a uint8
+            ``(n, L)`` array of ASCII codes.
+        strand
+            ``"both"`` (default: mean of forward and reverse-complement
+            probabilities) or ``"forward"``.
+        batch_size
+            Windows per forward pass.
+        features
+            float32 ``(n, n_features)``, for models with extra features (each
+            window of a record gets the record's features).
+
+        Returns
+        -------
+        numpy.ndarray
+            float32 ``(n, n_outputs)``; binary -> one column, P(``classes[1]``).
+            Longer sequences get the mean over their sliding windows.
+        """
+        return self._predict_any(seqs, strand, batch_size, features, probabilities=True)
+
+    def predict_logits(
+        self,
+        seqs: Sequence[str] | str | np.ndarray,
+        *,
+        strand: str = "both",
+        batch_size: int = 256,
+        features: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Logits of sequences of any length, averaged over strands and windows, float32 ``(n, n_outputs)``."""
+        return self._predict_any(seqs, strand, batch_size, features, probabilities=False)
+
+    # ------------------------------------------------------------------ internals
+    def _predict_any(
+        self,
+        seqs: Sequence[str] | str | np.ndarray,
+        strand: str,
+        batch_size: int,
+        features: np.ndarray | None,
+        *,
+        probabilities: bool,
+    ) -> np.ndarray:
+        if isinstance(seqs, np.ndarray) and seqs.ndim == 2 and seqs.shape[1] <= self.input_length:
+            return self._run(seqs, strand, batch_size, features, probabilities=probabilities)
+        if isinstance(seqs, str | bytes):
+            seqs = [seqs]
+        records = [row.tobytes() for row in seqs] if isinstance(seqs, np.ndarray) else list(seqs)
+        n = len(records)
+        features = self._check_features(features, n)
+        total = np.zeros((n, self.n_outputs), dtype=np.float64)
+        counts = np.zeros(n, dtype=np.int64)
+        for owners, windows in self._window_batches(records, batch_size):
+            feats = None if features is None else features[owners]
+            out = self._run(windows, strand, batch_size, feats, probabilities=probabilities)
+            np.add.at(total, owners, out)
+            counts += np.bincount(owners, minlength=n)
+        return (total / np.maximum(counts, 1)[:, None]).astype(np.float32)
+
+    def _window_batches(
+        self, records: Sequence[str | bytes], batch_size: int
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield (record index int64 (m,), windows uint8 (m, input_length)) with m about ``batch_size``."""
+        width = self.input_length
+        owners: list[np.ndarray] = []
+        windows: list[np.ndarray] = []
+        pending = 0
+        for i, seq in enumerate(records):
+            data = np.frombuffer(_as_bytes(seq), dtype=np.uint8)
+            if data.size <= width:
+                chunks = [pad_center(data[None, :], width)]
+            else:
+                starts = window_starts(data.size, width)
+                view = np.lib.stride_tricks.sliding_window_view(data, width)
+                chunks = [view[starts[j : j + batch_size]] for j in range(0, starts.size, batch_size)]
+            for chunk in chunks:
+                owners.append(np.full(chunk.shape[0], i, dtype=np.int64))
+                windows.append(chunk)
+                pending += chunk.shape[0]
+                if pending >= batch_size:
+                    yield np.concatenate(owners), np.concatenate(windows)
+                    owners, windows, pending = [], [], 0
+        if pending:
+            yield np.concatenate(owners), np.concatenate(windows)
+
+    def _check_features(self, features: np.ndarray | None, n: int) -> np.ndarray | None:
+        if features is None:
+            return None
+        features = np.asarray(features, dtype=np.float32)
+        if features.ndim != 2 or features.shape[0] != n:
+            raise InputFormatError(f"features must have shape ({n}, n_features), got {features.shape}")
+        return features
+
+    def _autocast(self) -> contextlib.AbstractContextManager[Any]:
+        if self.device.type != "cuda":
+            return contextlib.nullcontext()
+        dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.autocast("cuda", dtype=dtype)
+
+    def _inputs(self, windows: np.ndarray) -> dict[str, torch.Tensor]:
+        batch = to_torch(
+            encode_for_model(self.encoding, windows, input_length=self.input_length), self.device
+        )
+        if batch["x"].is_floating_point() or batch["x"].dtype == torch.uint8:
+            batch["x"] = batch["x"].float()
+        return batch
+
+    def _both_strands(self, windows: np.ndarray, forward: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Forward inputs followed by their reverse complements, ``2m`` rows, for one model call."""
+        if self.encoding["type"] == "onehot":
+            # A,C,G,T channels: the complement is the channel axis reversed.
+            return {"x": torch.cat([forward["x"], forward["x"].flip((1, 2))])}
+        from genoseq.tokenize import reverse_complement_array
+
+        reverse = self._inputs(reverse_complement_array(pad_center(windows, self.input_length)))
+        return {key: torch.cat([forward[key], reverse[key]]) for key in forward}
+
+    def _activate(self, logits: torch.Tensor) -> torch.Tensor:
+        if self.task == "multiclass":
+            return torch.softmax(logits, dim=-1)
+        return torch.sigmoid(logits)
+
+    def _run(
+        self,
+        arr: np.ndarray,
+        strand: str,
+        batch_size: int,
+        features: np.ndarray | None,
+        *,
+        probabilities: bool,
+    ) -> np.ndarray:
+        if strand not in _STRANDS:
+            raise ConfigError(f"strand must be one of {', '.join(_STRANDS)}, got {strand!r}")
+        if batch_size < 1:
+            raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+        arr = np.asarray(arr)
+        if arr.dtype != np.uint8 or arr.ndim != 2:
+            raise InputFormatError(
+                f"expected a uint8 (n, L) array of ASCII codes, got {arr.dtype} {arr.shape}"
+            )
+        features = self._check_features(features, arr.shape[0])
+        out = np.empty((arr.shape[0], self.n_outputs), dtype=np.float32)
+        with torch.inference_mode(), self._autocast():
+            for start in range(0, arr.shape[0], batch_size):
+                windows = arr[start : start + batch_size]
+                feats = None
+                if features is not None:
+                    feats = torch.from_numpy(features[start : start + batch_size]).to(self.device)
+                inputs = self._inputs(windows)
+                if strand == "both":
+                    inputs = self._both_strands(windows, inputs)
+                    feats = None if feats is None else torch.cat([feats, feats])
+                result = self._forward(inputs, feats, probabilities)
+                if strand == "both":
+                    m = windows.shape[0]
+                    result = (result[:m] + result[m:]) / 2
+                out[start : start + windows.shape[0]] = result.cpu().numpy()
+        return out
+
+    def _forward(
+        self, inputs: dict[str, torch.Tensor], features: torch.Tensor | None, probabilities: bool
+    ) -> torch.Tensor:
+        logits = self.model(inputs["x"], inputs.get("mask"), features).float()
+        return self._activate(logits) if probabilities else logits
+
+
+# ---------------------------------------------------------------------- files
+
+
+def _suffix(path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in (".gz", ".bgz"):
+        suffixes = suffixes[:-1]
+    return suffixes[-1] if suffixes else ""
+
+
+def read_sequence_records(path: str | os.PathLike[str]) -> tuple[list[str], list[str]]:
+    """Read names and sequences from FASTA/FASTQ (by extension, gzip allowed) or a table.
+
+    A table (``.csv``, ``.tsv``/``.txt``, ``.parquet``) needs a ``sequence``
+    column; names come from a ``name`` or ``id`` column, else the 0-based row
+    number.
+
+    Returns
+    -------
+    names, sequences : list[str], list[str]
+
+    Raises
+    ------
+    InputFormatError
+        Unknown extension, missing ``sequence`` column or an empty sequence (names file and row).
+    """
+    path = Path(path)
+    suffix = _suffix(path)
+    if suffix in _FASTX_SUFFIXES:
+        from genoseq.io import read_fastx
+
+        names, seqs = [], []
+        with read_fastx(path) as records:
+            for record in records:
+                names.append(record.name)
+                seqs.append(record.sequence)
+        for name, seq in zip(names, seqs, strict=True):
+            if not seq:
+                raise InputFormatError("empty sequence", path=path, record=name)
+        return names, seqs
+    import polars as pl
+
+    if suffix in _PARQUET_SUFFIXES:
+        frame = pl.read_parquet(path)
+    elif suffix in _TABLE_SUFFIXES:
+        try:
+            frame = pl.read_csv(
+                path, separator=_TABLE_SUFFIXES[suffix], infer_schema_length=0
+            )  # all columns as strings
+        except pl.exceptions.PolarsError as exc:
+            raise InputFormatError(f"cannot read table: {exc}", path=path) from exc
+    else:
+        raise InputFormatError(
+            f"unknown input type {suffix or '(no extension)'!r}; expected FASTA/FASTQ "
+            f"({', '.join(_FASTX_SUFFIXES)}) or a table (.csv, .tsv, .parquet)",
+            path=path,
+        )
+    if "sequence" not in frame.columns:
+        raise InputFormatError(f"no 'sequence' column (columns: {', '.join(frame.columns)})", path=path)
+    seqs = frame.get_column("sequence").cast(pl.Utf8).to_list()
+    for i, seq in enumerate(seqs):
+        if not seq:
+            raise InputFormatError("empty or missing sequence", path=path, record=f"row {i + 1}")
+    name_col = next((c for c in ("name", "id") if c in frame.columns), None)
+    if name_col is None:
+        names = [str(i) for i in range(len(seqs))]
+    else:
+        names = [str(v) for v in frame.get_column(name_col).cast(pl.Utf8).to_list()]
+    return names, seqs
+
+
+def output_columns(predictor: Predictor) -> list[str]:
+    """Probability column names, ``p_<class>`` for each output."""
+    return [f"p_{name}" for name in predictor.output_names]
+
+
+def output_format(path: str | os.PathLike[str]) -> str:
+    """``"parquet"``, ``"tsv"`` or ``"csv"``, from an output path's extension.
+
+    Raises
+    ------
+    ConfigError
+        On any other extension.
+    """
+    suffix = Path(path).suffix.lower()  # no compressed outputs
+    if suffix in _PARQUET_SUFFIXES:
+        return "parquet"
+    if suffix in _TABLE_SUFFIXES:
+        return "csv" if suffix == ".csv" else "tsv"
+    raise ConfigError(f"{path}: output must end in .parquet, .tsv or .csv")
+
+
+def write_table(frame: Any, path: str | os.PathLike[str]) -> None:
+    """Write a polars DataFrame atomically as Parquet, TSV or CSV, chosen by ``path``'s extension.
+
+    Raises
+    ------
+    ConfigError
+        On an unsupported extension.
+    """
+    from genoseq._atomic import atomic_path
+
+    kind = output_format(path)
+    with atomic_path(path) as tmp:
+        if kind == "parquet":
+            frame.write_parquet(tmp)
+        else:
+            frame.write_csv(tmp, separator="," if kind == "csv" else "\t")
+
+
+def predict_file(
+    predictor: Predictor,
+    input_path: str | os.PathLike[str],
+    output_path: str | os.PathLike[str],
+    *,
+    strand: str = "both",
+    batch_size: int = 256,
+) -> int:
+    """Score every record of ``input_path`` and write one row per record to ``output_path``.
+
+    Columns: ``name`` (str), ``length`` (int64), then ``p_<class>`` (float32)
+    per output (binary: only the positive class). The output is written
+    atomically; its format follows its extension (.parquet, .tsv, .csv).
+
+    Returns
+    -------
+    int
+        Number of records written.
+    """
+    import polars as pl
+
+    output_format(output_path)
+    names, seqs = read_sequence_records(input_path)
+    probs = predictor.predict(seqs, strand=strand, batch_size=batch_size)
+    columns: dict[str, Any] = {
+        "name": pl.Series("name", names, dtype=pl.Utf8),
+        "length": pl.Series("length", [len(s) for s in seqs], dtype=pl.Int64),
+    }
+    for j, col in enumerate(output_columns(predictor)):
+        columns[col] = pl.Series(col, probs[:, j], dtype=pl.Float32)
+    write_table(pl.DataFrame(columns), output_path)
+    log.info("scored %d records from %s", len(names), input_path)
+    return len(names)
+
+
+def evaluate_table(
+    predictor: Predictor, table: Any, *, strand: str = "both", batch_size: int = 256
+) -> dict[str, Any]:
+    """Metrics of ``predictor`` on a labelled table.
+
+    Parameters
+    ----------
+    predictor
+        The model.
+    table
+        A :class:`genoseq.data.LabelledTable` read with the model's classes and task.
+    strand, batch_size
+        As for :meth:`Predictor.predict`.
+
+    Returns
+    -------
+    dict
+        ``accuracy``, ``auroc``, ``auprc``, ``mcc``, ``f1`` (macro for
+        multiclass; ``None`` where undefined) and ``n``, from
+        :func:`genoseq.train.metrics.compute_metrics`.
+
+    Raises
+    ------
+    ConfigError
+        If the table's task or classes differ from the model's.
+    """
+    import math
+
+    from genoseq.train.metrics import compute_metrics
+
+    if table.task != predictor.task or list(table.classes) != predictor.classes:
+        raise ConfigError(
+            f"{table.path}: the table's {table.task} classes {list(table.classes)} differ from the "
+            f"model's {predictor.task} classes {predictor.classes}"
+        )
+    features = table.features if predictor.n_features else None
+    probs = predictor.predict(table.sequences, strand=strand, batch_size=batch_size, features=features)
+    metrics = compute_metrics(table.labels, probs, predictor.task)
+    return {
+        key: (None if isinstance(value, float) and math.isnan(value) else value)
+        for key, value in metrics.items()
+    }

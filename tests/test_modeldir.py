@@ -1,0 +1,240 @@
+"""Model directories: round trip, provenance, and every refusal of load_model_dir."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+from pathlib import Path
+
+import pytest
+import torch
+
+from genoseq.errors import ConfigError, ModelFormatError
+from genoseq.modeldir import (
+    CONFIG_FILE,
+    FORMAT_VERSION,
+    WEIGHTS_FILE,
+    load_model_dir,
+    read_config,
+    save_model_dir,
+)
+from genoseq.models import build_model, default_config, encoding_spec
+
+TINY = {
+    "cnn-lstm": {"conv_filters": 3, "conv_width": 5, "pool_size": 2, "lstm_hidden": 2, "head_hidden": 4},
+    "transformer": {
+        "d_model": 8,
+        "n_heads": 2,
+        "n_layers": 1,
+        "dim_feedforward": 16,
+        "k": 2,
+        "head_hidden": 4,
+    },
+}
+
+
+def save_tiny(
+    path: Path, name: str = "cnn-lstm", task: str = "binary", n_outputs: int = 1, seed: int = 0, **kw
+):
+    torch.manual_seed(seed)
+    config = default_config(name, input_length=12, n_outputs=n_outputs, task=task, **TINY[name])
+    model = build_model(name, config)
+    classes = ["neg", "pos"] if task == "binary" else [f"c{i}" for i in range(n_outputs)]
+    save_model_dir(
+        path,
+        model,
+        model_name=name,
+        model_config=config,
+        task=task,
+        classes=classes,
+        encoding=encoding_spec(name, config),
+        input_length=12,
+        **kw,
+    )
+    return model, config
+
+
+def example_inputs(name: str, config):
+    torch.manual_seed(5)
+    if name == "cnn-lstm":
+        return torch.nn.functional.one_hot(torch.randint(0, 4, (3, 12)), 4).float(), None
+    return torch.randint(5, config.vocab_size, (3, config.max_tokens)), torch.ones(
+        3, config.max_tokens, dtype=bool
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "task", "n_outputs"), [("cnn-lstm", "binary", 1), ("transformer", "multiclass", 3)]
+)
+def test_round_trip_gives_identical_outputs(tmp_path: Path, name: str, task: str, n_outputs: int) -> None:
+    model, config = save_tiny(
+        tmp_path / "m",
+        name,
+        task,
+        n_outputs,
+        training={"data_sha256": "ab" * 32, "world_size": 1},
+        metrics={"auroc": 0.9},
+    )
+    loaded = load_model_dir(tmp_path / "m")
+    assert loaded.model_name == name
+    assert loaded.model_config == config
+    assert loaded.task == task
+    assert loaded.input_length == 12
+    assert loaded.training == {"data_sha256": "ab" * 32, "world_size": 1}
+    assert loaded.metrics == {"auroc": 0.9}
+    assert not loaded.model.training  # eval mode
+    model.eval()
+    x, mask = example_inputs(name, config)
+    with torch.no_grad():
+        assert torch.equal(model(x, mask), loaded.model(x, mask))
+
+
+def test_config_json_contents(tmp_path: Path) -> None:
+    save_tiny(tmp_path / "m", extra={"calibration": {"a": 1.0}})
+    doc = json.loads((tmp_path / "m" / CONFIG_FILE).read_text())
+    assert doc["format_version"] == FORMAT_VERSION
+    assert doc["provenance"]["torch"] == torch.__version__
+    assert doc["provenance"]["genoseq"]
+    weights = (tmp_path / "m" / WEIGHTS_FILE).read_bytes()
+    assert doc["weights"]["sha256"] == hashlib.sha256(weights).hexdigest()
+    assert doc["weights"]["bytes"] == len(weights)
+    assert doc["classes"] == ["neg", "pos"]
+    assert doc["encoding"]["type"] == "onehot"
+    assert doc["model"]["config"]["conv_filters"] == 3
+    assert doc["extra"] == {"calibration": {"a": 1.0}}
+    assert read_config(tmp_path / "m") == doc
+
+
+def test_saving_keeps_other_files_and_overwrites(tmp_path: Path) -> None:
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "training_log.tsv").write_text("epoch\tloss\n")
+    save_tiny(tmp_path / "m", seed=0)
+    first = (tmp_path / "m" / WEIGHTS_FILE).read_bytes()
+    model, config = save_tiny(tmp_path / "m", seed=1)
+    assert (tmp_path / "m" / "training_log.tsv").read_text() == "epoch\tloss\n"
+    assert (tmp_path / "m" / WEIGHTS_FILE).read_bytes() != first
+    x, _ = example_inputs("cnn-lstm", config)
+    with torch.no_grad():
+        assert torch.equal(model.eval()(x), load_model_dir(tmp_path / "m").model(x))
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == [
+        CONFIG_FILE,
+        WEIGHTS_FILE,
+        "training_log.tsv",
+    ]
+
+
+def test_save_rejects_inconsistent_metadata(tmp_path: Path) -> None:
+    config = default_config("cnn-lstm", input_length=12, n_outputs=1, task="binary", **TINY["cnn-lstm"])
+    model = build_model("cnn-lstm", config)
+    common = {"model_name": "cnn-lstm", "model_config": config, "encoding": {"type": "onehot"}}
+    with pytest.raises(ConfigError, match="2 class names"):
+        save_model_dir(tmp_path, model, task="binary", classes=["x"], input_length=12, **common)
+    with pytest.raises(ConfigError, match="input_length"):
+        save_model_dir(tmp_path, model, task="binary", classes=["a", "b"], input_length=13, **common)
+    with pytest.raises(ConfigError, match="task"):
+        save_model_dir(tmp_path, model, task="multilabel", classes=["a"], input_length=12, **common)
+    with pytest.raises(ConfigError, match="JSON"):
+        save_model_dir(
+            tmp_path,
+            model,
+            task="binary",
+            classes=["a", "b"],
+            input_length=12,
+            metrics={"x": object()},
+            **common,
+        )
+    assert not (tmp_path / CONFIG_FILE).exists()
+
+
+# ---------------------------------------------------------------- refusals
+
+
+def _edit_config(directory: Path, edit) -> None:
+    path = directory / CONFIG_FILE
+    doc = json.loads(path.read_text())
+    edit(doc)
+    path.write_text(json.dumps(doc))
+
+
+def _refused(directory: Path, file_name: str, match: str) -> None:
+    with pytest.raises(ModelFormatError, match=match) as info:
+        load_model_dir(directory)
+    assert info.value.path == str(directory / file_name)
+    assert file_name in str(info.value)
+
+
+def test_refuses_a_pickle_renamed_to_safetensors(tmp_path: Path) -> None:
+    model, _ = save_tiny(tmp_path / "m")
+    weights = tmp_path / "m" / WEIGHTS_FILE
+    torch.save(model.state_dict(), weights)  # a zip archive holding pickles
+    _refused(tmp_path / "m", WEIGHTS_FILE, "pickle")
+    weights.write_bytes(pickle.dumps({k: v.numpy() for k, v in model.state_dict().items()}))
+    _refused(tmp_path / "m", WEIGHTS_FILE, "pickle")
+
+
+@pytest.mark.parametrize("keep", [0, 5, 8, 40, -10])
+def test_refuses_a_truncated_file(tmp_path: Path, keep: int) -> None:
+    save_tiny(tmp_path / "m")
+    weights = tmp_path / "m" / WEIGHTS_FILE
+    data = weights.read_bytes()
+    weights.write_bytes(data[:keep])
+    _refused(tmp_path / "m", WEIGHTS_FILE, "truncated")
+
+
+def test_refuses_a_checksum_mismatch(tmp_path: Path) -> None:
+    save_tiny(tmp_path / "m")
+    weights = tmp_path / "m" / WEIGHTS_FILE
+    data = bytearray(weights.read_bytes())
+    data[-3] ^= 0xFF  # flip bits inside a tensor: still a well-formed file
+    weights.write_bytes(bytes(data))
+    _refused(tmp_path / "m", WEIGHTS_FILE, "checksum mismatch")
+
+
+def test_refuses_weights_of_another_model(tmp_path: Path) -> None:
+    save_tiny(tmp_path / "a")
+    save_tiny(tmp_path / "b", task="multiclass", n_outputs=3)
+    # a consistent checksum, but the tensors do not fit the architecture
+    (tmp_path / "a" / WEIGHTS_FILE).write_bytes((tmp_path / "b" / WEIGHTS_FILE).read_bytes())
+    _refused(tmp_path / "a", WEIGHTS_FILE, "checksum mismatch")
+    sha = hashlib.sha256((tmp_path / "b" / WEIGHTS_FILE).read_bytes()).hexdigest()
+    _edit_config(tmp_path / "a", lambda d: d["weights"].update(sha256=sha))
+    _refused(tmp_path / "a", WEIGHTS_FILE, "do not fit the cnn-lstm architecture")
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (lambda d: d.update(format_version=999), "format_version 999 is newer"),
+        (lambda d: d.update(format_version="1"), "invalid format_version"),
+        (lambda d: d.update(calibraton={}), "unknown key 'calibraton'"),
+        (lambda d: d["model"]["config"].update(conv_filterz=3), "unknown cnn-lstm config key 'conv_filterz'"),
+        (lambda d: d["weights"].update(md5="x"), "unknown key weights.'md5'"),
+        (lambda d: d["model"].update(name="danq"), "unknown model 'danq'"),
+        (lambda d: d.pop("classes"), "missing key 'classes'"),
+        (lambda d: d.update(classes=["only"]), "2 class names"),
+        (lambda d: d.update(input_length=13), "input_length 13 disagrees"),
+        (lambda d: d.update(task="multilabel"), "task 'multilabel' disagrees"),
+        (lambda d: d.update(metrics=[1, 2]), "'metrics' must be an object"),
+    ],
+)
+def test_refuses_bad_config_json(tmp_path: Path, edit, match: str) -> None:
+    save_tiny(tmp_path / "m")
+    _edit_config(tmp_path / "m", edit)
+    _refused(tmp_path / "m", CONFIG_FILE, match)
+
+
+def test_refuses_missing_files_and_bad_json(tmp_path: Path) -> None:
+    save_tiny(tmp_path / "m")
+    (tmp_path / "m" / WEIGHTS_FILE).unlink()
+    _refused(tmp_path / "m", WEIGHTS_FILE, "missing weights file")
+    (tmp_path / "m" / CONFIG_FILE).write_text("{not json")
+    _refused(tmp_path / "m", CONFIG_FILE, "not valid JSON")
+    (tmp_path / "m" / CONFIG_FILE).unlink()
+    _refused(tmp_path / "m", CONFIG_FILE, "missing model config")
+
+
+def test_refuses_a_file_that_is_not_safetensors(tmp_path: Path) -> None:
+    save_tiny(tmp_path / "m")
+    (tmp_path / "m" / WEIGHTS_FILE).write_bytes(b"just some text, not tensors at all")
+    _refused(tmp_path / "m", WEIGHTS_FILE, "not a safetensors file")

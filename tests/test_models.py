@@ -1,0 +1,297 @@
+"""Models: shapes for every task, hand-set weights with known outputs, a NumPy reference CNN-LSTM, configs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from genoseq.errors import ConfigError
+from genoseq.models import (
+    MODEL_REGISTRY,
+    CNNLSTMConfig,
+    TransformerConfig,
+    build_model,
+    config_from_dict,
+    default_config,
+    encoding_spec,
+)
+from genoseq.models.transformer import sinusoidal_positions
+
+TINY = {
+    "cnn-lstm": {"conv_filters": 3, "conv_width": 5, "pool_size": 2, "lstm_hidden": 2, "head_hidden": 4},
+    "transformer": {
+        "d_model": 8,
+        "n_heads": 2,
+        "n_layers": 1,
+        "dim_feedforward": 16,
+        "k": 2,
+        "head_hidden": 4,
+    },
+}
+TASKS = [("binary", 1), ("multiclass", 3), ("multilabel", 2)]
+
+
+def tiny_config(name: str, task: str = "binary", n_outputs: int = 1, length: int = 12, **kw):
+    return default_config(name, input_length=length, n_outputs=n_outputs, task=task, **{**TINY[name], **kw})
+
+
+def inputs(name: str, config, n: int = 3, seed: int = 0):
+    gen = torch.Generator().manual_seed(seed)
+    if name == "cnn-lstm":
+        idx = torch.randint(0, 4, (n, config.input_length), generator=gen)
+        return torch.nn.functional.one_hot(idx, 4).float(), None
+    ids = torch.randint(5, config.vocab_size, (n, config.max_tokens), generator=gen)
+    return ids, torch.ones(n, config.max_tokens, dtype=torch.bool)
+
+
+@pytest.mark.parametrize("name", list(MODEL_REGISTRY))
+@pytest.mark.parametrize(("task", "n_outputs"), TASKS)
+@pytest.mark.parametrize("n_features", [0, 2])
+def test_shapes_for_every_task(name: str, task: str, n_outputs: int, n_features: int) -> None:
+    config = tiny_config(name, task, n_outputs, n_features=n_features)
+    model = build_model(name, config)
+    x, mask = inputs(name, config, n=5)
+    features = torch.randn(5, n_features) if n_features else None
+    logits = model(x, mask, features)
+    assert logits.shape == (5, n_outputs)
+    assert logits.dtype == torch.float32
+    logits.sum().backward()  # differentiable end to end
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
+
+
+@pytest.mark.parametrize("name", list(MODEL_REGISTRY))
+def test_features_are_required_when_configured(name: str) -> None:
+    model = build_model(name, tiny_config(name, n_features=2))
+    x, mask = inputs(name, model.config)
+    with pytest.raises(ValueError, match="2 extra features"):
+        model(x, mask)
+    with pytest.raises(ValueError, match="shape"):
+        model(x, mask, torch.zeros(3, 5))
+    plain = build_model(name, tiny_config(name))
+    with pytest.raises(ValueError, match="no extra features"):
+        plain(x, mask, torch.zeros(3, 2))
+
+
+@pytest.mark.parametrize("name", list(MODEL_REGISTRY))
+def test_zero_weights_give_the_head_bias(name: str) -> None:
+    """With every weight zero the logits are exactly the output bias, whatever the input."""
+    config = tiny_config(name, "multiclass", 3)
+    model = build_model(name, config).eval()
+    bias = torch.tensor([0.5, -1.25, 2.0])
+    with torch.no_grad():
+        for p in model.parameters():
+            p.zero_()
+        model.head.output.bias.copy_(bias)
+    x, mask = inputs(name, config, n=4)
+    torch.testing.assert_close(model(x, mask), bias.expand(4, 3))
+
+
+@pytest.mark.parametrize("name", list(MODEL_REGISTRY))
+def test_models_return_logits_not_probabilities(name: str) -> None:
+    config = tiny_config(name)
+    model = build_model(name, config).eval()
+    with torch.no_grad():
+        model.head.output.bias.fill_(10.0)
+    x, mask = inputs(name, config)
+    assert (model(x, mask) > 5).all()  # a sigmoid would cap these at 1
+
+
+# ---------------------------------------------------------------- NumPy reference CNN-LSTM
+
+
+def _sigmoid(v: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-v))
+
+
+def _reference_lstm(seq: np.ndarray, w_ih, w_hh, b_ih, b_hh) -> np.ndarray:
+    """One LSTM direction, step by step (PyTorch gate order i, f, g, o)."""
+    hidden = w_hh.shape[1]
+    h, c = np.zeros(hidden), np.zeros(hidden)
+    outputs = []
+    for x_t in seq:
+        gates = w_ih @ x_t + b_ih + w_hh @ h + b_hh
+        i, f, g, o = (gates[j * hidden : (j + 1) * hidden] for j in range(4))
+        c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
+        h = _sigmoid(o) * np.tanh(c)
+        outputs.append(h)
+    return np.array(outputs)
+
+
+def reference_cnn_lstm(model, onehot: np.ndarray) -> np.ndarray:
+    """Forward pass of a one-layer CNNLSTM written with loops, for one sequence (L, 4) -> logits."""
+    cfg = model.config
+    p = {k: v.detach().double().numpy() for k, v in model.state_dict().items()}
+    length, width = onehot.shape[0], cfg.conv_width
+    left = (width - 1) // 2
+    padded = np.zeros((length + width - 1, 4))
+    padded[left : left + length] = onehot
+    conv = np.zeros((length, cfg.conv_filters))
+    for pos in range(length):
+        for f in range(cfg.conv_filters):
+            conv[pos, f] = (
+                np.sum(p["trunk.conv.weight"][f] * padded[pos : pos + width].T) + p["trunk.conv.bias"][f]
+            )
+    conv = np.maximum(conv, 0)
+    pooled = np.array([conv[s : s + cfg.pool_size].max(axis=0) for s in range(0, length, cfg.pool_size)])
+    fwd = _reference_lstm(
+        pooled, *(p[f"trunk.lstm.{n}_l0"] for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+    )
+    bwd = _reference_lstm(
+        pooled[::-1],
+        *(p[f"trunk.lstm.{n}_l0_reverse"] for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")),
+    )[::-1]
+    h = np.concatenate([fwd, bwd], axis=1)
+    vec = np.concatenate([h.max(axis=0), h.mean(axis=0)])
+    hidden = np.maximum(p["head.mlp.0.weight"] @ vec + p["head.mlp.0.bias"], 0)
+    return p["head.mlp.3.weight"] @ hidden + p["head.mlp.3.bias"]
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
+@pytest.mark.parametrize(("length", "width", "pool"), [(12, 5, 2), (11, 4, 3), (7, 1, 7)])
+def test_cnn_lstm_matches_numpy_reference(length: int, width: int, pool: int) -> None:
+    torch.manual_seed(1)
+    config = tiny_config("cnn-lstm", "multilabel", 2, length=length, conv_width=width, pool_size=pool)
+    model = build_model("cnn-lstm", config).eval()
+    x, _ = inputs("cnn-lstm", config, n=2, seed=3)
+    got = model(x).detach().numpy()
+    for i in range(2):
+        np.testing.assert_allclose(got[i], reference_cnn_lstm(model, x[i].numpy()), rtol=1e-4, atol=1e-5)
+
+
+# ---------------------------------------------------------------- transformer specifics
+
+
+def test_transformer_ignores_padding_tokens() -> None:
+    torch.manual_seed(0)
+    config = tiny_config("transformer", length=16)
+    model = build_model("transformer", config).eval()
+    ids, mask = inputs("transformer", config, n=2)
+    mask[:, 9:] = False
+    other = ids.clone()
+    other[:, 9:] = 0  # anything at masked positions
+    torch.testing.assert_close(model(ids, mask), model(other, mask))
+    assert not torch.allclose(model(ids, mask), model(ids, torch.ones_like(mask)))
+
+
+def test_transformer_cls_pooling_reads_the_first_token() -> None:
+    torch.manual_seed(0)
+    config = tiny_config("transformer", length=16, pooling="cls", n_layers=1)
+    model = build_model("transformer", config).eval()
+    ids, mask = inputs("transformer", config, n=1)
+    trunk = model.trunk
+    with torch.no_grad():
+        h = trunk.encoder(trunk.embed(ids) + trunk.positions[: ids.shape[1]], src_key_padding_mask=~mask)
+        torch.testing.assert_close(trunk(ids, mask), h[:, 0])
+
+
+def test_transformer_rejects_too_many_tokens() -> None:
+    config = tiny_config("transformer", length=10)
+    model = build_model("transformer", config)
+    with pytest.raises(ValueError, match="T <= "):
+        model(torch.zeros(1, config.max_tokens + 1, dtype=torch.long))
+
+
+def test_sinusoidal_positions_closed_form() -> None:
+    table = sinusoidal_positions(7, 6).numpy()
+    for pos in range(7):
+        for i in range(6):
+            angle = pos / 10000 ** ((i - i % 2) / 6)
+            expected = math.sin(angle) if i % 2 == 0 else math.cos(angle)
+            assert table[pos, i] == pytest.approx(expected, abs=1e-5)
+    config = tiny_config("transformer", positional="sinusoidal")
+    model = build_model("transformer", config)
+    assert "trunk.positions" not in model.state_dict()  # fixed, not a weight
+
+
+def test_transformer_token_count_follows_the_tokenizer() -> None:
+    from genoseq.tokenize import KmerTokenizer
+
+    for k, stride, length in [(3, 1, 200), (6, 3, 101), (2, 2, 9)]:
+        config = default_config(
+            "transformer", input_length=length, n_outputs=1, task="binary", k=k, stride=stride
+        )
+        tok = KmerTokenizer(k, stride)
+        assert config.vocab_size == tok.vocab_size
+        assert config.max_tokens == tok.n_tokens(length) + 2  # [CLS] ... [SEP]
+        assert encoding_spec("transformer", config) == tok.to_dict()
+
+
+# ---------------------------------------------------------------- configs and registry
+
+
+def test_registry_names_and_encodings() -> None:
+    assert set(MODEL_REGISTRY) == {"cnn-lstm", "transformer"}
+    assert encoding_spec("cnn-lstm", tiny_config("cnn-lstm"))["type"] == "onehot"
+    assert encoding_spec("transformer", tiny_config("transformer"))["type"] == "kmer"
+    assert MODEL_REGISTRY["cnn-lstm"].input_type == "onehot"
+
+
+def test_configs_are_frozen() -> None:
+    config = tiny_config("cnn-lstm")
+    with pytest.raises(AttributeError):
+        config.conv_filters = 7  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("name", list(MODEL_REGISTRY))
+def test_config_dict_round_trip(name: str) -> None:
+    config = tiny_config(name, "multiclass", 4, n_features=3)
+    again = config_from_dict(name, config.to_dict())
+    assert again == config
+    assert type(again) is type(config)
+
+
+def test_unknown_config_key_is_named() -> None:
+    values = tiny_config("cnn-lstm").to_dict()
+    values["conv_filter"] = 8
+    with pytest.raises(ConfigError, match="'conv_filter'"):
+        config_from_dict("cnn-lstm", values)
+    with pytest.raises(ConfigError, match="'lstm_hiden'"):
+        default_config("cnn-lstm", input_length=10, n_outputs=1, task="binary", lstm_hiden=3)
+    with pytest.raises(ConfigError, match="'vocab_size'"):
+        config_from_dict(
+            "transformer", {"input_length": 5, "n_outputs": 1, "task": "binary", "max_tokens": 5}
+        )
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"task": "binary", "n_outputs": 2}, "n_outputs == 1"),
+        ({"task": "multiclass", "n_outputs": 1}, "n_outputs >= 2"),
+        ({"task": "regression"}, "task must be one of"),
+        ({"conv_filters": 0}, "conv_filters must be >= 1"),
+        ({"conv_filters": True}, "conv_filters must be int"),
+        ({"conv_filters": "8"}, "conv_filters must be int"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"n_features": -1}, "n_features must be >= 0"),
+    ],
+)
+def test_invalid_cnn_lstm_configs(changes: dict, message: str) -> None:
+    values = {"input_length": 10, "n_outputs": 1, "task": "binary", **changes}
+    with pytest.raises(ConfigError, match=message):
+        CNNLSTMConfig(**values)
+
+
+def test_invalid_transformer_configs() -> None:
+    base = {"input_length": 10, "n_outputs": 1, "task": "binary", "vocab_size": 21, "max_tokens": 11}
+    with pytest.raises(ConfigError, match="divisible"):
+        TransformerConfig(**base, d_model=10, n_heads=4)
+    with pytest.raises(ConfigError, match="pooling"):
+        TransformerConfig(**base, pooling="max")
+    with pytest.raises(ConfigError, match="positional"):
+        TransformerConfig(**base, positional="rotary")
+
+
+def test_int_given_for_float_becomes_float() -> None:
+    config = CNNLSTMConfig(input_length=10, n_outputs=1, task="binary", dropout=0)
+    assert isinstance(config.dropout, float)
+
+
+def test_unknown_model_name() -> None:
+    with pytest.raises(ConfigError, match="known models: cnn-lstm, transformer"):
+        build_model("danq", {})
+    with pytest.raises(ConfigError, match="TransformerConfig"):
+        build_model("transformer", tiny_config("cnn-lstm"))

@@ -1,0 +1,338 @@
+"""Predictor and the predict/evaluate commands: known outputs, strands, windows, padding, files."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+import torch
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from genoseq.cli import main
+from genoseq.errors import ConfigError, InputFormatError
+from genoseq.modeldir import save_model_dir
+from genoseq.models import build_model, default_config, encoding_spec
+from genoseq.predict import Predictor, window_starts
+
+TINY = {
+    "cnn-lstm": {"conv_filters": 3, "conv_width": 5, "pool_size": 2, "lstm_hidden": 2, "head_hidden": 4},
+    "transformer": {
+        "d_model": 8,
+        "n_heads": 2,
+        "n_layers": 1,
+        "dim_feedforward": 16,
+        "k": 2,
+        "head_hidden": 4,
+    },
+}
+LENGTH = 10
+COMPLEMENT = {"A": "T", "C": "G", "G": "C", "T": "A", "N": "N"}
+
+
+def make_predictor(
+    name: str = "cnn-lstm", task: str = "binary", n_outputs: int = 1, seed: int = 0, zero_bias=None, **kw
+) -> Predictor:
+    torch.manual_seed(seed)
+    config = default_config(name, input_length=LENGTH, n_outputs=n_outputs, task=task, **{**TINY[name], **kw})
+    model = build_model(name, config)
+    if zero_bias is not None:
+        with torch.no_grad():
+            for p in model.parameters():
+                p.zero_()
+            model.head.output.bias.copy_(torch.tensor(zero_bias))
+    classes = ["neg", "pos"] if task == "binary" else [f"c{i}" for i in range(n_outputs)]
+    return Predictor(
+        model,
+        encoding=encoding_spec(name, config),
+        input_length=LENGTH,
+        task=task,
+        classes=classes,
+        device="cpu",
+    )
+
+
+def save_predictor(path: Path, predictor: Predictor) -> Path:
+    config = predictor.model.config
+    name = "cnn-lstm" if predictor.encoding["type"] == "onehot" else "transformer"
+    return save_model_dir(
+        path,
+        predictor.model,
+        model_name=name,
+        model_config=config,
+        task=predictor.task,
+        classes=predictor.classes,
+        encoding=predictor.encoding,
+        input_length=LENGTH,
+    )
+
+
+# ---------------------------------------------------------------- slow references
+
+
+def slow_revcomp(seq: str) -> str:
+    return "".join(COMPLEMENT[b] for b in reversed(seq))
+
+
+def slow_pad(seq: str, length: int) -> str:
+    left = (length - len(seq)) // 2
+    return "N" * left + seq + "N" * (length - len(seq) - left)
+
+
+def slow_inputs(predictor: Predictor, seq: str) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Model input for one padded sequence, built base by base."""
+    if predictor.encoding["type"] == "onehot":
+        x = torch.zeros(1, len(seq), 4)
+        for i, base in enumerate(seq):
+            if base in "ACGT":
+                x[0, i, "ACGT".index(base)] = 1.0
+        return x, None
+    k = predictor.encoding["k"]
+    ids = [2]
+    for i in range(len(seq) - k + 1):
+        kmer = seq[i : i + k]
+        ids.append(
+            5 + sum("ACGT".index(b) * 4 ** (k - 1 - j) for j, b in enumerate(kmer))
+            if set(kmer) <= set("ACGT")
+            else 1
+        )
+    ids.append(3)
+    return torch.tensor([ids]), torch.ones(1, len(ids), dtype=torch.bool)
+
+
+def slow_probability(predictor: Predictor, seq: str, strand: str = "both") -> np.ndarray:
+    seq = slow_pad(seq, LENGTH)
+    strands = [seq, slow_revcomp(seq)] if strand == "both" else [seq]
+    probs = []
+    with torch.no_grad():
+        for s in strands:
+            logits = predictor.model(*slow_inputs(predictor, s))[0]
+            probs.append(
+                torch.softmax(logits, -1) if predictor.task == "multiclass" else torch.sigmoid(logits)
+            )
+    return torch.stack(probs).mean(0).numpy()
+
+
+def random_dna(rng: np.random.Generator, length: int) -> str:
+    return "".join(rng.choice(list("ACGT"), size=length))
+
+
+# ---------------------------------------------------------------- windows
+
+
+def slow_window_starts(length: int, window: int) -> list[int]:
+    if length <= window:
+        return [0]
+    starts, start = [], 0
+    while start + window <= length:
+        starts.append(start)
+        start += max(window // 2, 1)
+    if starts[-1] + window < length:
+        starts.append(length - window)
+    return starts
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 60), st.integers(1, 12))
+def test_window_starts_match_slow_reference(length: int, window: int) -> None:
+    starts = window_starts(length, window)
+    assert starts.tolist() == slow_window_starts(length, window)
+    if length >= window:  # every base covered, last window ends at the end
+        covered = np.zeros(length, bool)
+        for s in starts:
+            covered[s : s + window] = True
+        assert covered.all()
+        assert starts[-1] + window == length
+
+
+# ---------------------------------------------------------------- known outputs
+
+
+@pytest.mark.parametrize("name", ["cnn-lstm", "transformer"])
+@pytest.mark.parametrize(
+    ("task", "bias"),
+    [("binary", [0.7]), ("multiclass", [1.0, -0.5, 0.25]), ("multilabel", [-2.0, 3.0])],
+)
+def test_zeroed_model_predicts_the_activated_bias(name: str, task: str, bias: list[float]) -> None:
+    predictor = make_predictor(name, task, len(bias), zero_bias=bias)
+    b = np.array(bias)
+    expected = np.exp(b) / np.exp(b).sum() if task == "multiclass" else 1 / (1 + np.exp(-b))
+    seqs = ["ACGTACGTAC", "ACG", "ACGTTGCAACGTAGGCTAGCATCGAT"]  # exact, short, long
+    for strand in ("both", "forward"):
+        probs = predictor.predict(seqs, strand=strand)
+        assert probs.shape == (3, len(bias)) and probs.dtype == np.float32
+        np.testing.assert_allclose(probs, np.tile(expected, (3, 1)), rtol=1e-6)
+    np.testing.assert_allclose(predictor.predict_logits(seqs), np.tile(b, (3, 1)), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["cnn-lstm", "transformer"])
+def test_strand_average_matches_both_strands_by_hand(name: str) -> None:
+    predictor = make_predictor(name, "multiclass", 3, seed=2)
+    rng = np.random.default_rng(0)
+    seqs = [random_dna(rng, LENGTH) for _ in range(4)] + ["ACGTN", random_dna(rng, 7)]
+    fwd = np.array([slow_probability(predictor, s, "forward") for s in seqs])
+    rev = np.array([slow_probability(predictor, slow_revcomp(slow_pad(s, LENGTH)), "forward") for s in seqs])
+    assert not np.allclose(fwd, rev, atol=1e-4)  # the model is not strand-symmetric
+    np.testing.assert_allclose(predictor.predict(seqs, strand="forward"), fwd, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(predictor.predict(seqs, strand="both"), (fwd + rev) / 2, rtol=1e-5, atol=1e-6)
+    arr = np.frombuffer("".join(seqs[:4]).encode(), dtype=np.uint8).reshape(4, LENGTH)
+    np.testing.assert_allclose(predictor.predict_array(arr), (fwd[:4] + rev[:4]) / 2, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["cnn-lstm", "transformer"])
+def test_long_sequences_average_their_windows_and_short_ones_are_centred(name: str) -> None:
+    predictor = make_predictor(name, "binary", 1, seed=3)
+    rng = np.random.default_rng(1)
+    seqs = [random_dna(rng, n) for n in (4, 9, 10, 11, 23, 40)]
+    got = predictor.predict(seqs, batch_size=3)
+    for seq, row in zip(seqs, got, strict=True):
+        windows = [seq[s : s + LENGTH] for s in slow_window_starts(len(seq), LENGTH)]
+        expected = np.mean([slow_probability(predictor, w) for w in windows], axis=0)
+        np.testing.assert_allclose(row, expected, rtol=1e-5, atol=1e-6)
+    # the same records given as one array of equal-length rows
+    arr = np.frombuffer("".join(seqs[4:5] * 2).encode(), dtype=np.uint8).reshape(2, -1)
+    np.testing.assert_allclose(predictor.predict(arr), got[[4, 4]], rtol=1e-6)
+
+
+def test_predict_logits_and_probabilities_agree_on_one_strand() -> None:
+    predictor = make_predictor("cnn-lstm", "multilabel", 2, seed=4)
+    seqs = ["ACGTTGCAAC", "GGGGGCCCCA"]
+    logits = predictor.predict_logits(seqs, strand="forward")
+    np.testing.assert_allclose(
+        predictor.predict(seqs, strand="forward"), 1 / (1 + np.exp(-logits)), rtol=1e-5
+    )
+
+
+def test_extra_features_reach_the_model() -> None:
+    predictor = make_predictor("cnn-lstm", "binary", 1, seed=5, n_features=2)
+    seqs = ["ACGTTGCAAC", "GGGGGCCCCAGT"]
+    feats = np.array([[0.5, -1.0], [2.0, 0.0]], dtype=np.float32)
+    got = predictor.predict(seqs, strand="forward", features=feats)
+    with torch.no_grad():
+        expected = [
+            torch.sigmoid(
+                predictor.model(
+                    slow_inputs(predictor, slow_pad(s, LENGTH))[0], None, torch.from_numpy(f[None])
+                )
+            )
+            for s, f in zip(seqs[:1], feats[:1], strict=True)
+        ]
+    np.testing.assert_allclose(got[0], expected[0][0].numpy(), rtol=1e-5)
+    assert not np.allclose(got, predictor.predict(seqs, strand="forward", features=feats * 0))
+    with pytest.raises(InputFormatError, match="features must have shape"):
+        predictor.predict(seqs, features=feats[:1])
+
+
+def test_bad_arguments_are_refused() -> None:
+    predictor = make_predictor()
+    with pytest.raises(ConfigError, match="strand"):
+        predictor.predict(["ACGT"], strand="reverse")
+    with pytest.raises(InputFormatError, match="uint8"):
+        predictor.predict_array(np.zeros((2, LENGTH), dtype=np.int64))
+    with pytest.raises(InputFormatError, match="longer than the model input"):
+        predictor.predict_array(np.full((1, LENGTH + 1), ord("A"), dtype=np.uint8))
+
+
+def test_load_from_directory(tmp_path: Path) -> None:
+    predictor = make_predictor("transformer", "multiclass", 3, seed=6)
+    save_predictor(tmp_path / "m", predictor)
+    loaded = Predictor.load(tmp_path / "m")
+    assert loaded.device.type == ("cuda" if torch.cuda.is_available() else "cpu")
+    loaded = Predictor.load(tmp_path / "m", device="cpu")
+    assert loaded.input_length == LENGTH
+    assert loaded.classes == ["c0", "c1", "c2"]
+    assert loaded.tokenizer.k == 2
+    assert loaded.model_dir == tmp_path / "m"
+    assert loaded.weights_sha256 == loaded.config["weights"]["sha256"]
+    seqs = ["ACGTTGCAAC", "ACGTTGCAACGTAGGCTAGCATCG"]
+    np.testing.assert_array_equal(loaded.predict(seqs), predictor.predict(seqs))
+
+
+# ---------------------------------------------------------------- command line
+
+
+@pytest.fixture
+def model_dir(tmp_path: Path) -> Path:
+    return save_predictor(tmp_path / "model", make_predictor("cnn-lstm", "binary", 1, seed=7))
+
+
+RECORDS = {"r1": "ACGTTGCAAC", "r2": "acgt", "r3": "ACGTTGCAACGTAGGCTAGCATCGATN"}
+
+
+def test_cli_predict_fasta_to_parquet(tmp_path: Path, model_dir: Path) -> None:
+    fasta = tmp_path / "in.fa"
+    fasta.write_text("".join(f">{name} some description\n{seq}\n" for name, seq in RECORDS.items()))
+    out = tmp_path / "out.parquet"
+    result = CliRunner().invoke(main, ["predict", str(model_dir), str(fasta), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    frame = pl.read_parquet(out)
+    assert frame.columns == ["name", "length", "p_pos"]
+    assert frame["name"].to_list() == list(RECORDS)
+    assert frame["length"].to_list() == [len(s) for s in RECORDS.values()]
+    expected = Predictor.load(model_dir, device="cpu").predict(list(RECORDS.values()))[:, 0]
+    np.testing.assert_allclose(frame["p_pos"].to_numpy(), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize(("suffix", "sep"), [(".csv", ","), (".tsv", "\t")])
+def test_cli_predict_table_to_table(tmp_path: Path, model_dir: Path, suffix: str, sep: str) -> None:
+    table = tmp_path / f"in{suffix}"
+    table.write_text(f"id{sep}sequence\n" + "".join(f"{n}{sep}{s}\n" for n, s in RECORDS.items()))
+    out = tmp_path / f"out{suffix}"
+    result = CliRunner().invoke(
+        main, ["predict", str(model_dir), str(table), "-o", str(out), "--strand", "forward"]
+    )
+    assert result.exit_code == 0, result.output
+    frame = pl.read_csv(out, separator=sep)
+    assert frame["name"].to_list() == list(RECORDS)
+    expected = Predictor.load(model_dir, device="cpu").predict(list(RECORDS.values()), strand="forward")[:, 0]
+    np.testing.assert_allclose(frame["p_pos"].to_numpy(), expected, rtol=1e-5)
+
+
+def test_cli_predict_errors_are_one_line(tmp_path: Path, model_dir: Path) -> None:
+    table = tmp_path / "in.csv"
+    table.write_text("seq\nACGT\n")
+    cases = [
+        ([str(model_dir), str(table), "-o", str(tmp_path / "out.xlsx")], "out.xlsx: output must end in"),
+        ([str(model_dir), str(table), "-o", str(tmp_path / "out.csv")], "no 'sequence' column"),
+        (
+            [str(tmp_path / "nomodel"), str(table), "-o", str(tmp_path / "o.csv")],
+            "config.json: missing model config",
+        ),
+    ]
+    for args, message in cases:
+        result = CliRunner().invoke(main, ["predict", *args])
+        assert result.exit_code == 1, result.output
+        lines = [ln for ln in result.output.splitlines() if ln.strip()]
+        assert len(lines) == 1 and message in lines[0], result.output
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_cli_evaluate_writes_metrics(tmp_path: Path, model_dir: Path) -> None:
+    rng = np.random.default_rng(2)
+    seqs = [random_dna(rng, LENGTH) for _ in range(12)]
+    labels = ["pos" if i % 3 else "neg" for i in range(12)]
+    data = tmp_path / "data.csv"
+    pl.DataFrame({"sequence": seqs, "label": labels}).write_csv(data)
+    out = tmp_path / "metrics.json"
+    result = CliRunner().invoke(main, ["evaluate", str(model_dir), str(data), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(out.read_text())
+    probs = Predictor.load(model_dir, device="cpu").predict(seqs)[:, 0]
+    y = np.array([lab == "pos" for lab in labels])
+    assert metrics["accuracy"] == pytest.approx(np.mean((probs >= 0.5) == y))
+    pairs = [
+        (p, q) for p, yp in zip(probs, y, strict=True) if yp for q, yq in zip(probs, y, strict=True) if not yq
+    ]
+    assert metrics["auroc"] == pytest.approx(
+        np.mean([1.0 if p > q else 0.5 if p == q else 0.0 for p, q in pairs])
+    )
+    assert set(metrics) >= {"accuracy", "auroc", "auprc", "mcc", "f1", "data", "model"}
+    assert all(
+        v is None or math.isfinite(v) for k, v in metrics.items() if k in ("auroc", "auprc", "mcc", "f1")
+    )
+    assert "accuracy\t" in result.output
