@@ -279,6 +279,59 @@ class Predictor:
         """Logits of sequences of any length, averaged over strands and windows, float32 ``(n, n_outputs)``."""
         return self._predict_any(seqs, strand, batch_size, features, probabilities=False)
 
+    # ------------------------------------------------------------------ variants
+    def score_variants(
+        self,
+        vcf: str | os.PathLike[str],
+        reference: Any,
+        *,
+        strand: str = "both",
+        on_ref_mismatch: str = "flag",
+        batch_size: int = 4096,
+        region: str | None = None,
+    ) -> Any:
+        """Score every variant of a VCF against a reference FASTA (see :mod:`genoseq.variants.score`).
+
+        Returns a polars DataFrame with ``chrom, pos (1-based), id, ref, alt, ref_match, ref_score,
+        alt_score, diff, log_odds, risk`` (score columns suffixed per output for multi-output
+        models). For VCFs too large for memory use :meth:`iter_score_variants`.
+        """
+        from genoseq.variants.score import score_variants
+
+        return score_variants(
+            self,
+            vcf,
+            reference,
+            strand=strand,
+            on_ref_mismatch=on_ref_mismatch,
+            batch_size=batch_size,
+            region=region,
+        )
+
+    def iter_score_variants(
+        self,
+        vcf: str | os.PathLike[str],
+        reference: Any,
+        *,
+        strand: str = "both",
+        on_ref_mismatch: str = "flag",
+        batch_size: int = 4096,
+        region: str | None = None,
+    ) -> Iterator[Any]:
+        """Like :meth:`score_variants`, one polars DataFrame per batch of ``batch_size`` variants (streaming)."""
+        from genoseq.variants.score import INTERNAL_COLUMNS, iter_score_variants
+
+        for batch in iter_score_variants(
+            self,
+            vcf,
+            reference,
+            strand=strand,
+            on_ref_mismatch=on_ref_mismatch,
+            batch_size=batch_size,
+            region=region,
+        ):
+            yield batch.drop(INTERNAL_COLUMNS)
+
     # ------------------------------------------------------------------ internals
     def _predict_any(
         self,

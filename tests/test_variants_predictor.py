@@ -1,0 +1,120 @@
+"""Variant scoring with a real (tiny, untrained) model: scores equal predict() on the two windows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from genoseq import Predictor
+from genoseq.modeldir import save_model_dir
+from genoseq.models import build_model, default_config, encoding_spec
+from genoseq.variants import calibrate, load_background
+from tests.test_variants_windows import CONTIG, slow_windows
+
+L = 25
+
+
+@pytest.fixture(scope="module", params=["cnn-lstm", "transformer"])
+def predictor(request, tmp_path_factory):
+    name = request.param
+    overrides = {"conv_filters": 4, "lstm_hidden": 4} if name == "cnn-lstm" else {"d_model": 8, "n_layers": 1, "n_heads": 2, "dim_feedforward": 8}
+    cfg = default_config(name, input_length=L, n_outputs=1, task="binary", **overrides)
+    torch.manual_seed(0)
+    model = build_model(name, cfg)
+    with torch.no_grad():  # make outputs depend visibly on the sequence
+        for p in model.parameters():
+            p.mul_(3.0)
+    out = tmp_path_factory.mktemp(name) / "model"
+    save_model_dir(out, model, model_name=name, model_config=cfg, task="binary", classes=["0", "1"],
+                   encoding=encoding_spec(name, cfg), input_length=L)
+    return Predictor.load(out, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("vp")
+    fa = d / "ref.fa"
+    fa.write_text(">chrT\n" + "\n".join(CONTIG[i : i + 60] for i in range(0, len(CONTIG), 60)) + "\n")
+    rows = [(3, CONTIG[2], "A" if CONTIG[2] != "A" else "C"), (40, CONTIG[39], CONTIG[39] + "GG"),
+            (90, CONTIG[89:93], CONTIG[89]), (len(CONTIG), CONTIG[-1], "T" if CONTIG[-1] != "T" else "G")]
+    vcf = d / "v.vcf"
+    vcf.write_text("##fileformat=VCFv4.2\n##contig=<ID=chrT>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+                   + "".join(f"chrT\t{p}\t.\t{r}\t{a}\t.\t.\t.\n" for p, r, a in rows))
+    return fa, vcf, rows
+
+
+@pytest.mark.parametrize("strand", ["both", "forward"])
+def test_scores_equal_predict_on_windows(predictor, files, strand):
+    fa, vcf, rows = files
+    df = predictor.score_variants(vcf, fa, strand=strand)
+    assert df.height == len(rows)
+    for (pos, ref, alt), row in zip(rows, df.iter_rows(named=True), strict=True):
+        rw, aw = slow_windows(CONTIG, pos - 1, ref, alt, L)
+        expected = predictor.predict([rw, aw], strand=strand)[:, 0]
+        assert row["ref_score"] == pytest.approx(float(expected[0]), abs=1e-6)
+        assert row["alt_score"] == pytest.approx(float(expected[1]), abs=1e-6)
+    assert np.ptp(df["alt_score"].to_numpy()) > 0  # the toy model is not constant
+
+
+def test_iter_form_streams_batches(predictor, files):
+    fa, vcf, rows = files
+    batches = list(predictor.iter_score_variants(vcf, fa, batch_size=3))
+    assert [b.height for b in batches] == [3, 1]
+    assert "_record" not in batches[0].columns
+
+
+def test_calibration_gives_quantile_risk(predictor, files, tmp_path):
+    fa, vcf, _ = files
+    bg = calibrate(predictor, fa, n=500, seed=1)
+    assert bg.n == 500
+    again = load_background(predictor.model_dir)
+    assert np.array_equal(again.sorted, bg.sorted)
+    df = predictor.score_variants(vcf, fa)
+    for row in df.iter_rows(named=True):
+        expected = float(np.mean(bg.sorted[:, 0] <= abs(row["log_odds"])))
+        assert row["risk"] == pytest.approx(expected, abs=1e-9)
+    # a tampered background is refused
+    (predictor.model_dir / "background.safetensors").write_bytes(b"junk")
+    from genoseq.errors import ModelFormatError
+
+    with pytest.raises(ModelFormatError):
+        load_background(predictor.model_dir)
+    (predictor.model_dir / "calibration.json").unlink()
+    (predictor.model_dir / "background.safetensors").unlink()
+
+
+def test_cli_score_calibrate_ism(predictor, files, tmp_path):
+    import polars as pl
+    from click.testing import CliRunner
+
+    from genoseq.cli import main
+
+    fa, vcf, rows = files
+    model = str(predictor.model_dir)
+    run = CliRunner().invoke
+    r = run(main, ["calibrate", model, "--reference", str(fa), "--n", "200", "--device", "cpu"])
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "s.tsv"
+    r = run(main, ["score-variants", model, "--vcf", str(vcf), "--reference", str(fa), "-o", str(out),
+                   "--region", "chrT:1-50", "--device", "cpu"])
+    assert r.exit_code == 0, r.output
+    table = pl.read_csv(out, separator="\t")
+    assert table["pos"].to_list() == [3, 40] and table["risk"].null_count() == 0
+    ism = tmp_path / "ism.parquet"
+    r = run(main, ["ism", model, "--reference", str(fa), "--region", "chrT:10-19", "-o", str(ism), "--device", "cpu"])
+    assert r.exit_code == 0, r.output
+    df = pl.read_parquet(ism)
+    assert df.height == 30 and set(df["pos"].to_list()) == set(range(10, 20))
+    assert (tmp_path / "ism.png").stat().st_size > 1000
+    # the ISM value of one SNV equals what score-variants gives for it
+    one = df.row(0, named=True)
+    snv = tmp_path / "one.vcf"
+    snv.write_text("##fileformat=VCFv4.2\n##contig=<ID=chrT>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+                   f"chrT\t{one['pos']}\t.\t{one['ref']}\t{one['alt']}\t.\t.\t.\n")
+    scored = predictor.score_variants(snv, fa)
+    assert scored["log_odds"][0] == pytest.approx(one["log_odds"], abs=1e-9)
+    r = run(main, ["score-variants", model, "--vcf", str(vcf), "--reference", str(fa), "-o", str(tmp_path / "x.txt2")])
+    assert r.exit_code == 1 and "x.txt2" in r.output
+    for name in ("calibration.json", "background.safetensors"):
+        (predictor.model_dir / name).unlink()
