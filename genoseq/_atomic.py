@@ -52,9 +52,7 @@ def atomic_path(target: str | os.PathLike[str], *, keep_suffix: bool = True) -> 
 
 
 @contextlib.contextmanager
-def atomic_write(
-    target: str | os.PathLike[str], mode: str = "w", **open_kwargs: Any
-) -> Iterator[IO[Any]]:
+def atomic_write(target: str | os.PathLike[str], mode: str = "w", **open_kwargs: Any) -> Iterator[IO[Any]]:
     """Open a temporary file beside ``target`` for writing; rename it onto ``target`` on success."""
     with atomic_path(target) as tmp, open(tmp, mode, **open_kwargs) as fh:
         yield fh

@@ -23,9 +23,7 @@ class GenoseqError(Exception):
         The record name or ``line N`` locating the problem, if known.
     """
 
-    def __init__(
-        self, message: str, *, path: str | Path | None = None, record: str | None = None
-    ) -> None:
+    def __init__(self, message: str, *, path: str | Path | None = None, record: str | None = None) -> None:
         self.problem = message
         self.path = None if path is None else str(path)
         self.record = record

@@ -67,8 +67,12 @@ def _slow_consequence(ref, feat, pos, alt):
     if not diffs:
         return "synonymous" if n > (pos - feat.start if feat.strand == "+" else feat.end - 1 - pos) else None
     i = diffs[0]
-    if i == 0 and a[0] == "M" and gene[:3] in ("ATT", "ATC", "ATA", "ATG", "GTG") and mutated[:3] not in (
-        "ATT", "ATC", "ATA", "ATG", "GTG"):
+    if (
+        i == 0
+        and a[0] == "M"
+        and gene[:3] in ("ATT", "ATC", "ATA", "ATG", "GTG")
+        and mutated[:3] not in ("ATT", "ATC", "ATA", "ATG", "GTG")
+    ):
         return "start_lost"
     if b[i] == "*":
         return "stop_gained"
@@ -80,7 +84,11 @@ def _slow_consequence(ref, feat, pos, alt):
 def test_consequences_match_biopython_translation(mito):
     ref, ann = mito
     rng = random.Random(0)
-    genes = [f for f in ann.features if f.kind == "protein" and f.name not in ("MT-ATP8", "MT-ATP6", "MT-ND4L", "MT-ND4")]
+    genes = [
+        f
+        for f in ann.features
+        if f.kind == "protein" and f.name not in ("MT-ATP8", "MT-ATP6", "MT-ND4L", "MT-ND4")
+    ]
     checked = 0
     for _ in range(150):
         f = rng.choice(genes)
@@ -148,7 +156,9 @@ def test_block_folds_never_split_a_block():
 
 def test_read_labelled_vcf(mito, tmp_path):
     ref, _ = mito
-    table = read_variant_table(MITO / "labelled_variants.vcf", ref, label_field="LABEL", info_fields=["AF_hom", "AF_het"])
+    table = read_variant_table(
+        MITO / "labelled_variants.vcf", ref, label_field="LABEL", info_fields=["AF_hom", "AF_het"]
+    )
     assert table.n == 805
     assert int(table.labels.sum()) == 125
     assert table.info.shape == (805, 2)

@@ -15,8 +15,24 @@ from genoseq.cli import main
 from genoseq.variants.risk_model import fit_platt
 
 MITO = Path(__file__).resolve().parents[1] / "data" / "mito"
-TINY = ["--epochs", "2", "--batch-size", "64", "--threads", "1", "--window", "21", "--num-workers", "0",
-        "--set", "conv_filters=4", "--set", "lstm_hidden=4", "--device", "cpu"]
+TINY = [
+    "--epochs",
+    "2",
+    "--batch-size",
+    "64",
+    "--threads",
+    "1",
+    "--window",
+    "21",
+    "--num-workers",
+    "0",
+    "--set",
+    "conv_filters=4",
+    "--set",
+    "lstm_hidden=4",
+    "--device",
+    "cpu",
+]
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +55,23 @@ def trained(mito):
     out = mito / "model"
     result = CliRunner().invoke(
         main,
-        ["train", str(mito / "labelled_variants.vcf"), "--reference", str(mito / "chrM.fa"), "--label-field", "LABEL",
-         "--annotation", str(mito / "mitomap_loci.bed"), "--info-features", "AF_hom,AF_het", "--model", "cnn-lstm",
-         "--out", str(out), *TINY],
+        [
+            "train",
+            str(mito / "labelled_variants.vcf"),
+            "--reference",
+            str(mito / "chrM.fa"),
+            "--label-field",
+            "LABEL",
+            "--annotation",
+            str(mito / "mitomap_loci.bed"),
+            "--info-features",
+            "AF_hom,AF_het",
+            "--model",
+            "cnn-lstm",
+            "--out",
+            str(out),
+            *TINY,
+        ],
     )
     assert result.exit_code == 0, result.output
     return out
@@ -71,13 +101,35 @@ def test_score_with_variant_model(mito, trained, tmp_path):
     vout = tmp_path / "risk.vcf.gz"
     result = CliRunner().invoke(
         main,
-        ["score-variants", str(trained), "--vcf", str(mito / "sites.vcf"), "--reference", str(mito / "chrM.fa"),
-         "-o", str(out), "--vcf-out", str(vout), "--quiet"],
+        [
+            "score-variants",
+            str(trained),
+            "--vcf",
+            str(mito / "sites.vcf"),
+            "--reference",
+            str(mito / "chrM.fa"),
+            "-o",
+            str(out),
+            "--vcf-out",
+            str(vout),
+            "--quiet",
+        ],
     )
     assert result.exit_code == 0, result.output
     df = pl.read_parquet(out)
-    assert df.columns == ["chrom", "pos", "id", "ref", "alt", "ref_match", "ref_score", "alt_score", "diff",
-                          "log_odds", "risk"]
+    assert df.columns == [
+        "chrom",
+        "pos",
+        "id",
+        "ref",
+        "alt",
+        "ref_match",
+        "ref_score",
+        "alt_score",
+        "diff",
+        "log_odds",
+        "risk",
+    ]
     assert df.height == 300
     risk = df["risk"].to_numpy()
     assert np.all((risk > 0) & (risk < 1))
@@ -91,8 +143,16 @@ def test_missing_info_field_is_a_clear_error(mito, trained, tmp_path):
     bad.write_text(lines)
     result = CliRunner().invoke(
         main,
-        ["score-variants", str(trained), "--vcf", str(bad), "--reference", str(mito / "chrM.fa"), "-o",
-         str(tmp_path / "x.tsv")],
+        [
+            "score-variants",
+            str(trained),
+            "--vcf",
+            str(bad),
+            "--reference",
+            str(mito / "chrM.fa"),
+            "-o",
+            str(tmp_path / "x.tsv"),
+        ],
     )
     assert result.exit_code == 1
     assert "AF_hom" in result.output and "noaf.vcf" in result.output
@@ -103,9 +163,27 @@ def test_cross_validate_cli(mito, tmp_path):
     out = tmp_path / "cv.json"
     result = CliRunner().invoke(
         main,
-        ["cross-validate", str(mito / "labelled_variants.vcf"), "--reference", str(mito / "chrM.fa"),
-         "--label-field", "LABEL", "--annotation", str(mito / "mitomap_loci.bed"), "--model", "cnn-lstm",
-         "--folds", "3", "--block-size", "1000", "-o", str(out), "--plots-dir", str(tmp_path), *TINY],
+        [
+            "cross-validate",
+            str(mito / "labelled_variants.vcf"),
+            "--reference",
+            str(mito / "chrM.fa"),
+            "--label-field",
+            "LABEL",
+            "--annotation",
+            str(mito / "mitomap_loci.bed"),
+            "--model",
+            "cnn-lstm",
+            "--folds",
+            "3",
+            "--block-size",
+            "1000",
+            "-o",
+            str(out),
+            "--plots-dir",
+            str(tmp_path),
+            *TINY,
+        ],
     )
     assert result.exit_code == 0, result.output
     cv = json.loads(out.read_text())

@@ -18,7 +18,11 @@ L = 25
 @pytest.fixture(scope="module", params=["cnn-lstm", "transformer"])
 def predictor(request, tmp_path_factory):
     name = request.param
-    overrides = {"conv_filters": 4, "lstm_hidden": 4} if name == "cnn-lstm" else {"d_model": 8, "n_layers": 1, "n_heads": 2, "dim_feedforward": 8}
+    overrides = (
+        {"conv_filters": 4, "lstm_hidden": 4}
+        if name == "cnn-lstm"
+        else {"d_model": 8, "n_layers": 1, "n_heads": 2, "dim_feedforward": 8}
+    )
     cfg = default_config(name, input_length=L, n_outputs=1, task="binary", **overrides)
     torch.manual_seed(0)
     model = build_model(name, cfg)
@@ -26,8 +30,16 @@ def predictor(request, tmp_path_factory):
         for p in model.parameters():
             p.mul_(3.0)
     out = tmp_path_factory.mktemp(name) / "model"
-    save_model_dir(out, model, model_name=name, model_config=cfg, task="binary", classes=["0", "1"],
-                   encoding=encoding_spec(name, cfg), input_length=L)
+    save_model_dir(
+        out,
+        model,
+        model_name=name,
+        model_config=cfg,
+        task="binary",
+        classes=["0", "1"],
+        encoding=encoding_spec(name, cfg),
+        input_length=L,
+    )
     return Predictor.load(out, device="cpu")
 
 
@@ -36,11 +48,17 @@ def files(tmp_path_factory):
     d = tmp_path_factory.mktemp("vp")
     fa = d / "ref.fa"
     fa.write_text(">chrT\n" + "\n".join(CONTIG[i : i + 60] for i in range(0, len(CONTIG), 60)) + "\n")
-    rows = [(3, CONTIG[2], "A" if CONTIG[2] != "A" else "C"), (40, CONTIG[39], CONTIG[39] + "GG"),
-            (90, CONTIG[89:93], CONTIG[89]), (len(CONTIG), CONTIG[-1], "T" if CONTIG[-1] != "T" else "G")]
+    rows = [
+        (3, CONTIG[2], "A" if CONTIG[2] != "A" else "C"),
+        (40, CONTIG[39], CONTIG[39] + "GG"),
+        (90, CONTIG[89:93], CONTIG[89]),
+        (len(CONTIG), CONTIG[-1], "T" if CONTIG[-1] != "T" else "G"),
+    ]
     vcf = d / "v.vcf"
-    vcf.write_text("##fileformat=VCFv4.2\n##contig=<ID=chrT>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
-                   + "".join(f"chrT\t{p}\t.\t{r}\t{a}\t.\t.\t.\n" for p, r, a in rows))
+    vcf.write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=chrT>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        + "".join(f"chrT\t{p}\t.\t{r}\t{a}\t.\t.\t.\n" for p, r, a in rows)
+    )
     return fa, vcf, rows
 
 
@@ -96,13 +114,31 @@ def test_cli_score_calibrate_ism(predictor, files, tmp_path):
     r = run(main, ["calibrate", model, "--reference", str(fa), "--n", "200", "--device", "cpu"])
     assert r.exit_code == 0, r.output
     out = tmp_path / "s.tsv"
-    r = run(main, ["score-variants", model, "--vcf", str(vcf), "--reference", str(fa), "-o", str(out),
-                   "--region", "chrT:1-50", "--device", "cpu"])
+    r = run(
+        main,
+        [
+            "score-variants",
+            model,
+            "--vcf",
+            str(vcf),
+            "--reference",
+            str(fa),
+            "-o",
+            str(out),
+            "--region",
+            "chrT:1-50",
+            "--device",
+            "cpu",
+        ],
+    )
     assert r.exit_code == 0, r.output
     table = pl.read_csv(out, separator="\t")
     assert table["pos"].to_list() == [3, 40] and table["risk"].null_count() == 0
     ism = tmp_path / "ism.parquet"
-    r = run(main, ["ism", model, "--reference", str(fa), "--region", "chrT:10-19", "-o", str(ism), "--device", "cpu"])
+    r = run(
+        main,
+        ["ism", model, "--reference", str(fa), "--region", "chrT:10-19", "-o", str(ism), "--device", "cpu"],
+    )
     assert r.exit_code == 0, r.output
     df = pl.read_parquet(ism)
     assert df.height == 30 and set(df["pos"].to_list()) == set(range(10, 20))
@@ -110,11 +146,16 @@ def test_cli_score_calibrate_ism(predictor, files, tmp_path):
     # the ISM value of one SNV equals what score-variants gives for it
     one = df.row(0, named=True)
     snv = tmp_path / "one.vcf"
-    snv.write_text("##fileformat=VCFv4.2\n##contig=<ID=chrT>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
-                   f"chrT\t{one['pos']}\t.\t{one['ref']}\t{one['alt']}\t.\t.\t.\n")
+    snv.write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=chrT>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        f"chrT\t{one['pos']}\t.\t{one['ref']}\t{one['alt']}\t.\t.\t.\n"
+    )
     scored = predictor.score_variants(snv, fa)
     assert scored["log_odds"][0] == pytest.approx(one["log_odds"], abs=1e-9)
-    r = run(main, ["score-variants", model, "--vcf", str(vcf), "--reference", str(fa), "-o", str(tmp_path / "x.txt2")])
+    r = run(
+        main,
+        ["score-variants", model, "--vcf", str(vcf), "--reference", str(fa), "-o", str(tmp_path / "x.txt2")],
+    )
     assert r.exit_code == 1 and "x.txt2" in r.output
     for name in ("calibration.json", "background.safetensors"):
         (predictor.model_dir / name).unlink()
