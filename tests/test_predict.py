@@ -92,9 +92,9 @@ def slow_inputs(predictor: Predictor, seq: str) -> tuple[torch.Tensor, torch.Ten
             if base in "ACGT":
                 x[0, i, "ACGT".index(base)] = 1.0
         return x, None
-    k = predictor.encoding["k"]
+    k, stride = predictor.encoding["k"], predictor.encoding["stride"]
     ids = [2]
-    for i in range(len(seq) - k + 1):
+    for i in range(0, len(seq) - k + 1, stride):
         kmer = seq[i : i + k]
         ids.append(
             5 + sum("ACGT".index(b) * 4 ** (k - 1 - j) for j, b in enumerate(kmer))
