@@ -51,13 +51,19 @@ class _LazyGroup(click.Group):
         except GenoseqError as exc:
             if debug:
                 raise
-            click.echo(f"genoseq: error: {exc}", err=True)
+            click.echo(f"genoseq: error: {_one_line(str(exc))}", err=True)
             ctx.exit(1)
-        except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-            if debug:
+        except OSError as exc:
+            # a file the library opened directly (missing, a directory, not writable, disk full)
+            if debug or exc.filename is None:
                 raise
-            click.echo(f"genoseq: error: {exc.filename}: {exc.strerror}", err=True)
+            click.echo(f"genoseq: error: {exc.filename}: {_one_line(exc.strerror or str(exc))}", err=True)
             ctx.exit(1)
+
+
+def _one_line(message: str) -> str:
+    """``message`` on one line: a multi-line message (e.g. from a wrapped library) joined with '; '."""
+    return "; ".join(line.strip() for line in message.splitlines() if line.strip())
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -6,12 +6,14 @@ import json
 
 import click
 
+from genoseq.cli._paths import InputFile, ModelDir, OutputFile
+
 
 @click.command()
-@click.argument("model", type=click.Path(file_okay=False))
-@click.argument("data", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Metrics JSON file.")
-@click.option("--labels", type=click.Path(dir_okay=False), help="Labels table (name,label) for a FASTA DATA.")
+@click.argument("model", type=ModelDir())
+@click.argument("data", type=InputFile())
+@click.option("-o", "--output", required=True, type=OutputFile(), help="Metrics JSON file.")
+@click.option("--labels", type=InputFile(), help="Labels table (name,label) for a FASTA DATA.")
 @click.option(
     "--strand",
     type=click.Choice(["both", "forward"]),

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import click
 
+from genoseq.cli._paths import InputFile
+
 
 @click.command()
-@click.argument("path", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("path", type=InputFile(allow_dash=True))
 def info(path: str) -> None:
     """Print one line per record of a FASTA/FASTQ file: name, length, GC fraction, N count."""
     from genoseq.io import read_fastx

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import click
 
+from genoseq.cli._paths import InputFile, ModelDir, OutputFile
+
 
 @click.command()
-@click.argument("model", type=click.Path(file_okay=False))
-@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
+@click.argument("model", type=ModelDir())
+@click.argument("input_path", metavar="INPUT", type=InputFile())
 @click.option(
     "-o",
     "--output",
     required=True,
-    type=click.Path(dir_okay=False),
+    type=OutputFile(),
     help="Output table; .parquet, .tsv or .csv (format from the extension).",
 )
 @click.option(

@@ -9,18 +9,17 @@ from typing import Any
 
 import click
 
+from genoseq.cli._paths import InputFile, OutputDir, OutputFile
 from genoseq.cli._train_options import MODEL_NAMES, build_train_config, train_options
 from genoseq.cli.train import variant_model_options, variant_options
 
 
 @click.command("cross-validate")
-@click.argument("vcf", type=click.Path(exists=True, dir_okay=False))
+@click.argument("vcf", type=InputFile())
 @click.option("--model", "model_name", required=True, type=click.Choice(MODEL_NAMES), help="Architecture.")
 @click.option("--folds", type=click.IntRange(2), default=5, show_default=True, help="Number of block folds.")
-@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="Metrics JSON to write.")
-@click.option(
-    "--plots-dir", type=click.Path(file_okay=False), help="Write out-of-fold ROC/PR curves (PNG) here."
-)
+@click.option("-o", "--out", required=True, type=OutputFile(), help="Metrics JSON to write.")
+@click.option("--plots-dir", type=OutputDir(), help="Write out-of-fold ROC/PR curves (PNG) here.")
 @train_options
 @variant_options
 def cross_validate(

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from genoseq.cli._paths import InputFile, OutputDir
 from genoseq.cli._train_options import MODEL_NAMES, build_train_config, train_options
 
 _VCF_SUFFIXES = (".vcf", ".vcf.gz", ".vcf.bgz", ".bcf")
@@ -21,7 +22,7 @@ def variant_options(func: Any) -> Any:
     options = [
         click.option(
             "--reference",
-            type=click.Path(exists=True, dir_okay=False),
+            type=InputFile(),
             help="Reference FASTA (required when DATA is a VCF).",
         ),
         click.option(
@@ -31,7 +32,7 @@ def variant_options(func: Any) -> Any:
         ),
         click.option(
             "--annotation",
-            type=click.Path(exists=True, dir_okay=False),
+            type=InputFile(),
             help="BED of loci: per-base annotation channels and consequence features (VCF DATA).",
         ),
         click.option(
@@ -85,16 +86,12 @@ def variant_model_options(params: dict[str, Any]) -> Any:
 
 
 @click.command()
-@click.argument("data", type=click.Path(dir_okay=False))
-@click.option(
-    "--valid", type=click.Path(dir_okay=False), help="Validation table (default: hold out --valid-fraction)."
-)
-@click.option("--labels", type=click.Path(dir_okay=False), help="Labels table (name,label) for FASTA DATA.")
-@click.option("--valid-labels", type=click.Path(dir_okay=False), help="Labels table for a FASTA --valid.")
+@click.argument("data", type=InputFile())
+@click.option("--valid", type=InputFile(), help="Validation table (default: hold out --valid-fraction).")
+@click.option("--labels", type=InputFile(), help="Labels table (name,label) for FASTA DATA.")
+@click.option("--valid-labels", type=InputFile(), help="Labels table for a FASTA --valid.")
 @click.option("--model", "model_name", required=True, type=click.Choice(MODEL_NAMES), help="Architecture.")
-@click.option(
-    "--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output model directory."
-)
+@click.option("--out", "out_dir", required=True, type=OutputDir(), help="Output model directory.")
 @train_options
 @click.option(
     "--pad", is_flag=True, help="Pad sequences of mixed lengths centrally with N instead of refusing them."

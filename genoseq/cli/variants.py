@@ -7,8 +7,11 @@ from pathlib import Path
 
 import click
 
-_file = click.Path(exists=True, dir_okay=False)
-_model_dir = click.Path(exists=True, file_okay=False)
+from genoseq.cli._paths import InputFile, ModelDir, OutputFile
+
+_file = InputFile()
+_model_dir = ModelDir()
+_out = OutputFile()
 _device = click.Choice(["auto", "cpu", "cuda"])
 
 
@@ -22,12 +25,8 @@ def _load(model: str, device: str):
 @click.argument("model", type=_model_dir)
 @click.option("--vcf", required=True, type=_file, help="VCF / VCF.gz / BCF of variants to score.")
 @click.option("--reference", required=True, type=_file, help="Reference FASTA (plain or bgzip).")
-@click.option(
-    "-o", "--out", required=True, type=click.Path(dir_okay=False), help="Output table (.parquet/.tsv/.csv)."
-)
-@click.option(
-    "--vcf-out", type=click.Path(dir_okay=False), help="Also write an annotated, bgzipped, indexed VCF."
-)
+@click.option("-o", "--out", required=True, type=_out, help="Output table (.parquet/.tsv/.csv).")
+@click.option("--vcf-out", type=_out, help="Also write an annotated, bgzipped, indexed VCF.")
 @click.option("--region", help="Only variants in chrom:start-end (1-based, inclusive) or chrom.")
 @click.option(
     "--on-ref-mismatch",
@@ -101,7 +100,7 @@ def calibrate(model, reference, n, seed, strand, device):
     "-o",
     "--out",
     required=True,
-    type=click.Path(dir_okay=False),
+    type=_out,
     help="Output table (.parquet/.tsv/.csv); the heat map goes beside it as .png.",
 )
 @click.option("--strand", type=click.Choice(["both", "forward"]), default="both", show_default=True)

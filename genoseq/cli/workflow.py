@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import click
 
-_file = click.Path(exists=True, dir_okay=False)
-_out_file = click.Path(dir_okay=False)
+from genoseq.cli._paths import InputFile, OutputDir, OutputFile
+
+_file = InputFile()
+_out_file = OutputFile()
 
 
 @click.command()
@@ -27,8 +29,9 @@ _out_file = click.Path(dir_okay=False)
 def prepare(reference: str, vcfs: tuple[str, ...], out: str) -> None:
     """Index the reference and validate each VCF against it; write counts and contigs as JSON.
 
-    Fails, naming the file and record, on an unknown contig, a REF allele that disagrees with the
-    reference or a malformed record, so that a workflow stops before training or scoring anything.
+    Fails, naming the file and record, on an unknown contig, a position past a contig's end or a
+    malformed record, so that a workflow stops before training or scoring anything; REF alleles
+    that disagree with the reference are counted (scoring has --on-ref-mismatch for them).
     """
     from genoseq.workflow_tools import prepare_inputs, write_json
 
@@ -44,7 +47,7 @@ def prepare(reference: str, vcfs: tuple[str, ...], out: str) -> None:
 @click.option(
     "--out-dir",
     required=True,
-    type=click.Path(file_okay=False),
+    type=OutputDir(),
     help="Directory for shard_000.vcf, shard_001.vcf, …",
 )
 def split_vcf(vcf: str, shards: int, out_dir: str) -> None:
@@ -52,8 +55,10 @@ def split_vcf(vcf: str, shards: int, out_dir: str) -> None:
 
     Shard sizes differ by at most one record; a shard with no records is still a valid VCF.
     """
+    from genoseq.io.vcf import count_vcf_records
     from genoseq.workflow_tools import split_vcf as run
 
+    count_vcf_records(vcf)  # genoseq's checked reader: a malformed record fails here, naming its line
     paths = run(vcf, shards, out_dir)
     click.echo(f"{vcf} -> {len(paths)} shard(s) in {out_dir}", err=True)
 

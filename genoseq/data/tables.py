@@ -175,6 +175,8 @@ def _read_frame(path: Path) -> tuple[pl.DataFrame, int]:
     kind = _kind(path)
     if kind == "fasta":
         raise InputFormatError("expected a CSV/TSV/Parquet table, got FASTA", path=path)
+    if kind != "parquet" and path.suffix.lower() != ".zst":
+        _check_text(path, kind)
     try:
         if kind == "parquet":
             frame = pl.read_parquet(path)
@@ -184,8 +186,58 @@ def _read_frame(path: Path) -> tuple[pl.DataFrame, int]:
     except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
         if isinstance(exc, FileNotFoundError):
             raise
-        raise InputFormatError(f"cannot read table: {exc}", path=path) from exc
+        if kind != "parquet" and path.suffix.lower() != ".zst":
+            ragged = _ragged_row(path, _TABLE_SEPARATORS[kind])
+            if ragged is not None:
+                line, n, n_header = ragged
+                raise InputFormatError(
+                    f"this row has {n} fields but the header has {n_header}", path=path, record=f"line {line}"
+                ) from exc
+        # polars' messages run over several lines (with hints about its own options): keep the first
+        detail = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+        raise InputFormatError(f"cannot read table: {detail}", path=path) from exc
+    if len(frame.columns) == 1:
+        other = "\t" if _TABLE_SEPARATORS[kind] == "," else ","
+        if other in frame.columns[0]:
+            shown = "comma" if _TABLE_SEPARATORS[kind] == "," else "tab"
+            raise InputFormatError(
+                f"the header {frame.columns[0][:60]!r} is one column: {kind} tables are"
+                f" {shown}-separated here (is the file's extension right?)",
+                path=path,
+                record="line 1",
+            )
     return frame, 2  # the header is line 1
+
+
+def _ragged_row(path: Path, separator: str) -> tuple[int, int, int] | None:
+    """(line, fields, header fields) of the first row whose field count differs from the header's.
+
+    Only called after polars failed, to say where; ``None`` if every row has the header's width.
+    """
+    import csv
+    import io
+
+    from genoseq.io._open import InputStream, read_errors
+
+    with InputStream(path) as src, read_errors(path, "table"):  # a truncated .gz is named as such
+        text = io.TextIOWrapper(src.stream, encoding="utf-8", errors="replace", newline="")
+        rows = csv.reader(text, delimiter=separator)
+        n_header = None
+        for row in rows:
+            if n_header is None:
+                n_header = len(row)
+            elif row and len(row) != n_header:
+                return rows.line_num, len(row), n_header
+    return None
+
+
+def _check_text(path: Path, kind: str) -> None:
+    """Refuse binary data (or a truncated gzip stream) in a text table before polars reads it."""
+    from genoseq.io._open import InputStream, looks_binary
+
+    with InputStream(path) as src:  # decompresses .gz; names the file on a truncated stream
+        if looks_binary(src.head):
+            raise InputFormatError(f"binary data, not a {kind.lstrip('.').upper()} table", path=path)
 
 
 def _where(kind_first: int, i: int) -> str:

@@ -130,20 +130,15 @@ def _windows_one_span(
         reference.fetch(chrom, span_start, span_end, pad=True).encode("ascii"), dtype=np.uint8
     )
     offsets = starts - span_start - half  # window start inside the span
-    idx = offsets[:, None] + np.arange(length, dtype=np.int64)[None, :]
-    ref_win = span[idx]
+    # rows of a strided view: no (n, L) int64 index matrix (8x the windows' size) is built
+    ref_win = np.lib.stride_tricks.sliding_window_view(span, length)[offsets]
 
     # observed reference under REF, and the match flag (case-insensitive)
     upper = span.copy()
     lower_mask = (upper >= ord("a")) & (upper <= ord("z"))
     upper[lower_mask] -= 32
-    observed: list[str] = []
-    match = np.empty(n, dtype=bool)
     rel = starts - span_start
-    for i in range(n):
-        obs = upper[rel[i] : rel[i] + ref_lens[i]].tobytes().decode("ascii")
-        observed.append(obs)
-        match[i] = obs == refs[i].upper()
+    observed, match = _observed_ref(upper, rel, ref_lens, refs)
 
     alt_win = ref_win.copy()
     same = ref_lens == alt_lens
@@ -167,3 +162,29 @@ def _windows_one_span(
         right = span[right_from : right_from + length]
         alt_win[i] = np.concatenate([left, alt_b, right])[:length]
     return VariantWindows(ref_win, alt_win, match, observed)
+
+
+def _observed_ref(
+    upper: np.ndarray, rel: np.ndarray, ref_lens: np.ndarray, refs: Sequence[str]
+) -> tuple[list[str], np.ndarray]:
+    """The upper-cased span bases under each REF and whether they equal REF (case-insensitive).
+
+    ``upper`` is the span (uint8, upper case), ``rel`` int64 ``(n,)`` each REF's start in it and
+    ``ref_lens`` int64 ``(n,)`` their lengths. Variants are handled in groups of equal REF length,
+    one fancy-indexing step per group. Returns the observed strings and a bool ``(n,)`` array.
+    """
+    n = len(rel)
+    observed: list[str] = [""] * n
+    match = np.empty(n, dtype=bool)
+    order = np.argsort(ref_lens, kind="stable")
+    bounds = np.flatnonzero(np.diff(ref_lens[order])) + 1
+    for rows in np.split(order, bounds):
+        k = int(ref_lens[rows[0]])
+        got = upper[rel[rows, None] + np.arange(k, dtype=np.int64)[None, :]]
+        # bytes.upper() keeps the length; a non-ASCII REF becomes '?', which matches no base
+        want = "".join(refs[i] for i in rows).encode("ascii", "replace").upper()
+        match[rows] = (got == np.frombuffer(want, dtype=np.uint8).reshape(len(rows), k)).all(axis=1)
+        text = got.tobytes().decode("ascii")
+        for j, i in enumerate(rows.tolist()):
+            observed[i] = text[j * k : (j + 1) * k]
+    return observed, match

@@ -395,8 +395,8 @@ def read_vcf(
     InputFormatError
         Missing file or directory, missing/malformed header, wrong column count,
         non-integer POS, REF/ALT not DNA, bad QUAL, blank lines, binary data,
-        truncated gzip, a region query without index; naming the file and the
-        line (or ``chrom:pos``).
+        truncated gzip, a region query without index, and (with ``reference``) a
+        POS past the end of its contig; naming the file and the line (or ``chrom:pos``).
     UnknownContigError
         A record's (or the region's) contig is not in the reference (or file).
     """
@@ -429,12 +429,12 @@ def _variants(
 
 
 def _split_records(vcf: _VcfFile, region: str | None, ref: Reference | None) -> Iterator[Variant]:
-    names: dict[str, str] = {}
+    names: dict[str, tuple[str, int]] = {}
     for rec, where, info_text in vcf.records(region):
         chrom = rec.chrom
         if ref is not None:
-            resolved = names.get(chrom)
-            if resolved is None:
+            known = names.get(chrom)
+            if known is None:
                 try:
                     resolved = ref.resolve(chrom)
                 except UnknownContigError:
@@ -444,8 +444,17 @@ def _split_records(vcf: _VcfFile, region: str | None, ref: Reference | None) -> 
                         path=vcf.name,
                         record=where,
                     ) from None
-                names[chrom] = resolved
-            chrom = resolved
+                known = names[chrom] = (resolved, ref.length(resolved))
+            chrom, length = known
+            # POS outside the contig means another genome build; a REF that merely runs off the
+            # contig's end is left to the REF check (a REF mismatch)
+            if rec.pos > length:
+                raise InputFormatError(
+                    f"POS {rec.pos} is past the end of contig {chrom!r} (length {length})"
+                    f" in the reference {ref.path}: is this VCF from another genome build?",
+                    path=vcf.name,
+                    record=where,
+                )
         yield from _split(rec, where, vcf.numbers, vcf.name, chrom, info_text)
 
 

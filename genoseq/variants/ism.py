@@ -51,7 +51,9 @@ def saturation_mutagenesis(
     chrom = reference.resolve(chrom)
     if not 0 <= start < end <= reference.length(chrom):
         raise ConfigError(
-            f"region {chrom}:{start + 1}-{end} is empty or outside the contig (length {reference.length(chrom)})"
+            f"region {chrom}:{start + 1}-{end} is empty or outside the contig"
+            f" (length {reference.length(chrom)})",
+            path=reference.path,
         )
     if end - start > MAX_ISM_BASES:
         raise ConfigError(f"region has {end - start} bases; ISM takes at most {MAX_ISM_BASES}")

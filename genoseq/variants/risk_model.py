@@ -225,6 +225,7 @@ def _train_once(
     resume: bool = False,
     fingerprint: str | None = None,
     stop_event: Any = None,
+    source: str | Path | None = None,
 ) -> tuple[Any, Any, Any]:
     import torch
 
@@ -235,7 +236,11 @@ def _train_once(
     n_pos = int(labels[train_idx].sum())
     n_neg = len(train_idx) - n_pos
     if n_pos == 0 or n_neg == 0:
-        raise InputFormatError("the training blocks hold a single class; use a smaller --block-size")
+        raise InputFormatError(
+            f"the training blocks hold a single class ({n_pos} pathogenic, {n_neg} benign);"
+            " use a smaller --block-size or more labelled variants",
+            path=source,
+        )
     cfg = (
         config
         if config.pos_weight is not None or config.balance_classes
@@ -347,6 +352,7 @@ def train_variant_model(
         resume=resume,
         fingerprint=fingerprint,
         stop_event=stop_event,
+        source=vcf,
     )
     if result.rank != 0:
         return VariantTrainOutput(None, {}, (1.0, 0.0), len(train_idx), len(valid_idx))
@@ -484,6 +490,7 @@ def cross_validate_variant_model(
                 config,
                 work_dir / f"fold{k}",
                 model_overrides,
+                source=vcf,
             )
             probs = _predict_arrays(model, _subset(arrays, test_idx))
             oof[test_idx] = probs

@@ -11,9 +11,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 import pysam
 
@@ -44,6 +44,16 @@ def _describe(column: str) -> str:
             out = column[len(stem) + 1 :]
             return text + (f" (output {out})" if out else "")
     return column
+
+
+@dataclass(frozen=True)
+class _BatchRows:
+    """One scored batch as plain lists: row indices per record ordinal, then per-row fields."""
+
+    by_record: dict[int, list[int]]
+    alt_index: list[int]
+    ref_match: list[bool]
+    values: list[list[float]]  # rows x score columns, NaN where null
 
 
 class VcfAnnotator:
@@ -79,6 +89,9 @@ class VcfAnnotator:
         self.out = Path(out)
         self.score_cols = score_cols
         self._stack = contextlib.ExitStack()
+        # genoseq's checked reader first: a malformed VCF fails with a typed error naming the line
+        self._records = read_vcf_records(self.vcf, region)
+        self._stack.callback(self._records.close)
         self._in = self._stack.enter_context(pysam.VariantFile(str(self.vcf)))
         header = self._in.header.copy()
         header.add_meta("genoseq_version", __version__)
@@ -93,10 +106,10 @@ class VcfAnnotator:
             self._tmp.name[: -len(".gz")] if self._tmp.name.endswith(".gz") else self._tmp.name + ".plain"
         )
         self._writer = pysam.VariantFile(str(self._plain_tmp), "w", header=header)
-        self._records = read_vcf_records(self.vcf, region)
         self._next_ordinal = 0
+        self._info_ids = [info_id(col) for col in score_cols]
 
-    def _write_until(self, ordinal: int, rows: dict[int, list[dict]]) -> None:
+    def _write_until(self, ordinal: int, rows: _BatchRows) -> None:
         while self._next_ordinal <= ordinal:
             try:
                 rec = next(self._records)
@@ -105,22 +118,21 @@ class VcfAnnotator:
                     "VCF changed while it was being scored (fewer records on the second read)", path=self.vcf
                 ) from None
             rec.translate(self._writer.header)
-            new = rec
-            these = rows.get(self._next_ordinal)
+            these = rows.by_record.get(self._next_ordinal)
             if these:
-                n_alts = len(rec.alts or ())
-                by_alt = {r[ALT_INDEX_COLUMN]: r for r in these}
-                for col in self.score_cols:
-                    vals = []
-                    for i in range(n_alts):
-                        v = by_alt.get(i, {}).get(col)
-                        vals.append(None if v is None or (isinstance(v, float) and np.isnan(v)) else float(v))
+                # the batch row of each ALT (None: that ALT was not scored)
+                by_alt = {rows.alt_index[i]: i for i in these}
+                slots = [by_alt.get(a) for a in range(len(rec.alts or ()))]
+                for j, key in enumerate(self._info_ids):
+                    # unscored ALTs and null (NaN) scores are written as '.'
+                    vals = tuple(None if i is None else rows.values[i][j] for i in slots)
+                    vals = tuple(None if v is None or v != v else v for v in vals)
                     if any(v is not None for v in vals):
-                        new.info[info_id(col)] = tuple(vals)
-                match = [by_alt[i]["ref_match"] if i in by_alt else None for i in range(n_alts)]
+                        rec.info[key] = vals
+                match = tuple(None if i is None else int(rows.ref_match[i]) for i in slots)
                 if any(m is not None for m in match):
-                    new.info["GENOSEQ_REF_MATCH"] = tuple(None if m is None else int(m) for m in match)
-            self._writer.write(new)
+                    rec.info["GENOSEQ_REF_MATCH"] = match
+            self._writer.write(rec)
             self._next_ordinal += 1
 
     def add(self, batch: pl.DataFrame) -> None:
@@ -130,12 +142,14 @@ class VcfAnnotator:
         """
         if batch.height == 0:
             return
-        rows: dict[int, list[dict]] = {}
-        for r in batch.select([RECORD_COLUMN, ALT_INDEX_COLUMN, "ref_match", *self.score_cols]).iter_rows(
-            named=True
-        ):
-            rows.setdefault(r[RECORD_COLUMN], []).append(r)
-        self._write_until(int(batch[RECORD_COLUMN].max()), rows)
+        records = batch[RECORD_COLUMN].to_list()
+        by_record: dict[int, list[int]] = {}
+        for i, record in enumerate(records):
+            by_record.setdefault(record, []).append(i)
+        # plain lists: the per-record lookups are much cheaper than dicts built row by row by polars
+        values = batch.select(pl.col(self.score_cols).cast(pl.Float64)).to_numpy().tolist()
+        rows = _BatchRows(by_record, batch[ALT_INDEX_COLUMN].to_list(), batch["ref_match"].to_list(), values)
+        self._write_until(max(records), rows)
 
     def close(self) -> Path:
         """Write the remaining records, bgzip and index; rename into place. Returns the output path."""

@@ -1,0 +1,86 @@
+"""Click parameter types for file arguments whose problems are input errors, not usage errors.
+
+``click.Path(exists=True)`` reports a missing file or a directory given for a file
+as a usage error (exit 2, four lines of usage text).  These types check the same
+things but raise genoseq's own errors, so the CLI prints one line naming the path
+and exits 1, like every other problem with an input file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from genoseq.errors import ConfigError, ModelFormatError
+
+
+class InputFile(click.Path):
+    """An existing, readable file (``-`` for stdin where ``allow_dash``); the value is a ``str``."""
+
+    def __init__(self, *, allow_dash: bool = False) -> None:
+        super().__init__(dir_okay=False, allow_dash=allow_dash)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from genoseq.io._open import check_input_path
+
+        check_input_path(value, allow_stdin=self.allow_dash)
+        return super().convert(value, param, ctx)
+
+
+class ModelDir(click.Path):
+    """A model directory; a file is refused here, the rest is checked on loading.
+
+    A missing directory is left to :func:`genoseq.modeldir.read_config`, which names the
+    ``config.json`` it could not find.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(file_okay=False)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        path = Path(value)
+        if path.exists() and not path.is_dir():
+            raise ModelFormatError(
+                "not a model directory (a model is a directory holding config.json and model.safetensors)",
+                path=path,
+            )
+        return super().convert(value, param, ctx)
+
+
+class OutputFile(click.Path):
+    """A file to write; an existing directory of that name is refused."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        path = Path(value)
+        if path.is_dir():
+            raise ConfigError("is a directory; give the name of the file to write", path=path)
+        if any(parent.exists() and not parent.is_dir() for parent in path.parents):
+            raise ConfigError(
+                "cannot write here: a parent of this path is a file, not a directory", path=path
+            )
+        return super().convert(value, param, ctx)
+
+
+class OutputDir(click.Path):
+    """A directory to write (created if missing); an existing file of that name is refused."""
+
+    def __init__(self) -> None:
+        super().__init__(file_okay=False)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        path = Path(value)
+        if path.exists() and not path.is_dir():
+            raise ConfigError("is a file; give the name of a directory to write", path=path)
+        if any(parent.exists() and not parent.is_dir() for parent in path.parents):
+            raise ConfigError(
+                "cannot write here: a parent of this path is a file, not a directory", path=path
+            )
+        return super().convert(value, param, ctx)
+
+
+__all__ = ["InputFile", "ModelDir", "OutputDir", "OutputFile"]
