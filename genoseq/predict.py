@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,7 @@ log = logging.getLogger(__name__)
 _STRANDS = ("both", "forward")
 _TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": "\t"}
 _PARQUET_SUFFIXES = (".parquet", ".pq")
+_NOT_SEQUENCE = re.compile(r"[^A-Za-z\-.*]")
 _FASTX_SUFFIXES = (".fa", ".fasta", ".fna", ".fas", ".fq", ".fastq")
 
 
@@ -507,27 +509,28 @@ def read_sequence_records(path: str | os.PathLike[str]) -> tuple[list[str], list
         return names, seqs
     import polars as pl
 
-    if suffix in _PARQUET_SUFFIXES:
-        frame = pl.read_parquet(path)
-    elif suffix in _TABLE_SUFFIXES:
-        try:
-            frame = pl.read_csv(
-                path, separator=_TABLE_SUFFIXES[suffix], infer_schema_length=0
-            )  # all columns as strings
-        except pl.exceptions.PolarsError as exc:
-            raise InputFormatError(f"cannot read table: {exc}", path=path) from exc
-    else:
+    from genoseq.data.tables import read_frame
+
+    if suffix not in _PARQUET_SUFFIXES and suffix not in _TABLE_SUFFIXES:
         raise InputFormatError(
             f"unknown input type {suffix or '(no extension)'!r}; expected FASTA/FASTQ "
             f"({', '.join(_FASTX_SUFFIXES)}) or a table (.csv, .tsv, .parquet)",
             path=path,
         )
+    frame, _ = read_frame(path)  # every column as text; binary/ragged/truncated files are typed errors
     if "sequence" not in frame.columns:
         raise InputFormatError(f"no 'sequence' column (columns: {', '.join(frame.columns)})", path=path)
     seqs = frame.get_column("sequence").cast(pl.Utf8).to_list()
     for i, seq in enumerate(seqs):
         if not seq:
             raise InputFormatError("empty or missing sequence", path=path, record=f"row {i + 1}")
+        bad = _NOT_SEQUENCE.search(seq)
+        if bad is not None:
+            raise InputFormatError(
+                f"character {bad.group()!r} at position {bad.start() + 1} is not a base (IUPAC letters, '-', '.')",
+                path=path,
+                record=f"row {i + 1}",
+            )
     name_col = next((c for c in ("name", "id") if c in frame.columns), None)
     if name_col is None:
         names = [str(i) for i in range(len(seqs))]

@@ -216,8 +216,19 @@ def _scan_table(path: str | Path) -> pl.LazyFrame:
     return pl.scan_csv(path, separator="\t" if fmt == "tsv" else ",")
 
 
+def _check_table_file(path: str | Path) -> None:
+    """Known extension, and no binary data in a text table (polars would read garbage columns)."""
+    from genoseq.io._open import InputStream, looks_binary
+
+    if _table_format(path) != "parquet":
+        with InputStream(Path(path)) as src:
+            if looks_binary(src.head):
+                raise InputFormatError("binary data, not a text table", path=path)
+
+
 def read_table(path: str | Path) -> pl.DataFrame:
     """Read a Parquet/TSV/CSV table, the format taken from the extension."""
+    _check_table_file(path)
     try:
         return _scan_table(path).collect()
     except pl.exceptions.PolarsError as exc:
@@ -239,7 +250,7 @@ def gather_tables(tables: Sequence[str | Path], out: str | Path) -> int:
         raise ConfigError("gather needs at least one table")
     fmt = _table_format(out)
     for t in tables:
-        _table_format(t)
+        _check_table_file(t)
     try:
         frames = [_scan_table(t) for t in tables]
         names = [f.collect_schema().names() for f in frames]
@@ -532,6 +543,8 @@ def render_report(
     for path in metrics:
         try:
             obj = json.loads(Path(path).read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            raise InputFormatError("binary data, not a JSON metrics file", path=path) from None
         except json.JSONDecodeError as exc:
             raise InputFormatError(f"not valid JSON: {exc}", path=path) from exc
         summary, records = split_records(obj)

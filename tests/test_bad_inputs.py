@@ -506,8 +506,8 @@ FAILURES: dict[str, Case] = {
     ),
 }
 
-# Known gaps outside this test's files: strict xfails, so a fix turns them into failures to remove.
-KNOWN_GAPS: dict[str, tuple[Case, str]] = {
+# Gaps this corpus found in code outside the test, since fixed (the reason says where).
+FIXED_GAPS: dict[str, tuple[Case, str]] = {
     "predict-binary-table": (
         Case(_predict("binary.csv"), names="binary.csv", problem=("binary data",), outputs=("pred.tsv",)),
         "genoseq/predict.py read_sequence_records reads tables itself: binary data gives garbage column names",
@@ -580,12 +580,9 @@ def test_bad_input_is_one_line_error(name: str, corpus: Path, model: Path, tmp_p
     _check_failure(case, _run_case(case, corpus, model, tmp_path), tmp_path)
 
 
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=why)) for k, (_, why) in KNOWN_GAPS.items()],
-)
-def test_known_gaps(name: str, corpus: Path, model: Path, tmp_path: Path) -> None:
-    case = KNOWN_GAPS[name][0]
+@pytest.mark.parametrize("name", list(FIXED_GAPS))
+def test_formerly_known_gaps(name: str, corpus: Path, model: Path, tmp_path: Path) -> None:
+    case = FIXED_GAPS[name][0]
     _check_failure(case, _run_case(case, corpus, model, tmp_path), tmp_path)
 
 

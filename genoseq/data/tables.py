@@ -170,7 +170,7 @@ def _kind(path: Path) -> str:
     )
 
 
-def _read_frame(path: Path) -> tuple[pl.DataFrame, int]:
+def read_frame(path: Path) -> tuple[pl.DataFrame, int]:
     """Read a CSV/TSV/Parquet table with every column as text; return (frame, first data line/row number)."""
     kind = _kind(path)
     if kind == "fasta":
@@ -514,7 +514,7 @@ def load_table(
         names, seqs = _read_fasta(path)
         if not names:
             raise InputFormatError("the FASTA file holds no records", path=path)
-        frame, first = _read_frame(labels_path)
+        frame, first = read_frame(labels_path)
         key = _name_column(frame)
         if key is None:
             raise InputFormatError(
@@ -563,7 +563,7 @@ def load_table(
         raise InputFormatError(
             "a labels table is only used with FASTA input; this table holds its labels", path=path
         )
-    frame, first = _read_frame(path)
+    frame, first = read_frame(path)
     if "sequence" not in frame.columns:
         raise InputFormatError(f"no 'sequence' column; columns are: {', '.join(frame.columns)}", path=path)
     if frame.height == 0:

@@ -89,23 +89,28 @@ class VcfAnnotator:
         self.out = Path(out)
         self.score_cols = score_cols
         self._stack = contextlib.ExitStack()
-        # genoseq's checked reader first: a malformed VCF fails with a typed error naming the line
-        self._records = read_vcf_records(self.vcf, region)
-        self._stack.callback(self._records.close)
-        self._in = self._stack.enter_context(pysam.VariantFile(str(self.vcf)))
-        header = self._in.header.copy()
-        header.add_meta("genoseq_version", __version__)
-        for key, value in model_meta.items():
-            header.add_meta(f"genoseq_{key}", str(value))
-        for col in score_cols:
-            header.info.add(info_id(col), "A", "Float", _describe(col))
-        header.info.add("GENOSEQ_REF_MATCH", "A", "Integer", "1 if REF matches the reference FASTA, else 0")
-        self._tmp_ctx = atomic_path(self.out)
-        self._tmp = self._stack.enter_context(self._tmp_ctx)
-        self._plain_tmp = self._tmp.with_name(
-            self._tmp.name[: -len(".gz")] if self._tmp.name.endswith(".gz") else self._tmp.name + ".plain"
-        )
-        self._writer = pysam.VariantFile(str(self._plain_tmp), "w", header=header)
+        try:
+            # genoseq's checked reader first: a malformed VCF fails with a typed error naming the line
+            self._records = read_vcf_records(self.vcf, region)
+            self._stack.callback(self._records.close)
+            self._in = self._stack.enter_context(pysam.VariantFile(str(self.vcf)))
+            header = self._in.header.copy()
+            header.add_meta("genoseq_version", __version__)
+            for key, value in model_meta.items():
+                header.add_meta(f"genoseq_{key}", str(value))
+            for col in score_cols:
+                header.info.add(info_id(col), "A", "Float", _describe(col))
+            header.info.add("GENOSEQ_REF_MATCH", "A", "Integer", "1 if REF matches the reference FASTA, else 0")
+            self._tmp_ctx = atomic_path(self.out)
+            self._tmp = self._stack.enter_context(self._tmp_ctx)
+            self._plain_tmp = self._tmp.with_name(
+                self._tmp.name[: -len(".gz")] if self._tmp.name.endswith(".gz") else self._tmp.name + ".plain"
+            )
+            self._writer = pysam.VariantFile(str(self._plain_tmp), "w", header=header)
+        except BaseException as exc:
+            # nothing half-made survives a failed start (the temporary file, open readers)
+            self._stack.__exit__(type(exc), exc, exc.__traceback__)
+            raise
         self._next_ordinal = 0
         self._info_ids = [info_id(col) for col in score_cols]
 
@@ -160,12 +165,12 @@ class VcfAnnotator:
             self._writer.close()
             pysam.tabix_compress(str(self._plain_tmp), str(self._tmp), force=True)
             pysam.tabix_index(str(self._tmp), preset="vcf", force=True)
-            os.replace(str(self._tmp) + ".tbi", str(self.out) + ".tbi.tmp")
         finally:
             with contextlib.suppress(FileNotFoundError):
                 self._plain_tmp.unlink()
+        index_tmp = str(self._tmp) + ".tbi"  # keeps the temporary naming scheme until the data is in place
         self._stack.close()  # renames the data file into place
-        os.replace(str(self.out) + ".tbi.tmp", str(self.out) + ".tbi")
+        os.replace(index_tmp, str(self.out) + ".tbi")
         return self.out
 
     def abort(self) -> None:
