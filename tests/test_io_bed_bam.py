@@ -21,21 +21,6 @@ from genoseq.io import (
     read_bed,
 )
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-@pytest.fixture(scope="module")
-def shared() -> Path:
-    if not SHARED.is_dir():
-        pytest.skip("shared data (../shared/data) not available")
-    return SHARED
-
-
-@pytest.fixture(autouse=True)
-def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("GENOSEQ_CACHE", str(tmp_path / "cache"))
-
-
 # -- BED -------------------------------------------------------------------------------------------
 
 

@@ -24,21 +24,6 @@ from genoseq.io import (
     write_fasta,
 )
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-@pytest.fixture(scope="module")
-def shared() -> Path:
-    if not SHARED.is_dir():
-        pytest.skip("shared data (../shared/data) not available")
-    return SHARED
-
-
-@pytest.fixture(autouse=True)
-def _cache(tmp_path, monkeypatch):
-    """Index fallbacks go to a temporary cache, never the user's."""
-    monkeypatch.setenv("GENOSEQ_CACHE", str(tmp_path / "cache"))
-
 
 def slow_sequences(path: Path) -> dict[str, str]:
     """Whole sequences by name, parsed line by line (the independent reference)."""

@@ -22,21 +22,6 @@ from genoseq.io import (
     write_fasta,
 )
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-@pytest.fixture(scope="module")
-def shared() -> Path:
-    if not SHARED.is_dir():
-        pytest.skip("shared data (../shared/data) not available")
-    return SHARED
-
-
-@pytest.fixture(autouse=True)
-def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("GENOSEQ_CACHE", str(tmp_path / "cache"))
-
-
 HEADER = """##fileformat=VCFv4.2
 ##contig=<ID=chr1,length=1000>
 ##contig=<ID=chr2,length=500>

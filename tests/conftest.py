@@ -1,0 +1,24 @@
+"""Fixtures shared by the test files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+#: real public data beside the repository (CI has it); tests that need it skip cleanly without it
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="module")
+def shared() -> Path:
+    """``../shared/data``, or skip the test."""
+    if not SHARED.is_dir():
+        pytest.skip("shared data (../shared/data) not available")
+    return SHARED
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FASTA-index fallbacks go to a temporary cache, never the user's."""
+    monkeypatch.setenv("GENOSEQ_CACHE", str(tmp_path / "cache"))
