@@ -295,3 +295,27 @@ def test_unknown_model_name() -> None:
         build_model("danq", {})
     with pytest.raises(ConfigError, match="TransformerConfig"):
         build_model("transformer", tiny_config("cnn-lstm"))
+
+
+@pytest.mark.parametrize("width", [4, 9])
+def test_cnn_trunk_fast_path_equals_conv1d(width: int) -> None:
+    """The 2-D channels-last convolution/pooling path gives what Conv1d/MaxPool1d give."""
+    from genoseq.models.layers import masked_max_mean
+
+    cfg = default_config(
+        "cnn-lstm",
+        input_length=53,
+        n_outputs=1,
+        task="binary",
+        conv_width=width,
+        pool_size=4,
+        conv_filters=6,
+        lstm_hidden=3,
+    )
+    torch.manual_seed(1)
+    trunk = build_model("cnn-lstm", cfg).eval().trunk
+    x = torch.rand(5, 53, 4)
+    with torch.no_grad():
+        h = trunk.pool(torch.relu(trunk.conv(x.transpose(1, 2)))).transpose(1, 2)
+        expected = masked_max_mean(trunk.lstm(h)[0])
+        assert torch.allclose(trunk(x), expected, atol=1e-6)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from genoseq.models.config import ModelConfig, _positive
 from genoseq.models.layers import SequenceClassifier, masked_max_mean
@@ -73,8 +74,13 @@ class _CNNLSTMTrunk(nn.Module):
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         if x.ndim != 3 or x.shape[-1] != self.in_channels:
             raise ValueError(f"expected one-hot input (N, L, {self.in_channels}), got {tuple(x.shape)}")
-        h = torch.relu(self.conv(x.transpose(1, 2)))  # (N, F, L)
-        h = self.conv_dropout(self.pool(h)).transpose(1, 2)  # (N, L / pool, F)
+        # The (N, L, C) input seen as (N, C, 1, L) already has channels-last strides, for which 2-D
+        # convolution and pooling take torch's fast CPU path (≈ 10x faster than Conv1d on the
+        # transposed tensor); same weights, same results as self.conv / self.pool.
+        x4 = x.transpose(1, 2).unsqueeze(2)  # (N, C, 1, L)
+        h = torch.relu(F.conv2d(x4, self.conv.weight.unsqueeze(2), self.conv.bias, padding="same"))
+        h = F.max_pool2d(h, (1, self.pool.kernel_size), ceil_mode=True).squeeze(2)  # (N, F, L / pool)
+        h = self.conv_dropout(h).transpose(1, 2)  # (N, L / pool, F)
         h, _ = self.lstm(h)  # (N, L / pool, 2 * hidden)
         return masked_max_mean(h)
 

@@ -100,7 +100,9 @@ class VcfAnnotator:
                 header.add_meta(f"genoseq_{key}", str(value))
             for col in score_cols:
                 header.info.add(info_id(col), "A", "Float", _describe(col))
-            header.info.add("GENOSEQ_REF_MATCH", "A", "Integer", "1 if REF matches the reference FASTA, else 0")
+            header.info.add(
+                "GENOSEQ_REF_MATCH", "A", "Integer", "1 if REF matches the reference FASTA, else 0"
+            )
             self._tmp_ctx = atomic_path(self.out)
             self._tmp = self._stack.enter_context(self._tmp_ctx)
             self._plain_tmp = self._tmp.with_name(
