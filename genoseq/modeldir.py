@@ -39,6 +39,7 @@ from torch import nn
 
 from genoseq import __version__
 from genoseq._atomic import atomic_path, atomic_write
+from genoseq._hashing import file_sha256
 from genoseq.errors import ConfigError, ModelFormatError
 from genoseq.models import MODEL_REGISTRY, ModelConfig, build_model, config_from_dict
 from genoseq.models.config import TASKS
@@ -122,14 +123,6 @@ class LoadedModel:
     training: dict[str, Any] | None = None
     metrics: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _check_classes(classes: Any, task: str, n_outputs: int) -> list[str]:
@@ -217,7 +210,7 @@ def save_model_dir(
     weights = directory / WEIGHTS_FILE
     with atomic_path(weights) as tmp:
         save_file(state, str(tmp), metadata={"format": "pt", "genoseq": __version__})
-        checksum = _sha256(tmp)
+        checksum = file_sha256(tmp)
         size = tmp.stat().st_size
     document = {
         "format_version": FORMAT_VERSION,

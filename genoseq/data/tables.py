@@ -28,7 +28,6 @@ evaluation table must use its training table's classes).
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -37,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from genoseq._hashing import file_sha256
 from genoseq.errors import InputFormatError
 
 __all__ = ["LabelledTable", "file_sha256", "load_table"]
@@ -143,15 +143,6 @@ def class_counts(labels: np.ndarray, task: str, n_classes: int) -> list[int]:
     if task == "multilabel":
         return [int(v) for v in np.asarray(labels).sum(axis=0)]
     return [int(v) for v in np.bincount(np.asarray(labels), minlength=n_classes)]
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """SHA-256 (hex) of a file's bytes, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _kind(path: Path) -> str:

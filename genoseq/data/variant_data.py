@@ -19,7 +19,6 @@ Model inputs (what :meth:`VariantFeaturizer.encode` returns):
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 from collections.abc import Sequence
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from genoseq._hashing import file_sha256
 from genoseq.data.annotation import CHANNELS, CONSEQUENCE_FEATURES, Annotation
 from genoseq.data.windows import variant_windows
 from genoseq.errors import ConfigError, InputFormatError
@@ -124,14 +124,6 @@ def _info_value(value: Any) -> float:
         return math.nan
 
 
-def _sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def read_variant_table(
     path: str | Path,
     reference: Reference,
@@ -199,7 +191,7 @@ def read_variant_table(
         np.asarray(info, dtype=np.float64).reshape(len(chroms), len(info_fields)),
         list(info_fields),
         path,
-        _sha256(path),
+        file_sha256(path),
     )
 
 

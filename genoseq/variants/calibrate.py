@@ -13,7 +13,6 @@ A variant's ``risk`` is then the fraction of background SNVs whose ``|log_odds|`
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from pathlib import Path
@@ -23,6 +22,7 @@ import numpy as np
 
 from genoseq import __version__
 from genoseq._atomic import atomic_path, atomic_write
+from genoseq._hashing import file_sha256
 from genoseq.errors import ConfigError, ModelFormatError
 
 if TYPE_CHECKING:
@@ -73,14 +73,6 @@ class Background:
         return out
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def load_background(model_dir: str | Path) -> Background | None:
     """Load the background stored by :func:`calibrate` in ``model_dir``; ``None`` if there is none.
 
@@ -116,7 +108,7 @@ def load_background(model_dir: str | Path) -> Background | None:
         raise ModelFormatError("background file must be inside the model directory", path=meta_path)
     if not bg_path.exists():
         raise ModelFormatError("missing background file named by calibration.json", path=bg_path)
-    if _sha256(bg_path) != meta.get("sha256"):
+    if file_sha256(bg_path) != meta.get("sha256"):
         raise ModelFormatError("checksum mismatch: file differs from calibration.json", path=bg_path)
     try:
         tensors = load_file(str(bg_path))
@@ -251,7 +243,7 @@ def calibrate(
     model_dir = Path(predictor.model_dir)
     with atomic_path(model_dir / BACKGROUND_FILE) as tmp:
         save_file({"abs_log_odds": np.ascontiguousarray(bg.sorted)}, str(tmp))
-        digest = _sha256(tmp)
+        digest = file_sha256(tmp)
     meta = {
         "format_version": _CALIBRATION_VERSION,
         "file": BACKGROUND_FILE,

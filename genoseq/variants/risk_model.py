@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from genoseq import __version__
+from genoseq._hashing import file_sha256
 from genoseq.data.annotation import Annotation
 from genoseq.data.variant_data import (
     ArrayDataset,
@@ -127,14 +128,6 @@ def fit_platt(logits: np.ndarray, labels: np.ndarray, *, l2: float = 1e-3) -> tu
         if np.abs(step).max() < 1e-9:
             break
     return float(a), float(b)
-
-
-def _sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 #: architecture defaults for variant-risk models (hundreds of labelled variants, not thousands of
@@ -262,11 +255,6 @@ def _train_once(
     return model, model_config, result
 
 
-def _logits_from_probs(p: np.ndarray) -> np.ndarray:
-    p = np.clip(np.asarray(p, dtype=np.float64).reshape(-1), 1e-7, 1 - 1e-7)
-    return np.log(p) - np.log1p(-p)
-
-
 def _prepare(
     vcf: str | Path, reference: Reference, model_name: str, options: VariantModelOptions, overrides
 ) -> tuple[VariantTable, VariantFeaturizer]:
@@ -356,7 +344,7 @@ def train_variant_model(
     )
     if result.rank != 0:
         return VariantTrainOutput(None, {}, (1.0, 0.0), len(train_idx), len(valid_idx))
-    valid_logits = _logits_from_probs(result.valid_probs)
+    valid_logits = _flat_logit(result.valid_probs)
     a, b = fit_platt(valid_logits, result.valid_labels)
     calibrated = 1.0 / (1.0 + np.exp(-(a * valid_logits + b)))
     metrics = compute_metrics(result.valid_labels, calibrated[:, None], "binary")
@@ -385,7 +373,7 @@ def train_variant_model(
         with atomic_path(out_dir / ANNOTATION_FILE) as tmp:
             shutil.copyfile(options.annotation, tmp)
         extra["annotation_file"] = ANNOTATION_FILE
-        extra["annotation_sha256"] = _sha256(out_dir / ANNOTATION_FILE)
+        extra["annotation_sha256"] = file_sha256(out_dir / ANNOTATION_FILE)
     training = {
         "genoseq": __version__,
         "data": {
@@ -532,6 +520,13 @@ def cross_validate_variant_model(
     return out
 
 
+def _flat_logit(p: np.ndarray) -> np.ndarray:
+    """:func:`genoseq.variants.score.logit` of probabilities, flattened to ``(n,)``."""
+    from genoseq.variants.score import logit
+
+    return logit(np.asarray(p)).reshape(-1)
+
+
 def _predict_arrays(
     model: Any, arrays: dict[str, np.ndarray], batch_size: int = 512, device: Any = "cpu"
 ) -> np.ndarray:
@@ -577,7 +572,7 @@ class VariantRiskScorer:
             bed = Path(predictor.model_dir) / str(extra.get("annotation_file", ANNOTATION_FILE))
             if bed.parent != Path(predictor.model_dir) or not bed.exists():
                 raise ModelFormatError("annotation file named in config.json is missing", path=bed)
-            if extra.get("annotation_sha256") and _sha256(bed) != extra["annotation_sha256"]:
+            if extra.get("annotation_sha256") and file_sha256(bed) != extra["annotation_sha256"]:
                 raise ModelFormatError("annotation file checksum mismatch", path=bed)
             annotation = Annotation.from_bed(bed, extra.get("genetic_code"))
         info = InfoFeatures.from_dict(fz["info"]) if fz.get("info") else None
@@ -612,10 +607,10 @@ class VariantRiskScorer:
             arrays = self.featurizer.encode(reference, t)
             arrays.pop("ref_match")
             p = _predict_arrays(model, arrays, device=device)
-            z = a * _logits_from_probs(p) + b
+            z = a * _flat_logit(p) + b
             out.append(1.0 / (1.0 + np.exp(-z)))
         ref_s, alt_s = out
-        lo = _logits_from_probs(alt_s) - _logits_from_probs(ref_s)
+        lo = _flat_logit(alt_s) - _flat_logit(ref_s)
         return {"ref_score": ref_s, "alt_score": alt_s, "diff": alt_s - ref_s, "log_odds": lo, "risk": alt_s}
 
 
