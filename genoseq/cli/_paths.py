@@ -8,6 +8,7 @@ and exits 1, like every other problem with an input file.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +85,32 @@ class OutputDir(click.Path):
 
 
 __all__ = ["InputFile", "ModelDir", "OutputDir", "OutputFile"]
+
+
+def inference_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--strand``, ``--batch-size`` and ``--device``, shared by the commands that run a model on sequences."""
+    options = [
+        click.option(
+            "--strand",
+            type=click.Choice(["both", "forward"]),
+            default="both",
+            show_default=True,
+            help="'both' averages forward and reverse-complement probabilities.",
+        ),
+        click.option(
+            "--batch-size",
+            type=click.IntRange(min=1),
+            default=256,
+            show_default=True,
+            help="Windows per batch.",
+        ),
+        click.option(
+            "--device",
+            default="auto",
+            show_default=True,
+            help="auto (CUDA if available), cpu, cuda or cuda:N.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func

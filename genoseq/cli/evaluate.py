@@ -6,7 +6,7 @@ import json
 
 import click
 
-from genoseq.cli._paths import InputFile, ModelDir, OutputFile
+from genoseq.cli._paths import InputFile, ModelDir, OutputFile, inference_options
 
 
 @click.command()
@@ -14,19 +14,7 @@ from genoseq.cli._paths import InputFile, ModelDir, OutputFile
 @click.argument("data", type=InputFile())
 @click.option("-o", "--output", required=True, type=OutputFile(), help="Metrics JSON file.")
 @click.option("--labels", type=InputFile(), help="Labels table (name,label) for a FASTA DATA.")
-@click.option(
-    "--strand",
-    type=click.Choice(["both", "forward"]),
-    default="both",
-    show_default=True,
-    help="'both' averages forward and reverse-complement probabilities.",
-)
-@click.option(
-    "--batch-size", type=click.IntRange(min=1), default=256, show_default=True, help="Windows per batch."
-)
-@click.option(
-    "--device", default="auto", show_default=True, help="auto (CUDA if available), cpu, cuda or cuda:N."
-)
+@inference_options
 def evaluate(
     model: str, data: str, output: str, labels: str | None, strand: str, batch_size: int, device: str
 ) -> None:

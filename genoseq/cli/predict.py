@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from genoseq.cli._paths import InputFile, ModelDir, OutputFile
+from genoseq.cli._paths import InputFile, ModelDir, OutputFile, inference_options
 
 
 @click.command()
@@ -17,19 +17,7 @@ from genoseq.cli._paths import InputFile, ModelDir, OutputFile
     type=OutputFile(),
     help="Output table; .parquet, .tsv or .csv (format from the extension).",
 )
-@click.option(
-    "--strand",
-    type=click.Choice(["both", "forward"]),
-    default="both",
-    show_default=True,
-    help="'both' averages forward and reverse-complement probabilities.",
-)
-@click.option(
-    "--batch-size", type=click.IntRange(min=1), default=256, show_default=True, help="Windows per batch."
-)
-@click.option(
-    "--device", default="auto", show_default=True, help="auto (CUDA if available), cpu, cuda or cuda:N."
-)
+@inference_options
 def predict(model: str, input_path: str, output: str, strand: str, batch_size: int, device: str) -> None:
     """Score each record of INPUT with the model directory MODEL.
 
