@@ -123,6 +123,62 @@ def test_known_mito_variants(mito):
     assert indel[CONSEQUENCE_FEATURES.index("frameshift")] == 1.0
 
 
+def test_change_descriptors_match_biopython_translation(mito):
+    """BLOSUM62, hydropathy and positions of random missense SNVs, from whole-gene translations."""
+    from Bio.Align import substitution_matrices
+    from Bio.SeqUtils.ProtParam import ProtParamData
+
+    blosum, kd = substitution_matrices.load("BLOSUM62"), ProtParamData.kd
+    ref, ann = mito
+    col = {name: j for j, name in enumerate(CONSEQUENCE_FEATURES)}
+    rng = random.Random(1)
+    genes = [f for f in ann.features if f.kind == "protein" and f.name in ("MT-ND1", "MT-CO1", "MT-ND6")]
+    checked = 0
+    for _ in range(120):
+        f = rng.choice(genes)
+        pos = rng.randrange(f.start, f.start + (f.end - f.start) // 3 * 3)
+        base = ref.fetch("chrM", pos, pos + 1).upper()
+        alt = rng.choice([b for b in "ACGT" if b != base])
+        if _slow_consequence(ref, f, pos, alt) != "missense":
+            continue
+        gene = ref.fetch("chrM", f.start, f.end).upper()
+        mutated = gene[: pos - f.start] + alt + gene[pos - f.start + 1 :]
+        if f.strand == "-":
+            gene, mutated = str(Seq(gene).reverse_complement()), str(Seq(mutated).reverse_complement())
+        n = len(gene) // 3 * 3
+        a, b = str(Seq(gene[:n]).translate(table=2)), str(Seq(mutated[:n]).translate(table=2))
+        i = next(j for j in range(len(a)) if a[j] != b[j])
+        got = ann.consequences(ref, "chrM", np.array([pos]), [base], [alt])[0]
+        assert got[col["blosum62"]] == pytest.approx(blosum[a[i]][b[i]] / 4)
+        assert got[col["hydropathy_ref"]] == pytest.approx(kd[a[i]] / 4.5)
+        assert got[col["hydropathy_alt"]] == pytest.approx(kd[b[i]] / 4.5)
+        assert got[col["hydropathy_change"]] == pytest.approx(abs(kd[a[i]] - kd[b[i]]) / 9)
+        context = [kd.get(c, 0.0) for c in a[max(i - 9, 0) : i + 10]]
+        assert got[col["hydropathy_context"]] == pytest.approx(np.mean(context) / 4.5, abs=1e-6)
+        assert got[col["to_proline"]] == float(b[i] == "P")
+        rel = (pos - f.start) / (f.end - f.start - 1)
+        assert got[col["protein_position"]] == pytest.approx(1 - rel if f.strand == "-" else rel)
+        checked += 1
+    assert checked > 30
+
+
+def test_change_descriptors_of_known_variants(mito):
+    ref, ann = mito
+    col = {name: j for j, name in enumerate(CONSEQUENCE_FEATURES)}
+    lhon = ann.consequences(ref, "chrM", np.array([11777]), ["G"], ["A"])[0]  # ND4 R340H
+    assert lhon[col["blosum62"]] == 0.0 and lhon[col["transition"]] == 1.0
+    narp = ann.consequences(ref, "chrM", np.array([8992]), ["T"], ["G"])[0]  # ATP6 L156R
+    assert narp[col["blosum62"]] == -0.5 and narp[col["transition"]] == 0.0
+    assert narp[col["hydropathy_change"]] == pytest.approx((3.8 + 4.5) / 9)
+    melas = ann.consequences(ref, "chrM", np.array([3242]), ["A"], ["G"])[0]  # MT-TL1 3230-3304
+    assert melas[col["trna_position"]] == pytest.approx(13 / 74)
+    assert melas[col["blosum62"]] == 0.0 and melas[col["protein_position"]] == 0.0
+    assert ref.fetch("chrM", 3306, 3309) == "ATA"  # ND1 codon 1: ATA -> ATG is Met -> Met (table 2)
+    synonymous = ann.consequences(ref, "chrM", np.array([3308]), ["A"], ["G"])[0]
+    assert synonymous[col["synonymous"]] == 1.0
+    assert synonymous[col["hydropathy_ref"]] == 0.0  # no substitution: descriptors stay 0
+
+
 def test_info_features_missing_explicit():
     vals = np.array([[0.0, 5.0], [0.5, np.nan], [1e-3, 2.0]])
     spec = InfoFeatures.fit(["AF", "DP"], vals)

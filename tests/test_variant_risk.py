@@ -159,6 +159,31 @@ def test_missing_info_field_is_a_clear_error(mito, trained, tmp_path):
     assert not (tmp_path / "x.tsv").exists()
 
 
+def test_model_with_other_consequence_features_is_refused(mito, trained, tmp_path):
+    """A model trained before the change descriptors existed cannot be fed today's features."""
+    old = tmp_path / "old-model"
+    shutil.copytree(trained, old)
+    cfg = json.loads((old / "config.json").read_text())
+    assert len(cfg["extra"]["featurizer"].pop("consequence_features")) == 24
+    (old / "config.json").write_text(json.dumps(cfg))
+    result = CliRunner().invoke(
+        main,
+        [
+            "score-variants",
+            str(old),
+            "--vcf",
+            str(mito / "sites.vcf"),
+            "--reference",
+            str(mito / "chrM.fa"),
+            "-o",
+            str(tmp_path / "x.tsv"),
+        ],
+    )
+    assert result.exit_code == 1
+    assert "12 consequence features" in result.output and "retrain" in result.output
+    assert not (tmp_path / "x.tsv").exists()
+
+
 def test_cross_validate_cli(mito, tmp_path):
     out = tmp_path / "cv.json"
     result = CliRunner().invoke(

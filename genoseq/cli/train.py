@@ -50,7 +50,7 @@ def variant_options(func: Any) -> Any:
         click.option(
             "--window",
             type=click.IntRange(3),
-            default=41,
+            default=11,
             show_default=True,
             help="Window length in bases around each variant (VCF DATA).",
         ),

@@ -15,15 +15,29 @@ of the covering gene (``strand_plus``, ``strand_minus``), and the codon phase of
 hit at the variant (one flag per kind, ``intergenic`` if none), then the most severe coding
 consequence under the contig's genetic code (Biopython's NCBI tables; table 2, vertebrate
 mitochondrial, for ``chrM``/``MT``, table 1 elsewhere): ``synonymous``, ``missense``,
-``stop_gained``, ``stop_lost``, ``start_lost``, ``frameshift``, ``inframe_indel``.
+``stop_gained``, ``stop_lost``, ``start_lost``, ``frameshift``, ``inframe_indel``; then numeric
+descriptors of the change (:data:`CHANGE_FEATURES`), 0 where they do not apply:
+
+* for an amino-acid substitution (the first changed base of a coding SNV/MNV): the BLOSUM62 score
+  of the substitution (÷ 4), the Kyte–Doolittle hydropathy of the reference and the new residue
+  (÷ 4.5), its absolute change (÷ 9), the mean hydropathy of the reference peptide ±9 residues
+  around it (÷ 4.5; transmembrane helices score high), and flags for a change to proline, from
+  glycine, and to or from cysteine (Biopython's BLOSUM62 and hydropathy tables);
+* the relative position (0 at the 5' end, 1 at the 3' end, on the feature's own strand) within the
+  covering protein-coding gene, tRNA or rRNA;
+* ``transition``: 1 for A↔G and C↔T single-base changes.
+
+These descriptors only use the reference and the BED; substitution severity and the membrane
+context are what separate damaging from tolerated missense changes in the absence of conservation.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,7 +49,24 @@ if TYPE_CHECKING:
 KINDS = ("protein", "trna", "rrna", "other")
 CHANNELS = (*KINDS, "strand_plus", "strand_minus", "phase0", "phase1", "phase2")
 CODING = ("synonymous", "missense", "stop_gained", "stop_lost", "start_lost", "frameshift", "inframe_indel")
-CONSEQUENCE_FEATURES = (*KINDS, "intergenic", *CODING)
+#: numeric descriptors of the change (see the module docstring)
+CHANGE_FEATURES = (
+    "blosum62",
+    "hydropathy_ref",
+    "hydropathy_alt",
+    "hydropathy_change",
+    "hydropathy_context",
+    "to_proline",
+    "from_glycine",
+    "cysteine_change",
+    "protein_position",
+    "trna_position",
+    "rrna_position",
+    "transition",
+)
+CONSEQUENCE_FEATURES = (*KINDS, "intergenic", *CODING, *CHANGE_FEATURES)
+#: the consequence features of genoseq 0.1 models (before :data:`CHANGE_FEATURES`)
+LEGACY_CONSEQUENCE_FEATURES = (*KINDS, "intergenic", *CODING)
 #: most severe first
 _SEVERITY = (
     "stop_gained",
@@ -93,6 +124,7 @@ class Annotation:
         self.features = features
         self.genetic_code = genetic_code
         self._by_contig: dict[str, list[Feature]] = {}
+        self._peptides: dict[tuple[object, ...], str] = {}
         for f in features:
             self._by_contig.setdefault(contig_key(f.chrom), []).append(f)
 
@@ -163,24 +195,79 @@ class Annotation:
 
         code = unambiguous_dna_by_id[self.genetic_code or genetic_code_for(chrom)]
         table, stops, starts_c = code.forward_table, set(code.stop_codons), set(code.start_codons)
+        col = {name: j for j, name in enumerate(CONSEQUENCE_FEATURES)}
         out = np.zeros((len(starts), len(CONSEQUENCE_FEATURES)), dtype=np.float32)
         for i, (s, ref, alt) in enumerate(zip(np.asarray(starts).tolist(), refs, alts, strict=True)):
+            ref, alt = ref.upper(), alt.upper()
             feats = self._overlapping(chrom, s, s + max(len(ref), 1))
             if not feats:
-                out[i, CONSEQUENCE_FEATURES.index("intergenic")] = 1.0
+                out[i, col["intergenic"]] = 1.0
+            if len(ref) == 1 and len(alt) == 1 and {ref, alt} in ({"A", "G"}, {"C", "T"}):
+                out[i, col["transition"]] = 1.0
             worst = None
             for f in feats:
-                out[i, CONSEQUENCE_FEATURES.index(f.kind)] = 1.0
+                out[i, col[f.kind]] = 1.0
+                if f.kind in ("protein", "trna", "rrna") and f.start <= s < f.end:
+                    rel = (s - f.start) / max(f.end - f.start - 1, 1)
+                    out[i, col[f"{f.kind}_position"]] = 1.0 - rel if f.strand == "-" else rel
                 if f.kind != "protein":
                     continue
-                csq = _coding_consequence(
-                    reference, chrom, f, s, ref.upper(), alt.upper(), table, stops, starts_c
-                )
+                csq = _coding_consequence(reference, chrom, f, s, ref, alt, table, stops, starts_c)
                 if csq is not None and (worst is None or _SEVERITY.index(csq) < _SEVERITY.index(worst)):
                     worst = csq
+                if len(ref) == len(alt):
+                    self._substitution(reference, chrom, f, s, ref, alt, table, stops, out[i], col)
             if worst is not None:
-                out[i, CONSEQUENCE_FEATURES.index(worst)] = 1.0
+                out[i, col[worst]] = 1.0
         return out
+
+    def _peptide(self, reference: Reference, chrom: str, f: Feature, table: dict[str, str]) -> str:
+        """The reference translation of a protein-coding feature (``X`` for untranslatable codons)."""
+        key = (chrom, f.start, f.end, f.strand, id(table))
+        cached = self._peptides.get(key)
+        if cached is None:
+            dna = reference.fetch(chrom, f.start, f.end, pad=True).upper()
+            if f.strand == "-":
+                dna = dna.translate(_COMP)[::-1]
+            cached = "".join(table.get(dna[j : j + 3], "X") for j in range(0, len(dna) - 2, 3))
+            self._peptides[key] = cached
+        return cached
+
+    def _substitution(
+        self,
+        reference: Reference,
+        chrom: str,
+        f: Feature,
+        start: int,
+        ref: str,
+        alt: str,
+        table: dict[str, str],
+        stops: set[str],
+        row: np.ndarray,
+        col: dict[str, int],
+    ) -> None:
+        """Fill the amino-acid descriptors of ``row`` for the first changed base inside ``f``."""
+        for j, (rb, ab) in enumerate(zip(ref, alt, strict=True)):
+            pos = start + j
+            if rb == ab or not f.start <= pos < f.end:
+                continue
+            codon, mutated, offset = _codons(reference, chrom, f, pos, ab)
+            before, after = _translate(codon, table, stops), _translate(mutated, table, stops)
+            if before is None or after is None or "*" in (before, after) or before == after:
+                return
+            hydropathy = _hydropathy()
+            row[col["blosum62"]] = _blosum62()[before][after] / 4.0
+            row[col["hydropathy_ref"]] = hydropathy[before] / 4.5
+            row[col["hydropathy_alt"]] = hydropathy[after] / 4.5
+            row[col["hydropathy_change"]] = abs(hydropathy[after] - hydropathy[before]) / 9.0
+            peptide = self._peptide(reference, chrom, f, table)
+            i = offset // 3
+            context = [hydropathy.get(a, 0.0) for a in peptide[max(i - 9, 0) : i + 10]]
+            row[col["hydropathy_context"]] = float(np.mean(context)) / 4.5 if context else 0.0
+            row[col["to_proline"]] = float(after == "P")
+            row[col["from_glycine"]] = float(before == "G")
+            row[col["cysteine_change"]] = float("C" in (before, after))
+            return
 
 
 def _translate(codon: str, table: dict[str, str], stops: set[str]) -> str | None:
@@ -209,18 +296,7 @@ def _coding_consequence(
         pos = start + j
         if not f.start <= pos < f.end:
             continue
-        if f.strand == "+":
-            offset = pos - f.start
-            c0 = f.start + offset - offset % 3
-            codon = reference.fetch(chrom, c0, c0 + 3, pad=True).upper()
-            k = offset % 3
-            mutated = codon[:k] + ab + codon[k + 1 :]
-        else:
-            offset = f.end - 1 - pos
-            c_end = f.end - (offset - offset % 3)
-            codon = reference.fetch(chrom, c_end - 3, c_end, pad=True).upper().translate(_COMP)[::-1]
-            k = offset % 3
-            mutated = codon[:k] + ab.translate(_COMP) + codon[k + 1 :]
+        codon, mutated, offset = _codons(reference, chrom, f, pos, ab)
         before, after = _translate(codon, table, stops), _translate(mutated, table, stops)
         if before is None or after is None:
             continue
@@ -238,3 +314,34 @@ def _coding_consequence(
         if worst is None or _SEVERITY.index(csq) < _SEVERITY.index(worst):
             worst = csq
     return worst
+
+
+def _codons(reference: Reference, chrom: str, f: Feature, pos: int, alt_base: str) -> tuple[str, str, int]:
+    """Reference codon at ``pos`` of gene ``f``, the codon with ``alt_base`` there (both on the
+    gene's strand) and the offset of ``pos`` from the gene's 5' end."""
+    if f.strand == "+":
+        offset = pos - f.start
+        c0 = f.start + offset - offset % 3
+        codon = reference.fetch(chrom, c0, c0 + 3, pad=True).upper()
+        base = alt_base
+    else:
+        offset = f.end - 1 - pos
+        c_end = f.end - (offset - offset % 3)
+        codon = reference.fetch(chrom, c_end - 3, c_end, pad=True).upper().translate(_COMP)[::-1]
+        base = alt_base.translate(_COMP)
+    k = offset % 3
+    return codon, codon[:k] + base + codon[k + 1 :], offset
+
+
+@functools.cache
+def _blosum62() -> Any:
+    from Bio.Align import substitution_matrices
+
+    return substitution_matrices.load("BLOSUM62")
+
+
+@functools.cache
+def _hydropathy() -> dict[str, float]:
+    from Bio.SeqUtils.ProtParam import ProtParamData
+
+    return dict(ProtParamData.kd)

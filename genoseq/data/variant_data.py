@@ -377,6 +377,7 @@ class VariantFeaturizer:
             "input_length": self.input_length,
             "encoding": self.encoding,
             "annotation": self.annotation is not None,
+            "consequence_features": list(CONSEQUENCE_FEATURES) if self.annotation is not None else [],
             "info": self.info.to_dict() if self.info is not None else None,
         }
 

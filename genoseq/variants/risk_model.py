@@ -32,7 +32,7 @@ import numpy as np
 
 from genoseq import __version__
 from genoseq._hashing import file_sha256
-from genoseq.data.annotation import Annotation
+from genoseq.data.annotation import CONSEQUENCE_FEATURES, LEGACY_CONSEQUENCE_FEATURES, Annotation
 from genoseq.data.variant_data import (
     ArrayDataset,
     InfoFeatures,
@@ -88,7 +88,7 @@ class VariantModelOptions:
     label_field: str = "LABEL"
     annotation: str | None = None
     info_features: tuple[str, ...] = ()
-    input_length: int = 41
+    input_length: int = 11
     block_size: int = 1000
     genetic_code: int | None = None
 
@@ -575,6 +575,16 @@ class VariantRiskScorer:
             if extra.get("annotation_sha256") and file_sha256(bed) != extra["annotation_sha256"]:
                 raise ModelFormatError("annotation file checksum mismatch", path=bed)
             annotation = Annotation.from_bed(bed, extra.get("genetic_code"))
+            # the consequence features are part of the model's input layout: a model trained with
+            # another list (older genoseq) cannot be fed the current one
+            stored = fz.get("consequence_features", list(LEGACY_CONSEQUENCE_FEATURES))
+            if list(stored) != list(CONSEQUENCE_FEATURES):
+                raise ModelFormatError(
+                    f"model was trained with {len(stored)} consequence features, this genoseq computes "
+                    f"{len(CONSEQUENCE_FEATURES)} ({', '.join(CONSEQUENCE_FEATURES)}): retrain it with "
+                    "this version",
+                    path=predictor.model_dir,
+                )
         info = InfoFeatures.from_dict(fz["info"]) if fz.get("info") else None
         feat = VariantFeaturizer(int(fz["input_length"]), dict(fz["encoding"]), annotation, info)
         a, b = extra.get("platt", [1.0, 0.0])
