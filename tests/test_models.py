@@ -19,18 +19,8 @@ from genoseq.models import (
     encoding_spec,
 )
 from genoseq.models.transformer import sinusoidal_positions
+from tests.tiny_models import TINY
 
-TINY = {
-    "cnn-lstm": {"conv_filters": 3, "conv_width": 5, "pool_size": 2, "lstm_hidden": 2, "head_hidden": 4},
-    "transformer": {
-        "d_model": 8,
-        "n_heads": 2,
-        "n_layers": 1,
-        "dim_feedforward": 16,
-        "k": 2,
-        "head_hidden": 4,
-    },
-}
 TASKS = [("binary", 1), ("multiclass", 3), ("multilabel", 2)]
 
 
