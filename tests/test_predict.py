@@ -19,18 +19,8 @@ from genoseq.errors import ConfigError, InputFormatError
 from genoseq.modeldir import save_model_dir
 from genoseq.models import build_model, default_config, encoding_spec
 from genoseq.predict import Predictor, window_starts
+from tests.tiny_models import TINY
 
-TINY = {
-    "cnn-lstm": {"conv_filters": 3, "conv_width": 5, "pool_size": 2, "lstm_hidden": 2, "head_hidden": 4},
-    "transformer": {
-        "d_model": 8,
-        "n_heads": 2,
-        "n_layers": 1,
-        "dim_feedforward": 16,
-        "k": 2,
-        "head_hidden": 4,
-    },
-}
 LENGTH = 10
 COMPLEMENT = {"A": "T", "C": "G", "G": "C", "T": "A", "N": "N"}
 
