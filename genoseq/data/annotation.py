@@ -124,7 +124,7 @@ class Annotation:
         self.features = features
         self.genetic_code = genetic_code
         self._by_contig: dict[str, list[Feature]] = {}
-        self._peptides: dict[tuple[object, ...], str] = {}
+        self._peptides: dict[Feature, str] = {}
         for f in features:
             self._by_contig.setdefault(contig_key(f.chrom), []).append(f)
 
@@ -212,25 +212,24 @@ class Annotation:
                     out[i, col[f"{f.kind}_position"]] = 1.0 - rel if f.strand == "-" else rel
                 if f.kind != "protein":
                     continue
-                csq = _coding_consequence(reference, chrom, f, s, ref, alt, table, stops, starts_c)
+                csq, first = _coding_consequence(reference, chrom, f, s, ref, alt, table, stops, starts_c)
                 if csq is not None and (worst is None or _SEVERITY.index(csq) < _SEVERITY.index(worst)):
                     worst = csq
-                if len(ref) == len(alt):
-                    self._substitution(reference, chrom, f, s, ref, alt, table, stops, out[i], col)
+                if first is not None:
+                    self._substitution(reference, chrom, f, table, first, out[i], col)
             if worst is not None:
                 out[i, col[worst]] = 1.0
         return out
 
     def _peptide(self, reference: Reference, chrom: str, f: Feature, table: dict[str, str]) -> str:
         """The reference translation of a protein-coding feature (``X`` for untranslatable codons)."""
-        key = (chrom, f.start, f.end, f.strand, id(table))
-        cached = self._peptides.get(key)
+        cached = self._peptides.get(f)
         if cached is None:
             dna = reference.fetch(chrom, f.start, f.end, pad=True).upper()
             if f.strand == "-":
                 dna = dna.translate(_COMP)[::-1]
             cached = "".join(table.get(dna[j : j + 3], "X") for j in range(0, len(dna) - 2, 3))
-            self._peptides[key] = cached
+            self._peptides[f] = cached
         return cached
 
     def _substitution(
@@ -238,36 +237,31 @@ class Annotation:
         reference: Reference,
         chrom: str,
         f: Feature,
-        start: int,
-        ref: str,
-        alt: str,
         table: dict[str, str],
-        stops: set[str],
+        first: tuple[str | None, str | None, int],
         row: np.ndarray,
         col: dict[str, int],
     ) -> None:
-        """Fill the amino-acid descriptors of ``row`` for the first changed base inside ``f``."""
-        for j, (rb, ab) in enumerate(zip(ref, alt, strict=True)):
-            pos = start + j
-            if rb == ab or not f.start <= pos < f.end:
-                continue
-            codon, mutated, offset = _codons(reference, chrom, f, pos, ab)
-            before, after = _translate(codon, table, stops), _translate(mutated, table, stops)
-            if before is None or after is None or "*" in (before, after) or before == after:
-                return
-            hydropathy = _hydropathy()
-            row[col["blosum62"]] = _blosum62()[before][after] / 4.0
-            row[col["hydropathy_ref"]] = hydropathy[before] / 4.5
-            row[col["hydropathy_alt"]] = hydropathy[after] / 4.5
-            row[col["hydropathy_change"]] = abs(hydropathy[after] - hydropathy[before]) / 9.0
-            peptide = self._peptide(reference, chrom, f, table)
-            i = offset // 3
-            context = [hydropathy.get(a, 0.0) for a in peptide[max(i - 9, 0) : i + 10]]
-            row[col["hydropathy_context"]] = float(np.mean(context)) / 4.5 if context else 0.0
-            row[col["to_proline"]] = float(after == "P")
-            row[col["from_glycine"]] = float(before == "G")
-            row[col["cysteine_change"]] = float("C" in (before, after))
+        """Fill the amino-acid descriptors of ``row`` from the first changed codon in ``f``.
+
+        ``first`` is ``(residue before, residue after, offset from the gene's 5' end)``; nothing is
+        filled for an untranslatable codon, a stop or a synonymous change.
+        """
+        before, after, offset = first
+        if before is None or after is None or "*" in (before, after) or before == after:
             return
+        hydropathy = _hydropathy()
+        row[col["blosum62"]] = _blosum62()[before][after] / 4.0
+        row[col["hydropathy_ref"]] = hydropathy[before] / 4.5
+        row[col["hydropathy_alt"]] = hydropathy[after] / 4.5
+        row[col["hydropathy_change"]] = abs(hydropathy[after] - hydropathy[before]) / 9.0
+        peptide = self._peptide(reference, chrom, f, table)
+        i = offset // 3
+        context = [hydropathy.get(a, 0.0) for a in peptide[max(i - 9, 0) : i + 10]]
+        row[col["hydropathy_context"]] = float(np.mean(context)) / 4.5 if context else 0.0
+        row[col["to_proline"]] = float(after == "P")
+        row[col["from_glycine"]] = float(before == "G")
+        row[col["cysteine_change"]] = float("C" in (before, after))
 
 
 def _translate(codon: str, table: dict[str, str], stops: set[str]) -> str | None:
@@ -286,10 +280,13 @@ def _coding_consequence(
     table: dict[str, str],
     stops: set[str],
     start_codons: set[str],
-) -> str | None:
+) -> tuple[str | None, tuple[str | None, str | None, int] | None]:
+    """Most severe coding consequence in ``f``, and ``(residue before, after, offset)`` of the first
+    changed base inside ``f`` (``None`` for indels or no change inside ``f``)."""
     if len(ref) != len(alt):
-        return "frameshift" if (len(alt) - len(ref)) % 3 else "inframe_indel"
+        return ("frameshift" if (len(alt) - len(ref)) % 3 else "inframe_indel"), None
     worst = None
+    first = None
     for j, (rb, ab) in enumerate(zip(ref, alt, strict=True)):
         if rb == ab:
             continue
@@ -298,6 +295,8 @@ def _coding_consequence(
             continue
         codon, mutated, offset = _codons(reference, chrom, f, pos, ab)
         before, after = _translate(codon, table, stops), _translate(mutated, table, stops)
+        if first is None:
+            first = (before, after, offset)
         if before is None or after is None:
             continue
         first_codon = offset < 3
@@ -313,7 +312,7 @@ def _coding_consequence(
             csq = "missense"
         if worst is None or _SEVERITY.index(csq) < _SEVERITY.index(worst):
             worst = csq
-    return worst
+    return worst, first
 
 
 def _codons(reference: Reference, chrom: str, f: Feature, pos: int, alt_base: str) -> tuple[str, str, int]:

@@ -79,42 +79,39 @@ def check_record_line(line: str, n_columns: int, path: str, location: str) -> li
             record=location,
         )
     chrom, pos, _id, ref, alt, qual = fields[:6]
-    # the common case (plain CHROM, single-base REF and ALT, QUAL '.') is checked by set lookups
-    if (
-        chrom in _GOOD_CHROMS
-        and pos.isdigit()
-        and pos.isascii()
-        and ref in _SINGLE_BASES
-        and alt in _SINGLE_BASES
-        and qual == "."
-    ):
-        return fields
-    where = f"{location} ({chrom}:{pos})" if location.startswith("line") else location
+    # each check starts with a cheap test that passes the common line (single-base REF/ALT, QUAL '.')
     if not chrom or _SPACE_RE.search(chrom):
-        raise InputFormatError(f"invalid CHROM {chrom!r}", path=path, record=where)
-    if len(_GOOD_CHROMS) < 10_000:
-        _GOOD_CHROMS.add(chrom)
-    if not (pos.isascii() and pos.isdigit()):
-        raise InputFormatError(f"POS {pos!r} is not an integer", path=path, record=where)
-    if not REF_RE.fullmatch(ref):
+        raise InputFormatError(f"invalid CHROM {chrom!r}", path=path, record=_where(location, chrom, pos))
+    if not (pos.isdigit() and pos.isascii()):
         raise InputFormatError(
-            f"REF {ref!r} is not DNA (A, C, G, T, N or IUPAC codes)", path=path, record=where
+            f"POS {pos!r} is not an integer", path=path, record=_where(location, chrom, pos)
         )
-    if not ALT_RE.fullmatch(alt):
+    if ref not in _SINGLE_BASES and not REF_RE.fullmatch(ref):
+        raise InputFormatError(
+            f"REF {ref!r} is not DNA (A, C, G, T, N or IUPAC codes)",
+            path=path,
+            record=_where(location, chrom, pos),
+        )
+    if alt not in _SINGLE_BASES and not ALT_RE.fullmatch(alt):
         raise InputFormatError(
             f"ALT {alt!r} is not DNA, '*', '.', a symbolic allele <ID> or a breakend",
             path=path,
-            record=where,
+            record=_where(location, chrom, pos),
         )
     if qual != ".":
         try:
             float(qual)
         except ValueError:
-            raise InputFormatError(f"QUAL {qual!r} is not a number or '.'", path=path, record=where) from None
+            raise InputFormatError(
+                f"QUAL {qual!r} is not a number or '.'", path=path, record=_where(location, chrom, pos)
+            ) from None
     return fields
+
+
+def _where(location: str, chrom: str, pos: str) -> str:
+    """``line N (chrom:pos)`` for a line number, else ``location`` itself."""
+    return f"{location} ({chrom}:{pos})" if location.startswith("line") else location
 
 
 _SINGLE_BASES = frozenset(_BASES)
 _SPACE_RE = re.compile(r"\s")
-# CHROM values already found valid (a VCF names few contigs); bounded so that odd files stay small
-_GOOD_CHROMS: set[str] = set()

@@ -24,7 +24,7 @@ import pysam
 
 from genoseq.errors import InputFormatError, UnknownContigError
 from genoseq.io._open import InputStream, RecordIterator, has_bgzf_eof
-from genoseq.io._pysam import pysam_errors
+from genoseq.io._pysam import PYSAM_ERRORS, as_input_error, pysam_errors
 from genoseq.io._vcf_text import (
     ALT_RE,
     REF_RE,
@@ -271,12 +271,11 @@ class _VcfFile:
         n_columns, name = self.n_columns, self.name
         for text, location in lines:
             fields = check_record_line(text, n_columns, name, location)
-            where = f"{location} ({fields[0]}:{fields[1]})" if location[0] == "l" else location
-            try:  # (not `with pysam_errors(...)`: a context manager per record costs ~15% of reading)
+            where = f"{location} ({fields[0]}:{fields[1]})" if location.startswith("line") else location
+            try:
                 rec = next(recs, None)
-            except Exception as exc:
-                with pysam_errors(name, "htslib could not parse the record", where):
-                    raise exc
+            except PYSAM_ERRORS as exc:
+                raise as_input_error(exc, name, "htslib could not parse the record", where) from exc
             if rec is None or rec.pos != int(fields[1]) or rec.chrom != fields[0]:
                 raise InputFormatError(
                     "htslib read this record differently from its text (malformed line?)",
@@ -362,14 +361,6 @@ def _split(
         filters = tuple(rec.filter.keys())
         raw = {key: rec.info[key] for key in rec.info}
     pos = rec.pos
-    if not raw:
-        if alts is None:
-            yield Variant(chrom, pos, ident, ref, ".", {}, qual, filters, 0, 1)
-            return
-        n_alts = len(alts)
-        for i, alt in enumerate(alts):
-            yield Variant(chrom, pos, ident, ref, alt, {}, qual, filters, i, n_alts)
-        return
     n_alts = len(alts) if alts else 1
     for key, value in raw.items():
         number = numbers.get(key)
