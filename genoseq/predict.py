@@ -196,13 +196,24 @@ class Predictor:
         """Names of the output columns: ``[classes[1]]`` for binary, else ``classes``."""
         return self.classes[1:] if self.task == "binary" else list(self.classes)
 
+    @property
+    def default_batch_size(self) -> int:
+        """Windows per forward pass when ``batch_size`` is not given: about 512 kb of sequence.
+
+        The largest power of two with ``batch * input_length <= 2**19``, between 16 and 1024
+        (1000-bp windows: 512; 200-bp: 1024). Small models are dominated by per-call overhead
+        (e.g. the LSTM's time steps), which larger batches amortise; long windows keep memory bounded.
+        """
+        per_batch = max(2**19 // max(self.input_length, 1), 1)
+        return int(min(max(1 << (per_batch.bit_length() - 1), 16), 1024))
+
     # ------------------------------------------------------------ fast array path
     def predict_array(
         self,
         arr: np.ndarray,
         *,
         strand: str = "both",
-        batch_size: int = 256,
+        batch_size: int | None = None,
         features: np.ndarray | None = None,
     ) -> np.ndarray:
         """Probabilities for ASCII-coded windows, the fast path (no string conversion).
@@ -215,7 +226,7 @@ class Predictor:
         strand
             ``"both"`` (average forward and reverse-complement probabilities) or ``"forward"``.
         batch_size
-            Sequences per forward pass.
+            Sequences per forward pass (default: :attr:`default_batch_size`).
         features
             float32 ``(n, n_features)`` extra features, for models that take them.
 
@@ -231,7 +242,7 @@ class Predictor:
         arr: np.ndarray,
         *,
         strand: str = "both",
-        batch_size: int = 256,
+        batch_size: int | None = None,
         features: np.ndarray | None = None,
     ) -> np.ndarray:
         """Like :meth:`predict_array` but returns logits (averaged over strands), float32 ``(n, n_outputs)``."""
@@ -243,7 +254,7 @@ class Predictor:
         seqs: Sequence[str] | str | np.ndarray,
         *,
         strand: str = "both",
-        batch_size: int = 256,
+        batch_size: int | None = None,
         features: np.ndarray | None = None,
     ) -> np.ndarray:
         """Class probabilities of sequences of any length.
@@ -257,7 +268,7 @@ class Predictor:
             ``"both"`` (default: mean of forward and reverse-complement
             probabilities) or ``"forward"``.
         batch_size
-            Windows per forward pass.
+            Windows per forward pass (default: :attr:`default_batch_size`).
         features
             float32 ``(n, n_features)``, for models with extra features (each
             window of a record gets the record's features).
@@ -275,7 +286,7 @@ class Predictor:
         seqs: Sequence[str] | str | np.ndarray,
         *,
         strand: str = "both",
-        batch_size: int = 256,
+        batch_size: int | None = None,
         features: np.ndarray | None = None,
     ) -> np.ndarray:
         """Logits of sequences of any length, averaged over strands and windows, float32 ``(n, n_outputs)``."""
@@ -339,11 +350,12 @@ class Predictor:
         self,
         seqs: Sequence[str] | str | np.ndarray,
         strand: str,
-        batch_size: int,
+        batch_size: int | None,
         features: np.ndarray | None,
         *,
         probabilities: bool,
     ) -> np.ndarray:
+        batch_size = self.default_batch_size if batch_size is None else batch_size
         if isinstance(seqs, np.ndarray) and seqs.ndim == 2 and seqs.shape[1] <= self.input_length:
             return self._run(seqs, strand, batch_size, features, probabilities=probabilities)
         if isinstance(seqs, str | bytes):
@@ -427,13 +439,14 @@ class Predictor:
         self,
         arr: np.ndarray,
         strand: str,
-        batch_size: int,
+        batch_size: int | None,
         features: np.ndarray | None,
         *,
         probabilities: bool,
     ) -> np.ndarray:
         if strand not in _STRANDS:
             raise ConfigError(f"strand must be one of {', '.join(_STRANDS)}, got {strand!r}")
+        batch_size = self.default_batch_size if batch_size is None else batch_size
         if batch_size < 1:
             raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
         arr = np.asarray(arr)
@@ -584,7 +597,7 @@ def predict_file(
     output_path: str | os.PathLike[str],
     *,
     strand: str = "both",
-    batch_size: int = 256,
+    batch_size: int | None = None,
 ) -> int:
     """Score every record of ``input_path`` and write one row per record to ``output_path``.
 
@@ -614,7 +627,7 @@ def predict_file(
 
 
 def evaluate_table(
-    predictor: Predictor, table: Any, *, strand: str = "both", batch_size: int = 256
+    predictor: Predictor, table: Any, *, strand: str = "both", batch_size: int | None = None
 ) -> dict[str, Any]:
     """Metrics of ``predictor`` on a labelled table.
 

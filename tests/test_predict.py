@@ -326,3 +326,15 @@ def test_cli_evaluate_writes_metrics(tmp_path: Path, model_dir: Path) -> None:
         v is None or math.isfinite(v) for k, v in metrics.items() if k in ("auroc", "auprc", "mcc", "f1")
     )
     assert "accuracy\t" in result.output
+
+
+def test_default_batch_size_follows_input_length():
+    """About 512 kb of sequence per forward pass, a power of two in [16, 1024]; None means that default."""
+    predictor = make_predictor()
+    assert predictor.input_length == LENGTH and predictor.default_batch_size == 1024
+    for length, expected in [(200, 1024), (1000, 512), (4096, 128), (100_000, 16)]:
+        predictor.input_length = length
+        assert predictor.default_batch_size == expected
+    predictor.input_length = LENGTH
+    arr = np.frombuffer(b"ACGTACGTAC" * 3, dtype=np.uint8).reshape(3, LENGTH)
+    np.testing.assert_array_equal(predictor.predict_array(arr), predictor.predict_array(arr, batch_size=1))

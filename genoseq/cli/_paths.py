@@ -100,9 +100,8 @@ def inference_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--batch-size",
             type=click.IntRange(min=1),
-            default=256,
-            show_default=True,
-            help="Windows per batch.",
+            default=None,
+            help="Windows per batch [default: about 512 kb of sequence, at most 1024 windows].",
         ),
         click.option(
             "--device",

@@ -16,7 +16,7 @@ from genoseq.cli._paths import InputFile, ModelDir, OutputFile, inference_option
 @click.option("--labels", type=InputFile(), help="Labels table (name,label) for a FASTA DATA.")
 @inference_options
 def evaluate(
-    model: str, data: str, output: str, labels: str | None, strand: str, batch_size: int, device: str
+    model: str, data: str, output: str, labels: str | None, strand: str, batch_size: int | None, device: str
 ) -> None:
     """Evaluate the model directory MODEL on the labelled table DATA.
 

@@ -18,7 +18,9 @@ from genoseq.cli._paths import InputFile, ModelDir, OutputFile, inference_option
     help="Output table; .parquet, .tsv or .csv (format from the extension).",
 )
 @inference_options
-def predict(model: str, input_path: str, output: str, strand: str, batch_size: int, device: str) -> None:
+def predict(
+    model: str, input_path: str, output: str, strand: str, batch_size: int | None, device: str
+) -> None:
     """Score each record of INPUT with the model directory MODEL.
 
     INPUT is FASTA/FASTQ (optionally gzipped) or a CSV/TSV/Parquet table with a
