@@ -309,3 +309,48 @@ def test_cnn_trunk_fast_path_equals_conv1d(width: int) -> None:
         h = trunk.pool(torch.relu(trunk.conv(x.transpose(1, 2)))).transpose(1, 2)
         expected = masked_max_mean(trunk.lstm(h)[0])
         assert torch.allclose(trunk(x), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("length", "width", "pool", "index"),
+    [
+        (53, 9, 4, 26),  # odd width, centre
+        (53, 8, 4, 26),  # even width: the extra "same" pad is on the right
+        (40, 5, 7, 0),  # first base; last pooling bin partial
+        (40, 5, 7, 39),  # last base
+        (30, 1, 1, 11),  # width 1, no pooling
+        (30, 15, 100, 14),  # one pooling bin for the whole window
+    ],
+)
+def test_cnn_lstm_point_edit_equals_forward_on_edited_windows(length, width, pool, index) -> None:
+    """point_edit_logits reuses the original convolution; it must equal forward() on the edit."""
+    cfg = tiny_config(
+        "cnn-lstm", task="multiclass", n_outputs=3, length=length, conv_width=width, pool_size=pool
+    )
+    torch.manual_seed(2)
+    model = build_model("cnn-lstm", cfg).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(3.0)  # outputs that move visibly with one base
+    x = torch.nn.functional.one_hot(torch.randint(0, 4, (6, length)), 4).float()
+    x[0, index] = 0.0  # an N at the edited base
+    new = torch.nn.functional.one_hot(torch.randint(0, 4, (6,)), 4).float()
+    new[1] = torch.tensor([0.5, 0.0, 0.5, 0.0])  # an IUPAC replacement (R)
+    new[2] = 0.0  # an N replacement
+    edited = x.clone()
+    edited[:, index] = new
+    with torch.no_grad():
+        original, changed = model.point_edit_logits(x, index, new)
+        assert torch.allclose(original, model(x), atol=1e-6)
+        assert torch.allclose(changed, model(edited), atol=1e-6)
+        assert (changed - original).abs().max() > 1e-4  # the edit did change the outputs
+
+
+def test_cnn_lstm_point_edit_rejects_bad_index_and_features() -> None:
+    model = build_model("cnn-lstm", tiny_config("cnn-lstm")).eval()
+    x = torch.zeros(2, 12, 4)
+    with pytest.raises(ValueError, match="outside"):
+        model.point_edit_logits(x, 12, torch.zeros(2, 4))
+    with_features = build_model("cnn-lstm", tiny_config("cnn-lstm", n_features=2)).eval()
+    with pytest.raises(ValueError, match="features"):
+        with_features.point_edit_logits(x, 3, torch.zeros(2, 4))

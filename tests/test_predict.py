@@ -338,3 +338,34 @@ def test_default_batch_size_follows_input_length():
     predictor.input_length = LENGTH
     arr = np.frombuffer(b"ACGTACGTAC" * 3, dtype=np.uint8).reshape(3, LENGTH)
     np.testing.assert_array_equal(predictor.predict_array(arr), predictor.predict_array(arr, batch_size=1))
+
+
+@pytest.mark.parametrize("name", ["cnn-lstm", "transformer"])
+@pytest.mark.parametrize("strand", ["both", "forward"])
+def test_point_edits_equal_predict_array_on_edited_windows(name: str, strand: str) -> None:
+    """The SNV fast path (CNN-LSTM) and its fallback (transformer) both give predict_array's answer."""
+    predictor = make_predictor(name, task="multiclass", n_outputs=3, seed=4)
+    assert predictor.supports_point_edits == (name == "cnn-lstm")
+    rng = np.random.default_rng(0)
+    windows = np.frombuffer(b"ACGTN", dtype=np.uint8)[rng.integers(0, 5, size=(7, LENGTH))].copy()
+    new = np.frombuffer(b"ACGTNa", dtype=np.uint8)[rng.integers(0, 6, size=7)].copy()
+    index = 3
+    edited = windows.copy()
+    edited[:, index] = new
+    original, changed = predictor.predict_point_edits(windows, index, new, strand=strand, batch_size=3)
+    np.testing.assert_allclose(original, predictor.predict_array(windows, strand=strand), atol=1e-6)
+    np.testing.assert_allclose(changed, predictor.predict_array(edited, strand=strand), atol=1e-6)
+
+
+def test_point_edits_refuse_bad_arguments() -> None:
+    predictor = make_predictor()
+    windows = np.full((2, LENGTH), ord("A"), dtype=np.uint8)
+    new = np.full(2, ord("C"), dtype=np.uint8)
+    with pytest.raises(ConfigError, match="outside"):
+        predictor.predict_point_edits(windows, LENGTH, new)
+    with pytest.raises(InputFormatError, match="new_bases"):
+        predictor.predict_point_edits(windows, 0, new[:1])
+    with pytest.raises(InputFormatError, match="windows"):
+        predictor.predict_point_edits(windows[:, :-1], 0, new)
+    with pytest.raises(ConfigError, match="strand"):
+        predictor.predict_point_edits(windows, 0, new, strand="minus")

@@ -130,13 +130,41 @@ def score_window_pairs(
     -------
     (ref_score, alt_score)
         float32 ``(n, n_outputs)`` each.
+
+    Notes
+    -----
+    Rows whose windows differ only at the centre (SNVs, and the mutations of ISM and calibration)
+    go through :meth:`~genoseq.Predictor.predict_point_edits` when the model has that fast path;
+    the scores equal :meth:`~genoseq.Predictor.predict_array` on the windows up to float rounding.
     """
     n = ref.shape[0]
     if n == 0:
         empty = np.empty((0, predictor.n_outputs), dtype=np.float32)
         return empty, empty.copy()
-    probs = predictor.predict_array(np.concatenate([ref, alt]), strand=strand)
-    return probs[:n], probs[n:]
+    fast = getattr(predictor, "supports_point_edits", False)  # duck-typed predictors lack it
+    point = _point_edit_rows(ref, alt) if fast else np.zeros(n, dtype=bool)
+    if point.all():
+        center = ref.shape[1] // 2
+        return predictor.predict_point_edits(ref, center, alt[:, center], strand=strand)
+    ref_score = np.empty((n, predictor.n_outputs), dtype=np.float32)
+    alt_score = np.empty_like(ref_score)
+    if point.any():
+        center = ref.shape[1] // 2
+        rows = np.flatnonzero(point)
+        ref_score[rows], alt_score[rows] = predictor.predict_point_edits(
+            ref[rows], center, alt[rows, center], strand=strand
+        )
+    rows = np.flatnonzero(~point)
+    probs = predictor.predict_array(np.concatenate([ref[rows], alt[rows]]), strand=strand)
+    ref_score[rows], alt_score[rows] = probs[: rows.size], probs[rows.size :]
+    return ref_score, alt_score
+
+
+def _point_edit_rows(ref: np.ndarray, alt: np.ndarray) -> np.ndarray:
+    """bool ``(n,)``: rows whose alt window differs from the ref window at most at the centre (SNVs)."""
+    center = ref.shape[1] // 2
+    same = ref == alt
+    return same[:, :center].all(axis=1) & same[:, center + 1 :].all(axis=1)
 
 
 def effect_table(
