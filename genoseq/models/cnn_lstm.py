@@ -140,8 +140,69 @@ class _CNNLSTMTrunk(nn.Module):
         region[:, :, 0, lo - first * size : hi - first * size + 1] += delta
         edited = pooled.clone()
         edited[:, :, :, first : last + 1] = self._pool(region)
-        both = self._recurrent(torch.cat([pooled, edited]))
-        return both[: x.shape[0]], both[x.shape[0] :]
+        n = x.shape[0]
+        if self.lstm.num_layers > 1 or self.training:
+            both = self._recurrent(torch.cat([pooled, edited]))
+            return both[:n], both[n:]
+        # One LSTM layer: the forward direction's states before bin `first`, and the backward
+        # direction's after bin `last`, are the same for both windows; run them once.
+        ref_seq = self.conv_dropout(torch.relu(pooled).squeeze(2)).transpose(1, 2)  # (N, T, F)
+        alt_seq = self.conv_dropout(torch.relu(edited).squeeze(2)).transpose(1, 2)
+        steps = ref_seq.shape[1]
+        fwd_ref, fwd_alt = _shared_prefix_lstm(self.lstm, "", ref_seq, alt_seq, first)
+        bwd_ref, bwd_alt = _shared_prefix_lstm(
+            self.lstm, "_reverse", ref_seq.flip(1), alt_seq.flip(1), steps - 1 - last
+        )
+        h = torch.cat(
+            [torch.cat([fwd_ref, bwd_ref.flip(1)], dim=2), torch.cat([fwd_alt, bwd_alt.flip(1)], dim=2)]
+        )
+        both = masked_max_mean(h)
+        return both[:n], both[n:]
+
+
+def _shared_prefix_lstm(
+    lstm: nn.LSTM, suffix: str, ref: torch.Tensor, alt: torch.Tensor, shared: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One direction of a one-layer LSTM over two batches whose first ``shared`` steps are equal.
+
+    Parameters
+    ----------
+    lstm
+        The (bidirectional, batch-first, one-layer) LSTM whose weights to use.
+    suffix
+        ``""`` for the forward direction's weights, ``"_reverse"`` for the backward one's
+        (the caller reverses the inputs in time).
+    ref, alt
+        float ``(N, T, F)``; ``ref[:, :shared] == alt[:, :shared]``.
+    shared
+        Number of leading steps the two batches share.
+
+    Returns
+    -------
+    (ref_out, alt_out)
+        float ``(N, T, hidden)``: this direction's outputs, as ``lstm`` would give them.
+    """
+    params = [
+        getattr(lstm, f"{name}_l0{suffix}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    ]
+    n, hidden = ref.shape[0], lstm.hidden_size
+    h = ref.new_zeros(1, n, hidden)
+    c = ref.new_zeros(1, n, hidden)
+    prefix = ref[:, :0, :0].new_zeros(n, 0, hidden)
+    if shared > 0:
+        prefix, h, c = torch.lstm(ref[:, :shared], (h, c), params, True, 1, 0.0, False, False, True)
+    rest, _, _ = torch.lstm(
+        torch.cat([ref[:, shared:], alt[:, shared:]]),
+        (h.repeat(1, 2, 1), c.repeat(1, 2, 1)),
+        params,
+        True,
+        1,
+        0.0,
+        False,
+        False,
+        True,
+    )
+    return torch.cat([prefix, rest[:n]], dim=1), torch.cat([prefix, rest[n:]], dim=1)
 
 
 class CNNLSTM(SequenceClassifier):
