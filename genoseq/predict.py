@@ -275,7 +275,8 @@ class Predictor:
         Row ``i`` of the edited windows is ``windows[i]`` with position ``index`` set to
         ``new_bases[i]``. For models with :attr:`supports_point_edits` the edited windows reuse the
         original windows' convolution (see ``CNNLSTM.point_edit_logits``); the results equal
-        :meth:`predict_array` on both sets of windows up to float rounding (~1e-7).
+        :meth:`predict_array` on both sets of windows (bit for bit at equal batch sizes; other
+        batch sizes move the last bit, as they do for :meth:`predict_array` itself).
 
         Parameters
         ----------
