@@ -354,3 +354,18 @@ def test_cnn_lstm_point_edit_rejects_bad_index_and_features() -> None:
     with_features = build_model("cnn-lstm", tiny_config("cnn-lstm", n_features=2)).eval()
     with pytest.raises(ValueError, match="features"):
         with_features.point_edit_logits(x, 3, torch.zeros(2, 4))
+
+
+def test_cnn_lstm_point_edit_with_stacked_lstm_layers() -> None:
+    """Two LSTM layers take the plain path (no shared steps); still forward()'s answer."""
+    cfg = tiny_config("cnn-lstm", length=30, lstm_layers=2)
+    torch.manual_seed(5)
+    model = build_model("cnn-lstm", cfg).eval()
+    x = torch.nn.functional.one_hot(torch.randint(0, 4, (4, 30)), 4).float()
+    new = torch.nn.functional.one_hot(torch.randint(0, 4, (4,)), 4).float()
+    edited = x.clone()
+    edited[:, 15] = new
+    with torch.no_grad():
+        original, changed = model.point_edit_logits(x, 15, new)
+        assert torch.allclose(original, model(x), atol=1e-6)
+        assert torch.allclose(changed, model(edited), atol=1e-6)

@@ -144,11 +144,12 @@ class _CNNLSTMTrunk(nn.Module):
         edited = pooled.clone()
         edited[:, :, :, first : last + 1] = self._pool(region)
         n = x.shape[0]
-        if self.lstm.num_layers > 1 or self.training:
+        if self.lstm.num_layers > 1 or self.training or x.device.type != "cpu":
             both = self._recurrent(torch.cat([pooled, edited]))
             return both[:n], both[n:]
-        # One LSTM layer: the forward direction's states before bin `first`, and the backward
-        # direction's after bin `last`, are the same for both windows; run them once.
+        # One LSTM layer on the CPU (cuDNN wants its own flattened weights, and a GPU does not need
+        # this): the forward direction's states before bin `first`, and the backward direction's
+        # after bin `last`, are the same for both windows; run them once.
         ref_seq = self.conv_dropout(torch.relu(pooled).squeeze(2)).transpose(1, 2)  # (N, T, F)
         alt_seq = self.conv_dropout(torch.relu(edited).squeeze(2)).transpose(1, 2)
         steps = ref_seq.shape[1]
