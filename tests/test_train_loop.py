@@ -98,9 +98,10 @@ def test_early_stopping_after_patience_epochs(tmp_path) -> None:
     assert [r["best"] for r in result.history] == [True, False, False]
 
 
+@pytest.mark.parametrize("ema_decay", [0.0, 0.9], ids=["plain", "ema"])
 @pytest.mark.parametrize("stop_checks", [None, 40], ids=["epoch-boundary", "mid-epoch"])
-def test_resume_is_bit_exact(tmp_path, stop_checks) -> None:
-    config = TrainConfig(epochs=3, **FAST)
+def test_resume_is_bit_exact(tmp_path, stop_checks, ema_decay) -> None:
+    config = TrainConfig(epochs=3, ema_decay=ema_decay, **FAST)
     train, valid = toy_datasets(rc_augment=True)
     reference = toy_model()
     fit(reference, train, valid, config, out_dir=tmp_path / "straight")
@@ -262,3 +263,53 @@ def test_config_validation() -> None:
     assert TrainConfig.from_dict(TrainConfig(lr=2).to_dict()) == TrainConfig(lr=2.0)
     assert TrainConfig().resolved_monitor("multiclass") == "mcc"
     assert math.isclose(TrainConfig(pos_weight=3).pos_weight, 3.0)
+
+
+def test_weight_average_is_validated_and_saved(tmp_path) -> None:
+    """With ema_decay the best (and returned) weights are the running average, not the last step's."""
+    train, valid = toy_datasets()
+    config = TrainConfig(epochs=2, ema_decay=0.9, **FAST)
+    model = toy_model()
+    result = fit(model, train, valid, config, out_dir=tmp_path)
+    plain = toy_model()
+    fit(plain, train, valid, TrainConfig(epochs=2, **FAST), out_dir=tmp_path / "plain")
+    # same seed, same steps: only the averaging differs
+    assert any(
+        not torch.equal(a, b) for a, b in zip(_state(model).values(), _state(plain).values(), strict=True)
+    )
+    tensors, _ = read_checkpoint(tmp_path / CHECKPOINT_NAME)
+    ema = {k[4:]: v for k, v in tensors.items() if k.startswith("ema.")}
+    assert ema.keys() == _state(model).keys()
+    if result.best_epoch == 2:  # the model holds the average at the end of epoch 2
+        _assert_same_weights(ema, _state(model))
+    # one update by hand: decay min(0.9, (1 + 0) / (10 + 0)) = 0.1 moves the average 90 % of the way
+    from types import SimpleNamespace
+
+    from genoseq.train.loop import _Trainer
+
+    toy = toy_model()
+    fake = SimpleNamespace(
+        model=toy, config=config, ema={k: torch.zeros_like(v) for k, v in toy.state_dict().items()}
+    )
+    with torch.no_grad():
+        for value in toy.state_dict().values():
+            value.fill_(1.0)
+    _Trainer._update_ema(fake, 0)
+    for value in fake.ema.values():
+        assert torch.allclose(value, torch.full_like(value, 0.9))
+
+
+def test_weight_average_must_match_on_resume(tmp_path) -> None:
+    train, valid = toy_datasets()
+    fit(toy_model(), train, valid, TrainConfig(epochs=1, **FAST), out_dir=tmp_path)
+    with pytest.raises(ConfigError, match="ema_decay"):
+        fit(
+            toy_model(),
+            train,
+            valid,
+            TrainConfig(epochs=1, ema_decay=0.9, **FAST),
+            out_dir=tmp_path,
+            resume=True,
+        )
+    with pytest.raises(ConfigError, match="ema_decay"):
+        TrainConfig(ema_decay=1.0)

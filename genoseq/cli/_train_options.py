@@ -101,6 +101,13 @@ _OPTIONS = [
         help="Random reverse-complement augmentation.",
     ),
     click.option(
+        "--ema-decay",
+        type=click.FloatRange(0.0, 1.0, max_open=True),
+        default=0.0,
+        show_default=True,
+        help="Validate and save an exponential moving average of the weights (0 = off; e.g. 0.99).",
+    ),
+    click.option(
         "--num-workers", type=int, default=-1, show_default=True, help="DataLoader workers (-1 = auto)."
     ),
     click.option(
@@ -131,6 +138,7 @@ TRAIN_OPTION_NAMES = (
     "pos_weight",
     "grad_clip",
     "rc_augment",
+    "ema_decay",
     "num_workers",
     "model_set",
     "threads",

@@ -35,6 +35,7 @@ SEMANTIC_FIELDS = (
     "balance_classes",
     "grad_clip",
     "rc_augment",
+    "ema_decay",
 )
 
 
@@ -86,6 +87,11 @@ class TrainConfig:
         Clip the gradient norm to this value; 0 turns clipping off.
     rc_augment : bool
         Reverse-complement a random half of the training sequences in each epoch.
+    ema_decay : float
+        Keep an exponential moving average of the weights with this decay per step (0 = off;
+        e.g. 0.99); validation, best-model selection and the saved model then use the averaged
+        weights. The decay ramps up as ``min(ema_decay, (1 + step) / (10 + step))``, so the average
+        does not remember the random initial weights.
     """
 
     epochs: int = 20
@@ -106,10 +112,19 @@ class TrainConfig:
     balance_classes: bool = False
     grad_clip: float = 1.0
     rc_augment: bool = True
+    ema_decay: float = 0.0
 
     def __post_init__(self) -> None:
         ints = ("epochs", "batch_size", "seed", "patience", "num_workers")
-        floats = ("lr", "weight_decay", "min_delta", "warmup_fraction", "valid_fraction", "grad_clip")
+        floats = (
+            "lr",
+            "weight_decay",
+            "min_delta",
+            "warmup_fraction",
+            "valid_fraction",
+            "grad_clip",
+            "ema_decay",
+        )
         for name in ints:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
@@ -136,6 +151,8 @@ class TrainConfig:
             raise ConfigError(f"num_workers must be >= 0 (or -1 = auto), got {self.num_workers}")
         if not 0.0 <= self.warmup_fraction < 1.0:
             raise ConfigError(f"warmup_fraction must be in [0, 1), got {self.warmup_fraction}")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ConfigError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
         if not 0.0 < self.valid_fraction < 1.0:
             raise ConfigError(f"valid_fraction must be in (0, 1), got {self.valid_fraction}")
         for name, choices in (

@@ -217,6 +217,10 @@ class _Trainer:
         self.warmup_steps = int(round(config.warmup_fraction * self.total_steps))
         self.state = _State()
         self.best_weights: dict[str, torch.Tensor] | None = None
+        #: exponential moving average of the weights (``config.ema_decay > 0``), same keys as state_dict
+        self.ema: dict[str, torch.Tensor] | None = None
+        if config.ema_decay > 0:
+            self.ema = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
         self.step_delay = float(os.environ.get(STEP_DELAY_ENV, "0") or 0)
 
     # ------------------------------------------------------------------ checkpoints
@@ -243,6 +247,8 @@ class _Trainer:
             tensors.update({f"model.{k}": v for k, v in self.model.state_dict().items()})
             if self.best_weights is not None:
                 tensors.update({f"best.{k}": v for k, v in self.best_weights.items()})
+            if self.ema is not None:
+                tensors.update({f"ema.{k}": v for k, v in self.ema.items()})
             optim_tensors, optim_meta = optimizer_to_flat(self.optimizer.state_dict())
             tensors.update(optim_tensors)
             tensors.update(rng_tensors)
@@ -296,6 +302,11 @@ class _Trainer:
         self.model.load_state_dict(model_state, strict=True)
         best = {k[len("best.") :]: v.to(self.device) for k, v in tensors.items() if k.startswith("best.")}
         self.best_weights = best or None
+        if self.ema is not None:
+            ema = {k[len("ema.") :]: v.to(self.device) for k, v in tensors.items() if k.startswith("ema.")}
+            if set(ema) != set(self.ema):
+                raise ConfigError("cannot resume: the checkpoint has no weight average", path=self.ckpt_path)
+            self.ema = ema
         self.optimizer.load_state_dict(optimizer_from_flat(tensors, meta["optimizer"]))
         if meta.get("scaler"):
             self.scaler.load_state_dict(meta["scaler"])
@@ -339,6 +350,19 @@ class _Trainer:
                 f"for a {self.task} task"
             )
 
+    def _update_ema(self, step: int) -> None:
+        """Move the weight average towards the current weights (after optimiser step ``step``)."""
+        if self.ema is None:
+            return
+        decay = min(self.config.ema_decay, (1 + step) / (10 + step))
+        with torch.no_grad():
+            for key, value in self.model.state_dict().items():
+                average = self.ema[key]
+                if average.is_floating_point():
+                    average.lerp_(value.to(average.dtype), 1.0 - decay)
+                else:
+                    average.copy_(value)
+
     def train_epoch(self, stop: StopRequest, epoch: int) -> None:
         cfg, state = self.config, self.state
         self.model.train()
@@ -369,6 +393,7 @@ class _Trainer:
                     nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
                 self.scaler.step(self.optimizer)
                 self.scaler.update()
+                self._update_ema(state.global_step)
                 loss_value = float(loss.detach())
                 state.global_step += 1
                 state.step_in_epoch += 1
@@ -439,7 +464,16 @@ class _Trainer:
     def end_of_epoch(self, epoch: int) -> bool:
         """Validate, update best/early stopping, log, checkpoint; return whether to stop early."""
         cfg, state = self.config, self.state
-        valid_loss, labels, probs = self.evaluate()
+        live = None
+        if self.ema is not None:  # validate (and keep as best) the averaged weights
+            live = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+            self.model.load_state_dict(self.ema)
+        try:
+            valid_loss, labels, probs = self.evaluate()
+        finally:
+            chosen = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+            if live is not None:
+                self.model.load_state_dict(live)
         if not math.isfinite(valid_loss):
             raise TrainingError(
                 f"the validation loss became {valid_loss} at epoch {epoch + 1}; stopped. The last good "
@@ -468,7 +502,7 @@ class _Trainer:
             state.best_primary = primary
             state.best_loss = valid_loss
             state.epochs_since_best = 0
-            self.best_weights = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+            self.best_weights = chosen
         else:
             state.epochs_since_best += 1
         state.history.append(row)
