@@ -33,6 +33,8 @@ from genoseq.models import build_model, default_config, encoding_spec
 from genoseq.predict import Predictor
 from genoseq.tokenize import OneHotEncoder
 from genoseq.train import TrainConfig, fit
+from genoseq.train.config import MODEL_TRAIN_DEFAULTS
+from genoseq.train.run import SEQUENCE_MODEL_DEFAULTS
 
 TARGET = 20_000  # one-hot 1000-bp sequences per second through the data pipeline
 
@@ -82,7 +84,9 @@ def bench_model(name: str, length: int, n: int, batch_size: int, device: str) ->
     torch.manual_seed(0)
     arr = random_sequences(n, length, 1)
     labels = np.arange(n) % 2
-    config = default_config(name, input_length=length, n_outputs=1, task="binary")
+    # what `genoseq train` builds by default
+    overrides = SEQUENCE_MODEL_DEFAULTS.get(name, {})
+    config = default_config(name, input_length=length, n_outputs=1, task="binary", **overrides)
     spec = encoding_spec(name, config)
     encode_spec = dict(spec)
     from genoseq.data.encoding import encode_for_model
@@ -93,7 +97,14 @@ def bench_model(name: str, length: int, n: int, batch_size: int, device: str) ->
     train = SequenceDataset(arr, labels, task="binary", encode=encode, n_classes=2)
     valid = SequenceDataset(arr[:batch_size], labels[:batch_size], task="binary", encode=encode, n_classes=2)
     model = build_model(name, config)
-    train_config = TrainConfig(epochs=2, batch_size=batch_size, device=device, patience=0, rc_augment=False)
+    train_config = TrainConfig(
+        epochs=2,
+        batch_size=batch_size,
+        device=device,
+        patience=0,
+        rc_augment=False,
+        **MODEL_TRAIN_DEFAULTS.get(name, {}),
+    )
     with tempfile.TemporaryDirectory() as tmp:
         result = fit(model, train, valid, train_config, out_dir=tmp)
     train_rate = result.history[-1]["samples_per_s"]

@@ -77,6 +77,9 @@ def test_cnn_lstm_model_directory(tmp_path: Path) -> None:
     assert training["data"]["valid"]["method"] == "stratified" and training["data"]["valid"]["n"] == 20
     assert training["torch"] == torch.__version__ and 1 <= training["best_epoch"] <= 2
     assert set(config["metrics"]) >= {"accuracy", "auroc", "auprc", "mcc", "f1", "loss"}
+    # genoseq train's CNN-LSTM defaults: k-mer spectrum in the head, weight averaging
+    assert config["model"]["config"]["kmer_spectrum"] == 4
+    assert training["config"]["ema_decay"] == 0.99 and training["config"]["lr"] == 1e-3
 
     # the stored metrics are reproduced by the Predictor on the same validation split
     from genoseq.predict import Predictor
@@ -135,6 +138,7 @@ def test_transformer_with_validation_table(tmp_path: Path) -> None:
     assert config["classes"] == ["background", "motif"]
     assert config["training"]["data"]["valid"]["n"] == 30
     assert config["encoding"]["type"] == "kmer"
+    assert config["training"]["config"]["ema_decay"] == 0.0 and config["training"]["config"]["lr"] == 3e-4
 
 
 @pytest.mark.parametrize(

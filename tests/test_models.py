@@ -369,3 +369,64 @@ def test_cnn_lstm_point_edit_with_stacked_lstm_layers() -> None:
         original, changed = model.point_edit_logits(x, 15, new)
         assert torch.allclose(original, model(x), atol=1e-6)
         assert torch.allclose(changed, model(edited), atol=1e-6)
+
+
+def test_kmer_frequencies_known_counts() -> None:
+    from genoseq.models.cnn_lstm import kmer_frequencies
+
+    onehot = torch.nn.functional.one_hot(torch.tensor([[0, 1, 2, 3, 0, 1]]), 4).float()  # ACGTAC
+    freqs = kmer_frequencies(onehot, 2)[0]
+    assert freqs.shape == (4 + 16,)
+    # 1-mers: A, C twice, G, T once, over 6 starts, scaled by 4
+    assert torch.allclose(freqs[:4], torch.tensor([2.0, 2.0, 1.0, 1.0]) * 4 / 6)
+    dimers = torch.zeros(4, 4)
+    for a, b in [(0, 1), (1, 2), (2, 3), (3, 0), (0, 1)]:  # AC CG GT TA AC
+        dimers[a, b] += 1
+    assert torch.allclose(freqs[4:], dimers.flatten() * 16 / 5)
+    # an N counts nowhere, an IUPAC base (R = A/G) fractionally; k longer than the window gives zeros
+    partial = torch.tensor([[[0.5, 0.0, 0.5, 0.0], [0.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0]]])
+    one = kmer_frequencies(partial, 4)[0]
+    assert torch.allclose(one[:4], torch.tensor([1.5, 0.0, 0.5, 0.0]) * 4 / 3)
+    assert torch.count_nonzero(one[4:]) == 0  # every 2- and 3-mer crosses the N; no 4-mer fits
+
+
+def test_cnn_lstm_kmer_spectrum_reaches_the_head_and_point_edits() -> None:
+    cfg = tiny_config("cnn-lstm", length=30, kmer_spectrum=3)
+    torch.manual_seed(6)
+    model = build_model("cnn-lstm", cfg).eval()
+    assert model.head.mlp[0].in_features == model.trunk.out_dim == 4 * cfg.lstm_hidden + 4 + 16 + 64
+    x = torch.nn.functional.one_hot(torch.randint(0, 4, (4, 30)), 4).float()
+    new = torch.nn.functional.one_hot(torch.randint(0, 4, (4,)), 4).float()
+    edited = x.clone()
+    edited[:, 7] = new
+    with torch.no_grad():
+        original, changed = model.point_edit_logits(x, 7, new)
+        assert torch.allclose(original, model(x), atol=1e-6)
+        assert torch.allclose(changed, model(edited), atol=1e-6)
+    with pytest.raises(ConfigError, match="kmer_spectrum"):
+        tiny_config("cnn-lstm", kmer_spectrum=7)
+
+
+def test_model_directories_without_newer_config_keys_still_load(tmp_path) -> None:
+    """config.json written before kmer_spectrum existed builds the model it was saved from (no spectrum)."""
+    import json
+
+    from genoseq.modeldir import load_model_dir, save_model_dir
+
+    cfg = tiny_config("cnn-lstm", length=20)
+    model = build_model("cnn-lstm", cfg).eval()
+    out = save_model_dir(
+        tmp_path / "m",
+        model,
+        model_name="cnn-lstm",
+        model_config=cfg,
+        task="binary",
+        classes=["0", "1"],
+        encoding=encoding_spec("cnn-lstm", cfg),
+        input_length=20,
+    )
+    doc = json.loads((out / "config.json").read_text())
+    del doc["model"]["config"]["kmer_spectrum"]
+    (out / "config.json").write_text(json.dumps(doc))
+    loaded = load_model_dir(out, device="cpu")
+    assert loaded.model.config.kmer_spectrum == 0

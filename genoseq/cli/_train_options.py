@@ -103,9 +103,9 @@ _OPTIONS = [
     click.option(
         "--ema-decay",
         type=click.FloatRange(0.0, 1.0, max_open=True),
-        default=0.0,
-        show_default=True,
-        help="Validate and save an exponential moving average of the weights (0 = off; e.g. 0.99).",
+        default=None,
+        help="Validate and save an exponential moving average of the weights with this decay per step "
+        "(0 = off) [default: 0.99 for cnn-lstm, 0 for transformer].",
     ),
     click.option(
         "--num-workers", type=int, default=-1, show_default=True, help="DataLoader workers (-1 = auto)."
@@ -154,7 +154,7 @@ def train_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def build_train_config(model_name: str, params: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     """``(TrainConfig, model overrides)`` from the parsed training options (removed from ``params``)."""
-    from genoseq.train.config import TrainConfig
+    from genoseq.train.config import MODEL_TRAIN_DEFAULTS, TrainConfig
 
     values = {name: params.pop(name) for name in TRAIN_OPTION_NAMES}
     threads = values.pop("threads")
@@ -166,9 +166,13 @@ def build_train_config(model_name: str, params: dict[str, Any]) -> tuple[Any, di
         torch.set_num_threads(threads)
     overrides = _parse_set(values.pop("model_set"))
     weight, balance = _pos_weight(values.pop("pos_weight"))
-    lr = values.pop("lr")
+    per_model = MODEL_TRAIN_DEFAULTS.get(model_name, {})
+    for name in ("lr", "ema_decay"):  # unset: the architecture's default
+        if values[name] is None and name in per_model:
+            values[name] = per_model[name]
+        elif values[name] is None:
+            del values[name]
     config = TrainConfig(
-        lr=lr if lr is not None else (3e-4 if model_name == "transformer" else 1e-3),
         pos_weight=weight,
         balance_classes=balance,
         **values,

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from genoseq.errors import ConfigError
 from genoseq.models.config import ModelConfig, _positive
 from genoseq.models.layers import SequenceClassifier, masked_max_mean
 
@@ -38,6 +39,10 @@ class CNNLSTMConfig(ModelConfig):
         LSTM units per direction.
     lstm_layers : int
         Stacked bidirectional LSTM layers.
+    kmer_spectrum : int
+        Also give the head the frequencies of every k-mer of length 1 .. ``kmer_spectrum`` in the
+        window (scaled by ``4**k`` so that each block averages 1; 0 = off): a global
+        composition summary beside the motif-and-order features of the LSTM.
     """
 
     in_channels: int = 4
@@ -46,9 +51,12 @@ class CNNLSTMConfig(ModelConfig):
     pool_size: int = 4
     lstm_hidden: int = 64
     lstm_layers: int = 1
+    kmer_spectrum: int = 0
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if not 0 <= self.kmer_spectrum <= 6:
+            raise ConfigError(f"kmer_spectrum must be between 0 and 6, got {self.kmer_spectrum}")
         _positive(
             self, "in_channels", "conv_filters", "conv_width", "pool_size", "lstm_hidden", "lstm_layers"
         )
@@ -69,10 +77,15 @@ class _CNNLSTMTrunk(nn.Module):
             bidirectional=True,
             dropout=config.dropout if config.lstm_layers > 1 else 0.0,
         )
+        self.kmer_spectrum = config.kmer_spectrum
         self.out_dim = 4 * config.lstm_hidden  # (max, mean) x (forward, backward)
+        self.out_dim += sum(4**k for k in range(1, config.kmer_spectrum + 1))
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        return self._recurrent(self._pool(self._conv(x)))
+        out = self._recurrent(self._pool(self._conv(x)))
+        if self.kmer_spectrum:
+            out = torch.cat([out, kmer_frequencies(x[..., :4], self.kmer_spectrum).to(out.dtype)], dim=-1)
+        return out
 
     def _conv(self, x: torch.Tensor) -> torch.Tensor:
         """Convolution before activation: ``(N, L, C)`` -> ``(N, F, 1, L)``."""
@@ -146,7 +159,7 @@ class _CNNLSTMTrunk(nn.Module):
         n = x.shape[0]
         if self.lstm.num_layers > 1 or self.training or x.device.type != "cpu":
             both = self._recurrent(torch.cat([pooled, edited]))
-            return both[:n], both[n:]
+            return self._with_spectrum(x, index, new, both[:n], both[n:])
         # One LSTM layer on the CPU (cuDNN wants its own flattened weights, and a GPU does not need
         # this): the forward direction's states before bin `first`, and the backward direction's
         # after bin `last`, are the same for both windows; run them once.
@@ -164,7 +177,50 @@ class _CNNLSTMTrunk(nn.Module):
         h[:n, :, :hidden], h[n:, :, :hidden] = fwd_ref, fwd_alt
         h[:n, :, hidden:], h[n:, :, hidden:] = bwd_ref.flip(1), bwd_alt.flip(1)
         both = masked_max_mean(h)
-        return both[:n], both[n:]
+        return self._with_spectrum(x, index, new, both[:n], both[n:])
+
+    def _with_spectrum(
+        self, x: torch.Tensor, index: int, new: torch.Tensor, original: torch.Tensor, edited: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Append the k-mer spectra of the original and edited windows (when configured)."""
+        if not self.kmer_spectrum:
+            return original, edited
+        changed = x[..., :4].clone()
+        changed[:, index] = new[:, :4].to(changed.dtype)
+        spectra = kmer_frequencies(torch.cat([x[..., :4], changed]), self.kmer_spectrum).to(original.dtype)
+        n = x.shape[0]
+        return torch.cat([original, spectra[:n]], dim=-1), torch.cat([edited, spectra[n:]], dim=-1)
+
+
+def kmer_frequencies(x: torch.Tensor, k_max: int) -> torch.Tensor:
+    """Frequencies of every k-mer, k = 1 .. ``k_max``, in one-hot windows.
+
+    Parameters
+    ----------
+    x
+        float ``(N, L, 4)`` one-hot (fractional IUPAC rows count fractionally, ``N`` rows not at all).
+    k_max
+        Longest k-mer.
+
+    Returns
+    -------
+    torch.Tensor
+        float ``(N, 4 + 16 + ... + 4**k_max)``: for each k the counts of the ``4**k`` k-mers (in
+        lexicographic A, C, G, T order) over the ``L - k + 1`` starts, divided by ``L - k + 1`` and
+        scaled by ``4**k`` (a uniform random sequence gives 1 everywhere).
+    """
+    n, length, _ = x.shape
+    blocks = []
+    product = x
+    for k in range(1, k_max + 1):
+        if k > 1:  # extend every (k-1)-mer by the next base: (N, L-k+1, 4**(k-1), 4)
+            product = (product[:, :-1, :, None] * x[:, k - 1 :, None, :]).flatten(2)
+        starts = length - k + 1
+        if starts <= 0:
+            blocks.append(x.new_zeros(n, 4**k))
+        else:
+            blocks.append(product.sum(dim=1) * (4**k / starts))
+    return torch.cat(blocks, dim=1)
 
 
 def _shared_prefix_lstm(

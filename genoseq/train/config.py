@@ -9,7 +9,7 @@ from typing import Any
 
 from genoseq.errors import ConfigError
 
-__all__ = ["METRICS", "TrainConfig"]
+__all__ = ["METRICS", "MODEL_TRAIN_DEFAULTS", "TrainConfig"]
 
 #: Validation metrics that :func:`genoseq.train.compute_metrics` reports (and ``monitor`` may name).
 METRICS = ("accuracy", "auroc", "auprc", "mcc", "f1")
@@ -18,6 +18,14 @@ _DEVICES = ("auto", "cpu", "cuda")
 _PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 _SCHEDULERS = ("cosine", "constant")
 _MONITORS = ("auto", "loss", *METRICS)
+
+#: ``genoseq train``'s defaults for the options that differ by architecture (the dataclass defaults are
+#: model-agnostic). Weight averaging gave the CNN-LSTM +0.02 cross-validated iEnhancer accuracy and the
+#: transformer nothing (BENCHMARKS.md).
+MODEL_TRAIN_DEFAULTS: dict[str, dict[str, float]] = {
+    "cnn-lstm": {"lr": 1e-3, "ema_decay": 0.99},
+    "transformer": {"lr": 3e-4, "ema_decay": 0.0},
+}
 
 #: Fields that change what is trained; a resumed run must agree with its checkpoint on these.
 SEMANTIC_FIELDS = (
