@@ -22,6 +22,7 @@ import torch
 from safetensors.torch import load_file
 
 from genoseq.train import TrainConfig, train_model
+from genoseq.train.config import MODEL_TRAIN_DEFAULTS
 from tests.test_train_toys import planted_sequences, write_csv
 
 REPO = Path(__file__).resolve().parents[1]
@@ -61,7 +62,8 @@ def test_torchrun_two_cpu_processes_match_one_process(tmp_path: Path) -> None:
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        single = TrainConfig(epochs=2, batch_size=32, device="cpu")
+        # the CLI's CNN-LSTM defaults (weight averaging included), as torchrun's processes get
+        single = TrainConfig(epochs=2, batch_size=32, device="cpu", **MODEL_TRAIN_DEFAULTS["cnn-lstm"])
         result = train_model(
             data, model_name="cnn-lstm", out_dir=tmp_path / "one", config=single, model_overrides=MODEL
         )

@@ -22,6 +22,7 @@ import torch
 from safetensors.torch import load_file
 
 from genoseq.train import TrainConfig, train_model
+from genoseq.train.config import MODEL_TRAIN_DEFAULTS
 from tests.test_train_toys import planted_sequences, write_csv
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,7 +54,10 @@ def train_here(data: Path, out: Path, *, resume: bool = False) -> dict[str, torc
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        config = TrainConfig(epochs=EPOCHS, batch_size=BATCH, device="cpu")
+        # the CLI's defaults for the CNN-LSTM (learning rate, weight averaging), as the subprocesses get
+        config = TrainConfig(
+            epochs=EPOCHS, batch_size=BATCH, device="cpu", **MODEL_TRAIN_DEFAULTS["cnn-lstm"]
+        )
         train_model(
             data, model_name="cnn-lstm", out_dir=out, config=config, model_overrides=MODEL, resume=resume
         )
