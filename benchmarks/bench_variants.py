@@ -46,7 +46,14 @@ DEFAULT_SELENE = SHARED / "bench" / "selene_baseline.sh"
 SECTIONS = ("memory", "overhead", "field")
 BASES = "ACGT"
 #: the tiny CNN-LSTM: Selene's conv (8 filters of width 9), then the smallest LSTM our registry builds
-TINY = {"conv_filters": 8, "conv_width": 9, "lstm_hidden": 4, "head_hidden": 0, "dropout": 0.0}
+TINY = {
+    "conv_filters": 8,
+    "conv_width": 9,
+    "lstm_hidden": 4,
+    "head_hidden": 0,
+    "dropout": 0.0,
+    "kmer_spectrum": 0,
+}
 OVERHEAD_TARGET = 1.25
 FIELD_TARGET = 5.0
 RSS_TARGET_MB = 1500.0
@@ -167,7 +174,10 @@ def bench_overhead(args: argparse.Namespace, work: Path, reference: Path) -> lis
 
     length, n = 200, args.n
     vcf = write_snv_vcf(reference, work / "overhead.vcf", n, margin=length)
-    predictor = Predictor.load(make_model_dir(work / "cnn-lstm-200", length, {}), device="cpu")
+    from genoseq.train.run import SEQUENCE_MODEL_DEFAULTS  # the model `genoseq train` builds
+
+    default = dict(SEQUENCE_MODEL_DEFAULTS["cnn-lstm"])
+    predictor = Predictor.load(make_model_dir(work / "cnn-lstm-200", length, default), device="cpu")
     windows = all_windows(predictor, vcf, reference)
     strand = args.strand
     runs: dict[str, Callable[[], object]] = {

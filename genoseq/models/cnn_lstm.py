@@ -210,16 +210,19 @@ def kmer_frequencies(x: torch.Tensor, k_max: int) -> torch.Tensor:
         scaled by ``4**k`` (a uniform random sequence gives 1 everywhere).
     """
     n, length, _ = x.shape
-    blocks = []
-    product = x
-    for k in range(1, k_max + 1):
-        if k > 1:  # extend every (k-1)-mer by the next base: (N, L-k+1, 4**(k-1), 4)
-            product = (product[:, :-1, :, None] * x[:, k - 1 :, None, :]).flatten(2)
+    blocks = [x.sum(dim=1) * (4 / length)]
+    product = x  # (N, L - k + 2, 4**(k-1)): the (k-1)-mer products at each start
+    for k in range(2, k_max + 1):
         starts = length - k + 1
         if starts <= 0:
             blocks.append(x.new_zeros(n, 4**k))
-        else:
-            blocks.append(product.sum(dim=1) * (4**k / starts))
+            continue
+        prefix, following = product[:, :starts], x[:, k - 1 :]  # (N, starts, 4**(k-1)), (N, starts, 4)
+        # sum over starts of (k-1)-mer x next base, as one batched matrix product (no (N, L, 4**k) tensor)
+        counts = torch.bmm(prefix.transpose(1, 2), following).flatten(1)  # (N, 4**k)
+        blocks.append(counts * (4**k / starts))
+        if k < k_max:
+            product = (prefix[:, :, :, None] * following[:, :, None, :]).flatten(2)
     return torch.cat(blocks, dim=1)
 
 
