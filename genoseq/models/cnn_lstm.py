@@ -113,10 +113,10 @@ class _CNNLSTMTrunk(nn.Module):
     def point_edit(self, x: torch.Tensor, index: int, new: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Trunk outputs of ``x`` and of ``x`` with the base at ``index`` replaced by ``new``.
 
-        The edited windows' convolution is the original one plus the change of the one input
-        column, which only reaches the ``conv_width`` outputs around ``index``: those are
-        recomputed, then only the pooling bins holding them; the LSTM steps both windows share are
-        run once. The same arithmetic as :meth:`forward` on the edited input (bit-identical on
+        One changed base only reaches the ``conv_width`` convolution outputs around ``index``:
+        those are recomputed from the edited inputs, then only the pooling bins holding them; the
+        LSTM steps both windows share are run once (and the k-mer spectrum, when configured, is
+        computed for both). The same arithmetic as :meth:`forward` on the edited input (bit-identical on
         the CPU builds we test), at about half the convolution and pooling cost.
 
         Parameters
