@@ -337,13 +337,8 @@ def test_cnn_lstm_point_edit_equals_forward_on_edited_windows(length, width, poo
     new = torch.nn.functional.one_hot(torch.randint(0, 4, (6,)), 4).float()
     new[1] = torch.tensor([0.5, 0.0, 0.5, 0.0])  # an IUPAC replacement (R)
     new[2] = 0.0  # an N replacement
-    edited = x.clone()
-    edited[:, index] = new
-    with torch.no_grad():
-        original, changed = model.point_edit_logits(x, index, new)
-        assert torch.allclose(original, model(x), atol=1e-6)
-        assert torch.allclose(changed, model(edited), atol=1e-6)
-        assert (changed - original).abs().max() > 1e-4  # the edit did change the outputs
+    original, changed = _assert_point_edit_matches_forward(model, x, new, index)
+    assert (changed - original).abs().max() > 1e-4  # the edit did change the outputs
 
 
 def test_cnn_lstm_point_edit_rejects_bad_index_and_features() -> None:
@@ -360,15 +355,26 @@ def test_cnn_lstm_point_edit_with_stacked_lstm_layers() -> None:
     """Two LSTM layers take the plain path (no shared steps); still forward()'s answer."""
     cfg = tiny_config("cnn-lstm", length=30, lstm_layers=2)
     torch.manual_seed(5)
-    model = build_model("cnn-lstm", cfg).eval()
-    x = torch.nn.functional.one_hot(torch.randint(0, 4, (4, 30)), 4).float()
-    new = torch.nn.functional.one_hot(torch.randint(0, 4, (4,)), 4).float()
+    _assert_point_edit_matches_forward(build_model("cnn-lstm", cfg).eval(), *_random_edit(30), index=15)
+
+
+def _random_edit(length: int, n: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random one-hot windows ``(n, length, 4)`` and replacement bases ``(n, 4)``."""
+    x = torch.nn.functional.one_hot(torch.randint(0, 4, (n, length)), 4).float()
+    return x, torch.nn.functional.one_hot(torch.randint(0, 4, (n,)), 4).float()
+
+
+def _assert_point_edit_matches_forward(
+    model: torch.nn.Module, x: torch.Tensor, new: torch.Tensor, index: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """point_edit_logits equals forward() on the original and the edited windows; returns its logits."""
     edited = x.clone()
-    edited[:, 15] = new
+    edited[:, index] = new
     with torch.no_grad():
-        original, changed = model.point_edit_logits(x, 15, new)
+        original, changed = model.point_edit_logits(x, index, new)
         assert torch.allclose(original, model(x), atol=1e-6)
         assert torch.allclose(changed, model(edited), atol=1e-6)
+    return original, changed
 
 
 def test_kmer_frequencies_known_counts() -> None:
@@ -395,14 +401,7 @@ def test_cnn_lstm_kmer_spectrum_reaches_the_head_and_point_edits() -> None:
     torch.manual_seed(6)
     model = build_model("cnn-lstm", cfg).eval()
     assert model.head.mlp[0].in_features == model.trunk.out_dim == 4 * cfg.lstm_hidden + 4 + 16 + 64
-    x = torch.nn.functional.one_hot(torch.randint(0, 4, (4, 30)), 4).float()
-    new = torch.nn.functional.one_hot(torch.randint(0, 4, (4,)), 4).float()
-    edited = x.clone()
-    edited[:, 7] = new
-    with torch.no_grad():
-        original, changed = model.point_edit_logits(x, 7, new)
-        assert torch.allclose(original, model(x), atol=1e-6)
-        assert torch.allclose(changed, model(edited), atol=1e-6)
+    _assert_point_edit_matches_forward(model, *_random_edit(30), index=7)
     with pytest.raises(ConfigError, match="kmer_spectrum"):
         tiny_config("cnn-lstm", kmer_spectrum=7)
 
@@ -430,3 +429,19 @@ def test_model_directories_without_newer_config_keys_still_load(tmp_path) -> Non
     (out / "config.json").write_text(json.dumps(doc))
     loaded = load_model_dir(out, device="cpu")
     assert loaded.model.config.kmer_spectrum == 0
+
+
+def test_transformer_token_spectrum_counts_real_tokens_only() -> None:
+    cfg = tiny_config("transformer", length=12, token_spectrum=True)
+    model = build_model("transformer", cfg).eval()
+    assert model.trunk.out_dim == cfg.d_model + cfg.vocab_size
+    assert model.head.mlp[0].in_features == model.trunk.out_dim
+    x = torch.tensor([[7, 7, 9, 0], [8, 9, 9, 9]])
+    mask = torch.tensor([[True, True, True, False], [True, True, True, True]])  # the 0 is padding
+    spectrum = model.trunk._spectrum(x, mask)
+    scale = 4**cfg.k
+    assert spectrum[0, 7] == pytest.approx(scale * 2 / 3) and spectrum[0, 9] == pytest.approx(scale / 3)
+    assert spectrum[0, 0] == 0  # padding is not counted
+    assert spectrum[1, 9] == pytest.approx(scale * 3 / 4) and spectrum[1, 8] == pytest.approx(scale / 4)
+    with torch.no_grad():
+        assert model(x, mask).shape == (2, 1)

@@ -45,6 +45,10 @@ class TransformerConfig(ModelConfig):
     n_token_channels : int
         Extra per-token channels (``tokens_extra`` float ``(N, T, C)``, e.g. annotation averaged over
         each k-mer), projected to ``d_model`` and added to the token embeddings; 0 = none.
+    token_spectrum : bool
+        Also give the head the frequency of every vocabulary token among the window's real tokens
+        (scaled by ``4**k``, so that a k-mer of a uniform random sequence averages about 1): a
+        global composition summary beside the attention-pooled features.
     """
 
     vocab_size: int
@@ -59,6 +63,7 @@ class TransformerConfig(ModelConfig):
     positional: str = "learned"
     dropout: float = 0.1
     n_token_channels: int = 0
+    token_spectrum: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -111,7 +116,10 @@ class _TransformerTrunk(nn.Module):
         self.encoder = nn.TransformerEncoder(
             layer, config.n_layers, norm=nn.LayerNorm(config.d_model), enable_nested_tensor=False
         )
-        self.out_dim = config.d_model
+        self.token_spectrum = config.token_spectrum
+        self.vocab_size = config.vocab_size
+        self.spectrum_scale = float(4**config.k)
+        self.out_dim = config.d_model + (config.vocab_size if config.token_spectrum else 0)
 
     def forward(
         self, x: torch.Tensor, mask: torch.Tensor | None = None, tokens_extra: torch.Tensor | None = None
@@ -127,9 +135,17 @@ class _TransformerTrunk(nn.Module):
         elif tokens_extra is not None:
             raise ValueError("this model takes no tokens_extra (n_token_channels == 0)")
         h = self.encoder(self.embed_dropout(h), src_key_padding_mask=None if mask is None else ~mask)
-        if self.pooling == "cls":
-            return h[:, 0]
-        return masked_mean(h, mask)
+        pooled = h[:, 0] if self.pooling == "cls" else masked_mean(h, mask)
+        if not self.token_spectrum:
+            return pooled
+        return torch.cat([pooled, self._spectrum(x, mask).to(pooled.dtype)], dim=-1)
+
+    def _spectrum(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """Token frequencies ``(N, vocab_size)`` over the real tokens, times ``4**k``."""
+        weight = torch.ones_like(x, dtype=torch.float32) if mask is None else mask.to(torch.float32)
+        counts = torch.zeros(x.shape[0], self.vocab_size, dtype=torch.float32, device=x.device)
+        counts.scatter_add_(1, x, weight)
+        return counts * (self.spectrum_scale / weight.sum(dim=1, keepdim=True).clamp_min(1.0))
 
 
 class TransformerClassifier(SequenceClassifier):
