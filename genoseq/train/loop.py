@@ -471,7 +471,6 @@ class _Trainer:
         try:
             valid_loss, labels, probs = self.evaluate()
         finally:
-            chosen = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
             if live is not None:
                 self.model.load_state_dict(live)
         if not math.isfinite(valid_loss):
@@ -502,7 +501,8 @@ class _Trainer:
             state.best_primary = primary
             state.best_loss = valid_loss
             state.epochs_since_best = 0
-            self.best_weights = chosen
+            validated = self.ema if self.ema is not None else self.model.state_dict()
+            self.best_weights = {k: v.detach().clone() for k, v in validated.items()}
         else:
             state.epochs_since_best += 1
         state.history.append(row)
