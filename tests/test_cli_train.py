@@ -139,6 +139,7 @@ def test_transformer_with_validation_table(tmp_path: Path) -> None:
     assert config["training"]["data"]["valid"]["n"] == 30
     assert config["encoding"]["type"] == "kmer"
     assert config["training"]["config"]["ema_decay"] == 0.0 and config["training"]["config"]["lr"] == 3e-4
+    assert config["model"]["config"]["token_spectrum"] is True
 
 
 @pytest.mark.parametrize(

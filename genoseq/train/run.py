@@ -40,9 +40,13 @@ log = logging.getLogger(__name__)
 
 #: Model settings of ``genoseq train`` that differ from the config classes' defaults (which stay as
 #: they were, so that older model directories, whose config.json lacks newer keys, load unchanged).
-#: The CNN-LSTM's k-mer spectrum raised its cross-validated iEnhancer AUROC from 0.828 to 0.852
-#: (BENCHMARKS.md); variant-risk models, on 11-bp windows, keep it off (genoseq.variants.risk_model).
-SEQUENCE_MODEL_DEFAULTS: dict[str, dict[str, Any]] = {"cnn-lstm": {"kmer_spectrum": 4}}
+#: The spectra raised cross-validated iEnhancer AUROC from 0.828 to 0.852 (CNN-LSTM) and from 0.834 to
+#: 0.842 (transformer; BENCHMARKS.md); variant-risk models, on 11-bp windows, keep them off
+#: (genoseq.variants.risk_model).
+SEQUENCE_MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
+    "cnn-lstm": {"kmer_spectrum": 4},
+    "transformer": {"token_spectrum": True},
+}
 
 CURVES_PNG = "training_curves.png"
 ROC_PR_PNG = "roc_pr.png"
