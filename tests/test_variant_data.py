@@ -55,14 +55,20 @@ def mito():
         yield ref, Annotation.from_bed(MITO / "mitomap_loci.bed")
 
 
-def _slow_consequence(ref, feat, pos, alt):
-    """Translate the whole gene with Biopython (table 2) before and after the SNV."""
+def _translate_both(ref, feat, pos, alt):
+    """The gene's coding strand before and after the SNV, and both whole-gene translations (table 2)."""
     gene = ref.fetch("chrM", feat.start, feat.end).upper()
     mutated = gene[: pos - feat.start] + alt + gene[pos - feat.start + 1 :]
     if feat.strand == "-":
         gene, mutated = str(Seq(gene).reverse_complement()), str(Seq(mutated).reverse_complement())
     n = len(gene) // 3 * 3
-    a, b = str(Seq(gene[:n]).translate(table=2)), str(Seq(mutated[:n]).translate(table=2))
+    return gene, mutated, str(Seq(gene[:n]).translate(table=2)), str(Seq(mutated[:n]).translate(table=2))
+
+
+def _slow_consequence(ref, feat, pos, alt):
+    """Translate the whole gene with Biopython (table 2) before and after the SNV."""
+    gene, mutated, a, b = _translate_both(ref, feat, pos, alt)
+    n = len(gene) // 3 * 3
     diffs = [i for i in range(len(a)) if a[i] != b[i]]
     if not diffs:
         return "synonymous" if n > (pos - feat.start if feat.strand == "+" else feat.end - 1 - pos) else None
@@ -141,12 +147,7 @@ def test_change_descriptors_match_biopython_translation(mito):
         alt = rng.choice([b for b in "ACGT" if b != base])
         if _slow_consequence(ref, f, pos, alt) != "missense":
             continue
-        gene = ref.fetch("chrM", f.start, f.end).upper()
-        mutated = gene[: pos - f.start] + alt + gene[pos - f.start + 1 :]
-        if f.strand == "-":
-            gene, mutated = str(Seq(gene).reverse_complement()), str(Seq(mutated).reverse_complement())
-        n = len(gene) // 3 * 3
-        a, b = str(Seq(gene[:n]).translate(table=2)), str(Seq(mutated[:n]).translate(table=2))
+        _, _, a, b = _translate_both(ref, f, pos, alt)
         i = next(j for j in range(len(a)) if a[j] != b[j])
         got = ann.consequences(ref, "chrM", np.array([pos]), [base], [alt])[0]
         assert got[col["blosum62"]] == pytest.approx(blosum[a[i]][b[i]] / 4)

@@ -137,23 +137,26 @@ def test_score_with_variant_model(mito, trained, tmp_path):
     assert vout.exists() and Path(str(vout) + ".tbi").exists()
 
 
+def _score_to_tsv(model, vcf, mito, out):
+    """Run ``genoseq score-variants`` on the mito reference, writing ``out``."""
+    args = [
+        "score-variants",
+        str(model),
+        "--vcf",
+        str(vcf),
+        "--reference",
+        str(mito / "chrM.fa"),
+        "-o",
+        str(out),
+    ]
+    return CliRunner().invoke(main, args)
+
+
 def test_missing_info_field_is_a_clear_error(mito, trained, tmp_path):
     lines = (mito / "sites.vcf").read_text().replace("AF_hom", "AF_xx")
     bad = tmp_path / "noaf.vcf"
     bad.write_text(lines)
-    result = CliRunner().invoke(
-        main,
-        [
-            "score-variants",
-            str(trained),
-            "--vcf",
-            str(bad),
-            "--reference",
-            str(mito / "chrM.fa"),
-            "-o",
-            str(tmp_path / "x.tsv"),
-        ],
-    )
+    result = _score_to_tsv(trained, bad, mito, tmp_path / "x.tsv")
     assert result.exit_code == 1
     assert "AF_hom" in result.output and "noaf.vcf" in result.output
     assert not (tmp_path / "x.tsv").exists()
@@ -166,19 +169,7 @@ def test_model_with_other_consequence_features_is_refused(mito, trained, tmp_pat
     cfg = json.loads((old / "config.json").read_text())
     assert len(cfg["extra"]["featurizer"].pop("consequence_features")) == 24
     (old / "config.json").write_text(json.dumps(cfg))
-    result = CliRunner().invoke(
-        main,
-        [
-            "score-variants",
-            str(old),
-            "--vcf",
-            str(mito / "sites.vcf"),
-            "--reference",
-            str(mito / "chrM.fa"),
-            "-o",
-            str(tmp_path / "x.tsv"),
-        ],
-    )
+    result = _score_to_tsv(old, mito / "sites.vcf", mito, tmp_path / "x.tsv")
     assert result.exit_code == 1
     assert "12 consequence features" in result.output and "retrain" in result.output
     assert not (tmp_path / "x.tsv").exists()
