@@ -143,20 +143,18 @@ def score_window_pairs(
         return empty, empty.copy()
     fast = getattr(predictor, "supports_point_edits", False)  # duck-typed predictors lack it
     point = _point_edit_rows(ref, alt) if fast else np.zeros(n, dtype=bool)
-    if point.all():
-        center = ref.shape[1] // 2
-        return predictor.predict_point_edits(ref, center, alt[:, center], strand=strand)
     ref_score = np.empty((n, predictor.n_outputs), dtype=np.float32)
     alt_score = np.empty_like(ref_score)
-    if point.any():
-        center = ref.shape[1] // 2
-        rows = np.flatnonzero(point)
+    center = ref.shape[1] // 2
+    rows = np.flatnonzero(point)
+    if rows.size:
         ref_score[rows], alt_score[rows] = predictor.predict_point_edits(
             ref[rows], center, alt[rows, center], strand=strand
         )
     rows = np.flatnonzero(~point)
-    probs = predictor.predict_array(np.concatenate([ref[rows], alt[rows]]), strand=strand)
-    ref_score[rows], alt_score[rows] = probs[: rows.size], probs[rows.size :]
+    if rows.size:
+        probs = predictor.predict_array(np.concatenate([ref[rows], alt[rows]]), strand=strand)
+        ref_score[rows], alt_score[rows] = probs[: rows.size], probs[rows.size :]
     return ref_score, alt_score
 
 
