@@ -6,10 +6,14 @@ probabilities, float32 ``(n, n_outputs)``:
 
 * **activation** -- sigmoid for ``binary`` (one column, P(``classes[1]``)) and
   ``multilabel``; softmax for ``multiclass``.
-* **strands** -- by default (``strand="both"``) each sequence is scored on the
-  forward strand and on its reverse complement and the two *probabilities* are
-  averaged (logits, for :meth:`Predictor.predict_logits`); ``strand="forward"``
-  scores the given strand only. For one-hot models the reverse complement is
+* **strands** -- by default each sequence is scored on the forward strand and on
+  its reverse complement and the two *probabilities* are averaged (logits, for
+  :meth:`Predictor.predict_logits`): ``strand="both"``. ``strand="forward"``
+  scores the given strand only. ``strand=None`` (every method's default) means
+  the model's own default, :attr:`Predictor.default_strand`: ``"both"`` unless
+  the model directory records ``extra["strand"] == "forward"`` -- a model that
+  ``genoseq train`` found strand-specific on its validation set (e.g. core
+  promoters; see :mod:`genoseq.train.strand`). For one-hot models the reverse complement is
   taken on the encoded tensor (flip the length and channel axes: A,C,G,T ->
   T,G,C,A); for k-mer models the bytes are reverse-complemented and re-encoded.
 * **lengths** -- a sequence shorter than the model's input is padded centrally
@@ -156,6 +160,22 @@ class Predictor:
         self.model_dir = model_dir
         self.n_outputs = 1 if task == "binary" else len(self.classes)
         self.n_features = int(getattr(getattr(model, "config", None), "n_features", 0))
+        recorded = ((config or {}).get("extra") or {}).get("strand", "both")
+        if recorded not in _STRANDS:
+            raise ConfigError(
+                f"the model directory's strand must be one of {', '.join(_STRANDS)}, got {recorded!r}"
+            )
+        #: the strand policy used when a method gets ``strand=None``: ``"both"`` unless the model
+        #: directory records ``extra["strand"] == "forward"`` (a strand-specific model)
+        self.default_strand: str = recorded
+
+    def resolve_strand(self, strand: str | None) -> str:
+        """``strand``, or :attr:`default_strand` when it is ``None``; ConfigError on anything else."""
+        if strand is None:
+            return self.default_strand
+        if strand not in _STRANDS:
+            raise ConfigError(f"strand must be one of {', '.join(_STRANDS)}, got {strand!r}")
+        return strand
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], device: str | torch.device | None = None) -> Predictor:
@@ -212,7 +232,7 @@ class Predictor:
         self,
         arr: np.ndarray,
         *,
-        strand: str = "both",
+        strand: str | None = None,
         batch_size: int | None = None,
         features: np.ndarray | None = None,
     ) -> np.ndarray:
@@ -224,7 +244,8 @@ class Predictor:
             uint8 ``(n, L)`` ASCII codes with ``L <= input_length`` (shorter rows
             are padded centrally with ``N``).
         strand
-            ``"both"`` (average forward and reverse-complement probabilities) or ``"forward"``.
+            ``"both"`` (average forward and reverse-complement probabilities), ``"forward"``, or
+            ``None``: the model's :attr:`default_strand` (``"both"`` unless trained strand-specific).
         batch_size
             Sequences per forward pass (default: :attr:`default_batch_size`).
         features
@@ -241,7 +262,7 @@ class Predictor:
         self,
         arr: np.ndarray,
         *,
-        strand: str = "both",
+        strand: str | None = None,
         batch_size: int | None = None,
         features: np.ndarray | None = None,
     ) -> np.ndarray:
@@ -267,7 +288,7 @@ class Predictor:
         index: int,
         new_bases: np.ndarray,
         *,
-        strand: str = "both",
+        strand: str | None = None,
         batch_size: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Probabilities of windows and of the same windows with one base changed (SNVs, ISM).
@@ -287,7 +308,8 @@ class Predictor:
         new_bases
             uint8 ``(n,)`` ASCII codes of the replacement bases.
         strand
-            ``"both"`` (average forward and reverse-complement probabilities) or ``"forward"``.
+            ``"both"`` (average forward and reverse-complement probabilities), ``"forward"``, or
+            ``None``: the model's :attr:`default_strand` (``"both"`` unless trained strand-specific).
         batch_size
             Windows per forward pass (default: :attr:`default_batch_size`); each pass also runs
             the recurrent layers on as many edited windows.
@@ -307,8 +329,7 @@ class Predictor:
             raise InputFormatError(f"new_bases must have shape ({windows.shape[0]},), got {new_bases.shape}")
         if not 0 <= index < self.input_length:
             raise ConfigError(f"index {index} is outside windows of length {self.input_length}")
-        if strand not in _STRANDS:
-            raise ConfigError(f"strand must be one of {', '.join(_STRANDS)}, got {strand!r}")
+        strand = self.resolve_strand(strand)
         if not self.supports_point_edits:
             edited = windows.copy()
             edited[:, index] = new_bases
@@ -348,7 +369,7 @@ class Predictor:
         self,
         seqs: Sequence[str] | str | np.ndarray,
         *,
-        strand: str = "both",
+        strand: str | None = None,
         batch_size: int | None = None,
         features: np.ndarray | None = None,
     ) -> np.ndarray:
@@ -360,8 +381,9 @@ class Predictor:
             Sequences (``str``; a single ``str`` is one sequence) or a uint8
             ``(n, L)`` array of ASCII codes.
         strand
-            ``"both"`` (default: mean of forward and reverse-complement
-            probabilities) or ``"forward"``.
+            ``"both"`` (mean of forward and reverse-complement probabilities),
+            ``"forward"``, or ``None`` (default): the model's :attr:`default_strand`, which is
+            ``"both"`` unless the model was trained strand-specific.
         batch_size
             Windows per forward pass (default: :attr:`default_batch_size`).
         features
@@ -380,7 +402,7 @@ class Predictor:
         self,
         seqs: Sequence[str] | str | np.ndarray,
         *,
-        strand: str = "both",
+        strand: str | None = None,
         batch_size: int | None = None,
         features: np.ndarray | None = None,
     ) -> np.ndarray:
@@ -393,7 +415,7 @@ class Predictor:
         vcf: str | os.PathLike[str],
         reference: Any,
         *,
-        strand: str = "both",
+        strand: str | None = None,
         on_ref_mismatch: str = "flag",
         batch_size: int = 4096,
         region: str | None = None,
@@ -421,7 +443,7 @@ class Predictor:
         vcf: str | os.PathLike[str],
         reference: Any,
         *,
-        strand: str = "both",
+        strand: str | None = None,
         on_ref_mismatch: str = "flag",
         batch_size: int = 4096,
         region: str | None = None,
@@ -444,7 +466,7 @@ class Predictor:
     def _predict_any(
         self,
         seqs: Sequence[str] | str | np.ndarray,
-        strand: str,
+        strand: str | None,
         batch_size: int | None,
         features: np.ndarray | None,
         *,
@@ -533,14 +555,13 @@ class Predictor:
     def _run(
         self,
         arr: np.ndarray,
-        strand: str,
+        strand: str | None,
         batch_size: int | None,
         features: np.ndarray | None,
         *,
         probabilities: bool,
     ) -> np.ndarray:
-        if strand not in _STRANDS:
-            raise ConfigError(f"strand must be one of {', '.join(_STRANDS)}, got {strand!r}")
+        strand = self.resolve_strand(strand)
         batch_size = self.default_batch_size if batch_size is None else batch_size
         if batch_size < 1:
             raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
@@ -691,7 +712,7 @@ def predict_file(
     input_path: str | os.PathLike[str],
     output_path: str | os.PathLike[str],
     *,
-    strand: str = "both",
+    strand: str | None = None,
     batch_size: int | None = None,
 ) -> int:
     """Score every record of ``input_path`` and write one row per record to ``output_path``.
@@ -722,7 +743,7 @@ def predict_file(
 
 
 def evaluate_table(
-    predictor: Predictor, table: Any, *, strand: str = "both", batch_size: int | None = None
+    predictor: Predictor, table: Any, *, strand: str | None = None, batch_size: int | None = None
 ) -> dict[str, Any]:
     """Metrics of ``predictor`` on a labelled table.
 

@@ -62,8 +62,16 @@ def test_torchrun_two_cpu_processes_match_one_process(tmp_path: Path) -> None:
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        # the CLI's CNN-LSTM defaults (weight averaging included), as torchrun's processes get
-        single = TrainConfig(epochs=2, batch_size=32, device="cpu", **MODEL_TRAIN_DEFAULTS["cnn-lstm"])
+        # the CLI's CNN-LSTM defaults (weight averaging included; --strand auto, so no
+        # reverse-complement augmentation), as torchrun's processes get
+        single = TrainConfig(
+            epochs=2,
+            batch_size=32,
+            device="cpu",
+            strand="auto",
+            rc_augment=False,
+            **MODEL_TRAIN_DEFAULTS["cnn-lstm"],
+        )
         result = train_model(
             data, model_name="cnn-lstm", out_dir=tmp_path / "one", config=single, model_overrides=MODEL
         )

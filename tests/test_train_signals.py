@@ -54,9 +54,15 @@ def train_here(data: Path, out: Path, *, resume: bool = False) -> dict[str, torc
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        # the CLI's defaults for the CNN-LSTM (learning rate, weight averaging), as the subprocesses get
+        # the CLI's defaults for the CNN-LSTM (learning rate, weight averaging; --strand auto, so no
+        # reverse-complement augmentation), as the subprocesses get
         config = TrainConfig(
-            epochs=EPOCHS, batch_size=BATCH, device="cpu", **MODEL_TRAIN_DEFAULTS["cnn-lstm"]
+            epochs=EPOCHS,
+            batch_size=BATCH,
+            device="cpu",
+            strand="auto",
+            rc_augment=False,
+            **MODEL_TRAIN_DEFAULTS["cnn-lstm"],
         )
         train_model(
             data, model_name="cnn-lstm", out_dir=out, config=config, model_overrides=MODEL, resume=resume

@@ -151,7 +151,8 @@ def test_cli_score_calibrate_ism(predictor, files, tmp_path):
         f"chrT\t{one['pos']}\t.\t{one['ref']}\t{one['alt']}\t.\t.\t.\n"
     )
     scored = predictor.score_variants(snv, fa)
-    assert scored["log_odds"][0] == pytest.approx(one["log_odds"], abs=1e-9)
+    # one SNV here, thirty in the ISM batch: float32 batches of other sizes can move the last bit
+    assert scored["log_odds"][0] == pytest.approx(one["log_odds"], abs=1e-6)
     r = run(
         main,
         ["score-variants", model, "--vcf", str(vcf), "--reference", str(fa), "-o", str(tmp_path / "x.txt2")],

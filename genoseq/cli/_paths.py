@@ -84,7 +84,15 @@ class OutputDir(click.Path):
         return super().convert(value, param, ctx)
 
 
-__all__ = ["InputFile", "ModelDir", "OutputDir", "OutputFile"]
+__all__ = ["STRAND_HELP", "InputFile", "ModelDir", "OutputDir", "OutputFile", "inference_options"]
+
+
+#: ``--strand`` of the commands that run a model (default None: the model's own, Predictor.default_strand).
+STRAND_HELP = (
+    "'both' averages forward and reverse-complement probabilities, 'forward' scores the given "
+    "strand only [default: the model's own: both, unless genoseq train found the task "
+    "strand-specific on its validation set]."
+)
 
 
 def inference_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -93,9 +101,8 @@ def inference_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--strand",
             type=click.Choice(["both", "forward"]),
-            default="both",
-            show_default=True,
-            help="'both' averages forward and reverse-complement probabilities.",
+            default=None,
+            help=STRAND_HELP,
         ),
         click.option(
             "--batch-size",

@@ -96,9 +96,9 @@ _OPTIONS = [
     ),
     click.option(
         "--rc-augment/--no-rc-augment",
-        default=True,
-        show_default=True,
-        help="Random reverse-complement augmentation.",
+        default=None,
+        help="Random reverse-complement augmentation [default: on with --strand both, off with "
+        "--strand auto or forward, which must see whether the task is strand-specific].",
     ),
     click.option(
         "--ema-decay",
@@ -152,11 +152,22 @@ def train_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def build_train_config(model_name: str, params: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-    """``(TrainConfig, model overrides)`` from the parsed training options (removed from ``params``)."""
+def build_train_config(
+    model_name: str, params: dict[str, Any], *, strand: str = "both"
+) -> tuple[Any, dict[str, Any]]:
+    """``(TrainConfig, model overrides)`` from the parsed training options (removed from ``params``).
+
+    ``strand`` is the model's strand policy (:attr:`genoseq.train.TrainConfig.strand`); unless
+    ``--rc-augment`` / ``--no-rc-augment`` was given, augmentation is on only for ``"both"``: a
+    model trained on both strands of every sequence cannot tell them apart, so ``"auto"`` and
+    ``"forward"`` train on the given strand.
+    """
     from genoseq.train.config import MODEL_TRAIN_DEFAULTS, TrainConfig
 
     values = {name: params.pop(name) for name in TRAIN_OPTION_NAMES}
+    values["strand"] = strand
+    if values["rc_augment"] is None:
+        values["rc_augment"] = strand == "both"
     threads = values.pop("threads")
     if threads is not None:
         if threads < 1:

@@ -31,6 +31,7 @@ def evaluate(
 
     predictor = Predictor.load(model, device=device)
     table = load_table(data, labels, classes=predictor.classes, task=predictor.task, pad=True)
+    strand = predictor.resolve_strand(strand)
     metrics = evaluate_table(predictor, table, strand=strand, batch_size=batch_size)
     document = {
         **metrics,

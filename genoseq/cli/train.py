@@ -92,6 +92,16 @@ def variant_model_options(params: dict[str, Any]) -> Any:
 @click.option("--valid-labels", type=InputFile(), help="Labels table for a FASTA --valid.")
 @click.option("--model", "model_name", required=True, type=click.Choice(MODEL_NAMES), help="Architecture.")
 @click.option("--out", "out_dir", required=True, type=OutputDir(), help="Output model directory.")
+@click.option(
+    "--strand",
+    type=click.Choice(["auto", "both", "forward"]),
+    default="auto",
+    show_default=True,
+    help="Strands the model scores by default: 'both' (strand-symmetric task; trains with "
+    "reverse-complement augmentation), 'forward' (strand-specific, e.g. promoters), or 'auto': train "
+    "on the given strand, then record 'forward' only if it is clearly better than averaging both "
+    "strands on the validation set.",
+)
 @train_options
 @click.option(
     "--pad", is_flag=True, help="Pad sequences of mixed lengths centrally with N instead of refusing them."
@@ -107,7 +117,7 @@ def train(data: str, model_name: str, out_dir: str, **params: Any) -> None:
     log, checkpoint and plots. Runs data-parallel under `torchrun --nproc_per_node N -m genoseq train ...`.
     An interrupted run (Ctrl-C, SIGTERM, crash) continues with the same command plus --resume.
     """
-    config, overrides = build_train_config(model_name, params)
+    config, overrides = build_train_config(model_name, params, strand=params.pop("strand"))
     if is_vcf(data):
         from genoseq.variants.risk_model import train_variant_model
 
@@ -157,7 +167,8 @@ def train(data: str, model_name: str, out_dir: str, **params: Any) -> None:
     click.echo(
         f"wrote {output.model_dir}: best epoch {result.best_epoch} of {result.epochs_run} "
         f"({result.device}, {result.precision}, {result.world_size} process(es), {result.wall_seconds:.1f} s); "
-        f"validation {shown}"
+        f"validation {shown}; scores {'both strands' if output.strand == 'both' else 'the forward strand'} "
+        f"by default"
     )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from genoseq.cli._paths import InputFile, ModelDir, OutputFile
+from genoseq.cli._paths import STRAND_HELP, InputFile, ModelDir, OutputFile
 
 _file = InputFile()
 _model_dir = ModelDir()
@@ -38,9 +38,8 @@ def _load(model: str, device: str):
 @click.option(
     "--strand",
     type=click.Choice(["both", "forward"]),
-    default="both",
-    show_default=True,
-    help="Average forward and reverse-complement predictions, or forward only.",
+    default=None,
+    help=STRAND_HELP,
 )
 @click.option(
     "--batch-size", type=click.IntRange(1), default=4096, show_default=True, help="Variants per batch."
@@ -82,7 +81,7 @@ def score_variants(
 @click.option("--reference", required=True, type=_file, help="Reference FASTA to draw random SNVs from.")
 @click.option("--n", "n", type=click.IntRange(1), default=100_000, show_default=True, help="Background SNVs.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--strand", type=click.Choice(["both", "forward"]), default="both", show_default=True)
+@click.option("--strand", type=click.Choice(["both", "forward"]), default=None, help=STRAND_HELP)
 @click.option("--device", type=_device, default="auto", show_default=True)
 def calibrate(model, reference, n, seed, strand, device):
     """Store a background of |log_odds| over random reference SNVs in MODEL, for the risk score."""
@@ -103,7 +102,7 @@ def calibrate(model, reference, n, seed, strand, device):
     type=_out,
     help="Output table (.parquet/.tsv/.csv); the heat map goes beside it as .png.",
 )
-@click.option("--strand", type=click.Choice(["both", "forward"]), default="both", show_default=True)
+@click.option("--strand", type=click.Choice(["both", "forward"]), default=None, help=STRAND_HELP)
 @click.option("--device", type=_device, default="auto", show_default=True)
 def ism(model, reference, region, out, strand, device):
     """In-silico saturation mutagenesis of a region: every position × 3 alternatives."""

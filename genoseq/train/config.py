@@ -9,7 +9,7 @@ from typing import Any
 
 from genoseq.errors import ConfigError
 
-__all__ = ["METRICS", "MODEL_TRAIN_DEFAULTS", "TrainConfig"]
+__all__ = ["METRICS", "MODEL_TRAIN_DEFAULTS", "STRAND_MODES", "TrainConfig"]
 
 #: Validation metrics that :func:`genoseq.train.compute_metrics` reports (and ``monitor`` may name).
 METRICS = ("accuracy", "auroc", "auprc", "mcc", "f1")
@@ -18,6 +18,8 @@ _DEVICES = ("auto", "cpu", "cuda")
 _PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 _SCHEDULERS = ("cosine", "constant")
 _MONITORS = ("auto", "loss", *METRICS)
+#: How a trained sequence classifier treats the two strands (see :attr:`TrainConfig.strand`).
+STRAND_MODES = ("both", "forward", "auto")
 
 #: ``genoseq train``'s defaults for the options that differ by architecture (the dataclass defaults are
 #: model-agnostic). Weight averaging gave the CNN-LSTM +0.02 cross-validated iEnhancer accuracy and the
@@ -100,6 +102,13 @@ class TrainConfig:
         e.g. 0.99); validation, best-model selection and the saved model then use the averaged
         weights. The decay ramps up as ``min(ema_decay, (1 + step) / (10 + step))``, so the average
         does not remember the random initial weights.
+    strand : str
+        Which strands the saved model scores by default (recorded in its directory, used by
+        :class:`genoseq.Predictor` whenever no strand is given): ``"both"`` (the mean of the
+        forward and reverse-complement predictions: a strand-symmetric task), ``"forward"`` (the
+        given strand only: a strand-specific task such as core promoters), or ``"auto"``: after
+        training, compare the two on the validation set and record ``"forward"`` only when it is
+        clearly better (see :func:`genoseq.train.strand.choose_strand`), else ``"both"``.
     """
 
     epochs: int = 20
@@ -121,6 +130,7 @@ class TrainConfig:
     grad_clip: float = 1.0
     rc_augment: bool = True
     ema_decay: float = 0.0
+    strand: str = "both"
 
     def __post_init__(self) -> None:
         ints = ("epochs", "batch_size", "seed", "patience", "num_workers")
@@ -168,6 +178,7 @@ class TrainConfig:
             ("precision", _PRECISIONS),
             ("scheduler", _SCHEDULERS),
             ("monitor", _MONITORS),
+            ("strand", STRAND_MODES),
         ):
             if getattr(self, name) not in choices:
                 raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}")

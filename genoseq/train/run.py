@@ -6,7 +6,11 @@ model from the registry, trains it with :func:`genoseq.train.fit` and — on
 rank 0 only — writes the model directory (``config.json`` +
 ``model.safetensors`` via :func:`genoseq.modeldir.save_model_dir`, with the
 training provenance and validation metrics) next to the training log, the
-checkpoint and two plots (``training_curves.png``, ``roc_pr.png``).
+checkpoint and two plots (``training_curves.png``, ``roc_pr.png``). With
+``config.strand == "auto"`` it then decides on the validation set whether the
+model scores the forward strand only or both strands by default
+(:func:`genoseq.train.strand.choose_strand`) and records the choice in the
+directory (``extra["strand"]``), where :class:`genoseq.Predictor` reads it.
 """
 
 from __future__ import annotations
@@ -75,6 +79,43 @@ class TrainOutput:
     model_name: str
     classes: list[str]
     task: str
+    strand: str = "both"
+
+
+def _strand_selection(
+    model: torch.nn.Module,
+    valid_table: LabelledTable,
+    spec: Mapping[str, Any],
+    result: TrainResult,
+    config: TrainConfig,
+) -> dict[str, Any]:
+    """The strand the model scores by default, and the validation figures behind the choice.
+
+    ``config.strand`` ``"both"``/``"forward"`` is recorded as given; ``"auto"`` scores the
+    validation sequences' reverse complements and compares forward-only with strand-averaged
+    predictions (:func:`genoseq.train.strand.choose_strand`). Either way the record holds the
+    validation metrics of both ways of scoring.
+    """
+    from genoseq.tokenize import reverse_complement_array
+    from genoseq.train.metrics import compute_metrics
+    from genoseq.train.strand import choose_strand, dataset_probabilities
+
+    reversed_table = replace(valid_table, sequences=reverse_complement_array(valid_table.sequences))
+    device = next(model.parameters()).device
+    reverse = dataset_probabilities(
+        model,
+        SequenceDataset.from_table(reversed_table, spec),
+        batch_size=2 * config.batch_size,
+        device=device,
+    )
+    forward = result.valid_probs
+    choice = choose_strand(result.valid_labels, forward, reverse, valid_table.task)
+    record = choice.to_dict() if config.strand == "auto" else {"strand": config.strand}
+    record["requested"] = config.strand
+    both = (forward.astype(np.float64) + reverse) / 2
+    record["metrics_forward"] = compute_metrics(result.valid_labels, forward, valid_table.task)
+    record["metrics_both"] = compute_metrics(result.valid_labels, both, valid_table.task)
+    return record
 
 
 def _valid_table(
@@ -221,6 +262,15 @@ def train_model(
     )
     if result.rank != 0:
         return TrainOutput(None, result, model_name, list(table.classes), table.task)
+    strand = _strand_selection(model, valid_table, spec, result, config)
+    if config.strand == "auto":
+        log.info(
+            "strand: %s (validation loss forward-only %.4f, both strands %.4f, paired z %.2f)",
+            strand["strand"],
+            strand["loss_forward"],
+            strand["loss_both"],
+            strand["z"],
+        )
 
     plot_training_curves(result.history, out_dir / CURVES_PNG, monitor=result.monitor)
     plot_roc_pr(result.valid_labels, result.valid_probs, table.task, table.classes, out_dir / ROC_PR_PNG)
@@ -240,6 +290,7 @@ def train_model(
         "stopped_early": result.stopped_early,
         "monitor": result.monitor,
         "config": config.to_dict(),
+        "strand": strand,
         "wall_seconds": round(time.perf_counter() - started, 3),
         "files": {
             "log_csv": LOG_CSV,
@@ -261,5 +312,6 @@ def train_model(
         input_length=table.length,
         training=json_safe(training),
         metrics=json_safe({k: v for k, v in result.metrics.items()}),
+        extra={"strand": strand["strand"]},
     )
-    return TrainOutput(model_dir, result, model_name, list(table.classes), table.task)
+    return TrainOutput(model_dir, result, model_name, list(table.classes), table.task, strand["strand"])

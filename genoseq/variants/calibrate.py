@@ -184,7 +184,7 @@ def background_log_odds(
     n: int = 100_000,
     *,
     seed: int = 0,
-    strand: str = "both",
+    strand: str | None = None,
     batch_size: int = 4096,
 ) -> np.ndarray:
     """``|log_odds|`` of ``n`` random reference SNVs; float64 ``(n, n_outputs)``."""
@@ -217,7 +217,7 @@ def calibrate(
     n: int = 100_000,
     *,
     seed: int = 0,
-    strand: str = "both",
+    strand: str | None = None,
     batch_size: int = 4096,
 ) -> Background:
     """Score ``n`` random SNVs and store the background in the predictor's model directory.
@@ -230,7 +230,9 @@ def calibrate(
     from safetensors.numpy import save_file
 
     from genoseq.io import Reference
+    from genoseq.variants.score import resolve_strand
 
+    strand = resolve_strand(predictor, strand)
     own = not isinstance(reference, Reference)
     ref = Reference(reference) if own else reference
     try:

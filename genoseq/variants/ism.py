@@ -35,7 +35,7 @@ def saturation_mutagenesis(
     start: int,
     end: int,
     *,
-    strand: str = "both",
+    strand: str | None = None,
     batch_size: int = 4096,
 ) -> pl.DataFrame:
     """Score every SNV in the 0-based half-open region ``[start, end)`` of ``chrom``.

@@ -12,6 +12,7 @@ from genoseq.variants.score import (
     _empty_table,
     iter_score_variants,
     output_names,
+    resolve_strand,
     score_columns,
 )
 from genoseq.variants.vcf_out import VcfAnnotator
@@ -31,7 +32,7 @@ def score_vcf_to_files(
     *,
     vcf_out: str | Path | None = None,
     region: str | None = None,
-    strand: str = "both",
+    strand: str | None = None,
     on_ref_mismatch: str = "flag",
     batch_size: int = 4096,
     progress: bool = False,
@@ -47,6 +48,7 @@ def score_vcf_to_files(
         Counts of scored, mismatched and skipped variants.
     """
     table_format(out)  # fail on a bad extension before any work
+    strand = resolve_strand(predictor, strand)
     stats = ScoreStats()
     names = output_names(predictor)
     cols = score_columns(names)

@@ -87,6 +87,13 @@ class ScoreStats:
     contigs: set[str] = field(default_factory=set)
 
 
+def resolve_strand(predictor: Predictor, strand: str | None) -> str:
+    """``strand``, or the predictor's default (:attr:`genoseq.Predictor.default_strand`) when ``None``."""
+    if strand is None:
+        return str(getattr(predictor, "default_strand", "both"))  # duck-typed predictors lack it
+    return strand
+
+
 def _check_options(strand: str, on_ref_mismatch: str) -> None:
     if strand not in STRANDS:
         raise ConfigError(f"strand must be one of {', '.join(STRANDS)}, got {strand!r}")
@@ -117,7 +124,7 @@ def _batches(
 
 
 def score_window_pairs(
-    predictor: Predictor, ref: np.ndarray, alt: np.ndarray, *, strand: str = "both"
+    predictor: Predictor, ref: np.ndarray, alt: np.ndarray, *, strand: str | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Probabilities for reference and alternative windows in one pass.
 
@@ -137,6 +144,7 @@ def score_window_pairs(
     go through :meth:`~genoseq.Predictor.predict_point_edits` when the model has that fast path;
     the scores equal :meth:`~genoseq.Predictor.predict_array` on the windows up to float rounding.
     """
+    strand = resolve_strand(predictor, strand)
     n = ref.shape[0]
     if n == 0:
         empty = np.empty((0, predictor.n_outputs), dtype=np.float32)
@@ -190,7 +198,7 @@ def iter_score_variants(
     vcf: str | Path,
     reference: str | Path | Reference,
     *,
-    strand: str = "both",
+    strand: str | None = None,
     on_ref_mismatch: str = "flag",
     batch_size: int = 4096,
     region: str | None = None,
@@ -208,7 +216,8 @@ def iter_score_variants(
     reference
         FASTA path or an open :class:`genoseq.io.Reference`.
     strand
-        ``"both"`` averages forward and reverse-complement probabilities; ``"forward"`` does not.
+        ``"both"`` averages forward and reverse-complement probabilities; ``"forward"`` does not;
+        ``None``: the model's default (:attr:`genoseq.Predictor.default_strand`).
     on_ref_mismatch
         ``"flag"``, ``"skip"`` or ``"error"`` (see the module docstring).
     batch_size
@@ -229,6 +238,7 @@ def iter_score_variants(
     """
     from genoseq.io import Reference, read_vcf
 
+    strand = resolve_strand(predictor, strand)
     _check_options(strand, on_ref_mismatch)
     stats = stats if stats is not None else ScoreStats()
     from genoseq.variants.risk_model import VariantRiskScorer, is_variant_model
