@@ -22,3 +22,17 @@ def shared() -> Path:
 def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """FASTA-index fallbacks go to a temporary cache, never the user's."""
     monkeypatch.setenv("GENOSEQ_CACHE", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def one_thread():  # noqa: ANN201
+    """One intra-op torch thread: fast on a shared 2-core machine and the same arithmetic in every run.
+
+    Test files that train use it for every test: ``pytestmark = pytest.mark.usefixtures("one_thread")``.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -39,12 +39,7 @@ SENTINEL = "output of an earlier run\n"
 TRAIN_TINY = ["--epochs", "1", "--set", "conv_filters=4", "--set", "lstm_hidden=4", "--threads", "1"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

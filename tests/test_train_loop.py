@@ -22,13 +22,7 @@ from tests.test_train_toys import ToyConvNet, toy_datasets, toy_model
 FAST = {"batch_size": 16, "lr": 3e-2, "device": "cpu", "patience": 0}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One intra-op thread: fast on a shared 2-core machine and the same arithmetic in every run."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 class StopAfter:

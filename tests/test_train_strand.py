@@ -19,12 +19,7 @@ from tests.test_train_toys import MOTIF, write_csv
 REVERSE_MOTIF = "TGTAATC"  # reverse complement of GATTACA
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _planted(

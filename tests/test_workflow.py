@@ -140,7 +140,7 @@ def test_schema_accepts_the_shipped_configs_and_fills_defaults() -> None:
         _validate(yaml.safe_load(path.read_text()))
     cfg = _validate(yaml.safe_load(TEST_CONFIG_SEQUENCE.read_text()))
     assert cfg["resources"]["default"] == {"threads": 1, "mem_mb": 2000, "runtime": 30, "gpu": 0}
-    assert cfg["score"]["strand"] == "both"
+    assert cfg["score"]["strand"] == "model"  # the model's recorded policy
     assert cfg["train"]["nproc"] == 1
 
 
@@ -167,6 +167,30 @@ def test_schema_rejects_bad_configs(change: dict, needle: str) -> None:
             cfg[key] = value
     with pytest.raises(WorkflowError, match=re.escape(needle)):
         _validate(cfg)
+
+
+@pytest.mark.parametrize(("strand", "expected"), [("model", None), ("forward", "--strand forward")])
+def test_scoring_rules_pass_the_strand_only_when_set(
+    tmp_path: Path, strand: str, expected: str | None
+) -> None:
+    config = _materialise(TEST_CONFIG_SEQUENCE, tmp_path)
+    cfg = yaml.safe_load(config.read_text())
+    cfg["score"]["strand"] = strand
+    config.write_text(yaml.safe_dump(cfg))
+    result = _snakemake("-n", "-p", "--configfile", str(config), "-d", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    commands = [
+        line
+        for line in (result.stdout + result.stderr).splitlines()
+        if "genoseq -v score-variants" in line
+        or "genoseq -v calibrate" in line
+        or "genoseq -v evaluate" in line
+    ]
+    assert len(commands) >= 3
+    for line in commands:
+        assert ("--strand" in line) == (expected is not None), line
+        if expected is not None:
+            assert expected in line, line
 
 
 def test_snakefile_validates_its_config(tmp_path: Path) -> None:

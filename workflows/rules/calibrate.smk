@@ -25,9 +25,9 @@ if not VARIANT_RISK:
         params:
             n=config["sequence"]["calibration_snvs"],
             seed=config["sequence"]["calibration_seed"],
-            strand=config["score"]["strand"],
+            strand=strand_opt(),
             device=config["score"]["device"],
         shell:
             "(cp -R -- {input.model:q} {output.model:q}"
             " && genoseq -v calibrate {output.model:q} --reference {input.reference:q} --n {params.n:q}"
-            " --seed {params.seed:q} --strand {params.strand:q} --device {params.device:q}) > {log:q} 2>&1"
+            " --seed {params.seed:q} {params.strand} --device {params.device:q}) > {log:q} 2>&1"

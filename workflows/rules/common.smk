@@ -36,6 +36,12 @@ def opt(flag, value):
     return f"{flag} {shlex.quote(str(value))}"
 
 
+def strand_opt():
+    """`--strand X` for the scoring rules; nothing for `model` (the model's own recorded policy)."""
+    strand = config["score"]["strand"]
+    return "" if strand == "model" else opt("--strand", strand)
+
+
 def repeat_opt(flag, values):
     """`flag 'v1' flag 'v2' ...`, each value shell-quoted."""
     return " ".join(f"{flag} {shlex.quote(str(v))}" for v in values)

@@ -66,8 +66,8 @@ else:
             runtime=res("evaluate")["runtime"],
             gpu=res("evaluate")["gpu"],
         params:
-            strand=config["score"]["strand"],
+            strand=strand_opt(),
             device=TRAIN["device"],
         shell:
-            "genoseq -v evaluate {input.model:q} {input.table:q} --strand {params.strand:q}"
+            "genoseq -v evaluate {input.model:q} {input.table:q} {params.strand}"
             " --device {params.device:q} -o {output.metrics:q} > {log:q} 2>&1"

@@ -53,13 +53,13 @@ rule score_shard:
         runtime=res("score_shard")["runtime"],
         gpu=res("score_shard")["gpu"],
     params:
-        strand=SCORE["strand"],
+        strand=strand_opt(),
         on_ref_mismatch=SCORE["on_ref_mismatch"],
         batch_size=SCORE["batch_size"],
         device=SCORE["device"],
     shell:
         "genoseq -v score-variants {input.model:q} --vcf {input.vcf:q} --reference {input.reference:q}"
-        " -o {output.table:q} --vcf-out {output.vcf:q} --strand {params.strand:q}"
+        " -o {output.table:q} --vcf-out {output.vcf:q} {params.strand}"
         " --on-ref-mismatch {params.on_ref_mismatch:q} --batch-size {params.batch_size:q}"
         " --device {params.device:q} --quiet > {log:q} 2>&1"
 
