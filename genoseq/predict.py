@@ -163,7 +163,8 @@ class Predictor:
         recorded = ((config or {}).get("extra") or {}).get("strand", "both")
         if recorded not in _STRANDS:
             raise ConfigError(
-                f"the model directory's strand must be one of {', '.join(_STRANDS)}, got {recorded!r}"
+                f"extra.strand must be one of {', '.join(_STRANDS)}, got {recorded!r}",
+                path=None if model_dir is None else Path(model_dir) / "config.json",
             )
         #: the strand policy used when a method gets ``strand=None``: ``"both"`` unless the model
         #: directory records ``extra["strand"] == "forward"`` (a strand-specific model)

@@ -153,12 +153,7 @@ def test_bad_recorded_strand_is_refused(tmp_path: Path) -> None:
         predictor.predict(seqs[:2], strand="reverse")
     config = json.loads((out / "config.json").read_text())
     config["extra"]["strand"] = "sideways"
-    with pytest.raises(ConfigError, match="sideways"):
-        Predictor(
-            predictor.model,
-            encoding=predictor.encoding,
-            input_length=predictor.input_length,
-            task=predictor.task,
-            classes=predictor.classes,
-            config=config,
-        )
+    (out / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ConfigError, match="sideways") as caught:
+        Predictor.load(out, device="cpu")
+    assert "config.json" in str(caught.value)
