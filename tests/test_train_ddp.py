@@ -69,7 +69,6 @@ def test_torchrun_two_cpu_processes_match_one_process(tmp_path: Path) -> None:
             batch_size=32,
             device="cpu",
             strand="auto",
-            rc_augment=False,
             **MODEL_TRAIN_DEFAULTS["cnn-lstm"],
         )
         result = train_model(

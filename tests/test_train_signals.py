@@ -61,7 +61,6 @@ def train_here(data: Path, out: Path, *, resume: bool = False) -> dict[str, torc
             batch_size=BATCH,
             device="cpu",
             strand="auto",
-            rc_augment=False,
             **MODEL_TRAIN_DEFAULTS["cnn-lstm"],
         )
         train_model(

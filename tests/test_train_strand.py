@@ -157,3 +157,26 @@ def test_bad_recorded_strand_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="sideways") as caught:
         Predictor.load(out, device="cpu")
     assert "config.json" in str(caught.value)
+
+
+def test_augmentation_follows_the_strand_policy() -> None:
+    from genoseq.errors import ConfigError
+    from genoseq.train import TrainConfig
+
+    assert TrainConfig().rc_augment is True and TrainConfig().strand == "both"  # the library's old default
+    assert TrainConfig(strand="auto").rc_augment is False
+    assert TrainConfig(strand="forward").rc_augment is False
+    assert TrainConfig(strand="auto", rc_augment=True).rc_augment is True  # an explicit choice stays
+    assert TrainConfig.from_dict(TrainConfig(strand="auto").to_dict()) == TrainConfig(strand="auto")
+    with pytest.raises(ConfigError, match="strand"):
+        TrainConfig(strand="reverse")
+
+
+def test_strand_is_refused_for_vcf_data(tmp_path: Path) -> None:
+    vcf = tmp_path / "v.vcf"
+    vcf.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+    fasta = tmp_path / "r.fa"
+    fasta.write_text(">c\nACGT\n")
+    args = ["train", str(vcf), "--reference", str(fasta), "--label-field", "L", "--model", "cnn-lstm"]
+    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "m"), "--strand", "forward"])
+    assert result.exit_code == 2 and "--strand applies to table DATA" in result.output

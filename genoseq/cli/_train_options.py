@@ -165,9 +165,7 @@ def build_train_config(
     from genoseq.train.config import MODEL_TRAIN_DEFAULTS, TrainConfig
 
     values = {name: params.pop(name) for name in TRAIN_OPTION_NAMES}
-    values["strand"] = strand
-    if values["rc_augment"] is None:
-        values["rc_augment"] = strand == "both"
+    values["strand"] = strand  # rc_augment None follows it (TrainConfig)
     threads = values.pop("threads")
     if threads is not None:
         if threads < 1:

@@ -95,12 +95,11 @@ def variant_model_options(params: dict[str, Any]) -> Any:
 @click.option(
     "--strand",
     type=click.Choice(["auto", "both", "forward"]),
-    default="auto",
-    show_default=True,
+    default=None,
     help="Strands the model scores by default: 'both' (strand-symmetric task; trains with "
     "reverse-complement augmentation), 'forward' (strand-specific, e.g. promoters), or 'auto': train "
     "on the given strand, then record 'forward' only if it is clearly better than averaging both "
-    "strands on the validation set.",
+    "strands on the validation set [default: auto; table DATA only].",
 )
 @train_options
 @click.option(
@@ -117,7 +116,14 @@ def train(data: str, model_name: str, out_dir: str, **params: Any) -> None:
     log, checkpoint and plots. Runs data-parallel under `torchrun --nproc_per_node N -m genoseq train ...`.
     An interrupted run (Ctrl-C, SIGTERM, crash) continues with the same command plus --resume.
     """
-    config, overrides = build_train_config(model_name, params, strand=params.pop("strand"))
+    strand = params.pop("strand")
+    if is_vcf(data) and strand is not None:
+        raise click.UsageError(
+            "--strand applies to table DATA, not a VCF (variant models score both strands)"
+        )
+    config, overrides = build_train_config(
+        model_name, params, strand=strand or ("both" if is_vcf(data) else "auto")
+    )
     if is_vcf(data):
         from genoseq.variants.risk_model import train_variant_model
 

@@ -95,8 +95,10 @@ class TrainConfig:
         for binary/multilabel; ``n / (C * n_c)`` per class for multiclass).
     grad_clip : float
         Clip the gradient norm to this value; 0 turns clipping off.
-    rc_augment : bool
-        Reverse-complement a random half of the training sequences in each epoch.
+    rc_augment : bool | None
+        Reverse-complement a random half of the training sequences in each epoch. ``None`` (the
+        default) follows ``strand``: on for ``"both"``, off for ``"auto"`` and ``"forward"`` (a model
+        trained on both strands of every sequence cannot learn which one it is given).
     ema_decay : float
         Keep an exponential moving average of the weights with this decay per step (0 = off;
         e.g. 0.99); validation, best-model selection and the saved model then use the averaged
@@ -128,7 +130,7 @@ class TrainConfig:
     pos_weight: float | None = None
     balance_classes: bool = False
     grad_clip: float = 1.0
-    rc_augment: bool = True
+    rc_augment: bool | None = None
     ema_decay: float = 0.0
     strand: str = "both"
 
@@ -152,6 +154,10 @@ class TrainConfig:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ConfigError(f"{name} must be a number, got {value!r}")
             object.__setattr__(self, name, float(value))
+        if self.strand not in STRAND_MODES:
+            raise ConfigError(f"strand must be one of {', '.join(STRAND_MODES)}, got {self.strand!r}")
+        if self.rc_augment is None:
+            object.__setattr__(self, "rc_augment", self.strand == "both")
         for name in ("balance_classes", "rc_augment"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
@@ -178,7 +184,6 @@ class TrainConfig:
             ("precision", _PRECISIONS),
             ("scheduler", _SCHEDULERS),
             ("monitor", _MONITORS),
-            ("strand", STRAND_MODES),
         ):
             if getattr(self, name) not in choices:
                 raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}")

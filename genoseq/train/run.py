@@ -102,13 +102,13 @@ def _strand_selection(
 
     reversed_table = replace(valid_table, sequences=reverse_complement_array(valid_table.sequences))
     device = next(model.parameters()).device
-    reverse = dataset_probabilities(
-        model,
-        SequenceDataset.from_table(reversed_table, spec),
-        batch_size=2 * config.batch_size,
-        device=device,
+    # both strands scored here, the same way (fp32; the loop's validation may have run under autocast)
+    forward, reverse = (
+        dataset_probabilities(
+            model, SequenceDataset.from_table(t, spec), batch_size=2 * config.batch_size, device=device
+        )
+        for t in (valid_table, reversed_table)
     )
-    forward = result.valid_probs
     choice = choose_strand(result.valid_labels, forward, reverse, valid_table.task)
     record = choice.to_dict() if config.strand == "auto" else {"strand": config.strand}
     record["requested"] = config.strand

@@ -6,7 +6,7 @@ a core promoter points one way, and averaging with its reverse complement blurs 
 ``prom_core_all``: validation AUROC 0.906 forward-only vs 0.897 averaged, BENCHMARKS.md).
 
 :func:`choose_strand` compares the two ways of scoring on held-out data with a paired test on
-the per-example loss (the loss the model was trained on): ``"forward"`` is chosen only when its
+the per-example cross-entropy (unweighted, whatever class weights training used): ``"forward"`` is chosen only when its
 loss is lower by more than ``threshold`` standard errors of the mean paired difference, so
 averaging both strands stays the choice whenever the data do not clearly say otherwise
 (strand-symmetric tasks, and validation sets under :data:`MIN_EXAMPLES` examples, too few for the
