@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from genoseq import Predictor
 from genoseq.cli import main
-from genoseq.train.strand import choose_strand, example_losses
+from genoseq.train.strand import MIN_EXAMPLES, choose_strand, example_losses
 from tests.test_cli_train import TINY_CNN
 from tests.test_train_toys import MOTIF, write_csv
 
@@ -42,10 +42,18 @@ def _planted(
     return seqs, labels
 
 
-def _train(tmp_path: Path, seqs: list[str], labels: list[int], *extra: str) -> Path:
+def _train(
+    tmp_path: Path,
+    seqs: list[str],
+    labels: list[int],
+    *extra: str,
+    valid: tuple[list[str], list[int]] | None = None,
+) -> Path:
     data = write_csv(tmp_path / "train.csv", seqs, labels)
     out = tmp_path / "model"
     args = ["train", str(data), "--model", "cnn-lstm", "--out", str(out), "--epochs", "6", "--lr", "1e-2"]
+    if valid is not None:
+        args += ["--valid", str(write_csv(tmp_path / "valid.csv", *valid))]
     result = CliRunner().invoke(
         main, [*args, "--batch-size", "32", "--set", "kmer_spectrum=0", *TINY_CNN, *extra]
     )
@@ -79,30 +87,33 @@ def test_example_losses_match_torch() -> None:
 
 def test_choose_strand_needs_clear_evidence() -> None:
     rng = np.random.default_rng(1)
-    y = np.arange(400) % 2
-    sharp = np.where(y == 1, 0.9, 0.1)[:, None] + rng.normal(0, 0.02, (400, 1))
+    n = MIN_EXAMPLES
+    y = np.arange(n) % 2
+    sharp = np.where(y == 1, 0.9, 0.1)[:, None] + rng.normal(0, 0.02, (n, 1))
     # strand-specific: the reverse complements look like nothing -> forward alone is far better
-    choice = choose_strand(y, sharp, np.full((400, 1), 0.5), "binary")
+    choice = choose_strand(y, sharp, np.full((n, 1), 0.5), "binary")
     assert choice.strand == "forward" and choice.z > 10 and choice.loss_forward < choice.loss_both
     # symmetric: each strand's view is the true signal plus its own noise; averaging the two
     # cancels part of the noise and lowers the loss
     signal = np.where(y == 1, 1.5, -1.5)[:, None]
-    fwd, rev = (1 / (1 + np.exp(-(signal + rng.normal(0, 1.5, (400, 1))))) for _ in range(2))
+    fwd, rev = (1 / (1 + np.exp(-(signal + rng.normal(0, 1.5, (n, 1))))) for _ in range(2))
     symmetric = choose_strand(y, fwd, rev, "binary")
     assert symmetric.strand == "both" and symmetric.loss_both < symmetric.loss_forward
-    # a handful of examples never overturns the default, nor does an exact tie
-    assert choose_strand(y[:4], sharp[:4], np.full((4, 1), 0.5), "binary").strand == "both"
+    # fewer than MIN_EXAMPLES never overturn the default, however clear; nor does an exact tie
+    small = choose_strand(y[: n - 1], sharp[: n - 1], np.full((n - 1, 1), 0.5), "binary")
+    assert small.strand == "both" and small.z == 0.0 and small.loss_forward < small.loss_both
     tie = choose_strand(y, sharp, sharp, "binary")
     assert tie.strand == "both" and tie.z == 0.0
     assert choose_strand(y[:0], sharp[:0], sharp[:0], "binary").n == 0
     # the threshold is the knob: z just below it keeps both strands
-    assert choose_strand(y, sharp, np.full((400, 1), 0.5), "binary", threshold=1e9).strand == "both"
+    assert choose_strand(y, sharp, np.full((n, 1), 0.5), "binary", threshold=1e9).strand == "both"
 
 
 def test_auto_finds_a_strand_specific_task(tmp_path: Path) -> None:
     # positives carry GATTACA, negatives its reverse complement: only the strand tells them apart
     seqs, labels = _planted(400, 0, negatives_motif=REVERSE_MOTIF, either_strand=False)
-    out = _train(tmp_path, seqs, labels, "--valid-fraction", "0.25")  # 100 to decide on
+    valid = _planted(MIN_EXAMPLES, 1, negatives_motif=REVERSE_MOTIF, either_strand=False)
+    out = _train(tmp_path, seqs, labels, valid=valid)
     config = json.loads((out / "config.json").read_text())
     record = config["training"]["strand"]
     assert config["extra"]["strand"] == "forward" and record["strand"] == "forward"
@@ -125,12 +136,24 @@ def test_auto_finds_a_strand_specific_task(tmp_path: Path) -> None:
 
 def test_auto_keeps_both_strands_for_a_symmetric_task(tmp_path: Path) -> None:
     seqs, labels = _planted(400, 0, negatives_motif=None, either_strand=True)
-    out = _train(tmp_path, seqs, labels, "--valid-fraction", "0.25")
+    out = _train(
+        tmp_path, seqs, labels, valid=_planted(MIN_EXAMPLES, 1, negatives_motif=None, either_strand=True)
+    )
     config = json.loads((out / "config.json").read_text())
     assert config["extra"]["strand"] == "both" and config["training"]["strand"]["z"] <= 3.0
     predictor = Predictor.load(out, device="cpu")
     assert predictor.default_strand == "both"
     assert np.array_equal(predictor.predict(seqs[:20]), predictor.predict(seqs[:20], strand="both"))
+
+
+def test_a_small_validation_set_keeps_both_strands(tmp_path: Path) -> None:
+    # the strand-specific toy task again, but 100 validation sequences: too few to change the default
+    seqs, labels = _planted(400, 0, negatives_motif=REVERSE_MOTIF, either_strand=False)
+    out = _train(tmp_path, seqs, labels, "--valid-fraction", "0.25")
+    record = json.loads((out / "config.json").read_text())["training"]["strand"]
+    assert record["strand"] == "both" and record["n"] == 100
+    assert record["metrics_forward"]["auroc"] > record["metrics_both"]["auroc"]  # though forward is better
+    assert Predictor.load(out, device="cpu").default_strand == "both"
 
 
 @pytest.mark.parametrize(("strand", "augment"), [("both", True), ("forward", False)])
