@@ -97,8 +97,12 @@ class TrainConfig:
         Clip the gradient norm to this value; 0 turns clipping off.
     rc_augment : bool | None
         Reverse-complement a random half of the training sequences in each epoch. ``None`` (the
-        default) follows ``strand``: on for ``"both"``, off for ``"auto"`` and ``"forward"`` (a model
-        trained on both strands of every sequence cannot learn which one it is given).
+        default) follows ``strand``: on for ``"both"``, off for ``"forward"`` (a model trained on both
+        strands of every sequence cannot learn which one it is given); for ``"auto"`` it stays ``None``
+        here and :func:`genoseq.train.train_model` decides: off, so that the validation set can show
+        whether the task is strand-specific -- unless that set is too small to ever change the
+        default (:data:`genoseq.train.strand.MIN_EXAMPLES`), in which case both strands it is, with
+        augmentation.
     ema_decay : float
         Keep an exponential moving average of the weights with this decay per step (0 = off;
         e.g. 0.99); validation, best-model selection and the saved model then use the averaged
@@ -156,9 +160,11 @@ class TrainConfig:
             object.__setattr__(self, name, float(value))
         if self.strand not in STRAND_MODES:
             raise ConfigError(f"strand must be one of {', '.join(STRAND_MODES)}, got {self.strand!r}")
-        if self.rc_augment is None:
+        if self.rc_augment is None and self.strand != "auto":
             object.__setattr__(self, "rc_augment", self.strand == "both")
         for name in ("balance_classes", "rc_augment"):
+            if name == "rc_augment" and self.rc_augment is None:
+                continue
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
         if self.epochs < 1:

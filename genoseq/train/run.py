@@ -227,6 +227,10 @@ def train_model(
     out_dir = Path(out_dir)
     table = load_table(data, labels, pad=pad)
     train_table, valid_table, valid_info = _valid_table(table, valid, valid_labels, config, pad)
+    if config.rc_augment is None:  # strand "auto": see TrainConfig.rc_augment
+        from genoseq.train.strand import MIN_EXAMPLES
+
+        config = replace(config, rc_augment=valid_table.n < MIN_EXAMPLES)
     n_features = 0 if table.features is None else int(table.features.shape[1])
     model_config = default_config(
         model_name,
