@@ -97,8 +97,8 @@ _OPTIONS = [
     click.option(
         "--rc-augment/--no-rc-augment",
         default=None,
-        help="Random reverse-complement augmentation [default: on with --strand both, off with "
-        "--strand auto or forward, which must see whether the task is strand-specific].",
+        help="Random reverse-complement augmentation [default: on with --strand both, off with --strand "
+        "forward; with --strand auto off, unless the validation set is too small (< 500) to choose].",
     ),
     click.option(
         "--ema-decay",
@@ -158,9 +158,8 @@ def build_train_config(
     """``(TrainConfig, model overrides)`` from the parsed training options (removed from ``params``).
 
     ``strand`` is the model's strand policy (:attr:`genoseq.train.TrainConfig.strand`); unless
-    ``--rc-augment`` / ``--no-rc-augment`` was given, augmentation is on only for ``"both"``: a
-    model trained on both strands of every sequence cannot tell them apart, so ``"auto"`` and
-    ``"forward"`` train on the given strand.
+    ``--rc-augment`` / ``--no-rc-augment`` was given, the augmentation follows it (see
+    :attr:`genoseq.train.TrainConfig.rc_augment`).
     """
     from genoseq.train.config import MODEL_TRAIN_DEFAULTS, TrainConfig
 

@@ -99,7 +99,8 @@ def variant_model_options(params: dict[str, Any]) -> Any:
     help="Strands the model scores by default: 'both' (strand-symmetric task; trains with "
     "reverse-complement augmentation), 'forward' (strand-specific, e.g. promoters), or 'auto': train "
     "on the given strand, then record 'forward' only if it is clearly better than averaging both "
-    "strands on the validation set [default: auto; table DATA only].",
+    "strands on the validation set (under 500 validation sequences it trains and records as 'both') "
+    "[default: auto; table DATA only].",
 )
 @train_options
 @click.option(

@@ -162,11 +162,10 @@ class TrainConfig:
             raise ConfigError(f"strand must be one of {', '.join(STRAND_MODES)}, got {self.strand!r}")
         if self.rc_augment is None and self.strand != "auto":
             object.__setattr__(self, "rc_augment", self.strand == "both")
-        for name in ("balance_classes", "rc_augment"):
-            if name == "rc_augment" and self.rc_augment is None:
-                continue
-            if not isinstance(getattr(self, name), bool):
-                raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
+        if not isinstance(self.balance_classes, bool):
+            raise ConfigError(f"balance_classes must be true or false, got {self.balance_classes!r}")
+        if self.rc_augment is not None and not isinstance(self.rc_augment, bool):
+            raise ConfigError(f"rc_augment must be true, false or null, got {self.rc_augment!r}")
         if self.epochs < 1:
             raise ConfigError(f"epochs must be >= 1, got {self.epochs}")
         if self.batch_size < 1:

@@ -271,10 +271,9 @@ class _Trainer:
         current = self._config_json()
         for key in SEMANTIC_FIELDS:
             if saved.get(key) != current[key]:
-                hint = " --strand both or --rc-augment," if key == "rc_augment" and saved.get(key) else ""
                 raise ConfigError(
                     f"cannot resume: {key} was {saved.get(key)!r} in the interrupted run, now {current[key]!r} "
-                    f"(give the same options,{hint} or start a new run in another directory)",
+                    "(give the same options, or start a new run in another directory)",
                     path=self.ckpt_path,
                 )
         if meta.get("task") != self.task:
