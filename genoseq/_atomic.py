@@ -44,6 +44,8 @@ def atomic_path(target: str | os.PathLike[str], *, keep_suffix: bool = True) -> 
     tmp = _tmp_name(target, suffix)
     try:
         yield tmp
+        # some writers (safetensors) replace the file, and with it the permissions set above
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -209,7 +209,9 @@ def save_model_dir(
     state = {name: t.detach().to("cpu").contiguous() for name, t in model.state_dict().items()}
     weights = directory / WEIGHTS_FILE
     with atomic_path(weights) as tmp:
-        save_file(state, str(tmp), metadata={"format": "pt", "genoseq": __version__})
+        # one metadata key: safetensors writes its metadata map in no fixed order, and the
+        # weights' checksum must be reproducible (genoseq's version is in config.json)
+        save_file(state, str(tmp), metadata={"format": "pt"})
         checksum = file_sha256(tmp)
         size = tmp.stat().st_size
     document = {

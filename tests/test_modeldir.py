@@ -227,3 +227,20 @@ def test_refuses_a_file_that_is_not_safetensors(tmp_path: Path) -> None:
     save_tiny(tmp_path / "m")
     (tmp_path / "m" / WEIGHTS_FILE).write_bytes(b"just some text, not tensors at all")
     _refused(tmp_path / "m", WEIGHTS_FILE, "not a safetensors file")
+
+
+def test_weights_files_are_reproducible_and_readable_by_others(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        for i in range(10):  # safetensors writes its metadata map in no fixed order
+            save_tiny(tmp_path / f"m{i}", "transformer", "multiclass", 3, seed=4)
+    finally:
+        os.umask(old)
+    digests = {hashlib.sha256((tmp_path / f"m{i}" / WEIGHTS_FILE).read_bytes()).hexdigest() for i in range(10)}
+    assert len(digests) == 1
+    assert digests == {read_config(tmp_path / "m0")["weights"]["sha256"]}
+    for name in (WEIGHTS_FILE, CONFIG_FILE):
+        assert stat.S_IMODE((tmp_path / "m0" / name).stat().st_mode) == 0o644, name
