@@ -32,7 +32,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -42,11 +41,13 @@ import torch
 from torch import nn
 
 from genoseq.data.encoding import encode_for_model, make_encoder, pad_center, to_torch
+from genoseq.data.tables import DNA_LETTERS
 from genoseq.errors import ConfigError, InputFormatError
 from genoseq.modeldir import LoadedModel, load_model_dir
 
 __all__ = [
     "Predictor",
+    "check_letters",
     "evaluate_table",
     "output_columns",
     "output_format",
@@ -62,15 +63,36 @@ log = logging.getLogger(__name__)
 _STRANDS = ("both", "forward")
 _TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": "\t"}
 _PARQUET_SUFFIXES = (".parquet", ".pq")
-_NOT_SEQUENCE = re.compile(r"[^A-Za-z\-.*]")
+#: bytes a sequence given as text may hold: A/C/G/T, N and the IUPAC ambiguity codes, either case
+_DNA_BYTE = np.zeros(256, dtype=bool)
+_DNA_BYTE[np.frombuffer((DNA_LETTERS + DNA_LETTERS.lower()).encode(), dtype=np.uint8)] = True
 _FASTX_SUFFIXES = (".fa", ".fasta", ".fna", ".fas", ".fq", ".fastq")
 
 
 def resolve_device(device: str | torch.device | None = None) -> torch.device:
-    """``None`` or ``"auto"`` -> CUDA if available, else CPU; anything else as given."""
+    """``None`` or ``"auto"`` -> CUDA if available, else CPU; ``"cpu"``, ``"cuda"`` or ``"cuda:N"`` as given.
+
+    Raises
+    ------
+    ConfigError
+        An unknown device name, or a CUDA device on a machine without it (or without GPU ``N``).
+    """
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        target = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ConfigError(f"device must be auto, cpu, cuda or cuda:N, got {device!r}") from exc
+    if target.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError(f"device {device!s}, but no CUDA GPU is available (use auto or cpu)")
+        if target.index is not None and target.index >= torch.cuda.device_count():
+            raise ConfigError(
+                f"device {device!s}, but this machine has {torch.cuda.device_count()} CUDA GPU(s)"
+            )
+    elif target.type != "cpu":
+        raise ConfigError(f"device must be auto, cpu, cuda or cuda:N, got {device!r}")
+    return target
 
 
 def window_starts(length: int, window: int) -> np.ndarray:
@@ -100,6 +122,43 @@ def _as_bytes(seq: str | bytes) -> bytes:
     if not isinstance(seq, str):
         raise InputFormatError(f"expected a sequence string, got {type(seq).__name__}")
     return seq.encode("ascii", "replace")
+
+
+def check_letters(
+    seqs: Sequence[str | bytes],
+    *,
+    path: str | os.PathLike[str] | None = None,
+    names: Sequence[str] | None = None,
+) -> None:
+    """Refuse sequences holding anything but DNA letters (A/C/G/T, N, IUPAC codes; either case).
+
+    One vectorised pass over all the bytes. Training refuses the same letters, so a
+    typo, an RNA ``U``, a protein sequence or an alignment gap is an error here too,
+    never silently scored as ``N``.
+
+    Raises
+    ------
+    InputFormatError
+        Naming the file (``path``), the record (``names[i]``, else ``sequence i``, 0-based),
+        the letter and its 1-based position.
+    """
+    data = [_as_bytes(seq) for seq in seqs]
+    if not data:
+        return
+    joined = np.frombuffer(b"".join(data), dtype=np.uint8)
+    bad = np.flatnonzero(~_DNA_BYTE[joined])
+    if bad.size == 0:
+        return
+    ends = np.cumsum([len(d) for d in data])
+    i = int(np.searchsorted(ends, bad[0], side="right"))
+    pos = int(bad[0]) - (int(ends[i - 1]) if i else 0)
+    seq = seqs[i]
+    letter = seq[pos : pos + 1] if isinstance(seq, str) else seq[pos : pos + 1].decode("latin-1")
+    raise InputFormatError(
+        f"{letter!r} at position {pos + 1} is not a DNA letter (allowed: {DNA_LETTERS}, either case)",
+        path=path,
+        record=names[i] if names is not None else f"sequence {i}",
+    )
 
 
 class Predictor:
@@ -479,6 +538,7 @@ class Predictor:
         if isinstance(seqs, str | bytes):
             seqs = [seqs]
         records = [row.tobytes() for row in seqs] if isinstance(seqs, np.ndarray) else list(seqs)
+        check_letters(records)
         n = len(records)
         features = self._check_features(features, n)
         total = np.zeros((n, self.n_outputs), dtype=np.float64)
@@ -621,7 +681,7 @@ def read_sequence_records(path: str | os.PathLike[str]) -> tuple[list[str], list
     Raises
     ------
     InputFormatError
-        Unknown extension, missing ``sequence`` column or an empty sequence (names file and row).
+        Unknown extension, a missing ``sequence`` column, an empty sequence or a letter that is not a DNA/IUPAC code (names the file and record).
     """
     path = Path(path)
     suffix = _suffix(path)
@@ -636,6 +696,7 @@ def read_sequence_records(path: str | os.PathLike[str]) -> tuple[list[str], list
         for name, seq in zip(names, seqs, strict=True):
             if not seq:
                 raise InputFormatError("empty sequence", path=path, record=name)
+        check_letters(seqs, path=path, names=[f"record {name}" for name in names])
         return names, seqs
     import polars as pl
 
@@ -654,13 +715,7 @@ def read_sequence_records(path: str | os.PathLike[str]) -> tuple[list[str], list
     for i, seq in enumerate(seqs):
         if not seq:
             raise InputFormatError("empty or missing sequence", path=path, record=f"row {i + 1}")
-        bad = _NOT_SEQUENCE.search(seq)
-        if bad is not None:
-            raise InputFormatError(
-                f"character {bad.group()!r} at position {bad.start() + 1} is not a base (IUPAC letters, '-', '.')",
-                path=path,
-                record=f"row {i + 1}",
-            )
+    check_letters(seqs, path=path, names=[f"row {i + 1}" for i in range(len(seqs))])
     name_col = next((c for c in ("name", "id") if c in frame.columns), None)
     if name_col is None:
         names = [str(i) for i in range(len(seqs))]

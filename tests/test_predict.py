@@ -369,3 +369,43 @@ def test_point_edits_refuse_bad_arguments() -> None:
         predictor.predict_point_edits(windows[:, :-1], 0, new)
     with pytest.raises(ConfigError, match="strand"):
         predictor.predict_point_edits(windows, 0, new, strand="minus")
+
+
+def test_letters_that_are_not_dna_are_refused(tmp_path: Path, model_dir: Path) -> None:
+    predictor = make_predictor()
+    for seqs, where in ((["ACGTACGT", "ACGU"], "sequence 1"), (["ACGTXXAC"], "sequence 0")):
+        with pytest.raises(InputFormatError, match=f"{where}.*not a DNA letter"):
+            predictor.predict(seqs)
+    with pytest.raises(InputFormatError, match="'é' at position 3"):
+        predictor.predict(["ACéGT"])
+    # IUPAC codes and lower case are DNA, scored on purpose
+    assert predictor.predict(["acgtRYKMBVDHSWn"]).shape == (1, 1)
+
+    fasta = tmp_path / "bad.fa"
+    fasta.write_text(">ok\nACGTACGTAC\n>typo\nACGTAXGTAC\n")
+    table = tmp_path / "bad.csv"
+    table.write_text("sequence\nACGTACGTAC\nZZZZZ\n")
+    cases = [(fasta, "record typo: 'X' at position 6 is not a DNA letter"), (table, "row 2: 'Z' at position 1")]
+    for path, message in cases:
+        out = tmp_path / "out.csv"
+        result = CliRunner().invoke(main, ["predict", str(model_dir), str(path), "-o", str(out)])
+        assert result.exit_code == 1, result.output
+        lines = [ln for ln in result.output.splitlines() if ln.strip()]
+        assert len(lines) == 1 and message in lines[0] and str(path) in lines[0], result.output
+        assert not out.exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal on a machine without CUDA")
+def test_unavailable_devices_are_a_clear_error(tmp_path: Path, model_dir: Path) -> None:
+    for device in ("cuda", "cuda:1"):
+        with pytest.raises(ConfigError, match="no CUDA GPU is available"):
+            Predictor.load(model_dir, device=device)
+    with pytest.raises(ConfigError, match="device must be auto, cpu, cuda or cuda:N, got 'gpu'"):
+        Predictor.load(model_dir, device="gpu")
+    fasta = tmp_path / "in.fa"
+    fasta.write_text(">r\nACGTACGTAC\n")
+    for command in (["predict", str(model_dir), str(fasta)], ["evaluate", str(model_dir), str(fasta)]):
+        result = CliRunner().invoke(main, [*command, "-o", str(tmp_path / "o.csv"), "--device", "cuda"])
+        assert result.exit_code == 1, result.output
+        lines = [ln for ln in result.output.splitlines() if ln.strip()]
+        assert len(lines) == 1 and "no CUDA GPU is available" in lines[0], result.output
