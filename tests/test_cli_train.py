@@ -76,15 +76,21 @@ def test_cnn_lstm_model_directory(tmp_path: Path) -> None:
     assert config["model"]["config"]["kmer_spectrum"] == 4
     assert training["config"]["ema_decay"] == 0.99 and training["config"]["lr"] == 1e-3
 
-    # the stored metrics are reproduced by the Predictor on the same validation split
+    # the stored metrics are reproduced by the Predictor on the same validation split, scored
+    # the way the model scores by default (what `genoseq evaluate` reports)
     from genoseq.predict import Predictor
 
     _, valid_idx = stratified_split(labels, 0.1, seed=0)
     predictor = Predictor.load(out)
-    probs = predictor.predict([seqs[i] for i in valid_idx], strand="forward")
+    assert config["metrics"]["strand"] == predictor.default_strand
+    probs = predictor.predict([seqs[i] for i in valid_idx])
     metrics = compute_metrics(labels[valid_idx], probs, "binary")
     assert metrics["auroc"] == pytest.approx(config["metrics"]["auroc"], abs=1e-6)
     assert metrics["accuracy"] == pytest.approx(config["metrics"]["accuracy"])
+    y = labels[valid_idx].astype(float)
+    p = np.clip(probs[:, 0].astype(float), 1e-7, 1 - 1e-7)
+    loss = -np.mean(y * np.log(p) + (1 - y) * np.log1p(-p))
+    assert config["metrics"]["loss"] == pytest.approx(loss, rel=1e-4)
 
     # a finished run: --resume rewrites the same model; without it the directory is refused
     before = load_file(out / "model.safetensors")
@@ -176,3 +182,24 @@ def test_bad_options(tmp_path: Path) -> None:
         "fp16",
     )
     assert fp16.exit_code == 1 and "fp16" in fp16.output
+
+
+def test_named_binary_classes_output_the_probability_of_the_positive_one(tmp_path: Path) -> None:
+    seqs, labels = planted_sequences(120, 3)
+    names = np.where(labels == 1, "enhancer", "non-enhancer")
+    data = write_csv(tmp_path / "named.csv", seqs, list(names))
+    common = ["--model", "cnn-lstm", "--epochs", "1", "--batch-size", "32", "--device", "cpu", *TINY_CNN]
+    default = _invoke(str(data), "--out", str(tmp_path / "a"), *common)
+    assert default.exit_code == 0, default.output
+    flipped = _invoke(str(data), "--out", str(tmp_path / "b"), "--positive-class", "non-enhancer", *common)
+    assert flipped.exit_code == 0, flipped.output
+    from genoseq.predict import Predictor
+
+    a, b = Predictor.load(tmp_path / "a"), Predictor.load(tmp_path / "b")
+    assert a.classes == ["non-enhancer", "enhancer"] and a.output_names == ["enhancer"]
+    assert b.classes == ["enhancer", "non-enhancer"] and b.output_names == ["non-enhancer"]
+    wrong = CliRunner().invoke(
+        main, ["train", str(data), "--out", str(tmp_path / "c"), "--positive-class", "promoter", *common]
+    )
+    assert wrong.exit_code == 1 and "positive class 'promoter' must be one of the two classes" in wrong.output
+    assert not (tmp_path / "c").exists()

@@ -176,3 +176,53 @@ def test_ienhancer_table() -> None:
     assert table.sequences.shape == (2968, 200)
     assert table.task == "binary" and table.classes == ["0", "1"]
     assert np.bincount(table.labels).tolist() == [1484, 1484]
+
+
+@pytest.mark.parametrize(
+    ("labels", "classes"),
+    [
+        (["enhancer", "non-enhancer"], ["non-enhancer", "enhancer"]),
+        (["Promoter", "NonPromoter"], ["NonPromoter", "Promoter"]),
+        (["bound", "unbound"], ["unbound", "bound"]),
+        (["true", "false"], ["false", "true"]),
+        (["yes", "no"], ["no", "yes"]),
+        (["motif", "background"], ["background", "motif"]),
+        (["benign", "pathogenic"], ["benign", "pathogenic"]),  # alphabetical
+        (["cat", "dog"], ["cat", "dog"]),
+        (["not_a", "not_b"], ["not_a", "not_b"]),  # neither negates the other
+        (["0", "1"], ["0", "1"]),
+    ],
+)
+def test_binary_class_names_put_the_negative_first(tmp_path: Path, labels: list[str], classes: list[str]) -> None:
+    rows = "".join(f"ACGT,{labels[i % 2]}\n" for i in range(4))
+    table = load_table(_csv(tmp_path / "t.csv", "sequence,label\n" + rows))
+    assert table.classes == classes
+    positive = classes[1]
+    np.testing.assert_array_equal(table.labels, [labels[i % 2] == positive for i in range(4)])
+
+
+def test_positive_class_can_be_named(tmp_path: Path) -> None:
+    path = _csv(tmp_path / "t.csv", "sequence,label\nACGT,enhancer\nACGA,non-enhancer\nACGC,enhancer\n")
+    table = load_table(path, positive="non-enhancer")
+    assert table.classes == ["enhancer", "non-enhancer"]
+    np.testing.assert_array_equal(table.labels, [0, 1, 0])
+    assert load_table(path, positive="enhancer").classes == ["non-enhancer", "enhancer"]
+    with pytest.raises(InputFormatError, match="positive class 'silencer' must be one of the two classes"):
+        load_table(path, positive="silencer")
+    multi = _csv(tmp_path / "m.csv", "sequence,label\nACGT,a\nACGA,b\nACGC,c\n")
+    with pytest.raises(InputFormatError, match="this one is multiclass"):
+        load_table(multi, positive="a")
+
+
+def test_a_label_column_mixing_integers_and_other_values_is_refused(tmp_path: Path) -> None:
+    path = _csv(tmp_path / "t.csv", "sequence,label\nACGT,0\nACGA,1\nACGC,1.5\nACGG,0\n")
+    with pytest.raises(InputFormatError, match=r"t.csv.*line 4.*label '1.5' is not an integer, unlike 3"):
+        load_table(path)
+
+
+def test_a_class_with_one_example_is_reported(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = _csv(tmp_path / "t.csv", "sequence,label\nACGT,0\nACGA,1\nACGC,-1\nACGG,0\nACGG,1\n")
+    with caplog.at_level("WARNING", logger="genoseq.data.tables"):
+        table = load_table(path)
+    assert table.classes == ["-1", "0", "1"]
+    assert "class '-1' has a single example (line 4)" in caplog.text

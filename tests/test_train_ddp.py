@@ -82,4 +82,4 @@ def test_torchrun_two_cpu_processes_match_one_process(tmp_path: Path) -> None:
     for k in ddp_weights:
         torch.testing.assert_close(ddp_weights[k], one_weights[k], rtol=1e-4, atol=1e-5)
     for name in ("auroc", "loss"):
-        assert config["metrics"][name] == pytest.approx(result.result.metrics[name], rel=1e-4, abs=1e-5)
+        assert config["metrics"][name] == pytest.approx(result.metrics[name], rel=1e-4, abs=1e-5)

@@ -102,6 +102,12 @@ def variant_model_options(params: dict[str, Any]) -> Any:
     "strands on the validation set (under 500 validation sequences it trains and records as 'both') "
     "[default: auto; table DATA only].",
 )
+@click.option(
+    "--positive-class",
+    help="Binary tasks: the label whose probability the model outputs [default: 1 of 0/1; of two "
+    "names, the one the other negates (enhancer, not non-enhancer; true, yes), else the second "
+    "alphabetically].",
+)
 @train_options
 @click.option(
     "--pad", is_flag=True, help="Pad sequences of mixed lengths centrally with N instead of refusing them."
@@ -129,7 +135,7 @@ def train(data: str, model_name: str, out_dir: str, **params: Any) -> None:
         from genoseq.variants.risk_model import train_variant_model
 
         options = variant_model_options(params)
-        for name in ("valid", "labels", "valid_labels"):
+        for name in ("valid", "labels", "valid_labels", "positive_class"):
             if params.get(name):
                 raise click.UsageError(f"--{name.replace('_', '-')} applies to table DATA, not a VCF")
         out = train_variant_model(
@@ -162,14 +168,15 @@ def train(data: str, model_name: str, out_dir: str, **params: Any) -> None:
         model_overrides=overrides,
         resume=params["resume"],
         pad=params["pad"],
+        positive_class=params["positive_class"],
     )
     if output.model_dir is None:
         return
     result = output.result
     shown = ", ".join(
-        f"{name} {result.metrics[name]:.4f}"
+        f"{name} {output.metrics[name]:.4f}"
         for name in ("accuracy", "auroc", "mcc")
-        if name in result.metrics
+        if isinstance(output.metrics.get(name), float)
     )
     click.echo(
         f"wrote {output.model_dir}: best epoch {result.best_epoch} of {result.epochs_run} "

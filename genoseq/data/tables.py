@@ -22,14 +22,20 @@ with ``N`` to the longest (``left = (L - len) // 2`` ``N`` s before, the rest
 after — the same rule the Predictor uses for short inputs).
 
 Integer class labels are ordered numerically (``"0" < "1" < "10"``), names
-alphabetically; a ``classes`` list fixes the order instead (a validation or
-evaluation table must use its training table's classes).
+alphabetically -- except that of two names, one that reads as the other's
+negative (``non-enhancer``/``enhancer``, ``false``/``true``, ``no``/``yes``,
+``background``/``bound``, ...) comes first, because a binary task's positive
+class is ``classes[1]``; ``positive=`` names it outright. A column mixing
+integers with other values is refused. A ``classes`` list fixes the order
+instead (a validation or evaluation table must use its training table's classes).
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -40,6 +46,8 @@ from genoseq._hashing import file_sha256
 from genoseq.errors import InputFormatError
 
 __all__ = ["LabelledTable", "file_sha256", "load_table"]
+
+log = logging.getLogger(__name__)
 
 _FASTA_SUFFIXES = {".fa", ".fasta", ".fna", ".fas", ".ffn"}
 _TABLE_SEPARATORS = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": "\t"}
@@ -286,12 +294,80 @@ def _sequences_to_matrix(
     return matrix
 
 
+#: class names read as "the negative class" of a binary task (compared in lower case)
+_NEGATIVE_NAMES = frozenset(
+    [
+        "0",
+        "false",
+        "f",
+        "no",
+        "n",
+        "neg",
+        "negative",
+        "non",
+        "none",
+        "null",
+        "absent",
+        "background",
+        "bg",
+        "control",
+        "ctrl",
+        "other",
+        "random",
+        "shuffled",
+        "decoy",
+    ]
+)
+_NEGATIVE_PREFIXES = ("non-", "non_", "non ", "not-", "not_", "not ", "no-", "no_", "no ", "non", "not", "un")
+
+
+def _is_negative_of(name: str, other: str) -> bool:
+    """Whether ``name`` reads as the negative of ``other`` ("non-enhancer" of "enhancer", "no", "background")."""
+    low, other_low = name.strip().lower(), other.strip().lower()
+    if low in _NEGATIVE_NAMES:
+        return True
+    return any(low.startswith(p) and low[len(p) :] == other_low for p in _NEGATIVE_PREFIXES)
+
+
 def _order_classes(values: set[str]) -> list[str]:
-    """Integers numerically (as text), anything else alphabetically."""
+    """Integers numerically (as text); two names with a recognisable negative, negative first; else alphabetically.
+
+    The order matters for binary tasks: ``classes[1]`` is the positive class, the one a
+    binary model's single output gives the probability of. ``enhancer``/``non-enhancer``
+    therefore becomes ``["non-enhancer", "enhancer"]`` and ``true``/``false`` ``["false", "true"]``.
+    """
     try:
         return [str(v) for v in sorted(int(v) for v in values)]
     except ValueError:
-        return sorted(values)
+        pass
+    names = sorted(values)
+    if len(names) == 2:
+        first, second = names
+        if _is_negative_of(second, first) and not _is_negative_of(first, second):
+            return [second, first]
+    return names
+
+
+def _check_label_values(canon: list[str], locate: Callable[[int], str], path: Path) -> None:
+    """Refuse a label column mixing integers with other values (``1.5`` or ``yes`` among 0/1 labels)."""
+    is_int = [_is_int(v) for v in canon]
+    n_int = sum(is_int)
+    if 0 < n_int < len(canon):
+        i = is_int.index(False)
+        raise InputFormatError(
+            f"label {canon[i]!r} is not an integer, unlike {n_int} other labels in the column "
+            "(use integers or class names throughout)",
+            path=path,
+            record=locate(i),
+        )
+
+
+def _is_int(value: str) -> bool:
+    try:
+        int(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _canonical(value: str) -> str:
@@ -378,12 +454,25 @@ def _parse_labels(
     for i, v in enumerate(canon):
         if v == "":
             raise InputFormatError("missing label", path=path, record=locate(i))
+    if classes is None:
+        _check_label_values(canon, locate, path)
     names = list(classes) if classes is not None else _order_classes(set(canon))
     if classes is None and len(names) < 2:
         raise InputFormatError(
             f"only one class ({names[0]!r}) in the label column; a training table needs at least two",
             path=path,
         )
+    if classes is None:
+        counts = Counter(canon)
+        for name in names:
+            if counts[name] == 1:
+                log.warning(
+                    "%s: class %r has a single example (%s) — a typo? A class needs examples in "
+                    "both the training and the validation split to be learned and measured",
+                    path,
+                    name,
+                    locate(canon.index(name)),
+                )
     index = {name: j for j, name in enumerate(names)}
     out = np.empty(len(canon), dtype=np.int64)
     for i, v in enumerate(canon):
@@ -455,6 +544,7 @@ def load_table(
     classes: Sequence[str] | None = None,
     task: str | None = None,
     pad: bool = False,
+    positive: str | None = None,
 ) -> LabelledTable:
     """Read a labelled sequence table (see the module docstring for the accepted forms).
 
@@ -475,6 +565,9 @@ def load_table(
     pad
         Pad shorter sequences centrally with ``N`` to the longest instead of
         refusing mixed lengths.
+    positive
+        For a binary table read without ``classes``: the positive class, made
+        ``classes[1]`` (the one a binary model's output is the probability of).
 
     Returns
     -------
@@ -486,10 +579,37 @@ def load_table(
         Naming the file (and the line/row/record): unknown format, no rows, no
         ``sequence`` or label column, a missing or unknown label, only one class
         (without ``classes``), mixed sequence lengths (without ``pad``), a letter
-        that is not a DNA/IUPAC code, a FASTA record without a label.
+        that is not a DNA/IUPAC code, a FASTA record without a label, a label column
+        mixing integers with other values, a ``positive`` class that is not one of two.
     FileNotFoundError
         If a file does not exist.
     """
+    table = _load_table(path, labels, classes=classes, task=task, pad=pad)
+    return table if positive is None else _with_positive(table, positive)
+
+
+def _with_positive(table: LabelledTable, positive: str) -> LabelledTable:
+    """``table`` with ``positive`` as its positive class (``classes[1]``); labels flipped if need be."""
+    positive = _canonical(positive)
+    if table.task != "binary" or positive not in table.classes:
+        raise InputFormatError(
+            f"positive class {positive!r} must be one of the two classes of a binary table "
+            f"(this one is {table.task}: {', '.join(table.classes)})",
+            path=table.labels_path or table.path,
+        )
+    if table.classes[1] == positive:
+        return table
+    return replace(table, labels=1 - table.labels, classes=[table.classes[1], table.classes[0]])
+
+
+def _load_table(
+    path: str | os.PathLike[str],
+    labels: str | os.PathLike[str] | None,
+    *,
+    classes: Sequence[str] | None,
+    task: str | None,
+    pad: bool,
+) -> LabelledTable:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(2, "No such file or directory", str(path))
@@ -497,7 +617,9 @@ def load_table(
     if kind == "fasta":
         if labels is None:
             raise InputFormatError(
-                "FASTA input needs a labels table (--labels TABLE keyed by record name)", path=path
+                "FASTA input needs a labels table keyed by record name (genoseq train: --labels TABLE; "
+                "for a FASTA --valid, --valid-labels TABLE)",
+                path=path,
             )
         labels_path = Path(labels)
         if not labels_path.exists():

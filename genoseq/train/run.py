@@ -18,10 +18,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from genoseq.train.config import TrainConfig
 from genoseq.train.logs import LOG_CSV, LOG_JSON, json_safe
 from genoseq.train.loop import CHECKPOINT_NAME, TrainResult, fit
 from genoseq.train.plots import plot_roc_pr, plot_training_curves
+from genoseq.train.strand import example_losses
 
 __all__ = ["CURVES_PNG", "ROC_PR_PNG", "TrainOutput", "train_model"]
 
@@ -72,6 +74,12 @@ class TrainOutput:
         Class names.
     task : str
         The task.
+    strand : str
+        The strand the model scores by default (``config.json`` → ``extra.strand``).
+    metrics : dict
+        The validation metrics written to ``config.json``: the validation set scored the way
+        the model scores by default (``strand``), with the mean cross-entropy as ``loss``;
+        empty on DDP ranks other than 0. ``result.metrics`` holds the loop's forward-strand figures.
     """
 
     model_dir: Path | None
@@ -80,6 +88,7 @@ class TrainOutput:
     classes: list[str]
     task: str
     strand: str = "both"
+    metrics: dict[str, Any] = field(default_factory=dict)
 
 
 def _strand_selection(
@@ -88,13 +97,19 @@ def _strand_selection(
     spec: Mapping[str, Any],
     result: TrainResult,
     config: TrainConfig,
-) -> dict[str, Any]:
-    """The strand the model scores by default, and the validation figures behind the choice.
+) -> tuple[dict[str, Any], np.ndarray]:
+    """The strand the model scores by default, the figures behind the choice, and its predictions.
 
     ``config.strand`` ``"both"``/``"forward"`` is recorded as given; ``"auto"`` scores the
     validation sequences' reverse complements and compares forward-only with strand-averaged
     predictions (:func:`genoseq.train.strand.choose_strand`). Either way the record holds the
     validation metrics of both ways of scoring.
+
+    Returns
+    -------
+    record, probs
+        The strand record (``training.strand`` in config.json) and the validation
+        probabilities as the model scores by default, float ``(n, n_outputs)``.
     """
     from genoseq.tokenize import reverse_complement_array
     from genoseq.train.metrics import compute_metrics
@@ -115,7 +130,7 @@ def _strand_selection(
     both = (forward.astype(np.float64) + reverse) / 2
     record["metrics_forward"] = compute_metrics(result.valid_labels, forward, valid_table.task)
     record["metrics_both"] = compute_metrics(result.valid_labels, both, valid_table.task)
-    return record
+    return record, (both if record["strand"] == "both" else forward)
 
 
 def _valid_table(
@@ -160,7 +175,7 @@ def _fingerprint(
     train: LabelledTable, valid_info: Mapping[str, Any], model_name: str, model_config: Any
 ) -> str:
     doc = {
-        "train": [train.checksum, train.labels_checksum],
+        "train": [train.checksum, train.labels_checksum, list(train.classes)],
         "valid": valid_info.get("sha256") or [valid_info.get("fraction"), valid_info.get("seed")],
         "model": model_name,
         "model_config": model_config.to_dict(),
@@ -180,6 +195,7 @@ def train_model(
     model_overrides: Mapping[str, Any] | None = None,
     resume: bool = False,
     pad: bool = False,
+    positive_class: str | None = None,
     stop_event: Any = None,
 ) -> TrainOutput:
     """Train model ``model_name`` on the table ``data`` and write a model directory to ``out_dir``.
@@ -204,6 +220,10 @@ def train_model(
         Continue an interrupted run from ``out_dir``'s checkpoint.
     pad
         Pad sequences of mixed lengths centrally with ``N`` instead of refusing them.
+    positive_class
+        For a binary task: the positive class (``classes[1]``, whose probability a binary
+        model outputs). Default: the higher integer label, else the class that is not
+        named as the other's negative (``non-enhancer``/``enhancer``), else alphabetical.
     stop_event
         Passed to :func:`genoseq.train.fit`.
 
@@ -225,7 +245,7 @@ def train_model(
 
     started = time.perf_counter()
     out_dir = Path(out_dir)
-    table = load_table(data, labels, pad=pad)
+    table = load_table(data, labels, pad=pad, positive=positive_class)
     train_table, valid_table, valid_info = _valid_table(table, valid, valid_labels, config, pad)
     if config.rc_augment is None:  # strand "auto": see TrainConfig.rc_augment
         from genoseq.train.strand import MIN_EXAMPLES
@@ -266,7 +286,17 @@ def train_model(
     )
     if result.rank != 0:
         return TrainOutput(None, result, model_name, list(table.classes), table.task)
-    strand = _strand_selection(model, valid_table, spec, result, config)
+    strand, served = _strand_selection(model, valid_table, spec, result, config)
+    # config.json's metrics: the validation set scored as the model scores by default (what
+    # `genoseq evaluate` reports on it), not the loop's forward-only figures used for early stopping
+    losses = example_losses(result.valid_labels, served, table.task) / (
+        table.n_outputs if table.task == "multilabel" else 1
+    )
+    metrics = {
+        **strand[f"metrics_{strand['strand']}"],
+        "loss": float(losses.mean()) if losses.size else math.nan,
+        "strand": strand["strand"],
+    }
     if config.strand == "auto":
         log.info(
             "strand: %s (validation loss forward-only %.4f, both strands %.4f, paired z %.2f)",
@@ -277,7 +307,7 @@ def train_model(
         )
 
     plot_training_curves(result.history, out_dir / CURVES_PNG, monitor=result.monitor)
-    plot_roc_pr(result.valid_labels, result.valid_probs, table.task, table.classes, out_dir / ROC_PR_PNG)
+    plot_roc_pr(result.valid_labels, served, table.task, table.classes, out_dir / ROC_PR_PNG)
     train_info = table.provenance()
     train_info["n_used"] = len(train_ds)
     training = {
@@ -315,7 +345,9 @@ def train_model(
         encoding=dict(spec),
         input_length=table.length,
         training=json_safe(training),
-        metrics=json_safe({k: v for k, v in result.metrics.items()}),
+        metrics=json_safe(metrics),
         extra={"strand": strand["strand"]},
     )
-    return TrainOutput(model_dir, result, model_name, list(table.classes), table.task, strand["strand"])
+    return TrainOutput(
+        model_dir, result, model_name, list(table.classes), table.task, strand["strand"], metrics
+    )
