@@ -740,8 +740,8 @@ def output_format(path: str | os.PathLike[str]) -> str:
     suffix = Path(path).suffix.lower()  # no compressed outputs
     if suffix in _PARQUET_SUFFIXES:
         return "parquet"
-    if suffix in _TABLE_SUFFIXES:
-        return "csv" if suffix == ".csv" else "tsv"
+    if suffix in (".csv", ".tsv"):
+        return suffix[1:]
     raise ConfigError(f"{path}: output must end in .parquet, .tsv or .csv")
 
 

@@ -288,6 +288,7 @@ def test_cli_predict_errors_are_one_line(tmp_path: Path, model_dir: Path) -> Non
     table.write_text("seq\nACGT\n")
     cases = [
         ([str(model_dir), str(table), "-o", str(tmp_path / "out.xlsx")], "out.xlsx: output must end in"),
+        ([str(model_dir), str(table), "-o", str(tmp_path / "out.txt")], "out.txt: output must end in"),
         ([str(model_dir), str(table), "-o", str(tmp_path / "out.csv")], "no 'sequence' column"),
         (
             [str(tmp_path / "nomodel"), str(table), "-o", str(tmp_path / "o.csv")],
