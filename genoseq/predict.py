@@ -799,7 +799,12 @@ def predict_file(
 
 
 def evaluate_table(
-    predictor: Predictor, table: Any, *, strand: str | None = None, batch_size: int | None = None
+    predictor: Predictor,
+    table: Any,
+    *,
+    strand: str | None = None,
+    batch_size: int | None = None,
+    roc_pr_png: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """Metrics of ``predictor`` on a labelled table.
 
@@ -811,6 +816,9 @@ def evaluate_table(
         A :class:`genoseq.data.LabelledTable` read with the model's classes and task.
     strand, batch_size
         As for :meth:`Predictor.predict`.
+    roc_pr_png
+        If given, draw the table's ROC and precision-recall curves (one per class for
+        multi-class/multi-label) into this PNG (atomically).
 
     Returns
     -------
@@ -836,6 +844,10 @@ def evaluate_table(
     features = table.features if predictor.n_features else None
     probs = predictor.predict(table.sequences, strand=strand, batch_size=batch_size, features=features)
     metrics = compute_metrics(table.labels, probs, predictor.task)
+    if roc_pr_png is not None:
+        from genoseq.train.plots import plot_roc_pr
+
+        plot_roc_pr(table.labels, probs, predictor.task, predictor.classes, roc_pr_png)
     return {
         key: (None if isinstance(value, float) and math.isnan(value) else value)
         for key, value in metrics.items()

@@ -569,7 +569,7 @@ def render_report(
         for png in pngs:
             uri = _png_data_uri(png.read_bytes())
             parts.append(
-                f'<figure><img src="{uri}" alt="{esc(png.stem)}"><figcaption>{esc(png.name)}</figcaption></figure>'
+                f'<figure><img src="{uri}" alt="{esc(png.stem)}"><figcaption>{esc(png.parent.name + "/" + png.name)}</figcaption></figure>'
             )
     if table is not None:
         tt = top_rows(read_table(table), top, sort_by)

@@ -89,6 +89,7 @@ def test_default_dry_run_plans_the_whole_dag() -> None:
     cfg = yaml.safe_load((REPO / "workflows" / "config" / "config.yaml").read_text())
     assert counts == {
         "prepare": 1,
+        "prepare_score": 1,
         "train": 1,
         "cross_validate": 1,
         "split_vcf": 1,
@@ -215,7 +216,7 @@ def test_config_paths_are_quoted_never_executed(tmp_path: Path) -> None:
     target = Path(cfg["outdir"]) / "score" / "shards" / "shard_001.vcf"  # relative, as the rules name it
     result = _snakemake("--cores", "1", "--configfile", str(config), "-d", str(weird), str(target), cwd=weird)
     assert result.returncode == 0, result.stdout + result.stderr
-    summary = json.loads((outdir / "prepare" / "summary.json").read_text())
+    summary = json.loads((outdir / "prepare" / "score_vcf.json").read_text())
     assert summary["vcfs"][-1]["path"] == str(vcf)
     assert len(_data_lines(weird / target)) == 12  # 25 records in 2 shards
     assert not list(tmp_path.rglob("PWNED*"))
@@ -263,6 +264,17 @@ def test_end_to_end_variant_risk(tmp_path: Path) -> None:
     assert list((tmp_path / "results" / "evaluate" / "plots").glob("*.png"))
     assert (tmp_path / "results" / "model" / "config.json").exists()
 
+    # scoring another VCF redoes the scoring, never the training or the cross-validation
+    other = tmp_path / "other.vcf"
+    shutil.copyfile(cfg["score"]["vcf"], other)
+    cfg["score"]["vcf"] = str(other)
+    config.write_text(yaml.safe_dump(cfg))
+    plan = _snakemake("-n", "--configfile", str(config), "-d", str(tmp_path), cwd=tmp_path)
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    counts = _job_counts(plan.stdout + plan.stderr)
+    assert counts.get("prepare_score") == 1 and counts.get("score_shard", 0) >= 1, counts
+    assert not {"prepare", "train", "cross_validate"} & set(counts), counts
+
 
 def test_end_to_end_sequence(tmp_path: Path) -> None:
     config = _materialise(TEST_CONFIG_SEQUENCE, tmp_path)
@@ -277,6 +289,8 @@ def test_end_to_end_sequence(tmp_path: Path) -> None:
     results = tmp_path / "results"
     metrics = json.loads((results / "evaluate" / "metrics.json").read_text())
     assert 0.0 <= metrics["accuracy"] <= 1.0
+    roc_pr = results / "evaluate" / "plots" / "roc_pr.png"  # the curves on the evaluation table
+    assert roc_pr.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     calibration = json.loads((results / "model_calibrated" / "calibration.json").read_text())
     assert calibration
     assert not (results / "model" / "calibration.json").exists()  # the trained model stays as trained

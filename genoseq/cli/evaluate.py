@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
-from genoseq.cli._paths import InputFile, ModelDir, OutputFile, inference_options
+from genoseq.cli._paths import InputFile, ModelDir, OutputDir, OutputFile, inference_options
 
 
 @click.command()
@@ -14,16 +15,25 @@ from genoseq.cli._paths import InputFile, ModelDir, OutputFile, inference_option
 @click.argument("data", type=InputFile())
 @click.option("-o", "--output", required=True, type=OutputFile(), help="Metrics JSON file.")
 @click.option("--labels", type=InputFile(), help="Labels table (name,label) for a FASTA DATA.")
+@click.option("--plots-dir", type=OutputDir(), help="Write the ROC/PR curves on DATA here (roc_pr.png).")
 @inference_options
 def evaluate(
-    model: str, data: str, output: str, labels: str | None, strand: str, batch_size: int | None, device: str
+    model: str,
+    data: str,
+    output: str,
+    labels: str | None,
+    plots_dir: str | None,
+    strand: str,
+    batch_size: int | None,
+    device: str,
 ) -> None:
     """Evaluate the model directory MODEL on the labelled table DATA.
 
     DATA is read like `genoseq train` reads it (CSV/TSV/Parquet with `sequence`
     and `label` columns, or FASTA with --labels), with the model's classes.
     Writes accuracy, AUROC, AUPRC, MCC and F1 (macro for multi-class) to the
-    JSON file OUTPUT (null where undefined) and prints them.
+    JSON file OUTPUT (null where undefined) and prints them; with --plots-dir, also
+    the ROC and precision-recall curves on DATA (roc_pr.png).
     """
     from genoseq._atomic import atomic_write
     from genoseq.data import load_table
@@ -32,7 +42,8 @@ def evaluate(
     predictor = Predictor.load(model, device=device)
     table = load_table(data, labels, classes=predictor.classes, task=predictor.task, pad=True)
     strand = predictor.resolve_strand(strand)
-    metrics = evaluate_table(predictor, table, strand=strand, batch_size=batch_size)
+    png = None if plots_dir is None else Path(plots_dir) / "roc_pr.png"
+    metrics = evaluate_table(predictor, table, strand=strand, batch_size=batch_size, roc_pr_png=png)
     document = {
         **metrics,
         "model": str(model),

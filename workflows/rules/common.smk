@@ -65,12 +65,6 @@ def torch_threads(threads):
     return max(1, threads // int(config["train"]["nproc"]))
 
 
-def input_vcfs():
-    """The VCFs the prepare rule validates against the reference."""
-    vcfs = [config["variant_risk"]["vcf"]] if VARIANT_RISK else []
-    return vcfs + [config["score"]["vcf"]]
-
-
 def final_outputs():
     return [
         out("report.html"),

@@ -1,5 +1,5 @@
 # Evaluate: block cross-validation for the variant-risk model; a held-out table for a sequence model.
-# Both write a metrics JSON; cross-validation also draws ROC/PR curves (PNG) into a plots directory.
+# Both write a metrics JSON and draw ROC/PR curves (PNG) into a plots directory.
 
 if VARIANT_RISK:
 
@@ -47,15 +47,13 @@ if VARIANT_RISK:
 else:
 
     rule evaluate:
-        """Evaluate the sequence classifier on the held-out table: metrics JSON.
-
-        Its ROC/PR curves on the validation split are in the model directory (roc_pr.png).
-        """
+        """Evaluate the sequence classifier on the held-out table: metrics JSON and ROC/PR curves (PNG)."""
         input:
             model=MODEL_DIR,
             table=config["sequence"]["eval_table"],
         output:
             metrics=METRICS,
+            plots=directory(PLOTS_DIR),
         log:
             out("logs", "evaluate.log"),
         conda:
@@ -70,4 +68,4 @@ else:
             device=TRAIN["device"],
         shell:
             "genoseq -v evaluate {input.model:q} {input.table:q} {params.strand}"
-            " --device {params.device:q} -o {output.metrics:q} > {log:q} 2>&1"
+            " --device {params.device:q} -o {output.metrics:q} --plots-dir {output.plots:q} > {log:q} 2>&1"

@@ -1,8 +1,8 @@
 rule report:
     """A self-contained HTML report: input summary, metrics, ROC/PR and training curves, top-risk variants."""
     input:
-        metrics=[rules.prepare.output.summary, METRICS],
-        plots=[PLOTS_DIR, MODEL_DIR] if VARIANT_RISK else [MODEL_DIR],
+        metrics=[rules.prepare.output.summary, rules.prepare_score.output.summary, METRICS],
+        plots=[PLOTS_DIR, MODEL_DIR],
         table=f"{SCORED}.parquet",
     output:
         html=out("report.html"),

@@ -14,7 +14,7 @@ rule split_vcf:
     """Split the VCF to score into contiguous shards, each a valid VCF with the full header."""
     input:
         vcf=SCORE["vcf"],
-        validated=rules.prepare.output.summary,
+        validated=rules.prepare_score.output.summary,
     output:
         shards=expand(os.path.join(SHARD_DIR, "shard_{shard}.vcf"), shard=SHARDS),
     log:
