@@ -310,8 +310,12 @@ def test_cli_evaluate_writes_metrics(tmp_path: Path, model_dir: Path) -> None:
     data = tmp_path / "data.csv"
     pl.DataFrame({"sequence": seqs, "label": labels}).write_csv(data)
     out = tmp_path / "metrics.json"
-    result = CliRunner().invoke(main, ["evaluate", str(model_dir), str(data), "-o", str(out)])
+    plots = tmp_path / "plots"
+    result = CliRunner().invoke(
+        main, ["evaluate", str(model_dir), str(data), "-o", str(out), "--plots-dir", str(plots)]
+    )
     assert result.exit_code == 0, result.output
+    assert (plots / "roc_pr.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     metrics = json.loads(out.read_text())
     probs = Predictor.load(model_dir, device="cpu").predict(seqs)[:, 0]
     y = np.array([lab == "pos" for lab in labels])
