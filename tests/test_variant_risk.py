@@ -207,3 +207,24 @@ def test_cross_validate_cli(mito, tmp_path):
     assert sum(f["n"] for f in cv["folds"]) == 805
     assert 0.0 <= cv["auroc_mean"] <= 1.0
     assert (tmp_path / "cv_roc_pr.png").exists()
+
+
+def test_calibrate_and_ism_refuse_a_variant_model(mito, trained, tmp_path):
+    for args in (
+        ["calibrate", str(trained), "--reference", str(mito / "chrM.fa"), "--n", "50"],
+        [
+            "ism",
+            str(trained),
+            "--reference",
+            str(mito / "chrM.fa"),
+            "--region",
+            "chrM:100-105",
+            "-o",
+            str(tmp_path / "ism.parquet"),
+        ],
+    ):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1, result.output
+        lines = [ln for ln in result.output.splitlines() if ln.strip()]
+        assert len(lines) == 1 and "is a variant-risk model" in lines[0], result.output
+    assert not (trained / "calibration.json").exists() and not (tmp_path / "ism.parquet").exists()

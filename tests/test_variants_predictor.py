@@ -82,16 +82,22 @@ def test_iter_form_streams_batches(predictor, files):
     assert "_record" not in batches[0].columns
 
 
-def test_calibration_gives_quantile_risk(predictor, files, tmp_path):
+def test_calibration_gives_quantile_risk(predictor, files, tmp_path, caplog):
     fa, vcf, _ = files
     bg = calibrate(predictor, fa, n=500, seed=1)
     assert bg.n == 500
     again = load_background(predictor.model_dir)
     assert np.array_equal(again.sorted, bg.sorted)
+    assert again.strand == bg.strand == predictor.default_strand
     df = predictor.score_variants(vcf, fa)
     for row in df.iter_rows(named=True):
         expected = float(np.mean(bg.sorted[:, 0] <= abs(row["log_odds"])))
         assert row["risk"] == pytest.approx(expected, abs=1e-9)
+    # scoring with another strand than the background's is warned about
+    other = "forward" if bg.strand == "both" else "both"
+    with caplog.at_level("WARNING", logger="genoseq.variants.score"):
+        predictor.score_variants(vcf, fa, strand=other)
+    assert f"calibrated on {bg.strand}-strand scores but is scoring with strand={other}" in caplog.text
     # a tampered background is refused
     (predictor.model_dir / "background.safetensors").write_bytes(b"junk")
     from genoseq.errors import ModelFormatError

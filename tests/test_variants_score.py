@@ -9,7 +9,7 @@ import polars as pl
 import pysam
 import pytest
 
-from genoseq.errors import ConfigError, ReferenceMismatchError
+from genoseq.errors import ConfigError, InputFormatError, ReferenceMismatchError
 from genoseq.variants import Background, score_variants, score_vcf_to_files
 from tests.test_variants_windows import CONTIG, slow_windows
 from tests.toy_predictors import ToyPredictor
@@ -156,3 +156,83 @@ def test_failed_run_leaves_existing_output(files, tmp_path):
         score_vcf_to_files(pred, vcf, fa, out, on_ref_mismatch="error", batch_size=2)
     assert out.read_text() == "precious\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".o.tsv")] == []
+
+
+def _bare_header_vcf(path, text: str):
+    """``text`` without its ##contig and ##INFO lines, and with an undeclared INFO key and FILTER."""
+    lines = [ln for ln in text.splitlines() if not ln.startswith(("##contig", "##INFO"))]
+    records = [ln for ln in lines if not ln.startswith("#")]
+    body = [records[0].replace("\tPASS\t.", "\tq10\tFOO=1"), *records[1:]]
+    path.write_text("\n".join([ln for ln in lines if ln.startswith("#")] + body) + "\n")
+    return path
+
+
+def test_vcf_out_declares_what_the_input_header_left_out(files, tmp_path):
+    # htslib ends the process when a record uses a contig/INFO/FILTER its output header lacks
+    fa, _ = files
+    vcf = _bare_header_vcf(tmp_path / "bare.vcf", _vcf_text())
+    pred = ToyPredictor(tmp_path / "m", L)
+    vout = tmp_path / "o.vcf.gz"
+    score_vcf_to_files(pred, vcf, fa, tmp_path / "o.tsv", vcf_out=vout)
+    with pysam.VariantFile(str(vout)) as vf:
+        assert "chrT" in vf.header.contigs and "FOO" in vf.header.info and "q10" in vf.header.filters
+        assert "END" in vf.header.info  # the <DEL> record's END is declared
+        assert len(list(vf.fetch("chrT"))) == 8
+
+
+def test_annotating_an_annotated_vcf_replaces_the_earlier_fields(files, tmp_path):
+    fa, vcf = files
+    first, second = ToyPredictor(tmp_path / "m1", L), ToyPredictor(tmp_path / "m2", L)
+    once = tmp_path / "once.vcf.gz"
+    score_vcf_to_files(first, vcf, fa, tmp_path / "1.tsv", vcf_out=once)
+    twice = tmp_path / "twice.vcf.gz"
+    score_vcf_to_files(second, once, fa, tmp_path / "2.parquet", vcf_out=twice)
+    table = pl.read_parquet(tmp_path / "2.parquet")
+    with pysam.VariantFile(str(twice)) as vf:
+        header = str(vf.header)
+        assert header.count("##genoseq_version=") == 1 and header.count("ID=GENOSEQ_LOG_ODDS,") == 1
+        rec = next(r for r in vf if r.id == "rs2")
+    row = table.filter(pl.col("id") == "rs2")
+    assert rec.info["GENOSEQ_LOG_ODDS"][0] == pytest.approx(row["log_odds"][0], rel=1e-5, abs=1e-6)
+
+
+def test_vcf_out_refuses_an_unsorted_vcf_before_scoring(files, tmp_path):
+    fa, vcf = files
+    lines = vcf.read_text().splitlines()
+    header, body = [ln for ln in lines if ln.startswith("#")], [ln for ln in lines if not ln.startswith("#")]
+    unsorted = tmp_path / "unsorted.vcf"
+    unsorted.write_text("\n".join(header + body[::-1]) + "\n")
+    vout = tmp_path / "o.vcf.gz"
+    with pytest.raises(InputFormatError, match="not sorted: POS .* comes after"):
+        score_vcf_to_files(ToyPredictor(tmp_path / "m", L), unsorted, fa, tmp_path / "o.tsv", vcf_out=vout)
+    assert not vout.exists() and not (tmp_path / "o.tsv").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".o.")]
+
+
+def test_pos_zero_is_refused(files, tmp_path):
+    fa, vcf = files
+    lines = vcf.read_text().splitlines()
+    header = [ln for ln in lines if ln.startswith("#")]
+    zero = tmp_path / "zero.vcf"
+    zero.write_text("\n".join(header + ["chrT\t0\tzero\tN\tA\t.\tPASS\t."]) + "\n")
+    with pytest.raises(InputFormatError, match="POS 0 is before the start of contig"):
+        score_variants(ToyPredictor(tmp_path / "m", L), zero, fa)
+
+
+def test_info_ids_stay_unique():
+    from genoseq.variants.vcf_out import unique_info_ids
+
+    assert unique_info_ids(["risk_tf-a", "risk_tf_a", "risk_TF a"]) == [
+        "GENOSEQ_RISK_TF_A",
+        "GENOSEQ_RISK_TF_A_2",
+        "GENOSEQ_RISK_TF_A_3",
+    ]
+
+
+def test_vcf_out_needs_a_bgzip_name(files, tmp_path):
+    fa, vcf = files
+    with pytest.raises(ConfigError, match="name ending in .vcf.gz"):
+        score_vcf_to_files(
+            ToyPredictor(tmp_path / "m", L), vcf, fa, tmp_path / "o.tsv", vcf_out=tmp_path / "o.vcf"
+        )
+    assert not (tmp_path / "o.tsv").exists()

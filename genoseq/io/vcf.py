@@ -415,7 +415,7 @@ def read_vcf(
         Missing file or directory, missing/malformed header, wrong column count,
         non-integer POS, REF/ALT not DNA, bad QUAL, blank lines, binary data,
         truncated gzip, a region query without index, and (with ``reference``) a
-        POS past the end of its contig; naming the file and the line (or ``chrom:pos``).
+        POS 0 or past the end of its contig; naming the file and the line (or ``chrom:pos``).
     UnknownContigError
         A record's (or the region's) contig is not in the reference (or file).
     """
@@ -467,6 +467,13 @@ def _split_records(vcf: _VcfFile, region: str | None, ref: Reference | None) -> 
             chrom, length = known
             # POS outside the contig means another genome build; a REF that merely runs off the
             # contig's end is left to the REF check (a REF mismatch)
+            if rec.pos < 1:
+                raise InputFormatError(
+                    f"POS {rec.pos} is before the start of contig {chrom!r}: VCF positions start at 1 "
+                    "(POS 0 marks a telomere, which has no reference base to score)",
+                    path=vcf.name,
+                    record=where,
+                )
             if rec.pos > length:
                 raise InputFormatError(
                     f"POS {rec.pos} is past the end of contig {chrom!r} (length {length})"

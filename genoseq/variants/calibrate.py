@@ -53,13 +53,16 @@ class Background:
     ----------
     values
         float ``(m, n_outputs)``: ``|log_odds|`` of background SNVs (any order).
+    strand
+        The strand policy the background was scored with (``None``: not recorded).
     """
 
-    def __init__(self, values: np.ndarray) -> None:
+    def __init__(self, values: np.ndarray, strand: str | None = None) -> None:
         values = np.asarray(values, dtype=np.float64)
         if values.ndim == 1:
             values = values[:, None]
         self.sorted = np.sort(values, axis=0)
+        self.strand = strand
 
     @property
     def n(self) -> int:
@@ -71,6 +74,18 @@ class Background:
         for j in range(abs_log_odds.shape[1]):
             out[:, j] = np.searchsorted(self.sorted[:, j], abs_log_odds[:, j], side="right") / self.n
         return out
+
+
+def refuse_variant_model(predictor: Predictor, what: str) -> None:
+    """ConfigError for a variant-risk model, whose ``risk`` is P(pathogenic) and needs no background."""
+    from genoseq.variants.risk_model import is_variant_model
+
+    if is_variant_model(predictor):
+        raise ConfigError(
+            f"{predictor.model_dir} is a variant-risk model: {what} applies to sequence classifiers "
+            "(a variant-risk model scores variants directly: genoseq score-variants gives risk = "
+            "P(pathogenic))",
+        )
 
 
 def load_background(model_dir: str | Path) -> Background | None:
@@ -116,7 +131,8 @@ def load_background(model_dir: str | Path) -> Background | None:
         raise ModelFormatError(f"not a safetensors file ({exc})", path=bg_path) from exc
     if "abs_log_odds" not in tensors:
         raise ModelFormatError("missing tensor 'abs_log_odds'", path=bg_path)
-    return Background(tensors["abs_log_odds"])
+    strand = meta.get("strand")
+    return Background(tensors["abs_log_odds"], strand=strand if isinstance(strand, str) else None)
 
 
 def sample_snvs(
@@ -232,6 +248,7 @@ def calibrate(
     from genoseq.io import Reference
     from genoseq.variants.score import resolve_strand
 
+    refuse_variant_model(predictor, "calibrate")
     strand = resolve_strand(predictor, strand)
     own = not isinstance(reference, Reference)
     ref = Reference(reference) if own else reference
@@ -241,7 +258,7 @@ def calibrate(
     finally:
         if own:
             ref.close()
-    bg = Background(values)
+    bg = Background(values, strand=strand)
     model_dir = Path(predictor.model_dir)
     with atomic_path(model_dir / BACKGROUND_FILE) as tmp:
         save_file({"abs_log_odds": np.ascontiguousarray(bg.sorted)}, str(tmp))

@@ -15,7 +15,7 @@ import polars as pl
 
 from genoseq.data.windows import variant_windows
 from genoseq.errors import ConfigError
-from genoseq.variants.calibrate import load_background
+from genoseq.variants.calibrate import load_background, refuse_variant_model
 from genoseq.variants.score import effect_table, output_names, score_window_pairs
 
 if TYPE_CHECKING:
@@ -48,6 +48,7 @@ def saturation_mutagenesis(
         One row per (position, ALT): ``chrom, pos`` (1-based), ``ref, alt`` and the score columns
         (``ref_score, alt_score, diff, log_odds, risk``; suffixed per output for multi-output models).
     """
+    refuse_variant_model(predictor, "in-silico mutagenesis")
     chrom = reference.resolve(chrom)
     if not 0 <= start < end <= reference.length(chrom):
         raise ConfigError(

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from genoseq.errors import ConfigError
 from genoseq.variants.score import (
     INTERNAL_COLUMNS,
     ScoreStats,
@@ -48,6 +49,11 @@ def score_vcf_to_files(
         Counts of scored, mismatched and skipped variants.
     """
     table_format(out)  # fail on a bad extension before any work
+    if vcf_out is not None and not str(vcf_out).endswith(".gz"):
+        raise ConfigError(
+            "the annotated VCF is bgzipped and tabix-indexed: give it a name ending in .vcf.gz",
+            path=vcf_out,
+        )
     strand = resolve_strand(predictor, strand)
     stats = ScoreStats()
     names = output_names(predictor)

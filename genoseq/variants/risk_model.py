@@ -626,4 +626,5 @@ class VariantRiskScorer:
 
 def is_variant_model(predictor: Any) -> bool:
     """Whether a loaded predictor holds a variant-risk model."""
-    return (predictor.config.get("extra") or {}).get("kind") == VARIANT_KIND
+    config = getattr(predictor, "config", None) or {}
+    return (config.get("extra") or {}).get("kind") == VARIANT_KIND

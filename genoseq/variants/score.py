@@ -254,6 +254,14 @@ def iter_score_variants(
             "model %s has no background calibration: risk is null (run `genoseq calibrate`)",
             predictor.model_dir,
         )
+    elif background is not None and background.strand not in (None, strand):
+        log.warning(
+            "model %s was calibrated on %s-strand scores but is scoring with strand=%s: risk compares "
+            "unlike |log_odds| (calibrate again with the same --strand)",
+            predictor.model_dir,
+            background.strand,
+            strand,
+        )
     own_ref = not isinstance(reference, Reference)
     ref = Reference(reference) if own_ref else reference
     bar = None

@@ -9,8 +9,11 @@ indexed, and renamed on success.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import os
 import re
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +39,108 @@ DEFINITIONS = {
 def info_id(column: str) -> str:
     """INFO key for a score column, e.g. ``log_odds_enhancer`` → ``GENOSEQ_LOG_ODDS_ENHANCER``."""
     return "GENOSEQ_" + re.sub(r"[^0-9A-Za-z_]", "_", column).upper()
+
+
+def unique_info_ids(columns: list[str]) -> list[str]:
+    """:func:`info_id` of each column, made unique (``_2``, ``_3`` ...) where two clean up alike."""
+    seen: set[str] = set()
+    out = []
+    for col in columns:
+        key = base = info_id(col)
+        n = 1
+        while key in seen:
+            n += 1
+            key = f"{base}_{n}"
+        seen.add(key)
+        out.append(key)
+    return out
+
+
+@contextlib.contextmanager
+def _with_full_header(vcf: Path, header: pysam.VariantHeader, near: Path) -> Iterator[Path]:
+    """A temporary plain-text copy of ``vcf`` (beside ``near``) with ``header`` for its own."""
+    fd, name = tempfile.mkstemp(prefix=f".{near.name}.", suffix=".input.vcf", dir=near.parent)
+    copy = Path(name)
+    try:
+        with open(vcf, "rb") as fh:
+            compressed = fh.read(2) == b"\x1f\x8b"
+        opener = gzip.open if compressed else open
+        with opener(vcf, "rb") as src, os.fdopen(fd, "wb") as dst:
+            dst.write(str(header).encode())
+            for line in src:
+                if not line.startswith(b"#"):
+                    dst.write(line)
+        yield copy
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            copy.unlink()
+
+
+def _check_records(vcf: pysam.VariantFile, path: Path) -> bool:
+    """Read every record once: refuse an unsorted file (tabix could not index the output).
+
+    Returns whether any record has a symbolic ALT (``<DEL>`` ...), whose output carries ``END``.
+    """
+    try:
+        return _scan(vcf, path)
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, InputFormatError):
+            raise
+        for _ in read_vcf_records(path):  # genoseq's checked reader names the bad line
+            pass
+        raise InputFormatError(f"cannot read the records: {exc}", path=path) from exc
+
+
+def _scan(vcf: pysam.VariantFile, path: Path) -> bool:
+    symbolic = False
+    done: set[str] = set()
+    last_chrom, last_pos = None, 0
+    for rec in vcf:
+        chrom, pos = rec.chrom, rec.pos
+        if chrom != last_chrom:
+            if chrom in done:
+                raise InputFormatError(
+                    f"records are not sorted: contig {chrom} appears again after {last_chrom}; the "
+                    "annotated VCF must be sorted to be indexed (sort it, e.g. bcftools sort, or leave "
+                    "out --vcf-out)",
+                    path=path,
+                    record=f"{chrom}:{pos}",
+                )
+            if last_chrom is not None:
+                done.add(last_chrom)
+            last_chrom, last_pos = chrom, pos
+        elif pos < last_pos:
+            raise InputFormatError(
+                f"records are not sorted: POS {pos} comes after {last_pos}; the annotated VCF must be "
+                "sorted to be indexed (sort it, e.g. bcftools sort, or leave out --vcf-out)",
+                path=path,
+                record=f"{chrom}:{pos}",
+            )
+        else:
+            last_pos = pos
+        if not symbolic and any(a.startswith("<") for a in rec.alts or ()):
+            symbolic = True
+    return symbolic
+
+
+def _without_genoseq_fields(header: pysam.VariantHeader) -> tuple[pysam.VariantHeader, list[str]]:
+    """``header`` less an earlier genoseq annotation's INFO fields and header lines, and those INFO keys.
+
+    A new header is built (htslib keeps a removed ID reserved, so it could not be declared again).
+    """
+    stale = [key for key in header.info if key.startswith("GENOSEQ_")]
+    if not stale:
+        return header.copy(), []
+    fresh = pysam.VariantHeader()
+    for record in header.records:
+        if record.type == "INFO" and record.get("ID", "").startswith("GENOSEQ_"):
+            continue
+        if record.type == "GENERIC" and (record.key == "fileformat" or record.key.startswith("genoseq_")):
+            continue
+        fresh.add_record(record)
+    for sample in header.samples:
+        fresh.add_sample(sample)
+    return fresh, stale
 
 
 def _describe(column: str) -> str:
@@ -91,15 +196,27 @@ class VcfAnnotator:
         self._stack = contextlib.ExitStack()
         try:
             # genoseq's checked reader first: a malformed VCF fails with a typed error naming the line
-            self._records = read_vcf_records(self.vcf, region)
-            self._stack.callback(self._records.close)
+            read_vcf_records(self.vcf, region).close()
             self._in = self._stack.enter_context(pysam.VariantFile(str(self.vcf)))
-            header = self._in.header.copy()
+            declared = str(self._in.header)
+            symbolic = _check_records(self._in, self.vcf)
+            source = self.vcf
+            if str(self._in.header) != declared:
+                # the header leaves out contigs, INFO or FILTER keys that records use (htslib has now
+                # declared them); such records cannot be copied into another header (htslib's
+                # translate ends the process), so they are read from a copy with the full header
+                source = self._stack.enter_context(_with_full_header(self.vcf, self._in.header, self.out))
+            self._records = read_vcf_records(source, region)
+            self._stack.callback(self._records.close)
+            header, self._stale = _without_genoseq_fields(self._in.header)
+            if symbolic and "END" not in header.info:
+                header.info.add("END", 1, "Integer", "End position of the variant described in this record")
             header.add_meta("genoseq_version", __version__)
             for key, value in model_meta.items():
                 header.add_meta(f"genoseq_{key}", str(value))
-            for col in score_cols:
-                header.info.add(info_id(col), "A", "Float", _describe(col))
+            self._info_ids = unique_info_ids(score_cols)
+            for col, key in zip(score_cols, self._info_ids, strict=True):
+                header.info.add(key, "A", "Float", _describe(col))
             header.info.add(
                 "GENOSEQ_REF_MATCH", "A", "Integer", "1 if REF matches the reference FASTA, else 0"
             )
@@ -114,7 +231,6 @@ class VcfAnnotator:
             self._stack.__exit__(type(exc), exc, exc.__traceback__)
             raise
         self._next_ordinal = 0
-        self._info_ids = [info_id(col) for col in score_cols]
 
     def _write_until(self, ordinal: int, rows: _BatchRows) -> None:
         while self._next_ordinal <= ordinal:
@@ -124,6 +240,8 @@ class VcfAnnotator:
                 raise InputFormatError(
                     "VCF changed while it was being scored (fewer records on the second read)", path=self.vcf
                 ) from None
+            for key in self._stale:  # an earlier genoseq annotation is replaced, not mixed in
+                rec.info.pop(key, None)
             rec.translate(self._writer.header)
             these = rows.by_record.get(self._next_ordinal)
             if these:
@@ -162,6 +280,8 @@ class VcfAnnotator:
         """Write the remaining records, bgzip and index; rename into place. Returns the output path."""
         try:
             for rec in self._records:
+                for key in self._stale:
+                    rec.info.pop(key, None)
                 rec.translate(self._writer.header)
                 self._writer.write(rec)
             self._writer.close()
