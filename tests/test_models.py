@@ -396,6 +396,26 @@ def test_kmer_frequencies_known_counts() -> None:
     assert torch.count_nonzero(one[4:]) == 0  # every 2- and 3-mer crosses the N; no 4-mer fits
 
 
+@pytest.mark.parametrize("length", [3, 4, 37])
+def test_kmer_counting_equals_the_matrix_products(length: int) -> None:
+    from genoseq.models.cnn_lstm import _count_kmers, kmer_frequencies
+
+    g = torch.Generator().manual_seed(length)
+    x = torch.nn.functional.one_hot(torch.randint(0, 4, (9, length), generator=g), 4).float()
+    x[0, 1] = 0  # an N
+    x[3, :] = 0  # all N
+    counted = _count_kmers(x, 4)
+    products = kmer_frequencies(x.requires_grad_(), 4).detach()  # requires_grad: the product path
+    assert counted is not None and torch.equal(counted, products)
+    assert torch.equal(kmer_frequencies(x.detach(), 4), products)
+    fractional = x.detach().clone()
+    fractional[1, 0] = torch.tensor([0.5, 0.0, 0.5, 0.0])  # R: only the products weigh it
+    assert _count_kmers(fractional, 4) is None
+    assert torch.equal(
+        kmer_frequencies(fractional, 4), kmer_frequencies(fractional.requires_grad_(), 4).detach()
+    )
+
+
 def test_cnn_lstm_kmer_spectrum_reaches_the_head_and_point_edits() -> None:
     cfg = tiny_config("cnn-lstm", length=30, kmer_spectrum=3)
     torch.manual_seed(6)

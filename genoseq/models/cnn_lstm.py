@@ -210,6 +210,10 @@ def kmer_frequencies(x: torch.Tensor, k_max: int) -> torch.Tensor:
         scaled by ``4**k`` (a uniform random sequence gives 1 everywhere).
     """
     n, length, _ = x.shape
+    if x.device.type == "cpu" and not x.requires_grad and k_max >= 2:
+        counted = _count_kmers(x, k_max)
+        if counted is not None:
+            return counted
     blocks = [x.sum(dim=1) * (4 / length)]
     product = x  # (N, L - k + 2, 4**(k-1)): the (k-1)-mer products at each start
     for k in range(2, k_max + 1):
@@ -223,6 +227,34 @@ def kmer_frequencies(x: torch.Tensor, k_max: int) -> torch.Tensor:
         blocks.append(counts * (4**k / starts))
         if k < k_max:
             product = (prefix[:, :, :, None] * following[:, :, None, :]).flatten(2)
+    return torch.cat(blocks, dim=1)
+
+
+def _count_kmers(x: torch.Tensor, k_max: int) -> torch.Tensor | None:
+    """:func:`kmer_frequencies` by counting k-mer indices (CPU, exact one-hot or ``N`` rows only).
+
+    About 10x faster on CPU than the matrix products, and bit-identical to them: both count whole
+    k-mers exactly in float and scale the counts the same way. ``None`` when some row is a
+    fractional (IUPAC) code, which only the products weigh correctly.
+    """
+    n, length, _ = x.shape
+    total = x.sum(dim=-1)  # (N, L): 1 for a base, 0 for N
+    valid = total == 1
+    if not bool((valid | (total == 0)).all()) or not bool((x.amax(dim=-1) == total).all()):
+        return None
+    base = x.argmax(dim=-1)  # (N, L) int64
+    rows = torch.arange(n, device=x.device)[:, None]
+    blocks = [x.sum(dim=1) * (4 / length)]
+    index, ok = base, valid
+    for k in range(2, k_max + 1):
+        starts = length - k + 1
+        if starts <= 0:
+            blocks.append(x.new_zeros(n, 4**k))
+            continue
+        index = index[:, :starts] * 4 + base[:, k - 1 :]  # the k-mer starting at each position
+        ok = ok[:, :starts] & valid[:, k - 1 :]  # k-mers holding an N are not counted
+        counts = torch.bincount((index + rows * 4**k)[ok], minlength=n * 4**k)
+        blocks.append(counts.reshape(n, 4**k).to(x.dtype) * (4**k / starts))
     return torch.cat(blocks, dim=1)
 
 
