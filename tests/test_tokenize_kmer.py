@@ -314,3 +314,30 @@ def test_load_errors_name_the_file(tmp_path) -> None:
     unknown.write_text(json.dumps({"type": "kmer", "k": 3, "colour": "red"}))
     with pytest.raises(ConfigError, match=r"unknown\.json.*'colour'"):
         KmerTokenizer.load(unknown)
+
+
+@pytest.mark.parametrize(("k", "stride"), [(6, 1), (4, 2), (3, 3), (5, 2)])
+def test_decode_recovers_every_base_a_known_kmer_covers(k: int, stride: int) -> None:
+    rng = np.random.default_rng(k * 10 + stride)
+    tok = KmerTokenizer(k=k, stride=stride)
+    for _ in range(50):
+        n = k + stride * int(rng.integers(0, 12))
+        seq = "".join(rng.choice(list("ACGTN"), n, p=[0.23, 0.23, 0.23, 0.23, 0.08]))
+        ids = tok.encode(seq)
+        # slow reference: a base is known when some k-mer covering it holds no N
+        expected = [
+            b
+            if any("N" not in seq[s : s + k] for s in range(0, n - k + 1, stride) if s <= i < s + k)
+            else "N"
+            for i, b in enumerate(seq)
+        ]
+        assert tok.decode(ids) == "".join(expected)
+
+
+def test_loading_a_missing_or_binary_tokenizer_file_is_a_typed_error(tmp_path) -> None:
+    with pytest.raises(ConfigError, match="nofile.json: cannot read the tokenizer file"):
+        KmerTokenizer.load(tmp_path / "nofile.json")
+    binary = tmp_path / "tok.json"
+    binary.write_bytes(b"\xff\xfe\x00junk")
+    with pytest.raises(ConfigError, match="tok.json: not a tokenizer file"):
+        KmerTokenizer.load(binary)

@@ -103,7 +103,12 @@ def test_decode_encode_round_trip(seq: str) -> None:
 def test_decode_unknown_and_shape() -> None:
     enc = OneHotEncoder()
     assert enc.decode(enc.encode("ANxG-")) == "ANNGN"
-    assert OneHotEncoder(iupac=True).decode(OneHotEncoder(iupac=True).encode("RY")) == "AC"
+    iupac = OneHotEncoder(iupac=True)
+    codes = "ACGTNRYKMBVDHSW"
+    assert iupac.decode(iupac.encode(codes + codes.lower())) == codes + codes  # N stays N, R stays R
+    # rows that are no IUPAC pattern (probabilities) decode to their first largest channel
+    probs = np.array([[0.7, 0.1, 0.1, 0.1], [0.1, 0.1, 0.4, 0.4], [0.0, 0.0, 0.0, 0.0]])
+    assert enc.decode(probs) == "AGN"
     with pytest.raises(InputFormatError):
         enc.decode(np.zeros((3, 5)))
     with pytest.raises(InputFormatError):

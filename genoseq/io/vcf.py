@@ -394,7 +394,8 @@ def read_vcf(
     Parameters
     ----------
     path
-        VCF (plain, gzip or bgzip) or BCF.
+        VCF (plain or bgzip-compressed; a plain-gzip VCF is refused with a hint to
+        re-compress it with bgzip, as htslib reads no other) or BCF.
     region
         ``chr``, ``chr:beg-end`` (1-based inclusive, like samtools) or ``chr:beg-``;
         the contig may be written either way (``chr1``/``1``).  Compressed files

@@ -95,13 +95,18 @@ class JsonSpecMixin:
         Raises
         ------
         ConfigError
-            If the file is not valid JSON or not a valid spec (the message names the file).
+            If the file is missing, unreadable, not valid JSON or not a valid spec (the message
+            names the file).
         """
         path = Path(path)
         try:
             d = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise ConfigError(f"not valid JSON: {exc}", path=path) from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError("not a tokenizer file (not UTF-8 text)", path=path) from exc
+        except OSError as exc:
+            raise ConfigError(f"cannot read the tokenizer file ({exc.strerror or exc})", path=path) from exc
         try:
             return cls.from_dict(d)
         except ConfigError as exc:

@@ -424,10 +424,11 @@ class KmerTokenizer(JsonSpecMixin):
         """Rebuild the sequence from (overlapping) k-mer ids.
 
         The first k-mer gives ``k`` bases and every following one its last
-        ``stride`` bases. ``[UNK]`` decodes as ``N`` (k of them for the first
-        token, ``stride`` after); ``[PAD]``, ``[CLS]``, ``[SEP]`` and ``[MASK]``
-        are skipped. Overlaps are not cross-checked: ids that do not come from
-        one sequence give the sequence this rule implies.
+        ``stride`` bases. A base that only ``[UNK]`` tokens gave is taken from any
+        known k-mer that also covers it, so an ``N`` costs only the bases no known
+        k-mer covers (``ACGTACGNACGTACG``, k = 6: just the ``N``; near an end, more);
+        ``[PAD]``, ``[CLS]``, ``[SEP]`` and ``[MASK]`` are skipped. Overlaps are not
+        cross-checked: ids that do not come from one sequence give the sequence this rule implies.
         ``decode(encode(s)) == s.upper()`` for ACGT ``s`` with
         ``(len(s) - k) % stride == 0``.
 
@@ -459,9 +460,16 @@ class KmerTokenizer(JsonSpecMixin):
         if ids.size == 0:
             return ""
         letters = self._kmer_letters(ids - _N_SPECIAL)
-        letters[ids == UNK_ID] = ord("N")
-        tail = letters[1:, self.k - self.stride :]
-        return (letters[0].tobytes() + tail.tobytes()).decode("ascii")
+        unknown = ids == UNK_ID
+        letters[unknown] = ord("N")
+        out = np.concatenate([letters[0], letters[1:, self.k - self.stride :].ravel()])
+        if unknown.any() and not unknown.all():
+            # fill what [UNK] tokens hid from the known k-mers that overlap it
+            starts = np.arange(ids.size, dtype=np.int64) * self.stride
+            cover = np.full(out.size, ord("N"), dtype=np.uint8)
+            cover[(starts[~unknown, None] + np.arange(self.k)).ravel()] = letters[~unknown].ravel()
+            out = np.where(out == ord("N"), cover, out)
+        return out.astype(np.uint8).tobytes().decode("ascii")
 
     def _kmer_letters(self, kmer: np.ndarray) -> np.ndarray:
         """``uint8`` (m, k) ASCII letters of k-mer indices ``kmer`` (id − 5, shape (m,))."""

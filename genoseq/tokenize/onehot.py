@@ -34,6 +34,10 @@ IUPAC_BASES: dict[str, str] = {
     "N": "ACGT",
 }
 _CHANNELS = "ACGT"
+#: IUPAC code (ASCII) of each set of channels, as a bit mask A=1, C=2, G=4, T=8 (none: N)
+_CODE_OF_MASK = np.full(16, ord("N"), dtype=np.uint8)
+for _code, _bases in IUPAC_BASES.items():
+    _CODE_OF_MASK[sum(1 << _CHANNELS.index(b) for b in _bases)] = ord(_code)
 _DTYPES = ("float16", "float32", "float64", "uint8")
 
 
@@ -164,9 +168,13 @@ class OneHotEncoder(JsonSpecMixin):
         return rows.view(self.dtype).reshape(*arr.shape, 4)
 
     def decode(self, onehot: np.ndarray) -> str:
-        """Sequence of a one-hot matrix: the arg-max channel of each row; all-zero rows are ``N``.
+        """Sequence of a one-hot matrix (the inverse of :meth:`encode`, upper case).
 
-        Fractional IUPAC rows decode to their first largest channel (``R`` → ``A``).
+        A row whose non-zero channels are all equal is the IUPAC code of those bases
+        (``[1, 0, 0, 0]`` → ``A``, ``[.5, 0, .5, 0]`` → ``R``, all ``.25`` or all zero → ``N``),
+        so ``decode(encode(s))`` gives ``s`` back in either mode (codes the encoder maps
+        to zeros, without ``iupac``, come back as ``N``). Any other row -- probabilities,
+        say -- decodes to its first largest channel.
 
         Parameters
         ----------
@@ -186,10 +194,12 @@ class OneHotEncoder(JsonSpecMixin):
         onehot = np.asarray(onehot)
         if onehot.ndim != 2 or onehot.shape[1] != 4:
             raise InputFormatError(f"expected a one-hot array of shape (L, 4), got {onehot.shape}")
-        letters = np.frombuffer(b"ACGTN", dtype=np.uint8)
-        index = np.argmax(onehot, axis=1)
-        index[~(onehot != 0).any(axis=1)] = 4
-        return letters[index].tobytes().decode("ascii")
+        nonzero = onehot != 0
+        top = onehot.max(axis=1, keepdims=True)
+        exact = ((onehot == top) | ~nonzero).all(axis=1)  # every non-zero channel equal
+        masks = nonzero.astype(np.int64) @ np.array([1, 2, 4, 8], dtype=np.int64)
+        letters = np.where(exact, _CODE_OF_MASK[masks], _CODE_OF_MASK[1 << np.argmax(onehot, axis=1)])
+        return letters.astype(np.uint8).tobytes().decode("ascii")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready spec: ``{"type": "onehot", "version": 1, "iupac": …, "dtype": …}``."""
