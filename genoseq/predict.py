@@ -532,6 +532,11 @@ class Predictor:
         *,
         probabilities: bool,
     ) -> np.ndarray:
+        if ((self.config or {}).get("extra") or {}).get("kind") == "variant":
+            raise ConfigError(
+                f"{self.model_dir} is a variant-risk model: it scores variants (genoseq score-variants, "
+                "Predictor.score_variants), not sequences"
+            )
         batch_size = self.default_batch_size if batch_size is None else batch_size
         if isinstance(seqs, np.ndarray) and seqs.ndim == 2 and seqs.shape[1] <= self.input_length:
             return self._run(seqs, strand, batch_size, features, probabilities=probabilities)

@@ -209,8 +209,11 @@ def test_cross_validate_cli(mito, tmp_path):
     assert (tmp_path / "cv_roc_pr.png").exists()
 
 
-def test_calibrate_and_ism_refuse_a_variant_model(mito, trained, tmp_path):
+def test_predict_calibrate_and_ism_refuse_a_variant_model(mito, trained, tmp_path):
+    fasta = tmp_path / "s.fa"
+    fasta.write_text(">s\nACGTACGTACG\n")
     for args in (
+        ["predict", str(trained), str(fasta), "-o", str(tmp_path / "p.tsv")],
         ["calibrate", str(trained), "--reference", str(mito / "chrM.fa"), "--n", "50"],
         [
             "ism",
@@ -228,3 +231,4 @@ def test_calibrate_and_ism_refuse_a_variant_model(mito, trained, tmp_path):
         lines = [ln for ln in result.output.splitlines() if ln.strip()]
         assert len(lines) == 1 and "is a variant-risk model" in lines[0], result.output
     assert not (trained / "calibration.json").exists() and not (tmp_path / "ism.parquet").exists()
+    assert not (tmp_path / "p.tsv").exists()

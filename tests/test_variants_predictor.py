@@ -166,3 +166,33 @@ def test_cli_score_calibrate_ism(predictor, files, tmp_path):
     assert r.exit_code == 1 and "x.txt2" in r.output
     for name in ("calibration.json", "background.safetensors"):
         (predictor.model_dir / name).unlink()
+
+
+def test_a_failed_calibration_keeps_the_old_one(predictor, files, monkeypatch):
+    import importlib
+
+    from genoseq.errors import ModelFormatError
+
+    calibration = importlib.import_module("genoseq.variants.calibrate")  # the module, not the function
+
+    fa, _, _ = files
+    first = calibrate(predictor, fa, n=200, seed=1)
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(calibration.json, "dumps", disk_full)
+        with pytest.raises(OSError, match="No space left"):
+            calibrate(predictor, fa, n=300, seed=2)
+    again = load_background(predictor.model_dir)
+    assert np.array_equal(again.sorted, first.sorted)
+    assert sorted(p.name for p in predictor.model_dir.iterdir() if p.name.startswith(".")) == []
+    # a background that is a link (to a device, say) is refused, not read
+    background = predictor.model_dir / "background.safetensors"
+    background.unlink()
+    background.symlink_to("/dev/zero")
+    with pytest.raises(ModelFormatError, match="regular file"):
+        load_background(predictor.model_dir)
+    background.unlink()
+    (predictor.model_dir / "calibration.json").unlink()

@@ -8,14 +8,20 @@ traceback instead.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
+import os
+import re
+import signal
 import sys
+import threading
+from typing import Any
 
 import click
 
 from genoseq import __version__
-from genoseq.errors import GenoseqError
+from genoseq.errors import ConfigError, GenoseqError
 
 # command name -> "module:function" (imported lazily so --help is fast)
 _COMMANDS: dict[str, str] = {
@@ -41,11 +47,12 @@ class _LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in _COMMANDS:
             module, attr = _COMMANDS[cmd_name].split(":")
-            return getattr(importlib.import_module(module), attr)
+            return _guard_outputs(getattr(importlib.import_module(module), attr))
         return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context):  # noqa: ANN201
         debug = ctx.params.get("debug", False)
+        previous = _terminate_cleanly()
         try:
             return super().invoke(ctx)
         except GenoseqError as exc:
@@ -55,10 +62,83 @@ class _LazyGroup(click.Group):
             ctx.exit(1)
         except OSError as exc:
             # a file the library opened directly (missing, a directory, not writable, disk full)
-            if debug or exc.filename is None:
+            if debug:
                 raise
-            click.echo(f"genoseq: error: {exc.filename}: {_one_line(exc.strerror or str(exc))}", err=True)
+            where = "" if exc.filename is None else f"{_target_of(str(exc.filename))}: "
+            click.echo(f"genoseq: error: {where}{_one_line(exc.strerror or str(exc))}", err=True)
             ctx.exit(1)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate_cleanly() -> Any:
+    """On SIGTERM, unwind (exit code 143) so that temporary outputs are removed; the old handler.
+
+    Without it the default action ends the process on the spot and leaves the hidden temporary
+    files of an atomic write behind. (``genoseq train`` installs its own handler while training,
+    which checkpoints first.) ``None`` off the main thread, where signals cannot be handled.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    return signal.signal(signal.SIGTERM, terminate)
+
+
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.[^.]+\.tmp(\.[^/]*)?$")
+
+
+def _target_of(path: str) -> str:
+    """The output a temporary name of :mod:`genoseq._atomic` stands for (else ``path`` itself)."""
+    match = _TEMPORARY.match(os.path.basename(path))
+    return os.path.join(os.path.dirname(path), match["name"]) if match else path
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def _guard_outputs(command: click.Command) -> click.Command:
+    """Make ``command`` refuse an output path that is one of its input files (it would destroy it)."""
+    from genoseq.cli._paths import InputFile, OutputFile
+
+    if getattr(command, "_genoseq_guarded", False) or command.callback is None:
+        return command
+    inputs = [p.name for p in command.params if isinstance(p.type, InputFile)]
+    outputs = [p.name for p in command.params if isinstance(p.type, OutputFile)]
+    callback = command.callback
+
+    @functools.wraps(callback)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        given = [v for n in inputs for v in _values(kwargs.get(n)) if v != "-"]
+        for name in outputs:
+            for out in _values(kwargs.get(name)):
+                if any(_same_file(out, src) for src in given):
+                    raise ConfigError(
+                        f"--{name.replace('_', '-')} is also an input of this command; refusing to "
+                        "overwrite it (write the output elsewhere)",
+                        path=out,
+                    )
+        return callback(*args, **kwargs)
+
+    if inputs and outputs:
+        command.callback = guarded
+    command._genoseq_guarded = True  # type: ignore[attr-defined]
+    return command
+
+
+def _values(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value if v is not None]
+    return [str(value)]
 
 
 def _one_line(message: str) -> str:

@@ -6,9 +6,12 @@ own as well.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from genoseq.cli._paths import InputFile, OutputDir, OutputFile
+from genoseq.errors import ConfigError
 
 _file = InputFile()
 _out_file = OutputFile()
@@ -59,6 +62,13 @@ def split_vcf(vcf: str, shards: int, out_dir: str) -> None:
     from genoseq.workflow_tools import split_vcf as run
 
     count_vcf_records(vcf)  # genoseq's checked reader: a malformed record fails here, naming its line
+    source = Path(vcf).resolve()
+    for i in range(shards):
+        if (Path(out_dir) / f"shard_{i:03d}.vcf").resolve() == source:
+            raise ConfigError(
+                f"shard_{i:03d}.vcf would overwrite the VCF being split; choose another --out-dir",
+                path=vcf,
+            )
     paths = run(vcf, shards, out_dir)
     click.echo(f"{vcf} -> {len(paths)} shard(s) in {out_dir}", err=True)
 

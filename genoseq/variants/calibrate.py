@@ -13,6 +13,7 @@ A variant's ``risk`` is then the fraction of background SNVs whose ``|log_odds|`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from genoseq import __version__
-from genoseq._atomic import atomic_path, atomic_write
+from genoseq._atomic import atomic_path
 from genoseq._hashing import file_sha256
 from genoseq.errors import ConfigError, ModelFormatError
 
@@ -123,6 +124,8 @@ def load_background(model_dir: str | Path) -> Background | None:
         raise ModelFormatError("background file must be inside the model directory", path=meta_path)
     if not bg_path.exists():
         raise ModelFormatError("missing background file named by calibration.json", path=bg_path)
+    if bg_path.is_symlink() or not bg_path.is_file():
+        raise ModelFormatError("background file must be a regular file, not a link or device", path=bg_path)
     if file_sha256(bg_path) != meta.get("sha256"):
         raise ModelFormatError("checksum mismatch: file differs from calibration.json", path=bg_path)
     try:
@@ -260,20 +263,22 @@ def calibrate(
             ref.close()
     bg = Background(values, strand=strand)
     model_dir = Path(predictor.model_dir)
-    with atomic_path(model_dir / BACKGROUND_FILE) as tmp:
+    # both files are written in full under temporary names before either is renamed into place,
+    # so a failed write (e.g. a full disk) leaves the old pair as it was
+    with contextlib.ExitStack() as stack:  # on success the background is renamed first, then the JSON
+        meta_tmp = stack.enter_context(atomic_path(model_dir / CALIBRATION_FILE))
+        tmp = stack.enter_context(atomic_path(model_dir / BACKGROUND_FILE))
         save_file({"abs_log_odds": np.ascontiguousarray(bg.sorted)}, str(tmp))
-        digest = file_sha256(tmp)
-    meta = {
-        "format_version": _CALIBRATION_VERSION,
-        "file": BACKGROUND_FILE,
-        "sha256": digest,
-        "n": int(n),
-        "seed": int(seed),
-        "strand": strand,
-        "reference": ref_name,
-        "genoseq_version": __version__,
-    }
-    with atomic_write(model_dir / CALIBRATION_FILE) as fh:
-        json.dump(meta, fh, indent=2)
+        meta = {
+            "format_version": _CALIBRATION_VERSION,
+            "file": BACKGROUND_FILE,
+            "sha256": file_sha256(tmp),
+            "n": int(n),
+            "seed": int(seed),
+            "strand": strand,
+            "reference": ref_name,
+            "genoseq_version": __version__,
+        }
+        meta_tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8")
     log.info("stored %d background SNVs in %s", n, model_dir)
     return bg

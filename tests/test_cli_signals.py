@@ -1,0 +1,114 @@
+"""Reliability of the CLI as a whole: SIGTERM unwinds (no temporary files left), outputs never overwrite inputs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from genoseq.cli import main
+from genoseq.modeldir import save_model_dir
+from genoseq.models import build_model, default_config, encoding_spec
+from tests.tiny_models import TINY
+
+MITO = Path(__file__).resolve().parents[1] / "data" / "mito"
+LENGTH = 11
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    torch.manual_seed(0)
+    config = default_config("cnn-lstm", input_length=LENGTH, n_outputs=1, task="binary", **TINY["cnn-lstm"])
+    out = tmp_path_factory.mktemp("model") / "m"
+    save_model_dir(
+        out,
+        build_model("cnn-lstm", config),
+        model_name="cnn-lstm",
+        model_config=config,
+        task="binary",
+        classes=["0", "1"],
+        encoding=encoding_spec("cnn-lstm", config),
+        input_length=LENGTH,
+    )
+    return out
+
+
+@pytest.mark.skipif(not (MITO / "chrM.fa").exists(), reason="bundled mito data missing")
+def test_sigterm_during_scoring_leaves_no_temporary_files(model: Path, tmp_path: Path) -> None:
+    seq = "".join(ln.strip() for ln in (MITO / "chrM.fa").read_text().splitlines()[1:])
+    header = [
+        "##fileformat=VCFv4.2",
+        f"##contig=<ID=chrM,length={len(seq)}>",
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO",
+    ]
+    snvs = [(p + 1, b, "A" if b != "A" else "C") for p, b in enumerate(seq) if b in "ACGT"]
+    records = [f"chrM\t{pos}\t.\t{ref}\t{alt}\t.\t.\t." for pos, ref, alt in snvs for _ in range(12)]
+    vcf = tmp_path / "many.vcf"  # ~200k SNVs, sorted: long enough to be stopped half-way
+    vcf.write_text("\n".join(header + records) + "\n")
+    out = tmp_path / "out.tsv"
+    out.write_text("precious\n")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "genoseq",
+        "score-variants",
+        str(model),
+        "--vcf",
+        str(vcf),
+        "--reference",
+        str(MITO / "chrM.fa"),
+        "-o",
+        str(out),
+        "--vcf-out",
+        str(tmp_path / "out.vcf.gz"),
+        "--device",
+        "cpu",
+        "--quiet",
+    ]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not any(p.name.startswith(".out.tsv.") for p in tmp_path.iterdir()):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "no temporary output appeared"
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, stderr
+    assert out.read_text() == "precious\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["many.vcf", "out.tsv"]
+
+
+def test_an_output_that_is_an_input_is_refused(model: Path, tmp_path: Path) -> None:
+    table = tmp_path / "in.csv"
+    table.write_text("sequence,label\nACGTACGTACG,1\nACGTTCGTACG,0\n")
+    before = table.read_text()
+    for args in (
+        ["predict", str(model), str(table), "-o", str(table)],
+        ["evaluate", str(model), str(table), "-o", str(table)],
+        ["report", "--table", str(table), "-o", str(table)],
+    ):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1, result.output
+        lines = [ln for ln in result.output.splitlines() if ln.strip()]
+        assert len(lines) == 1 and "is also an input of this command" in lines[0], result.output
+        assert table.read_text() == before
+
+
+def test_split_vcf_refuses_to_split_a_shard_onto_itself(tmp_path: Path) -> None:
+    shard = tmp_path / "shard_000.vcf"
+    shard.write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=chrM,length=100>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        "chrM\t5\t.\tA\tC\t.\t.\t.\nchrM\t9\t.\tG\tT\t.\t.\t.\n"
+    )
+    before = shard.read_text()
+    result = CliRunner().invoke(main, ["split-vcf", str(shard), "--shards", "2", "--out-dir", str(tmp_path)])
+    assert result.exit_code == 1 and "would overwrite the VCF being split" in result.output, result.output
+    assert shard.read_text() == before
