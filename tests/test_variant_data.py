@@ -230,3 +230,57 @@ def test_read_labelled_vcf(mito, tmp_path):
     )
     with pytest.raises(InputFormatError, match="single class"):
         read_variant_table(one_class, ref, label_field="LABEL")
+
+
+def test_clinvar_style_labels_and_unlabelled_variants(mito, tmp_path, caplog):
+    ref, _ = mito
+    seq = ref.fetch("chrM", 0, 40)
+    labels = ["Pathogenic/Likely_pathogenic", "Benign/Likely_benign", "Uncertain_significance", ".", "benign"]
+    lines = [
+        "##fileformat=VCFv4.2",
+        "##contig=<ID=chrM,length=16569>",
+        '##INFO=<ID=CLNSIG,Number=.,Type=String,Description="clinical significance">',
+        '##INFO=<ID=SOURCE,Number=1,Type=String,Description="where from">',
+        '##INFO=<ID=AF,Number=A,Type=Float,Description="frequency">',
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO",
+    ]
+    for i, label in enumerate(labels):
+        pos = 10 + 5 * i
+        base = seq[pos - 1]
+        info = f"CLNSIG={label};SOURCE=x;AF=0.01" if label != "." else "SOURCE=x;AF=0.01"
+        lines.append(f"chrM\t{pos}\t.\t{base}\t{'A' if base != 'A' else 'C'}\t.\tPASS\t{info}")
+    vcf = tmp_path / "clinvar.vcf"
+    vcf.write_text("\n".join(lines) + "\n")
+    with caplog.at_level("WARNING", logger="genoseq.data.variant_data"):
+        table = read_variant_table(vcf, ref, label_field="CLNSIG", info_fields=["AF"])
+    assert table.labels.tolist() == [1, 0, 0]
+    assert "left out 2 variant(s) without a binary INFO/CLNSIG" in caplog.text
+    with pytest.raises(InputFormatError, match=r"SOURCE \(Type=String\) are not numeric"):
+        read_variant_table(vcf, ref, label_field="CLNSIG", info_fields=["SOURCE"])
+    bad = tmp_path / "bad.vcf"
+    bad.write_text(vcf.read_text().replace("CLNSIG=benign", "CLNSIG=maybe"))
+    with pytest.raises(InputFormatError, match="'maybe' is not a binary label"):
+        read_variant_table(bad, ref, label_field="CLNSIG")
+
+
+def test_out_of_range_info_values_count_as_missing(caplog):
+    feats = InfoFeatures.fit(["AF"], np.array([[0.0], [0.1], [0.5], [np.nan]]))
+    assert feats.log_fields == ("AF",)
+    with caplog.at_level("WARNING", logger="genoseq.data.variant_data"):
+        encoded = feats.encode(np.array([[-0.5], [np.inf], [0.1]]))
+    assert np.isfinite(encoded).all()
+    assert encoded[:, 1].tolist() == [1.0, 1.0, 0.0]  # the missing flags
+    assert "2 INFO value(s) out of their field's range" in caplog.text
+
+
+def test_genetic_codes_and_label_leaks_are_checked():
+    from genoseq.variants.risk_model import VariantModelOptions
+
+    for code in (0, 99):
+        with pytest.raises(ConfigError, match=f"unknown NCBI genetic code {code}"):
+            VariantModelOptions(genetic_code=code)
+        with pytest.raises(ConfigError, match="unknown NCBI genetic code"):
+            Annotation([], code)
+    assert VariantModelOptions(genetic_code=2).genetic_code == 2
+    with pytest.raises(ConfigError, match="includes the label field LABEL"):
+        VariantModelOptions(label_field="LABEL", info_features=("AF_hom", "LABEL"))

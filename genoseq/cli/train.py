@@ -126,7 +126,8 @@ def train(data: str, model_name: str, out_dir: str, **params: Any) -> None:
     strand = params.pop("strand")
     if is_vcf(data) and strand is not None:
         raise click.UsageError(
-            "--strand applies to table DATA, not a VCF (variant models score both strands)"
+            "--strand applies to table DATA, not a VCF (a variant-risk model scores the reference strand, "
+            "where its annotation channels hold)"
         )
     config, overrides = build_train_config(
         model_name, params, strand=strand or ("both" if is_vcf(data) else "auto")

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from genoseq.errors import ConfigError
 from genoseq.io.contigs import contig_key
 
 if TYPE_CHECKING:
@@ -104,6 +105,16 @@ def feature_kind(name: str, description: str, strand: str) -> str:
     return "other"
 
 
+def check_genetic_code(code: int) -> None:
+    """ConfigError unless ``code`` is an NCBI genetic code id that Biopython knows."""
+    from Bio.Data.CodonTable import unambiguous_dna_by_id
+
+    if code not in unambiguous_dna_by_id:
+        raise ConfigError(
+            f"unknown NCBI genetic code {code} (known: {', '.join(map(str, sorted(unambiguous_dna_by_id)))})"
+        )
+
+
 def genetic_code_for(contig: str) -> int:
     """NCBI genetic code id for a contig: 2 (vertebrate mitochondrial) for chrM/MT, else 1."""
     return 2 if contig_key(contig) == "MT" else 1
@@ -121,6 +132,8 @@ class Annotation:
     """
 
     def __init__(self, features: list[Feature], genetic_code: int | None = None) -> None:
+        if genetic_code is not None:
+            check_genetic_code(genetic_code)
         self.features = features
         self.genetic_code = genetic_code
         self._by_contig: dict[str, list[Feature]] = {}

@@ -38,8 +38,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_POSITIVE = {"1", "true", "yes", "pathogenic", "likely_pathogenic", "p", "lp", "pos", "positive"}
-_NEGATIVE = {"0", "false", "no", "benign", "likely_benign", "b", "lb", "neg", "negative"}
+_POSITIVE = {
+    "1", "true", "yes", "pathogenic", "likely_pathogenic", "pathogenic_likely_pathogenic", "p", "lp", "pos",
+    "positive",
+}  # fmt: skip
+_NEGATIVE = {
+    "0", "false", "no", "benign", "likely_benign", "benign_likely_benign", "b", "lb", "neg", "negative",
+}  # fmt: skip
+#: label values that say "no binary label here": such variants are left out of training (counted)
+_UNLABELLED = {
+    ".", "", "na", "nan", "none", "unknown", "vus", "uncertain", "uncertain_significance",
+    "conflicting_interpretations_of_pathogenicity", "conflicting_classifications_of_pathogenicity",
+    "not_provided", "other",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -98,18 +109,24 @@ class VariantTable:
         )
 
 
-def _parse_label(value: Any, path: str, where: str, field: str) -> int:
+def _parse_label(value: Any, path: str, where: str, field: str) -> int | None:
+    """1 (pathogenic), 0 (benign), or None for a variant without a binary label (missing, VUS...)."""
     if isinstance(value, tuple):
         value = value[0] if len(value) == 1 else value
     if value is None:
-        raise InputFormatError(f"INFO/{field} is missing", path=path, record=where)
+        return None
     text = str(value).strip().lower().replace(" ", "_").replace("/", "_")
     if text in _POSITIVE:
         return 1
     if text in _NEGATIVE:
         return 0
+    if text in _UNLABELLED:
+        return None
     raise InputFormatError(
-        f"INFO/{field}={value!r} is not a binary label (use 1/0, pathogenic/benign)", path=path, record=where
+        f"INFO/{field}={value!r} is not a binary label (use 1/0, pathogenic/benign; "
+        "missing or uncertain labels are left out)",
+        path=path,
+        record=where,
     )
 
 
@@ -153,6 +170,12 @@ def read_variant_table(
             f"(declared: {', '.join(sorted(header)) or 'none'})",
             path=path,
         )
+    textual = [f"{f} (Type={header[f][1]})" for f in info_fields if header[f][1] not in ("Integer", "Float")]
+    if textual:
+        raise InputFormatError(
+            f"INFO feature(s) {', '.join(textual)} are not numeric: features take Integer or Float fields",
+            path=path,
+        )
     chroms: list[str] = []
     starts: list[int] = []
     refs: list[str] = []
@@ -160,21 +183,32 @@ def read_variant_table(
     ids: list[str | None] = []
     labels: list[int] = []
     info: list[list[float]] = []
-    skipped = 0
+    skipped = unlabelled = 0
     for v in read_vcf(path, region=region, reference=reference):
         if v.is_symbolic:
             skipped += 1
             continue
         where = f"{v.chrom}:{v.pos}"
+        label = _parse_label(v.info.get(label_field), path, where, label_field) if label_field else -1
+        if label is None:
+            unlabelled += 1
+            continue
         chroms.append(v.chrom)
         starts.append(v.start)
         refs.append(v.ref)
         alts.append(v.alt)
         ids.append(v.id)
-        labels.append(_parse_label(v.info.get(label_field), path, where, label_field) if label_field else -1)
+        labels.append(label)
         info.append([_info_value(v.info.get(f)) for f in info_fields])
     if skipped:
         log.info("%s: skipped %d symbolic allele(s)", path, skipped)
+    if unlabelled:
+        log.warning(
+            "%s: left out %d variant(s) without a binary INFO/%s (missing, '.', uncertain or conflicting)",
+            path,
+            unlabelled,
+            label_field,
+        )
     lab = np.asarray(labels, dtype=np.int64)
     if label_field:
         if len(lab) == 0:
@@ -243,7 +277,22 @@ class InfoFeatures:
         return [n for f in self.fields for n in (f, f"{f}_missing")]
 
     def encode(self, values: np.ndarray) -> np.ndarray:
-        """float ``(n, len(fields))`` with NaN missing → float32 ``(n, 2 * len(fields))``."""
+        """float ``(n, len(fields))`` with NaN missing → float32 ``(n, 2 * len(fields))``.
+
+        Values the transform cannot take -- infinities, negative values of a frequency
+        (log-transformed) field -- count as missing, with a warning.
+        """
+        values = np.asarray(values, dtype=np.float64)
+        invalid = np.isinf(values)
+        for j, f in enumerate(self.fields):
+            if f in self.log_fields:
+                invalid[:, j] |= values[:, j] < 0
+        if invalid.any():
+            log.warning(
+                "%d INFO value(s) out of their field's range (negative frequencies, infinities) taken as missing",
+                int(invalid.sum()),
+            )
+            values = np.where(invalid, np.nan, values)
         t = (self._transform(values) - np.asarray(self.mean)) / np.asarray(self.std)
         missing = np.isnan(values)
         out = np.empty((values.shape[0], self.n_features), dtype=np.float32)

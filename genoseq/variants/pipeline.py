@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from genoseq.errors import ConfigError
+from genoseq.variants.risk_model import is_variant_model
 from genoseq.variants.score import (
     INTERNAL_COLUMNS,
     ScoreStats,
@@ -65,7 +66,8 @@ def score_vcf_to_files(
             meta = {
                 "model": Path(predictor.model_dir).name,
                 "model_sha256": str(getattr(predictor, "weights_sha256", None) or "unknown"),
-                "strand": strand,
+                # a variant-risk model scores the reference strand only (its annotation is stranded)
+                "strand": "forward" if is_variant_model(predictor) else strand,
             }
             annotator = VcfAnnotator(vcf, vcf_out, cols, meta, region=region)
         for batch in iter_score_variants(

@@ -97,6 +97,14 @@ class VariantModelOptions:
             raise ConfigError(f"input length must be at least 3, got {self.input_length}")
         if self.block_size < 1:
             raise ConfigError(f"block size must be positive, got {self.block_size}")
+        if self.label_field in self.info_features:
+            raise ConfigError(
+                f"--info-features includes the label field {self.label_field}: the model would read its answer"
+            )
+        if self.genetic_code is not None:
+            from genoseq.data.annotation import check_genetic_code
+
+            check_genetic_code(self.genetic_code)
 
 
 def fit_platt(logits: np.ndarray, labels: np.ndarray, *, l2: float = 1e-3) -> tuple[float, float]:
@@ -388,7 +396,7 @@ def train_variant_model(
         "seed": config.seed,
         "epochs_run": result.epochs_run,
         "best_epoch": result.best_epoch,
-        "config": config.to_dict(),
+        "config": replace(config, rc_augment=False).to_dict(),  # as trained: the annotation is stranded
         "wall_seconds": round(time.perf_counter() - started, 3),
         "history": result.history,
     }
@@ -573,7 +581,9 @@ class VariantRiskScorer:
             if bed.parent != Path(predictor.model_dir) or not bed.exists():
                 raise ModelFormatError("annotation file named in config.json is missing", path=bed)
             if bed.is_symlink() or not bed.is_file():
-                raise ModelFormatError("annotation file must be a regular file, not a link or device", path=bed)
+                raise ModelFormatError(
+                    "annotation file must be a regular file, not a link or device", path=bed
+                )
             if extra.get("annotation_sha256") and file_sha256(bed) != extra["annotation_sha256"]:
                 raise ModelFormatError("annotation file checksum mismatch", path=bed)
             annotation = Annotation.from_bed(bed, extra.get("genetic_code"))
