@@ -232,3 +232,15 @@ def test_predict_calibrate_and_ism_refuse_a_variant_model(mito, trained, tmp_pat
         assert len(lines) == 1 and "is a variant-risk model" in lines[0], result.output
     assert not (trained / "calibration.json").exists() and not (tmp_path / "ism.parquet").exists()
     assert not (tmp_path / "p.tsv").exists()
+
+
+def test_the_seed_picks_the_validation_blocks(mito, trained, tmp_path):
+    args = ["train", str(mito / "labelled_variants.vcf"), "--reference", str(mito / "chrM.fa")]
+    args += ["--label-field", "LABEL", "--model", "cnn-lstm", *TINY, "--epochs", "1"]
+    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "s1"), "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    seed0 = json.loads((trained / "config.json").read_text())["training"]
+    seed1 = json.loads((tmp_path / "s1" / "config.json").read_text())["training"]
+    assert seed0["seed"] == 0 and seed1["seed"] == 1
+    assert seed0["data"]["n_valid"] != seed1["data"]["n_valid"]
+    assert seed1["config"]["rc_augment"] is False  # recorded as trained

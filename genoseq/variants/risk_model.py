@@ -297,7 +297,8 @@ def train_variant_model(
     """Train a variant-risk model on a labelled VCF and write a model directory.
 
     Validation = the block fold closest to ``config.valid_fraction`` of the variants
-    (``round(1 / valid_fraction)`` block folds, the first one held out).
+    (``round(1 / valid_fraction)`` block folds, fold ``seed % n_folds`` held out: the seed
+    changes the validation blocks as well as the initialisation).
 
     Returns
     -------
@@ -323,7 +324,8 @@ def train_variant_model(
             block_size=options.block_size,
             seed=config.seed,
         )
-        train_idx, valid_idx = np.flatnonzero(folds != 0), np.flatnonzero(folds == 0)
+        held = config.seed % n_folds  # the seed picks which block fold validates (seed 0: fold 0)
+        train_idx, valid_idx = np.flatnonzero(folds != held), np.flatnonzero(folds == held)
         if options.info_features:
             feat = replace(feat, info=InfoFeatures.fit(options.info_features, table.info[train_idx]))
         arrays, match = _encode(feat, ref, table)
