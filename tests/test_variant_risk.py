@@ -244,3 +244,37 @@ def test_the_seed_picks_the_validation_blocks(mito, trained, tmp_path):
     assert seed0["seed"] == 0 and seed1["seed"] == 1
     assert seed0["data"]["n_valid"] != seed1["data"]["n_valid"]
     assert seed1["config"]["rc_augment"] is False  # recorded as trained
+
+
+def test_fit_logistic_recovers_known_coefficients():
+    from genoseq.variants.risk_model import fit_logistic
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(20000, 2))
+    y = (rng.random(20000) < 1 / (1 + np.exp(-(1.5 * x[:, 0] - 0.7 * x[:, 1] + 0.3)))).astype(float)
+    coef, intercept = fit_logistic(x, y, l2=1e-6)
+    np.testing.assert_allclose(coef, [1.5, -0.7], atol=0.06)
+    assert intercept == pytest.approx(0.3, abs=0.06)
+    # weighting the positives by w shifts the intercept by log(w), as the weighted loss implies
+    _, shifted = fit_logistic(x, y, pos_weight=4.0, l2=1e-6)
+    assert shifted - intercept == pytest.approx(np.log(4.0), abs=0.05)
+
+
+def test_info_features_get_a_wide_path_started_at_a_logistic_regression(trained):
+    from genoseq.predict import Predictor
+
+    config = json.loads((trained / "config.json").read_text())
+    assert config["model"]["config"]["feature_skip"] is True  # trained with --info-features
+    model = Predictor.load(trained, device="cpu").model
+    assert model.head.skip is not None and model.head.skip.weight.abs().sum() > 0
+
+
+def test_platt_stays_finite_on_separated_saturated_logits():
+    from genoseq.variants.risk_model import _flat_logit
+
+    probs = np.r_[np.full(100, 1e-12), np.full(30, 1.0), np.linspace(0.001, 0.999, 11)].astype(np.float32)
+    labels = np.r_[np.zeros(100), np.ones(30), np.linspace(0, 1, 11) > 0.5]
+    a, b = fit_platt(_flat_logit(probs), labels)
+    assert 0 < a < 10 and abs(b) < 10  # a plain Newton step diverged here (a ~ 2e6)
+    risk = 1 / (1 + np.exp(-(a * _flat_logit(probs) + b)))
+    assert ((risk > 0) & (risk < 1)).all()

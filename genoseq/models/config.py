@@ -40,6 +40,10 @@ class ModelConfig:
         Dropout probability used in the trunk and the head.
     head_hidden : int
         Width of the head's hidden layer; 0 makes the head a single linear layer.
+    feature_skip : bool
+        Also add a linear map of the extra features straight to the logits (a "wide" path beside
+        the MLP), so that a feature that ranks well on its own -- an allele frequency -- is used
+        at least as well as by a logistic regression.
     """
 
     input_length: int
@@ -48,6 +52,7 @@ class ModelConfig:
     n_features: int = 0
     dropout: float = 0.2
     head_hidden: int = 64
+    feature_skip: bool = False
 
     def __post_init__(self) -> None:
         _check_types(self)

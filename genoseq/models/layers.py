@@ -71,6 +71,11 @@ class ClassifierHead(nn.Module):
             )
         else:
             self.mlp = nn.Sequential(nn.Dropout(config.dropout), nn.Linear(width, config.n_outputs))
+        self.skip: nn.Linear | None = None
+        if config.feature_skip and config.n_features:
+            # starts at zero: training begins from the plain head and adds what the features say directly
+            self.skip = nn.Linear(config.n_features, config.n_outputs, bias=False)
+            nn.init.zeros_(self.skip.weight)
 
     @property
     def output(self) -> nn.Linear:
@@ -89,8 +94,10 @@ class ClassifierHead(nn.Module):
                     f"features must have shape ({pooled.shape[0]}, {self.n_features}), "
                     f"got {tuple(features.shape)}"
                 )
-            pooled = torch.cat([pooled, features.to(pooled.dtype)], dim=-1)
-        elif features is not None and features.numel():
+            extras = features.to(pooled.dtype)
+            logits = self.mlp(torch.cat([pooled, extras], dim=-1))
+            return logits if self.skip is None else logits + self.skip(extras)
+        if features is not None and features.numel():
             raise ValueError("this model takes no extra features (n_features == 0)")
         return self.mlp(pooled)
 
