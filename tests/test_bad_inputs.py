@@ -25,16 +25,13 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-import torch
 from click.testing import CliRunner, Result
 
 from genoseq.cli import main
-from genoseq.modeldir import save_model_dir
-from genoseq.models import build_model, default_config, encoding_spec
+from tests.tiny_models import save_tiny_cnn
 
 BAD = Path(__file__).resolve().parent / "data" / "bad"
 LENGTH = 16
-TINY = {"conv_filters": 3, "conv_width": 5, "pool_size": 2, "lstm_hidden": 2, "head_hidden": 4}
 SENTINEL = "output of an earlier run\n"
 TRAIN_TINY = ["--epochs", "1", "--set", "conv_filters=4", "--set", "lstm_hidden=4", "--threads", "1"]
 
@@ -61,18 +58,7 @@ def _invoke(*args: object) -> Result:
 @pytest.fixture(scope="module")
 def model(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny binary CNN-LSTM model directory (classes "0", "1"), calibrated on ref.fa."""
-    torch.manual_seed(0)
-    config = default_config("cnn-lstm", input_length=LENGTH, n_outputs=1, task="binary", **TINY)
-    path = save_model_dir(
-        tmp_path_factory.mktemp("models") / "tiny",
-        build_model("cnn-lstm", config),
-        model_name="cnn-lstm",
-        model_config=config,
-        task="binary",
-        classes=["0", "1"],
-        encoding=encoding_spec("cnn-lstm", config),
-        input_length=LENGTH,
-    )
+    path = save_tiny_cnn(tmp_path_factory.mktemp("models") / "tiny", LENGTH)
     result = _invoke("calibrate", path, "--reference", corpus / "ref.fa", "--n", "30", "--device", "cpu")
     assert result.exit_code == 0, result.output
     return path

@@ -10,13 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
-import torch
 from click.testing import CliRunner
 
 from genoseq.cli import main
-from genoseq.modeldir import save_model_dir
-from genoseq.models import build_model, default_config, encoding_spec
-from tests.tiny_models import TINY
+from tests.tiny_models import save_tiny_cnn
 
 MITO = Path(__file__).resolve().parents[1] / "data" / "mito"
 LENGTH = 11
@@ -24,20 +21,7 @@ LENGTH = 11
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    torch.manual_seed(0)
-    config = default_config("cnn-lstm", input_length=LENGTH, n_outputs=1, task="binary", **TINY["cnn-lstm"])
-    out = tmp_path_factory.mktemp("model") / "m"
-    save_model_dir(
-        out,
-        build_model("cnn-lstm", config),
-        model_name="cnn-lstm",
-        model_config=config,
-        task="binary",
-        classes=["0", "1"],
-        encoding=encoding_spec("cnn-lstm", config),
-        input_length=LENGTH,
-    )
-    return out
+    return save_tiny_cnn(tmp_path_factory.mktemp("model") / "m", LENGTH)
 
 
 @pytest.mark.skipif(not (MITO / "chrM.fa").exists(), reason="bundled mito data missing")

@@ -193,7 +193,9 @@ def test_ienhancer_table() -> None:
         (["0", "1"], ["0", "1"]),
     ],
 )
-def test_binary_class_names_put_the_negative_first(tmp_path: Path, labels: list[str], classes: list[str]) -> None:
+def test_binary_class_names_put_the_negative_first(
+    tmp_path: Path, labels: list[str], classes: list[str]
+) -> None:
     rows = "".join(f"ACGT,{labels[i % 2]}\n" for i in range(4))
     table = load_table(_csv(tmp_path / "t.csv", "sequence,label\n" + rows))
     assert table.classes == classes

@@ -239,7 +239,9 @@ def test_weights_files_are_reproducible_and_readable_by_others(tmp_path: Path) -
             save_tiny(tmp_path / f"m{i}", "transformer", "multiclass", 3, seed=4)
     finally:
         os.umask(old)
-    digests = {hashlib.sha256((tmp_path / f"m{i}" / WEIGHTS_FILE).read_bytes()).hexdigest() for i in range(10)}
+    digests = {
+        hashlib.sha256((tmp_path / f"m{i}" / WEIGHTS_FILE).read_bytes()).hexdigest() for i in range(10)
+    }
     assert len(digests) == 1
     assert digests == {read_config(tmp_path / "m0")["weights"]["sha256"]}
     for name in (WEIGHTS_FILE, CONFIG_FILE):

@@ -390,7 +390,10 @@ def test_letters_that_are_not_dna_are_refused(tmp_path: Path, model_dir: Path) -
     fasta.write_text(">ok\nACGTACGTAC\n>typo\nACGTAXGTAC\n")
     table = tmp_path / "bad.csv"
     table.write_text("sequence\nACGTACGTAC\nZZZZZ\n")
-    cases = [(fasta, "record typo: 'X' at position 6 is not a DNA letter"), (table, "row 2: 'Z' at position 1")]
+    cases = [
+        (fasta, "record typo: 'X' at position 6 is not a DNA letter"),
+        (table, "row 2: 'Z' at position 1"),
+    ]
     for path, message in cases:
         out = tmp_path / "out.csv"
         result = CliRunner().invoke(main, ["predict", str(model_dir), str(path), "-o", str(out)])

@@ -13,3 +13,26 @@ TINY = {
         "head_hidden": 4,
     },
 }
+
+
+def save_tiny_cnn(path, input_length: int):  # noqa: ANN001, ANN201
+    """Write an untrained tiny binary CNN-LSTM (classes "0", "1", seed 0) as a model directory at ``path``."""
+    import torch
+
+    from genoseq.modeldir import save_model_dir
+    from genoseq.models import build_model, default_config, encoding_spec
+
+    torch.manual_seed(0)
+    config = default_config(
+        "cnn-lstm", input_length=input_length, n_outputs=1, task="binary", **TINY["cnn-lstm"]
+    )
+    return save_model_dir(
+        path,
+        build_model("cnn-lstm", config),
+        model_name="cnn-lstm",
+        model_config=config,
+        task="binary",
+        classes=["0", "1"],
+        encoding=encoding_spec("cnn-lstm", config),
+        input_length=input_length,
+    )

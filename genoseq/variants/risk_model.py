@@ -128,6 +128,7 @@ def fit_platt(logits: np.ndarray, labels: np.ndarray, *, l2: float = 1e-3) -> tu
     n_pos = float(labels.sum())
     n_neg = float(labels.size - n_pos)
     y = np.where(labels > 0, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
+
     def loss(a: float, b: float) -> float:
         z = a * x + b
         return float(np.sum(np.logaddexp(0.0, z) - y * z) + 0.5 * l2 * (a * a + b * b))
