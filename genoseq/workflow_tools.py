@@ -251,17 +251,27 @@ def gather_tables(tables: Sequence[str | Path], out: str | Path) -> int:
     fmt = _table_format(out)
     for t in tables:
         _check_table_file(t)
+    frames, names = [], []
+    for t in tables:  # each table's own schema, so that an error names the table at fault
+        try:
+            frame = _scan_table(t)
+            names.append(frame.collect_schema().names())
+        except pl.exceptions.PolarsError as exc:
+            raise InputFormatError(f"cannot read table: {exc}", path=t) from exc
+        frames.append(frame)
+    for t, cols in zip(tables[1:], names[1:], strict=True):
+        if set(cols) != set(names[0]):
+            raise InputFormatError(
+                f"columns differ from {tables[0]}: {sorted(set(cols) ^ set(names[0]))}", path=t
+            )
     try:
-        frames = [_scan_table(t) for t in tables]
-        names = [f.collect_schema().names() for f in frames]
-        for t, cols in zip(tables[1:], names[1:], strict=True):
-            if set(cols) != set(names[0]):
-                raise InputFormatError(
-                    f"columns differ from {tables[0]}: {sorted(set(cols) ^ set(names[0]))}", path=t
-                )
-        joined = pl.concat([f.select(names[0]) for f in frames], how="vertical_relaxed")
-        df = joined.collect()
+        df = pl.concat([f.select(names[0]) for f in frames], how="vertical_relaxed").collect()
     except pl.exceptions.PolarsError as exc:
+        for t, frame in zip(tables, frames, strict=True):  # find the table that cannot be read
+            try:
+                frame.collect()
+            except pl.exceptions.PolarsError as inner:
+                raise InputFormatError(f"cannot read table: {inner}", path=t) from inner
         raise InputFormatError(f"cannot gather tables: {exc}", path=tables[0]) from exc
     with atomic_path(out) as tmp:
         if fmt == "parquet":

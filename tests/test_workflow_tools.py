@@ -183,6 +183,12 @@ def test_gather_tables_rejects_different_columns(tmp_path: Path) -> None:
     assert not (tmp_path / "all.parquet").exists()
     with pytest.raises(ConfigError, match="extension"):
         gather_tables([tmp_path / "a.parquet"], tmp_path / "all.xlsx")
+    # an unreadable shard is named, not the first one
+    (tmp_path / "c.parquet").write_bytes(b"not parquet at all")
+    (tmp_path / "d.tsv").write_text("")
+    for bad in ("c.parquet", "d.tsv"):
+        with pytest.raises(InputFormatError, match=rf"{bad}: cannot read table"):
+            gather_tables([tmp_path / "a.parquet", tmp_path / bad], tmp_path / "all.parquet")
 
 
 def _bgzipped_shards(tmp_path: Path, n: int, k: int) -> tuple[Path, list[Path]]:
