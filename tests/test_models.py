@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -465,3 +466,12 @@ def test_transformer_token_spectrum_counts_real_tokens_only() -> None:
     assert spectrum[1, 9] == pytest.approx(scale * 3 / 4) and spectrum[1, 8] == pytest.approx(scale / 4)
     with torch.no_grad():
         assert model(x, mask).shape == (2, 1)
+
+
+def test_feature_skip_is_written_only_when_on() -> None:
+    off = tiny_config("cnn-lstm", length=30)
+    assert "feature_skip" not in off.to_dict()  # older genoseq versions can still read the directory
+    on = dataclasses.replace(off, n_features=3, feature_skip=True)
+    assert on.to_dict()["feature_skip"] is True
+    assert config_from_dict("cnn-lstm", on.to_dict()) == on
+    assert config_from_dict("cnn-lstm", off.to_dict()) == off

@@ -284,3 +284,28 @@ def test_genetic_codes_and_label_leaks_are_checked():
     assert VariantModelOptions(genetic_code=2).genetic_code == 2
     with pytest.raises(ConfigError, match="includes the label field LABEL"):
         VariantModelOptions(label_field="LABEL", info_features=("AF_hom", "LABEL"))
+
+
+def test_clinvar_terms_are_read_term_by_term():
+    from genoseq.data.variant_data import _parse_label
+
+    cases = {
+        "Pathogenic|risk_factor": 1,
+        "Pathogenic/Likely_pathogenic/Likely_risk_allele": 1,
+        ("Likely_pathogenic", "_low_penetrance"): 1,
+        "Benign/Likely_benign": 0,
+        "drug_response": None,
+        "Pathogenic|Benign": None,  # a conflict
+        "no_classification_for_the_single_variant": None,
+        None: None,
+    }
+    for value, expected in cases.items():
+        assert _parse_label(value, "v.vcf", "chrM:1", "CLNSIG") == expected, value
+    with pytest.raises(InputFormatError, match="'maybe' is not a binary label"):
+        _parse_label("Pathogenic|maybe", "v.vcf", "chrM:1", "CLNSIG")
+
+
+def test_infinite_training_values_count_as_missing():
+    feats = InfoFeatures.fit(["DP"], np.array([[1.0], [2.0], [np.inf], [3.0]]))
+    assert all(np.isfinite(feats.mean)) and all(np.isfinite(feats.std))
+    assert np.isfinite(feats.encode(np.array([[1.0], [np.inf]]))).all()

@@ -188,11 +188,16 @@ def test_a_failed_calibration_keeps_the_old_one(predictor, files, monkeypatch):
     again = load_background(predictor.model_dir)
     assert np.array_equal(again.sorted, first.sorted)
     assert sorted(p.name for p in predictor.model_dir.iterdir() if p.name.startswith(".")) == []
-    # a background that is a link (to a device, say) is refused, not read
+    # a background that links to a regular file is read; one that links to a device is refused
     background = predictor.model_dir / "background.safetensors"
+    kept = predictor.model_dir.parent / "kept.safetensors"
+    background.rename(kept)
+    background.symlink_to(kept)
+    assert np.array_equal(load_background(predictor.model_dir).sorted, first.sorted)
     background.unlink()
     background.symlink_to("/dev/zero")
     with pytest.raises(ModelFormatError, match="regular file"):
         load_background(predictor.model_dir)
     background.unlink()
+    kept.unlink()
     (predictor.model_dir / "calibration.json").unlink()

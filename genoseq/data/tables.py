@@ -45,7 +45,7 @@ import polars as pl
 from genoseq._hashing import file_sha256
 from genoseq.errors import InputFormatError
 
-__all__ = ["LabelledTable", "file_sha256", "load_table"]
+__all__ = ["LabelledTable", "file_sha256", "legacy_class_order", "load_table"]
 
 log = logging.getLogger(__name__)
 
@@ -329,6 +329,14 @@ def _is_negative_of(name: str, other: str) -> bool:
     return any(low.startswith(p) and low[len(p) :] == other_low for p in _NEGATIVE_PREFIXES)
 
 
+def legacy_class_order(values: Sequence[str]) -> list[str]:
+    """Integers numerically, anything else alphabetically: the class order before positive classes."""
+    try:
+        return [str(v) for v in sorted(int(v) for v in values)]
+    except ValueError:
+        return sorted(values)
+
+
 def _order_classes(values: set[str]) -> list[str]:
     """Integers numerically (as text); two names with a recognisable negative, negative first; else alphabetically.
 
@@ -336,12 +344,8 @@ def _order_classes(values: set[str]) -> list[str]:
     binary model's single output gives the probability of. ``enhancer``/``non-enhancer``
     therefore becomes ``["non-enhancer", "enhancer"]`` and ``true``/``false`` ``["false", "true"]``.
     """
-    try:
-        return [str(v) for v in sorted(int(v) for v in values)]
-    except ValueError:
-        pass
-    names = sorted(values)
-    if len(names) == 2:
+    names = legacy_class_order(list(values))
+    if len(names) == 2 and not all(_is_int(v) for v in names):
         first, second = names
         if _is_negative_of(second, first) and not _is_negative_of(first, second):
             return [second, first]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,19 +39,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_POSITIVE = {
-    "1", "true", "yes", "pathogenic", "likely_pathogenic", "pathogenic_likely_pathogenic", "p", "lp", "pos",
-    "positive",
-}  # fmt: skip
-_NEGATIVE = {
-    "0", "false", "no", "benign", "likely_benign", "benign_likely_benign", "b", "lb", "neg", "negative",
-}  # fmt: skip
-#: label values that say "no binary label here": such variants are left out of training (counted)
-_UNLABELLED = {
+_POSITIVE = {"1", "true", "yes", "pathogenic", "likely_pathogenic", "p", "lp", "pos", "positive"}
+_NEGATIVE = {"0", "false", "no", "benign", "likely_benign", "b", "lb", "neg", "negative"}
+#: label terms that carry no pathogenic/benign call (ClinVar's other classes and qualifiers): a variant
+#: with only these is left out of training (counted); beside a call they are ignored
+_NEUTRAL = {
     ".", "", "na", "nan", "none", "unknown", "vus", "uncertain", "uncertain_significance",
     "conflicting_interpretations_of_pathogenicity", "conflicting_classifications_of_pathogenicity",
-    "not_provided", "other",
+    "not_provided", "other", "drug_response", "risk_factor", "association", "association_not_found",
+    "protective", "affects", "confers_sensitivity", "low_penetrance", "likely_risk_allele",
+    "uncertain_risk_allele", "established_risk_allele", "no_classification_for_the_single_variant",
+    "no_classifications_from_unflagged_records", "no_interpretation_for_the_single_variant",
 }  # fmt: skip
+_LABEL_SPLIT = re.compile(r"[|/,;]")
 
 
 @dataclass(frozen=True)
@@ -110,24 +111,33 @@ class VariantTable:
 
 
 def _parse_label(value: Any, path: str, where: str, field: str) -> int | None:
-    """1 (pathogenic), 0 (benign), or None for a variant without a binary label (missing, VUS...)."""
-    if isinstance(value, tuple):
-        value = value[0] if len(value) == 1 else value
-    if value is None:
+    """1 (pathogenic), 0 (benign), or None for a variant without a binary label.
+
+    ClinVar-style values are split into terms (``Pathogenic/Likely_pathogenic``,
+    ``Pathogenic|risk_factor``, ``Likely_pathogenic,_low_penetrance``): pathogenic terms alone give
+    1, benign terms alone 0; both, or none (missing, ``.``, uncertain, conflicting, risk factor ...),
+    give None. A term genoseq does not know is an error naming the record.
+    """
+    parts = value if isinstance(value, tuple) else (value,)
+    terms = [
+        term.strip(" _").lower().replace(" ", "_")
+        for part in parts
+        if part is not None
+        for term in _LABEL_SPLIT.split(str(part))
+    ]
+    unknown = [t for t in terms if t not in _POSITIVE | _NEGATIVE | _NEUTRAL]
+    if unknown:
+        raise InputFormatError(
+            f"INFO/{field}={value!r}: {unknown[0]!r} is not a binary label (use 1/0, pathogenic/benign; "
+            "missing, uncertain or conflicting labels are left out)",
+            path=path,
+            record=where,
+        )
+    pathogenic = any(t in _POSITIVE for t in terms)
+    benign = any(t in _NEGATIVE for t in terms)
+    if pathogenic == benign:  # neither, or a conflict
         return None
-    text = str(value).strip().lower().replace(" ", "_").replace("/", "_")
-    if text in _POSITIVE:
-        return 1
-    if text in _NEGATIVE:
-        return 0
-    if text in _UNLABELLED:
-        return None
-    raise InputFormatError(
-        f"INFO/{field}={value!r} is not a binary label (use 1/0, pathogenic/benign; "
-        "missing or uncertain labels are left out)",
-        path=path,
-        record=where,
-    )
+    return 1 if pathogenic else 0
 
 
 def _info_value(value: Any) -> float:
@@ -170,10 +180,12 @@ def read_variant_table(
             f"(declared: {', '.join(sorted(header)) or 'none'})",
             path=path,
         )
-    textual = [f"{f} (Type={header[f][1]})" for f in info_fields if header[f][1] not in ("Integer", "Float")]
+    textual = [
+        f"{f} (Type={header[f][1]})" for f in info_fields if header[f][1] not in ("Integer", "Float", "Flag")
+    ]
     if textual:
         raise InputFormatError(
-            f"INFO feature(s) {', '.join(textual)} are not numeric: features take Integer or Float fields",
+            f"INFO feature(s) {', '.join(textual)} are not numeric: features take Integer, Float or Flag fields",
             path=path,
         )
     chroms: list[str] = []
@@ -249,14 +261,15 @@ class InfoFeatures:
         fields = tuple(fields)
         log_fields = []
         for j, f in enumerate(fields):
-            col = values[:, j][~np.isnan(values[:, j])]
+            col = values[:, j][np.isfinite(values[:, j])]
             if col.size and col.min() >= 0 and col.max() <= 1:
                 log_fields.append(f)
         tmp = cls(fields, tuple(log_fields), (0.0,) * len(fields), (1.0,) * len(fields))
-        t = tmp._transform(values)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = tmp._transform(values)
         mean, std = [], []
         for j in range(len(fields)):
-            col = t[:, j][~np.isnan(t[:, j])]
+            col = t[:, j][np.isfinite(t[:, j])]  # infinities count as missing, as in encode
             mean.append(float(col.mean()) if col.size else 0.0)
             sd = float(col.std()) if col.size else 1.0
             std.append(sd if sd > 1e-8 else 1.0)

@@ -68,8 +68,15 @@ class ModelConfig:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the config as a JSON-ready ``dict`` (the inverse of :func:`config_from_dict`)."""
-        return dataclasses.asdict(self)
+        """Return the config as a JSON-ready ``dict`` (the inverse of :func:`config_from_dict`).
+
+        ``feature_skip`` is left out while false, so that model directories without it stay
+        readable by genoseq versions from before it existed.
+        """
+        out = dataclasses.asdict(self)
+        if not out.get("feature_skip", True):
+            del out["feature_skip"]
+        return out
 
 
 _SCALARS: dict[str, tuple[type, ...]] = {"int": (int,), "float": (float, int), "str": (str,), "bool": (bool,)}

@@ -32,7 +32,7 @@ import torch
 from genoseq import __version__
 from genoseq.data.datasets import SequenceDataset
 from genoseq.data.splits import stratified_split
-from genoseq.data.tables import LabelledTable, load_table
+from genoseq.data.tables import LabelledTable, legacy_class_order, load_table
 from genoseq.errors import InputFormatError
 from genoseq.train.config import TrainConfig
 from genoseq.train.logs import LOG_CSV, LOG_JSON, json_safe
@@ -175,11 +175,15 @@ def _fingerprint(
     train: LabelledTable, valid_info: Mapping[str, Any], model_name: str, model_config: Any
 ) -> str:
     doc = {
-        "train": [train.checksum, train.labels_checksum, list(train.classes)],
+        "train": [train.checksum, train.labels_checksum],
         "valid": valid_info.get("sha256") or [valid_info.get("fraction"), valid_info.get("seed")],
         "model": model_name,
         "model_config": model_config.to_dict(),
     }
+    if list(train.classes) != legacy_class_order(train.classes):
+        # the positive class was chosen (--positive-class, or a name that negates the other): a
+        # checkpoint made with the other order must not be resumed; any other fingerprint is as before
+        doc["classes"] = list(train.classes)
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 

@@ -124,8 +124,8 @@ def load_background(model_dir: str | Path) -> Background | None:
         raise ModelFormatError("background file must be inside the model directory", path=meta_path)
     if not bg_path.exists():
         raise ModelFormatError("missing background file named by calibration.json", path=bg_path)
-    if bg_path.is_symlink() or not bg_path.is_file():
-        raise ModelFormatError("background file must be a regular file, not a link or device", path=bg_path)
+    if not bg_path.is_file():  # a link to a device (/dev/zero) or a FIFO would be read forever
+        raise ModelFormatError("background file must be a regular file, not a device or pipe", path=bg_path)
     if file_sha256(bg_path) != meta.get("sha256"):
         raise ModelFormatError("checksum mismatch: file differs from calibration.json", path=bg_path)
     try:

@@ -650,9 +650,9 @@ class VariantRiskScorer:
             bed = Path(predictor.model_dir) / str(extra.get("annotation_file", ANNOTATION_FILE))
             if bed.parent != Path(predictor.model_dir) or not bed.exists():
                 raise ModelFormatError("annotation file named in config.json is missing", path=bed)
-            if bed.is_symlink() or not bed.is_file():
+            if not bed.is_file():  # a link to a device or a FIFO would be hashed forever
                 raise ModelFormatError(
-                    "annotation file must be a regular file, not a link or device", path=bed
+                    "annotation file must be a regular file, not a device or pipe", path=bed
                 )
             if extra.get("annotation_sha256") and file_sha256(bed) != extra["annotation_sha256"]:
                 raise ModelFormatError("annotation file checksum mismatch", path=bed)

@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pysam
@@ -76,13 +77,20 @@ def _with_full_header(vcf: Path, header: pysam.VariantHeader, near: Path) -> Ite
             copy.unlink()
 
 
-def _check_records(vcf: pysam.VariantFile, path: Path) -> bool:
+def _check_records(vcf: pysam.VariantFile, path: Path, region: str | None = None) -> bool:
     """Read every record once: refuse an unsorted file (tabix could not index the output).
 
-    Returns whether any record has a symbolic ALT (``<DEL>`` ...), whose output carries ``END``.
+    With a ``region`` of an indexed file only that region is read (an index query returns sorted
+    records). Returns whether any record has a symbolic ALT (``<DEL>`` ...), whose output carries ``END``.
     """
+    records: Any = vcf
+    if region is not None:
+        try:
+            records = vcf.fetch(region=region)
+        except (ValueError, OSError, KeyError):
+            records = vcf  # no index, or a contig spelt another way: read it all
     try:
-        return _scan(vcf, path)
+        return _scan(records, path)
     except (OSError, ValueError) as exc:
         if isinstance(exc, InputFormatError):
             raise
@@ -91,7 +99,7 @@ def _check_records(vcf: pysam.VariantFile, path: Path) -> bool:
         raise InputFormatError(f"cannot read the records: {exc}", path=path) from exc
 
 
-def _scan(vcf: pysam.VariantFile, path: Path) -> bool:
+def _scan(vcf: Any, path: Path) -> bool:
     symbolic = False
     done: set[str] = set()
     last_chrom, last_pos = None, 0
@@ -199,7 +207,7 @@ class VcfAnnotator:
             read_vcf_records(self.vcf, region).close()
             self._in = self._stack.enter_context(pysam.VariantFile(str(self.vcf)))
             declared = str(self._in.header)
-            symbolic = _check_records(self._in, self.vcf)
+            symbolic = _check_records(self._in, self.vcf, region)
             source = self.vcf
             if str(self._in.header) != declared:
                 # the header leaves out contigs, INFO or FILTER keys that records use (htslib has now
