@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import os
 import time
 from collections.abc import Mapping
@@ -38,7 +37,6 @@ from genoseq.train.config import TrainConfig
 from genoseq.train.logs import LOG_CSV, LOG_JSON, json_safe
 from genoseq.train.loop import CHECKPOINT_NAME, TrainResult, fit
 from genoseq.train.plots import plot_roc_pr, plot_training_curves
-from genoseq.train.strand import example_losses
 
 __all__ = ["CURVES_PNG", "ROC_PR_PNG", "TrainOutput", "train_model"]
 
@@ -97,7 +95,7 @@ def _strand_selection(
     spec: Mapping[str, Any],
     result: TrainResult,
     config: TrainConfig,
-) -> tuple[dict[str, Any], np.ndarray]:
+) -> tuple[dict[str, Any], np.ndarray, dict[str, Any]]:
     """The strand the model scores by default, the figures behind the choice, and its predictions.
 
     ``config.strand`` ``"both"``/``"forward"`` is recorded as given; ``"auto"`` scores the
@@ -107,9 +105,10 @@ def _strand_selection(
 
     Returns
     -------
-    record, probs
-        The strand record (``training.strand`` in config.json) and the validation
-        probabilities as the model scores by default, float ``(n, n_outputs)``.
+    record, probs, metrics
+        The strand record (``training.strand`` in config.json), the validation probabilities
+        as the model scores by default, float ``(n, n_outputs)``, and their metrics with the
+        mean cross-entropy as ``loss`` (per label for multilabel) -- config.json's ``metrics``.
     """
     from genoseq.tokenize import reverse_complement_array
     from genoseq.train.metrics import compute_metrics
@@ -130,7 +129,11 @@ def _strand_selection(
     both = (forward.astype(np.float64) + reverse) / 2
     record["metrics_forward"] = compute_metrics(result.valid_labels, forward, valid_table.task)
     record["metrics_both"] = compute_metrics(result.valid_labels, both, valid_table.task)
-    return record, (both if record["strand"] == "both" else forward)
+    served = record["strand"]
+    loss = choice.loss_both if served == "both" else choice.loss_forward
+    per_example = valid_table.n_outputs if valid_table.task == "multilabel" else 1
+    metrics = {**record[f"metrics_{served}"], "loss": loss / per_example, "strand": served}
+    return record, (both if served == "both" else forward), metrics
 
 
 def _valid_table(
@@ -290,17 +293,9 @@ def train_model(
     )
     if result.rank != 0:
         return TrainOutput(None, result, model_name, list(table.classes), table.task)
-    strand, served = _strand_selection(model, valid_table, spec, result, config)
     # config.json's metrics: the validation set scored as the model scores by default (what
     # `genoseq evaluate` reports on it), not the loop's forward-only figures used for early stopping
-    losses = example_losses(result.valid_labels, served, table.task) / (
-        table.n_outputs if table.task == "multilabel" else 1
-    )
-    metrics = {
-        **strand[f"metrics_{strand['strand']}"],
-        "loss": float(losses.mean()) if losses.size else math.nan,
-        "strand": strand["strand"],
-    }
+    strand, served, metrics = _strand_selection(model, valid_table, spec, result, config)
     if config.strand == "auto":
         log.info(
             "strand: %s (validation loss forward-only %.4f, both strands %.4f, paired z %.2f)",
