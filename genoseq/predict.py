@@ -531,7 +531,10 @@ class Predictor:
         features: np.ndarray | None,
         *,
         probabilities: bool,
+        checked: bool = False,
     ) -> np.ndarray:
+        """:meth:`predict` / :meth:`predict_logits`; ``checked``: the letters were already checked
+        where the sequences were read (a file names its records better than this method can)."""
         if ((self.config or {}).get("extra") or {}).get("kind") == "variant":
             raise ConfigError(
                 f"{self.model_dir} is a variant-risk model: it scores variants (genoseq score-variants, "
@@ -543,7 +546,8 @@ class Predictor:
         if isinstance(seqs, str | bytes):
             seqs = [seqs]
         records = [row.tobytes() for row in seqs] if isinstance(seqs, np.ndarray) else list(seqs)
-        check_letters(records)
+        if not checked:
+            check_letters(records)
         n = len(records)
         features = self._check_features(features, n)
         total = np.zeros((n, self.n_outputs), dtype=np.float64)
@@ -791,7 +795,7 @@ def predict_file(
 
     output_format(output_path)
     names, seqs = read_sequence_records(input_path)
-    probs = predictor.predict(seqs, strand=strand, batch_size=batch_size)
+    probs = predictor._predict_any(seqs, strand, batch_size, None, probabilities=True, checked=True)
     columns: dict[str, Any] = {
         "name": pl.Series("name", names, dtype=pl.Utf8),
         "length": pl.Series("length", [len(s) for s in seqs], dtype=pl.Int64),
@@ -847,7 +851,10 @@ def evaluate_table(
             f"model's {predictor.task} classes {predictor.classes}"
         )
     features = table.features if predictor.n_features else None
-    probs = predictor.predict(table.sequences, strand=strand, batch_size=batch_size, features=features)
+    # load_table checked the letters
+    probs = predictor._predict_any(
+        table.sequences, strand, batch_size, features, probabilities=True, checked=True
+    )
     metrics = compute_metrics(table.labels, probs, predictor.task)
     if roc_pr_png is not None:
         from genoseq.train.plots import plot_roc_pr
