@@ -47,6 +47,7 @@ from genoseq.models.config import TASKS
 __all__ = [
     "CONFIG_FILE",
     "FORMAT_VERSION",
+    "VARIANT_KIND",
     "WEIGHTS_FILE",
     "LoadedModel",
     "load_model_dir",
@@ -59,6 +60,8 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
+#: ``extra["kind"]`` of a variant-risk model's directory (it scores variants, not sequences)
+VARIANT_KIND = "variant"
 
 _TOP_KEYS = frozenset(
     {

@@ -43,7 +43,7 @@ from torch import nn
 from genoseq.data.encoding import encode_for_model, make_encoder, pad_center, to_torch
 from genoseq.data.tables import DNA_LETTERS
 from genoseq.errors import ConfigError, InputFormatError
-from genoseq.modeldir import LoadedModel, load_model_dir
+from genoseq.modeldir import VARIANT_KIND, LoadedModel, load_model_dir
 
 __all__ = [
     "Predictor",
@@ -535,7 +535,7 @@ class Predictor:
     ) -> np.ndarray:
         """:meth:`predict` / :meth:`predict_logits`; ``checked``: the letters were already checked
         where the sequences were read (a file names its records better than this method can)."""
-        if ((self.config or {}).get("extra") or {}).get("kind") == "variant":
+        if ((self.config or {}).get("extra") or {}).get("kind") == VARIANT_KIND:
             raise ConfigError(
                 f"{self.model_dir} is a variant-risk model: it scores variants (genoseq score-variants, "
                 "Predictor.score_variants), not sequences"

@@ -43,6 +43,7 @@ from genoseq.data.variant_data import (
     read_variant_table,
 )
 from genoseq.errors import ConfigError, InputFormatError, ModelFormatError
+from genoseq.modeldir import VARIANT_KIND
 
 if TYPE_CHECKING:
     from genoseq.io import Reference
@@ -50,7 +51,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-VARIANT_KIND = "variant"
 ANNOTATION_FILE = "annotation.bed"
 _EXTRA_KEYS = {
     "kind",
@@ -108,7 +108,7 @@ class VariantModelOptions:
 
 
 def fit_platt(logits: np.ndarray, labels: np.ndarray, *, l2: float = 1e-3) -> tuple[float, float]:
-    """Fit ``P(y=1) = sigmoid(a * logit + b)`` by Newton's method (small L2 on ``a``, ``b``).
+    """Fit ``P(y=1) = sigmoid(a * logit + b)`` (small L2 on ``a`` and ``b``).
 
     As in Platt (1999), the targets are ``(n+ + 1) / (n+ + 2)`` and ``1 / (n- + 2)`` rather than
     1 and 0, so that a validation set the logits separate perfectly still gives finite ``a`` and
@@ -123,52 +123,36 @@ def fit_platt(logits: np.ndarray, labels: np.ndarray, *, l2: float = 1e-3) -> tu
     -------
     (a, b)
     """
-    x = np.asarray(logits, dtype=np.float64).reshape(-1)
+    x = np.asarray(logits, dtype=np.float64).reshape(-1, 1)
     labels = np.asarray(labels, dtype=np.float64).reshape(-1)
     n_pos = float(labels.sum())
     n_neg = float(labels.size - n_pos)
-    y = np.where(labels > 0, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
-
-    def loss(a: float, b: float) -> float:
-        z = a * x + b
-        return float(np.sum(np.logaddexp(0.0, z) - y * z) + 0.5 * l2 * (a * a + b * b))
-
-    a, b = 1.0, 0.0
-    current = loss(a, b)
-    for _ in range(100):
-        p = 1.0 / (1.0 + np.exp(-np.clip(a * x + b, -500, 500)))
-        w = p * (1 - p)
-        g = np.array([np.sum((p - y) * x) + l2 * a, np.sum(p - y) + l2 * b])
-        h = np.array([[np.sum(w * x * x) + l2, np.sum(w * x)], [np.sum(w * x), np.sum(w) + l2]])
-        try:
-            step = np.linalg.solve(h, g)
-        except np.linalg.LinAlgError:
-            break
-        # damped Newton: halve the step until the loss does not rise (a plain step can overshoot
-        # and diverge when many logits sit at the same clipped extreme)
-        t = 1.0
-        while t > 1e-6 and loss(a - t * step[0], b - t * step[1]) > current:
-            t /= 2
-        a, b = a - t * step[0], b - t * step[1]
-        current = loss(a, b)
-        if np.abs(t * step).max() < 1e-9:
-            break
-    return float(a), float(b)
+    targets = np.where(labels > 0, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
+    a, b = fit_logistic(x, targets, l2=l2, l2_intercept=l2, start=(1.0, 0.0))
+    return float(a[0]), b
 
 
 def fit_logistic(
-    x: np.ndarray, y: np.ndarray, *, pos_weight: float = 1.0, l2: float = 1.0
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    pos_weight: float = 1.0,
+    l2: float = 1.0,
+    l2_intercept: float = 0.0,
+    start: tuple[float, ...] | None = None,
 ) -> tuple[np.ndarray, float]:
-    """L2-penalised, class-weighted logistic regression by Newton's method.
+    """L2-penalised, class-weighted logistic regression by damped Newton steps.
 
     Parameters
     ----------
     x, y
-        float ``(n, d)`` features and 0/1 ``(n,)`` labels.
+        float ``(n, d)`` features and ``(n,)`` targets in [0, 1] (0/1 labels, or smoothed ones).
     pos_weight
-        Weight of each positive example (as the training loss weighs them).
-    l2
-        Penalty on the coefficients (not the intercept).
+        Weight of each example whose target is above 0.5 (as the training loss weighs positives).
+    l2, l2_intercept
+        Penalties on the coefficients and on the intercept.
+    start
+        Starting ``(coef..., intercept)``; zeros by default.
 
     Returns
     -------
@@ -179,17 +163,32 @@ def fit_logistic(
     y = np.asarray(y, dtype=np.float64).reshape(-1)
     n, d = x.shape
     design = np.hstack([x, np.ones((n, 1))])
-    weight = np.where(y > 0, pos_weight, 1.0)
+    weight = np.where(y > 0.5, pos_weight, 1.0)
     penalty = np.full(d + 1, l2)
-    penalty[-1] = 0.0
-    beta = np.zeros(d + 1)
-    for _ in range(50):
-        p = 1.0 / (1.0 + np.exp(-np.clip(design @ beta, -50, 50)))
+    penalty[-1] = l2_intercept
+
+    def loss(beta: np.ndarray) -> float:
+        z = design @ beta
+        return float(weight @ (np.logaddexp(0.0, z) - y * z) + 0.5 * penalty @ (beta * beta))
+
+    beta = np.zeros(d + 1) if start is None else np.asarray(start, dtype=np.float64)
+    current = loss(beta)
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-np.clip(design @ beta, -500, 500)))
         grad = design.T @ (weight * (p - y)) + penalty * beta
-        hess = (design * (weight * p * (1 - p))[:, None]).T @ design + np.diag(penalty + 1e-9)
-        step = np.linalg.solve(hess, grad)
-        beta -= step
-        if np.abs(step).max() < 1e-8:
+        hess = (design * (weight * p * (1 - p))[:, None]).T @ design + np.diag(penalty + 1e-12)
+        try:
+            step = np.linalg.solve(hess, grad)
+        except np.linalg.LinAlgError:
+            break
+        # damped: halve the step until the loss does not rise (a full Newton step can overshoot
+        # and diverge, e.g. when many logits sit at the same clipped extreme)
+        t = 1.0
+        while t > 1e-6 and loss(beta - t * step) > current:
+            t /= 2
+        beta = beta - t * step
+        current = loss(beta)
+        if np.abs(t * step).max() < 1e-9:
             break
     return beta[:-1], float(beta[-1])
 
