@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -19,6 +20,17 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+#: the temporary names of :func:`_tmp_name`: ``.<target name>.<random>.tmp[<suffixes>]``
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.[^.]+\.tmp(\.[^/]*)?$")
+
+
+def target_of(path: str | os.PathLike[str]) -> str:
+    """The output a temporary name of this module stands for (for error messages); else ``path``."""
+    path = os.fspath(path)
+    match = _TEMPORARY.match(os.path.basename(path))
+    return os.path.join(os.path.dirname(path), match["name"]) if match else path
 
 
 def _tmp_name(target: Path, suffix: str = "") -> Path:

@@ -96,3 +96,13 @@ def test_split_vcf_refuses_to_split_a_shard_onto_itself(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["split-vcf", str(shard), "--shards", "2", "--out-dir", str(tmp_path)])
     assert result.exit_code == 1 and "would overwrite the VCF being split" in result.output, result.output
     assert shard.read_text() == before
+
+
+def test_a_temporary_name_is_reported_as_its_target(tmp_path: Path) -> None:
+    from genoseq._atomic import atomic_path, target_of
+
+    out = tmp_path / "scores.vcf.gz"
+    with atomic_path(out) as tmp:
+        assert tmp.name != out.name and target_of(tmp) == str(out)
+        tmp.write_text("x")
+    assert target_of(out) == str(out)

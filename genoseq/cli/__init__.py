@@ -12,7 +12,6 @@ import functools
 import importlib
 import logging
 import os
-import re
 import signal
 import sys
 import threading
@@ -21,6 +20,7 @@ from typing import Any
 import click
 
 from genoseq import __version__
+from genoseq._atomic import target_of
 from genoseq.errors import ConfigError, GenoseqError
 
 # command name -> "module:function" (imported lazily so --help is fast)
@@ -64,7 +64,7 @@ class _LazyGroup(click.Group):
             # a file the library opened directly (missing, a directory, not writable, disk full)
             if debug:
                 raise
-            where = "" if exc.filename is None else f"{_target_of(str(exc.filename))}: "
+            where = "" if exc.filename is None else f"{target_of(str(exc.filename))}: "
             click.echo(f"genoseq: error: {where}{_one_line(exc.strerror or str(exc))}", err=True)
             ctx.exit(1)
         finally:
@@ -86,15 +86,6 @@ def _terminate_cleanly() -> Any:
         raise SystemExit(128 + signum)
 
     return signal.signal(signal.SIGTERM, terminate)
-
-
-_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.[^.]+\.tmp(\.[^/]*)?$")
-
-
-def _target_of(path: str) -> str:
-    """The output a temporary name of :mod:`genoseq._atomic` stands for (else ``path`` itself)."""
-    match = _TEMPORARY.match(os.path.basename(path))
-    return os.path.join(os.path.dirname(path), match["name"]) if match else path
 
 
 def _same_file(a: str, b: str) -> bool:
