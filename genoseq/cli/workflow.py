@@ -59,15 +59,15 @@ def split_vcf(vcf: str, shards: int, out_dir: str) -> None:
     Shard sizes differ by at most one record; a shard with no records is still a valid VCF.
     """
     from genoseq.io.vcf import count_vcf_records
+    from genoseq.workflow_tools import shard_name
     from genoseq.workflow_tools import split_vcf as run
 
     count_vcf_records(vcf)  # genoseq's checked reader: a malformed record fails here, naming its line
     source = Path(vcf).resolve()
     for i in range(shards):
-        if (Path(out_dir) / f"shard_{i:03d}.vcf").resolve() == source:
+        if (Path(out_dir) / shard_name(i)).resolve() == source:
             raise ConfigError(
-                f"shard_{i:03d}.vcf would overwrite the VCF being split; choose another --out-dir",
-                path=vcf,
+                f"{shard_name(i)} would overwrite the VCF being split; choose another --out-dir", path=vcf
             )
     paths = run(vcf, shards, out_dir)
     click.echo(f"{vcf} -> {len(paths)} shard(s) in {out_dir}", err=True)

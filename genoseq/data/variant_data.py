@@ -51,6 +51,7 @@ _NEUTRAL = {
     "uncertain_risk_allele", "established_risk_allele", "no_classification_for_the_single_variant",
     "no_classifications_from_unflagged_records", "no_interpretation_for_the_single_variant",
 }  # fmt: skip
+_KNOWN_TERMS = _POSITIVE | _NEGATIVE | _NEUTRAL
 _LABEL_SPLIT = re.compile(r"[|/,;]")
 
 
@@ -125,7 +126,7 @@ def _parse_label(value: Any, path: str, where: str, field: str) -> int | None:
         if part is not None
         for term in _LABEL_SPLIT.split(str(part))
     ]
-    unknown = [t for t in terms if t not in _POSITIVE | _NEGATIVE | _NEUTRAL]
+    unknown = [t for t in terms if t not in _KNOWN_TERMS]
     if unknown:
         raise InputFormatError(
             f"INFO/{field}={value!r}: {unknown[0]!r} is not a binary label (use 1/0, pathogenic/benign; "

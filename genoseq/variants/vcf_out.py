@@ -240,6 +240,12 @@ class VcfAnnotator:
             raise
         self._next_ordinal = 0
 
+    def _adopt(self, rec: pysam.VariantRecord) -> None:
+        """Move an input record into the output header, less an earlier genoseq annotation."""
+        for key in self._stale:
+            rec.info.pop(key, None)
+        rec.translate(self._writer.header)
+
     def _write_until(self, ordinal: int, rows: _BatchRows) -> None:
         while self._next_ordinal <= ordinal:
             try:
@@ -248,9 +254,7 @@ class VcfAnnotator:
                 raise InputFormatError(
                     "VCF changed while it was being scored (fewer records on the second read)", path=self.vcf
                 ) from None
-            for key in self._stale:  # an earlier genoseq annotation is replaced, not mixed in
-                rec.info.pop(key, None)
-            rec.translate(self._writer.header)
+            self._adopt(rec)
             these = rows.by_record.get(self._next_ordinal)
             if these:
                 # the batch row of each ALT (None: that ALT was not scored)
@@ -288,9 +292,7 @@ class VcfAnnotator:
         """Write the remaining records, bgzip and index; rename into place. Returns the output path."""
         try:
             for rec in self._records:
-                for key in self._stale:
-                    rec.info.pop(key, None)
-                rec.translate(self._writer.header)
+                self._adopt(rec)
                 self._writer.write(rec)
             self._writer.close()
             pysam.tabix_compress(str(self._plain_tmp), str(self._tmp), force=True)
