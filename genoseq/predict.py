@@ -41,7 +41,7 @@ import torch
 from torch import nn
 
 from genoseq.data.encoding import encode_for_model, make_encoder, pad_center, to_torch
-from genoseq.data.tables import DNA_LETTERS
+from genoseq.data.tables import DNA_LETTERS, output_table_format
 from genoseq.errors import ConfigError, InputFormatError
 from genoseq.modeldir import VARIANT_KIND, LoadedModel, load_model_dir
 
@@ -744,14 +744,9 @@ def output_format(path: str | os.PathLike[str]) -> str:
     Raises
     ------
     ConfigError
-        On any other extension.
+        On any other extension (see :func:`genoseq.data.tables.output_table_format`).
     """
-    suffix = Path(path).suffix.lower()  # no compressed outputs
-    if suffix in _PARQUET_SUFFIXES:
-        return "parquet"
-    if suffix in (".csv", ".tsv"):
-        return suffix[1:]
-    raise ConfigError(f"{path}: output must end in .parquet, .tsv or .csv")
+    return output_table_format(path)
 
 
 def write_table(frame: Any, path: str | os.PathLike[str]) -> None:

@@ -25,6 +25,7 @@ import pysam
 
 from genoseq import __version__
 from genoseq._atomic import atomic_path, atomic_write
+from genoseq.data.tables import output_table_format
 from genoseq.errors import ConfigError, InputFormatError
 
 if TYPE_CHECKING:
@@ -248,7 +249,7 @@ def gather_tables(tables: Sequence[str | Path], out: str | Path) -> int:
     """
     if not tables:
         raise ConfigError("gather needs at least one table")
-    fmt = _table_format(out)
+    fmt = output_table_format(out)
     for t in tables:
         _check_table_file(t)
     frames, names = [], []

@@ -228,3 +228,22 @@ def test_a_class_with_one_example_is_reported(tmp_path: Path, caplog: pytest.Log
         table = load_table(path)
     assert table.classes == ["-1", "0", "1"]
     assert "class '-1' has a single example (line 4)" in caplog.text
+
+
+def test_output_tables_accept_the_same_extensions_everywhere(tmp_path: Path) -> None:
+    """predict, score-variants/ism and the workflow's gather share one rule for output names."""
+    from genoseq.data.tables import output_table_format
+    from genoseq.errors import ConfigError
+    from genoseq.predict import output_format
+    from genoseq.variants.writers import TableWriter
+    from genoseq.workflow_tools import gather_tables
+
+    for name, fmt in [("a.parquet", "parquet"), ("a.PQ", "parquet"), ("a.tsv", "tsv"), ("a.csv", "csv")]:
+        assert output_table_format(name) == output_format(name) == fmt
+    shard = tmp_path / "shard.tsv"
+    shard.write_text("chrom\tpos\nchrM\t1\n")
+    for bad in ("out.txt", "out.tsv.gz", "out"):
+        for call in (output_format, TableWriter, lambda p: gather_tables([shard], p)):
+            with pytest.raises(ConfigError, match=r"output must end in \.parquet, \.tsv or \.csv"):
+                call(tmp_path / bad)
+        assert not (tmp_path / bad).exists()

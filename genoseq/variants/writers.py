@@ -9,20 +9,12 @@ from typing import IO
 import polars as pl
 
 from genoseq._atomic import atomic_path
-from genoseq.errors import ConfigError
-
-TABLE_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".tsv": "tsv", ".txt": "tsv", ".csv": "csv"}
+from genoseq.data.tables import output_table_format
 
 
 def table_format(path: str | Path) -> str:
     """``"parquet"``, ``"tsv"`` or ``"csv"`` from the file extension (``ConfigError`` otherwise)."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in TABLE_FORMATS:
-        raise ConfigError(
-            f"cannot tell the output format from the extension {suffix!r}: use .parquet, .tsv or .csv",
-            path=path,
-        )
-    return TABLE_FORMATS[suffix]
+    return output_table_format(path)
 
 
 class TableWriter:
