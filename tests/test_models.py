@@ -475,3 +475,17 @@ def test_feature_skip_is_written_only_when_on() -> None:
     assert on.to_dict()["feature_skip"] is True
     assert config_from_dict("cnn-lstm", on.to_dict()) == on
     assert config_from_dict("cnn-lstm", off.to_dict()) == off
+
+
+def test_kmer_frequencies_are_exact_under_mixed_precision() -> None:
+    """Autocast (bf16 here, on CPU; bf16/fp16 on GPUs) must not round the k-mer counts."""
+    from genoseq.models.cnn_lstm import kmer_frequencies
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.nn.functional.one_hot(torch.randint(0, 4, (4, 1000), generator=g), 4).float()
+    x[0, 5] = 0.25  # an N-like fractional row takes the matrix-product path
+    expected = kmer_frequencies(x, 4)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got = kmer_frequencies(x, 4)
+    assert got.dtype == torch.float32
+    assert torch.equal(got, expected)

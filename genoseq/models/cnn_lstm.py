@@ -209,6 +209,13 @@ def kmer_frequencies(x: torch.Tensor, k_max: int) -> torch.Tensor:
         lexicographic A, C, G, T order) over the ``L - k + 1`` starts, divided by ``L - k + 1`` and
         scaled by ``4**k`` (a uniform random sequence gives 1 everywhere).
     """
+    # Counting is exact in float32; under mixed precision (bf16/fp16 autocast, the default on GPUs)
+    # the products below would round counts above 256 and train on other features than fp32 predicts.
+    with torch.autocast(device_type=x.device.type, enabled=False):
+        return _kmer_frequencies(x.float(), k_max)
+
+
+def _kmer_frequencies(x: torch.Tensor, k_max: int) -> torch.Tensor:
     n, length, _ = x.shape
     if x.device.type == "cpu" and not x.requires_grad and k_max >= 2:
         counted = _count_kmers(x, k_max)
