@@ -203,3 +203,22 @@ def test_named_binary_classes_output_the_probability_of_the_positive_one(tmp_pat
     )
     assert wrong.exit_code == 1 and "positive class 'promoter' must be one of the two classes" in wrong.output
     assert not (tmp_path / "c").exists()
+
+
+@pytest.mark.parametrize(("model", "tiny"), [("cnn-lstm", TINY_CNN), ("transformer", TINY_TRANSFORMER)])
+def test_bf16_mixed_precision_on_cpu(tmp_path: Path, model: str, tiny: list[str]) -> None:
+    """The autocast path GPUs take by default (bf16), run on CPU: it learns and saves fp32 weights."""
+    seqs, labels = planted_sequences(300, 0)
+    data = write_csv(tmp_path / "train.csv", seqs, labels)
+    out = tmp_path / "model"
+    result = _invoke(
+        str(data), "--model", model, "--out", str(out), "--epochs", "6", "--precision", "bf16", "--lr", "1e-2",
+        "--device", "cpu", *tiny,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "bf16" in result.output
+    config = json.loads((out / "config.json").read_text())
+    assert config["training"]["precision"] == "bf16"
+    assert all(t.dtype == torch.float32 for t in load_file(out / "model.safetensors").values())
+    metrics = config["metrics"]
+    assert np.isfinite(metrics["loss"]) and metrics["auroc"] > 0.85
