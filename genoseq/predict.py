@@ -41,7 +41,8 @@ import torch
 from torch import nn
 
 from genoseq.data.encoding import encode_for_model, make_encoder, pad_center, to_torch
-from genoseq.data.tables import DNA_LETTERS, output_table_format
+from genoseq.data.tables import DNA_LETTERS
+from genoseq.data.writers import TableWriter, output_table_format
 from genoseq.errors import ConfigError, InputFormatError
 from genoseq.modeldir import VARIANT_KIND, LoadedModel, load_model_dir
 
@@ -52,6 +53,7 @@ __all__ = [
     "output_columns",
     "output_format",
     "predict_file",
+    "iter_sequence_records",
     "read_sequence_records",
     "resolve_device",
     "window_starts",
@@ -676,37 +678,57 @@ def _suffix(path: Path) -> str:
     return suffixes[-1] if suffixes else ""
 
 
-def read_sequence_records(path: str | os.PathLike[str]) -> tuple[list[str], list[str]]:
-    """Read names and sequences from FASTA/FASTQ (by extension, gzip allowed) or a table.
+#: records per chunk that ``predict_file`` reads, scores and writes before the next (with _CHUNK_BASES)
+_CHUNK_RECORDS = 65_536
+#: bases per chunk: a chunk ends at whichever limit comes first
+_CHUNK_BASES = 16_000_000
 
-    A table (``.csv``, ``.tsv``/``.txt``, ``.parquet``) needs a ``sequence``
-    column; names come from a ``name`` or ``id`` column, else the 0-based row
-    number.
 
-    Returns
-    -------
+def iter_sequence_records(
+    path: str | os.PathLike[str], *, chunk_records: int = _CHUNK_RECORDS, chunk_bases: int = _CHUNK_BASES
+) -> Iterator[tuple[list[str], list[str]]]:
+    """Stream names and sequences from FASTA/FASTQ (by extension, gzip allowed) or a table, in chunks.
+
+    A FASTA/FASTQ file is read one chunk at a time (memory bounded by the chunk, not the file):
+    a chunk ends after ``chunk_records`` records or ``chunk_bases`` bases, whichever comes first
+    (a record longer than ``chunk_bases`` is a chunk of its own). A table (``.csv``,
+    ``.tsv``/``.txt``, ``.parquet``) is read whole, then handed out in chunks; it needs a
+    ``sequence`` column, and names come from a ``name`` or ``id`` column, else the 0-based row number.
+
+    Yields
+    ------
     names, sequences : list[str], list[str]
+        One chunk; every sequence in it checked (non-empty, DNA/IUPAC letters).
 
     Raises
     ------
     InputFormatError
-        Unknown extension, a missing ``sequence`` column, an empty sequence or a letter that is not a DNA/IUPAC code (names the file and record).
+        Unknown extension, a missing ``sequence`` column, an empty sequence or a letter that is
+        not a DNA/IUPAC code (names the file and record) -- raised when the chunk holding it is read.
     """
     path = Path(path)
     suffix = _suffix(path)
     if suffix in _FASTX_SUFFIXES:
         from genoseq.io import read_fastx
 
-        names, seqs = [], []
+        names: list[str] = []
+        seqs: list[str] = []
+        bases = 0
         with read_fastx(path) as records:
             for record in records:
+                if not record.sequence:
+                    raise InputFormatError("empty sequence", path=path, record=record.name)
                 names.append(record.name)
                 seqs.append(record.sequence)
-        for name, seq in zip(names, seqs, strict=True):
-            if not seq:
-                raise InputFormatError("empty sequence", path=path, record=name)
-        check_letters(seqs, path=path, names=[f"record {name}" for name in names])
-        return names, seqs
+                bases += len(record.sequence)
+                if len(names) >= chunk_records or bases >= chunk_bases:
+                    check_letters(seqs, path=path, names=[f"record {name}" for name in names])
+                    yield names, seqs
+                    names, seqs, bases = [], [], 0
+        if names:
+            check_letters(seqs, path=path, names=[f"record {name}" for name in names])
+            yield names, seqs
+        return
     import polars as pl
 
     from genoseq.data.tables import read_frame
@@ -720,16 +742,46 @@ def read_sequence_records(path: str | os.PathLike[str]) -> tuple[list[str], list
     frame, _ = read_frame(path)  # every column as text; binary/ragged/truncated files are typed errors
     if "sequence" not in frame.columns:
         raise InputFormatError(f"no 'sequence' column (columns: {', '.join(frame.columns)})", path=path)
-    seqs = frame.get_column("sequence").cast(pl.Utf8).to_list()
-    for i, seq in enumerate(seqs):
+    all_seqs = frame.get_column("sequence").cast(pl.Utf8).to_list()
+    for i, seq in enumerate(all_seqs):
         if not seq:
             raise InputFormatError("empty or missing sequence", path=path, record=f"row {i + 1}")
-    check_letters(seqs, path=path, names=[f"row {i + 1}" for i in range(len(seqs))])
+    check_letters(all_seqs, path=path, names=[f"row {i + 1}" for i in range(len(all_seqs))])
     name_col = next((c for c in ("name", "id") if c in frame.columns), None)
     if name_col is None:
-        names = [str(i) for i in range(len(seqs))]
+        all_names = [str(i) for i in range(len(all_seqs))]
     else:
-        names = [str(v) for v in frame.get_column(name_col).cast(pl.Utf8).to_list()]
+        all_names = [str(v) for v in frame.get_column(name_col).cast(pl.Utf8).to_list()]
+    del frame
+    start = 0
+    while start < len(all_seqs):
+        stop, bases = start, 0
+        while (
+            stop < len(all_seqs) and stop - start < chunk_records and (stop == start or bases < chunk_bases)
+        ):
+            bases += len(all_seqs[stop])
+            stop += 1
+        yield all_names[start:stop], all_seqs[start:stop]
+        start = stop
+
+
+def read_sequence_records(path: str | os.PathLike[str]) -> tuple[list[str], list[str]]:
+    """Read all names and sequences of a FASTA/FASTQ file or a table (see :func:`iter_sequence_records`).
+
+    Returns
+    -------
+    names, sequences : list[str], list[str]
+
+    Raises
+    ------
+    InputFormatError
+        As :func:`iter_sequence_records`.
+    """
+    names: list[str] = []
+    seqs: list[str] = []
+    for chunk_names, chunk_seqs in iter_sequence_records(path):
+        names.extend(chunk_names)
+        seqs.extend(chunk_seqs)
     return names, seqs
 
 
@@ -757,14 +809,9 @@ def write_table(frame: Any, path: str | os.PathLike[str]) -> None:
     ConfigError
         On an unsupported extension.
     """
-    from genoseq._atomic import atomic_path
+    from genoseq.data.writers import write_table as write
 
-    kind = output_format(path)
-    with atomic_path(path) as tmp:
-        if kind == "parquet":
-            frame.write_parquet(tmp)
-        else:
-            frame.write_csv(tmp, separator="," if kind == "csv" else "\t")
+    write(frame, path)
 
 
 def predict_file(
@@ -778,8 +825,11 @@ def predict_file(
     """Score every record of ``input_path`` and write one row per record to ``output_path``.
 
     Columns: ``name`` (str), ``length`` (int64), then ``p_<class>`` (float32)
-    per output (binary: only the positive class). The output is written
-    atomically; its format follows its extension (.parquet, .tsv, .csv).
+    per output (binary: only the positive class). A FASTA/FASTQ input is streamed in chunks
+    (:func:`iter_sequence_records`): each is scored and appended (a Parquet row group) before the
+    next is read, so memory does not grow with the file. The output is written atomically (nothing
+    at ``output_path`` until the last record is scored); its format follows its extension
+    (.parquet, .tsv, .csv).
 
     Returns
     -------
@@ -788,18 +838,24 @@ def predict_file(
     """
     import polars as pl
 
-    output_format(output_path)
-    names, seqs = read_sequence_records(input_path)
-    probs = predictor._predict_any(seqs, strand, batch_size, None, probabilities=True, checked=True)
-    columns: dict[str, Any] = {
-        "name": pl.Series("name", names, dtype=pl.Utf8),
-        "length": pl.Series("length", [len(s) for s in seqs], dtype=pl.Int64),
-    }
-    for j, col in enumerate(output_columns(predictor)):
-        columns[col] = pl.Series(col, probs[:, j], dtype=pl.Float32)
-    write_table(pl.DataFrame(columns), output_path)
-    log.info("scored %d records from %s", len(names), input_path)
-    return len(names)
+    columns = output_columns(predictor)
+    n = 0
+    with TableWriter(output_path) as writer:  # nothing at output_path unless every chunk is scored
+        for names, seqs in iter_sequence_records(input_path):
+            probs = predictor._predict_any(seqs, strand, batch_size, None, probabilities=True, checked=True)
+            frame: dict[str, Any] = {
+                "name": pl.Series("name", names, dtype=pl.Utf8),
+                "length": pl.Series("length", [len(s) for s in seqs], dtype=pl.Int64),
+            }
+            for j, col in enumerate(columns):
+                frame[col] = pl.Series(col, probs[:, j], dtype=pl.Float32)
+            writer.write(pl.DataFrame(frame))
+            n += len(names)
+        if n == 0:  # an empty input still gives a table with the columns
+            empty = {"name": pl.Utf8, "length": pl.Int64} | {col: pl.Float32 for col in columns}
+            writer.write(pl.DataFrame(schema=empty))
+    log.info("scored %d records from %s", n, input_path)
+    return n
 
 
 def evaluate_table(

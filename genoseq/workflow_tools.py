@@ -25,7 +25,7 @@ import pysam
 
 from genoseq import __version__
 from genoseq._atomic import atomic_path, atomic_write
-from genoseq.data.tables import output_table_format
+from genoseq.data.writers import output_table_format
 from genoseq.errors import ConfigError, InputFormatError
 
 if TYPE_CHECKING:

@@ -417,3 +417,56 @@ def test_unavailable_devices_are_a_clear_error(tmp_path: Path, model_dir: Path) 
         assert result.exit_code == 1, result.output
         lines = [ln for ln in result.output.splitlines() if ln.strip()]
         assert len(lines) == 1 and "no CUDA GPU is available" in lines[0], result.output
+
+
+def test_iter_sequence_records_chunks_by_records_and_bases(tmp_path: Path) -> None:
+    from genoseq.predict import iter_sequence_records, read_sequence_records
+
+    rng = np.random.default_rng(3)
+    seqs = ["".join(rng.choice(list("ACGT"), size=int(n))) for n in rng.integers(1, 40, size=23)]
+    seqs[5] = "A" * 100  # longer than the bases limit: a chunk of its own
+    fasta = tmp_path / "in.fa"
+    fasta.write_text("".join(f">s{i}\n{s}\n" for i, s in enumerate(seqs)))
+    table = tmp_path / "in.csv"
+    table.write_text("name,sequence\n" + "".join(f"s{i},{s}\n" for i, s in enumerate(seqs)))
+    for path in (fasta, table):
+        chunks = list(iter_sequence_records(path, chunk_records=4, chunk_bases=60))
+        assert [n for names, _ in chunks for n in names] == [f"s{i}" for i in range(len(seqs))]
+        assert [s for _, ss in chunks for s in ss] == seqs
+        for names, ss in chunks:
+            assert len(names) == len(ss) <= 4
+            # a chunk closes at the record that reaches 60 bases, never later
+            assert sum(len(s) for s in ss[:-1]) < 60
+        assert any(names[-1] == "s5" for names, _ in chunks)  # the long record closes its chunk
+        assert read_sequence_records(path) == ([f"s{i}" for i in range(len(seqs))], seqs)
+
+
+def test_predict_file_streams_in_chunks_with_the_same_result(
+    tmp_path: Path, model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import genoseq.predict as predict_module
+    from genoseq.predict import predict_file
+
+    rng = np.random.default_rng(4)
+    seqs = ["".join(rng.choice(list("ACGTN"), size=int(n))) for n in rng.integers(5, 70, size=50)]
+    fasta = tmp_path / "in.fa"
+    fasta.write_text("".join(f">r{i}\n{s}\n" for i, s in enumerate(seqs)))
+    predictor = Predictor.load(model_dir, device="cpu")
+    monkeypatch.setattr(predict_module, "_CHUNK_RECORDS", 7)
+    for out in (tmp_path / "out.parquet", tmp_path / "out.tsv"):
+        assert predict_file(predictor, fasta, out) == 50
+        frame = pl.read_parquet(out) if out.suffix == ".parquet" else pl.read_csv(out, separator="\t")
+        assert frame["name"].to_list() == [f"r{i}" for i in range(50)]
+        assert frame["length"].to_list() == [len(s) for s in seqs]
+        np.testing.assert_allclose(frame["p_pos"].to_numpy(), predictor.predict(seqs)[:, 0], rtol=1e-5)
+    # a bad record in a late chunk: an error naming it, and no output (the old one is kept)
+    fasta.write_text("".join(f">r{i}\n{s}\n" for i, s in enumerate(seqs)) + ">bad\nACGU\n")
+    before = (tmp_path / "out.tsv").read_bytes()
+    with pytest.raises(InputFormatError, match="bad"):
+        predict_file(predictor, fasta, tmp_path / "out.tsv")
+    assert (tmp_path / "out.tsv").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.fa", "model", "out.parquet", "out.tsv"]
+    # an empty input gives an empty table with the columns
+    fasta.write_text("")
+    assert predict_file(predictor, fasta, tmp_path / "empty.parquet") == 0
+    assert pl.read_parquet(tmp_path / "empty.parquet").columns == ["name", "length", "p_pos"]

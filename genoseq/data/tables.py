@@ -43,9 +43,9 @@ import numpy as np
 import polars as pl
 
 from genoseq._hashing import file_sha256
-from genoseq.errors import ConfigError, InputFormatError
+from genoseq.errors import InputFormatError
 
-__all__ = ["LabelledTable", "file_sha256", "legacy_class_order", "load_table", "output_table_format"]
+__all__ = ["LabelledTable", "file_sha256", "legacy_class_order", "load_table"]
 
 log = logging.getLogger(__name__)
 
@@ -53,35 +53,11 @@ _FASTA_SUFFIXES = {".fa", ".fasta", ".fna", ".fas", ".ffn"}
 _TABLE_SEPARATORS = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": "\t"}
 _PARQUET_SUFFIXES = {".parquet", ".pq"}
 _COMPRESSION_SUFFIXES = {".gz", ".bgz", ".zst"}
-#: Output tables: the format is the extension's, and only these are written (uncompressed).
-_OUTPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".tsv": "tsv", ".csv": "csv"}
 
 #: Letters a sequence may hold (upper case): A/C/G/T, N and the IUPAC ambiguity codes.
 DNA_LETTERS = "ACGTNRYKMBVDHSW"
 _VALID_BYTE = np.zeros(256, dtype=bool)
 _VALID_BYTE[np.frombuffer(DNA_LETTERS.encode(), dtype=np.uint8)] = True
-
-
-def output_table_format(path: str | os.PathLike[str]) -> str:
-    """``"parquet"``, ``"tsv"`` or ``"csv"``: the format of an output table, from its extension.
-
-    Every command that writes a table (predict, evaluate, score-variants, ism, the workflow's
-    gather) asks here, so that they all accept the same names.
-
-    Raises
-    ------
-    ConfigError
-        On any other extension (``.txt`` included: say .tsv).
-    """
-    suffix = Path(path).suffix.lower()
-    fmt = _OUTPUT_FORMATS.get(suffix)
-    if fmt is None:
-        raise ConfigError(
-            f"output must end in .parquet, .tsv or .csv (the format is taken from the extension, "
-            f"here {suffix or 'none'!r})",
-            path=path,
-        )
-    return fmt
 
 
 @dataclass(frozen=True)

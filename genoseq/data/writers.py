@@ -1,0 +1,118 @@
+"""Output tables (Parquet / TSV / CSV by extension), streamed and atomic: temp name, rename on success.
+
+Every command that writes a table (predict, score-variants, ism, the workflow's gather) goes through
+:func:`output_table_format` and :class:`TableWriter`, so they accept the same names and never leave a
+half-written file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import IO
+
+import polars as pl
+
+from genoseq._atomic import atomic_path
+from genoseq.errors import ConfigError
+
+__all__ = ["TableWriter", "output_table_format", "write_table"]
+
+#: Output tables: the format is the extension's, and only these are written (uncompressed).
+_OUTPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".tsv": "tsv", ".csv": "csv"}
+
+
+def output_table_format(path: str | os.PathLike[str]) -> str:
+    """``"parquet"``, ``"tsv"`` or ``"csv"``: the format of an output table, from its extension.
+
+    Raises
+    ------
+    ConfigError
+        On any other extension (``.txt`` included: say .tsv).
+    """
+    suffix = Path(path).suffix.lower()
+    fmt = _OUTPUT_FORMATS.get(suffix)
+    if fmt is None:
+        raise ConfigError(
+            f"output must end in .parquet, .tsv or .csv (the format is taken from the extension, "
+            f"here {suffix or 'none'!r})",
+            path=path,
+        )
+    return fmt
+
+
+class TableWriter:
+    """Append polars DataFrames to one output table, written atomically.
+
+    Parquet batches become row groups (``pyarrow.parquet.ParquetWriter``); TSV/CSV batches are
+    appended as text with one header. Nothing appears at ``path`` until :meth:`close` succeeds.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.format = output_table_format(self.path)
+        self._stack = contextlib.ExitStack()
+        self._tmp = self._stack.enter_context(atomic_path(self.path))
+        self._pq = None
+        self._fh: IO[bytes] | None = None
+        self._schema: pl.Schema | None = None
+        self.rows = 0
+
+    def write(self, df: pl.DataFrame) -> None:
+        """Append ``df`` (same columns and types as the first batch)."""
+        if self._schema is None:
+            self._schema = df.schema
+        elif df.schema != self._schema:
+            df = df.cast(self._schema)  # type: ignore[arg-type]
+        if self.format == "parquet":
+            import pyarrow.parquet as pq
+
+            table = df.to_arrow()
+            if self._pq is None:
+                self._pq = pq.ParquetWriter(str(self._tmp), table.schema, compression="zstd")
+            self._pq.write_table(table)
+        else:
+            if self._fh is None:
+                self._fh = open(self._tmp, "wb")  # noqa: SIM115 - closed in close()/abort()
+                header = True
+            else:
+                header = False
+            df.write_csv(self._fh, separator="\t" if self.format == "tsv" else ",", include_header=header)
+        self.rows += df.height
+
+    def close(self, empty_schema: pl.DataFrame | None = None) -> Path:
+        """Finish the file and rename it into place; ``empty_schema`` gives the columns of an empty table."""
+        if self._schema is None and empty_schema is not None:
+            self.write(empty_schema.clear())
+        if self._pq is not None:
+            self._pq.close()
+        if self._fh is not None:
+            self._fh.close()
+        self._stack.close()
+        return self.path
+
+    def abort(self) -> None:
+        """Discard the partial output; ``path`` is untouched."""
+        with contextlib.suppress(Exception):
+            if self._pq is not None:
+                self._pq.close()
+            if self._fh is not None:
+                self._fh.close()
+        self._stack.__exit__(RuntimeError, RuntimeError("aborted"), None)
+
+    def __enter__(self) -> TableWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def write_table(df: pl.DataFrame, path: str | Path) -> Path:
+    """Write one DataFrame atomically, format by extension."""
+    with TableWriter(path) as w:
+        w.write(df)
+    return Path(path)
