@@ -66,6 +66,33 @@ def atomic_path(target: str | os.PathLike[str], *, keep_suffix: bool = True) -> 
 
 
 @contextlib.contextmanager
+def atomic_paths(targets: list[Path]) -> Iterator[list[Path]]:
+    """:func:`atomic_path` for a set of files that must appear together (all, or none of them).
+
+    Yields one temporary path per target; once the block succeeds each is renamed onto its target,
+    in order. If the block fails, no target is touched; if a rename fails (a directory in the way,
+    say), the targets renamed so far are removed with the remaining temporary files, so no part of
+    the set is left behind.
+    """
+    tmps: list[Path] = []
+    placed: list[Path] = []
+    try:
+        for target in map(Path, targets):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmps.append(_tmp_name(target, "".join(target.suffixes)))
+        yield tmps
+        for tmp, target in zip(tmps, targets, strict=True):
+            os.chmod(tmp, 0o666 & ~_umask())
+            os.replace(tmp, target)
+            placed.append(Path(target))
+    except BaseException:
+        for path in [*tmps, *placed]:
+            with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
+                path.unlink()
+        raise
+
+
+@contextlib.contextmanager
 def atomic_write(target: str | os.PathLike[str], mode: str = "w", **open_kwargs: Any) -> Iterator[IO[Any]]:
     """Open a temporary file beside ``target`` for writing; rename it onto ``target`` on success."""
     with atomic_path(target) as tmp, open(tmp, mode, **open_kwargs) as fh:

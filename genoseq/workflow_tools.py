@@ -8,14 +8,16 @@ written under a temporary name and renamed on success (:mod:`genoseq._atomic`).
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import io
+import itertools
 import json
 import logging
 import math
 import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +26,7 @@ import polars as pl
 import pysam
 
 from genoseq import __version__
-from genoseq._atomic import atomic_path, atomic_write
+from genoseq._atomic import atomic_path, atomic_paths, atomic_write
 from genoseq.data.writers import output_table_format
 from genoseq.errors import ConfigError, InputFormatError
 
@@ -159,10 +161,13 @@ def _open_vcf(path: str | Path) -> pysam.VariantFile:
 def split_vcf(vcf: str | Path, n_shards: int, out_dir: str | Path) -> list[Path]:
     """Split ``vcf`` into ``n_shards`` plain-text VCFs of contiguous records, in order.
 
-    Every shard (``out_dir/shard_000.vcf`` …, see :func:`shard_name`) carries the input's full header,
+    Every shard (``out_dir/shard_000.vcf`` …, see :func:`shard_name`) carries the input's header,
     so each is a valid VCF even when it holds no records. Shard ``i`` holds records
     ``sum(sizes[:i]) … sum(sizes[:i+1]) - 1`` with ``sizes = chunk_sizes(n_records, n_shards)``;
-    concatenating the shards gives back the input's records. Each shard is written atomically.
+    concatenating the shards gives back the input's records. A VCF (plain or compressed) is
+    split as text, so header and records are copied byte for byte, whatever htslib would make of
+    them (a symbolic ALT without a declared ``END``, an undeclared contig); a BCF is written out
+    as VCF text by htslib. The shards appear together: on an error none of them is written.
 
     Returns
     -------
@@ -170,27 +175,52 @@ def split_vcf(vcf: str | Path, n_shards: int, out_dir: str | Path) -> list[Path]
         The shard paths, in order.
     """
     chunk_sizes(0, n_shards)  # validates n_shards before reading anything
-    with _open_vcf(vcf) as vf:
-        n_records = sum(1 for _ in vf)
+    with _vcf_lines(vcf) as (_, lines):
+        n_records = sum(1 for _ in lines)
     sizes = chunk_sizes(n_records, n_shards)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / shard_name(i) for i in range(n_shards)]
-    with _open_vcf(vcf) as vf:
-        records = iter(vf)
-        for path, size in zip(paths, sizes, strict=True):
-            with atomic_path(path) as tmp, pysam.VariantFile(str(tmp), "w", header=vf.header) as out:
+    with _vcf_lines(vcf) as (header, lines), atomic_paths(paths) as tmps:  # all shards, or none
+        for tmp, size in zip(tmps, sizes, strict=True):
+            with open(tmp, "wb") as out:
+                out.write(header)
                 for _ in range(size):
-                    try:
-                        rec = next(records)
-                    except StopIteration:
+                    line = next(lines, None)
+                    if line is None:
                         raise InputFormatError(
                             "VCF changed while it was being split (fewer records on the second read)",
                             path=vcf,
-                        ) from None
-                    out.write(rec)
+                        )
+                    out.write(line if line.endswith(b"\n") else line + b"\n")
     log.info("%s: %d record(s) split into %d shard(s) in %s", vcf, n_records, n_shards, out_dir)
     return paths
+
+
+@contextlib.contextmanager
+def _vcf_lines(path: str | Path) -> Iterator[tuple[bytes, Iterator[bytes]]]:
+    """The header (bytes, every ``#`` line) and an iterator over the record lines of a VCF/BCF."""
+    with _open_vcf(path) as vf:  # a typed error for what htslib cannot read as VCF/BCF
+        is_bcf = vf.is_bcf
+        if is_bcf:
+            header = str(vf.header).encode()
+            yield header, (str(rec).encode() for rec in vf)
+            return
+    import gzip
+
+    with open(path, "rb") as fh:
+        compressed = fh.read(2) == b"\x1f\x8b"
+    with (gzip.open if compressed else open)(path, "rb") as src:
+        head: list[bytes] = []
+        first: bytes | None = None
+        for line in src:
+            if line.startswith(b"#"):
+                head.append(line if line.endswith(b"\n") else line + b"\n")
+                continue
+            first = line
+            break
+        records = src if first is None else itertools.chain([first], src)
+        yield b"".join(head), (line for line in records if line.strip())
 
 
 # ----------------------------------------------------------------------------------------------- gather

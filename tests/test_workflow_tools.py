@@ -126,6 +126,37 @@ def test_split_vcf_reads_bgzipped_input(tmp_path: Path) -> None:
     assert sum((_data_lines(p) for p in paths), []) == _data_lines(plain)
 
 
+def test_split_vcf_copies_records_htslib_would_not_write(tmp_path: Path) -> None:
+    """A symbolic ALT without a declared END, and an undeclared contig, are copied byte for byte."""
+    records = [*_records(3), "chrA\t400\tsv1\tA\t<DEL>\t.\tPASS\t.", "chrZ\t5\tz1\tC\tT\t.\tPASS\tDP=1"]
+    vcf = _write_vcf(tmp_path / "in.vcf", records)
+    paths = split_vcf(vcf, 2, tmp_path / "shards")
+    assert sum((_data_lines(p) for p in paths), []) == records
+    header = "".join(ln for ln in HEADER.splitlines(keepends=True))
+    assert all(p.read_text().startswith(header) for p in paths)
+
+
+def test_split_vcf_writes_all_shards_or_none(tmp_path: Path) -> None:
+    vcf = _write_vcf(tmp_path / "in.vcf", _records(6))
+    shards = tmp_path / "shards"
+    (shards / shard_name(1)).mkdir(parents=True)  # the second shard cannot be put in place
+    with pytest.raises(OSError):
+        split_vcf(vcf, 3, shards)
+    assert sorted(p.name for p in shards.iterdir()) == [shard_name(1)]  # no shard_000/002, no temporaries
+
+
+def test_split_vcf_reads_bcf(tmp_path: Path) -> None:
+    plain = _write_vcf(tmp_path / "in.vcf", _records(7))
+    bcf = tmp_path / "in.bcf"
+    with pysam.VariantFile(str(plain)) as src, pysam.VariantFile(str(bcf), "wb", header=src.header) as dst:
+        for rec in src:
+            dst.write(rec)
+    paths = split_vcf(bcf, 2, tmp_path / "shards")
+    assert sum((_data_lines(p) for p in paths), []) == _data_lines(plain)
+    with pysam.VariantFile(str(paths[0])) as vf:
+        assert "DP" in vf.header.info
+
+
 def test_split_vcf_not_a_vcf_is_an_input_error(tmp_path: Path) -> None:
     bad = tmp_path / "bad.vcf"
     bad.write_text("this is not a VCF\n")
