@@ -255,6 +255,12 @@ def test_config_validation() -> None:
     with pytest.raises(ConfigError, match="unknown training option 'epoch'"):
         TrainConfig.from_dict({"epoch": 3})
     assert TrainConfig.from_dict(TrainConfig(lr=2).to_dict()) == TrainConfig(lr=2.0)
+    for lr in (0.0, -1e-3, 1e38, math.inf, math.nan):  # 1e38 overflowed float32 inside AdamW
+        with pytest.raises(ConfigError, match="lr must be > 0 and at most 10"):
+            TrainConfig(lr=lr)
+    for name in ("weight_decay", "grad_clip", "min_delta"):
+        with pytest.raises(ConfigError, match=f"{name} must be a finite number"):
+            TrainConfig(**{name: math.inf})
     assert TrainConfig().resolved_monitor("multiclass") == "mcc"
     assert math.isclose(TrainConfig(pos_weight=3).pos_weight, 3.0)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,8 @@ __all__ = ["METRICS", "MODEL_TRAIN_DEFAULTS", "STRAND_MODES", "TrainConfig"]
 #: Validation metrics that :func:`genoseq.train.compute_metrics` reports (and ``monitor`` may name).
 METRICS = ("accuracy", "auroc", "auprc", "mcc", "f1")
 
+#: the largest learning rate accepted: far above any useful AdamW step, far below float32 overflow
+_MAX_LR = 10.0
 _DEVICES = ("auto", "cpu", "cuda")
 _PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 _SCHEDULERS = ("cosine", "constant")
@@ -170,8 +173,14 @@ class TrainConfig:
             raise ConfigError(f"epochs must be >= 1, got {self.epochs}")
         if self.batch_size < 1:
             raise ConfigError(f"batch_size must be >= 1, got {self.batch_size}")
-        if not self.lr > 0:
-            raise ConfigError(f"lr must be > 0, got {self.lr}")
+        if not 0 < self.lr <= _MAX_LR:  # also refuses nan and inf
+            raise ConfigError(
+                f"lr must be > 0 and at most {_MAX_LR:g} (AdamW moves each weight by about lr a step), "
+                f"got {self.lr}"
+            )
+        for name in ("weight_decay", "grad_clip", "min_delta"):
+            if not math.isfinite(getattr(self, name)):
+                raise ConfigError(f"{name} must be a finite number, got {getattr(self, name)}")
         if self.weight_decay < 0 or self.grad_clip < 0 or self.min_delta < 0 or self.patience < 0:
             raise ConfigError("weight_decay, grad_clip, min_delta and patience must be >= 0")
         if self.seed < 0:
