@@ -52,3 +52,18 @@ def test_missing_file_is_one_line_error(tmp_path) -> None:
 def test_unknown_option_is_usage_error() -> None:
     result = CliRunner().invoke(main, ["info", "--no-such-option", "x"])
     assert result.exit_code == 2
+
+
+def test_info_gc_is_over_called_bases(tmp_path) -> None:
+    fasta = tmp_path / "g.fa"
+    fasta.write_text(">a x\nacgtNNNNNN\n>b\nGGGCRYA\n>c\nNNNN\n>d\n\n")
+    result = CliRunner().invoke(main, ["info", str(fasta)])
+    assert result.exit_code == 0, result.output
+    rows = [line.split("\t") for line in result.output.splitlines()]
+    assert rows == [
+        ["name", "length", "gc", "n"],
+        ["a", "10", "0.5000", "6"],  # N left out of the fraction
+        ["b", "7", "0.8000", "0"],  # R and Y too: 4 G/C of 5 called bases
+        ["c", "4", "", "4"],
+        ["d", "0", "", "0"],
+    ]
