@@ -600,9 +600,10 @@ def _info(corpus: Path, name: str) -> list[list[str]]:
 
 def test_info_unusual_but_valid_fasta(corpus: Path) -> None:
     assert _info(corpus, "crlf.fa") == [["r1", "12", "0.6667", "0"], ["r2", "4", "0.0000", "0"]]
-    assert _info(corpus, "lowercase.fa") == [["r1", "10", "0.4000", "2"]]
-    assert _info(corpus, "iupac.fa") == [["r1", "15", f"{2 / 15:.4f}", "1"]]
-    assert _info(corpus, "n_runs.fa") == [["r1", "24", f"{2 / 24:.4f}", "20"], ["r2", "8", "0.0000", "8"]]
+    # GC of the called bases: N and the other IUPAC codes are left out; no called base, no GC
+    assert _info(corpus, "lowercase.fa") == [["r1", "10", "0.5000", "2"]]
+    assert _info(corpus, "iupac.fa") == [["r1", "15", "0.5000", "1"]]
+    assert _info(corpus, "n_runs.fa") == [["r1", "24", "0.5000", "20"], ["r2", "8", "", "8"]]
     empty = _invoke("info", corpus / "empty.fa")
     assert empty.exit_code == 0 and empty.stdout == "" and "no records" in empty.stderr
 
