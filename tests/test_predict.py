@@ -470,3 +470,15 @@ def test_predict_file_streams_in_chunks_with_the_same_result(
     fasta.write_text("")
     assert predict_file(predictor, fasta, tmp_path / "empty.parquet") == 0
     assert pl.read_parquet(tmp_path / "empty.parquet").columns == ["name", "length", "p_pos"]
+
+
+def test_precision_is_fp32_unless_asked(tmp_path: Path, model_dir: Path) -> None:
+    seqs = ["ACGTTGCAACGTAGGCTAGCATCG", "acgtn"]
+    default = Predictor.load(model_dir, device="cpu")
+    assert default.precision == "fp32"
+    for precision in ("bf16", "fp16", "auto"):  # autocast is for CUDA: on CPU they compute in float32
+        other = Predictor.load(model_dir, device="cpu", precision=precision)
+        assert other.precision == precision
+        np.testing.assert_array_equal(other.predict(seqs), default.predict(seqs))
+    with pytest.raises(ConfigError, match="precision must be one of fp32, bf16, fp16, auto"):
+        Predictor.load(model_dir, device="cpu", precision="fp8")
