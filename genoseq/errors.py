@@ -40,6 +40,14 @@ class InputFormatError(GenoseqError, ValueError):
     """An input file is missing, unreadable, truncated or not in the expected format."""
 
 
+class InputFileNotFoundError(InputFormatError, FileNotFoundError):
+    """The input path does not exist (also a :class:`FileNotFoundError`)."""
+
+
+class InputIsADirectoryError(InputFormatError, IsADirectoryError):
+    """The input path is a directory, not a file (also an :class:`IsADirectoryError`)."""
+
+
 class UnknownContigError(InputFormatError, KeyError):
     """A contig name is not in the reference (after name harmonisation)."""
 

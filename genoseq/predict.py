@@ -164,6 +164,43 @@ def check_letters(
     )
 
 
+def _check_array_letters(arr: np.ndarray) -> None:
+    """:func:`check_letters` for a uint8 ``(n, L)`` array of ASCII codes (one table lookup)."""
+    arr = np.asarray(arr)
+    if arr.dtype != np.uint8 or arr.ndim != 2:
+        return  # the caller refuses other arrays with its own message
+    bad = np.argwhere(~_DNA_BYTE[arr])
+    if bad.size:
+        i, pos = (int(v) for v in bad[0])
+        raise InputFormatError(
+            f"{chr(arr[i, pos])!r} at position {pos + 1} is not a DNA letter (allowed: {DNA_LETTERS}, "
+            "either case)",
+            record=f"sequence {i}",
+        )
+
+
+def _as_sequences(seqs: Sequence[str] | str | np.ndarray) -> Sequence[str | bytes]:
+    """A single sequence, a numpy array of strings (``<U``, object, ``S``) or a sequence of them, as a list."""
+    if isinstance(seqs, str | bytes):
+        return [seqs]
+    if isinstance(seqs, np.ndarray):
+        if seqs.ndim == 0:
+            return [seqs.item()]
+        if seqs.ndim == 2 and seqs.dtype == np.uint8:
+            return [row.tobytes() for row in seqs]
+        if seqs.ndim != 1 or seqs.dtype.kind not in "UOS":
+            raise InputFormatError(
+                f"expected sequences (str) or a uint8 (n, L) array of ASCII codes, got a {seqs.dtype} "
+                f"array of shape {seqs.shape}"
+            )
+        seqs = seqs.tolist()
+    out = list(seqs)
+    for i, seq in enumerate(out):
+        if not isinstance(seq, str | bytes):
+            raise InputFormatError(f"expected a DNA string, got {type(seq).__name__}", record=f"sequence {i}")
+    return out
+
+
 class Predictor:
     """Score sequences with a trained model.
 
@@ -238,8 +275,11 @@ class Predictor:
                 f"extra.strand must be one of {', '.join(_STRANDS)}, got {recorded!r}",
                 path=None if model_dir is None else Path(model_dir) / "config.json",
             )
+        if ((config or {}).get("extra") or {}).get("kind") == VARIANT_KIND:
+            recorded = "forward"  # a variant-risk model scores the reference strand (stranded annotation)
         #: the strand policy used when a method gets ``strand=None``: ``"both"`` unless the model
-        #: directory records ``extra["strand"] == "forward"`` (a strand-specific model)
+        #: directory records ``extra["strand"] == "forward"`` (a strand-specific model); ``"forward"``
+        #: for a variant-risk model, which scores the reference strand only
         self.default_strand: str = recorded
 
     def resolve_strand(self, strand: str | None) -> str:
@@ -337,7 +377,13 @@ class Predictor:
         -------
         numpy.ndarray
             float32 ``(n, n_outputs)``.
+
+        Raises
+        ------
+        InputFormatError
+            A byte that is not a DNA/IUPAC letter (either case), or an array of another type/shape.
         """
+        _check_array_letters(arr)
         return self._run(arr, strand, batch_size, features, probabilities=True)
 
     def predict_logits_array(
@@ -349,6 +395,7 @@ class Predictor:
         features: np.ndarray | None = None,
     ) -> np.ndarray:
         """Like :meth:`predict_array` but returns logits (averaged over strands), float32 ``(n, n_outputs)``."""
+        _check_array_letters(arr)
         return self._run(arr, strand, batch_size, features, probabilities=False)
 
     @property
@@ -460,8 +507,10 @@ class Predictor:
         Parameters
         ----------
         seqs
-            Sequences (``str``; a single ``str`` is one sequence) or a uint8
-            ``(n, L)`` array of ASCII codes.
+            Sequences (``str`` or ``bytes``; a single one is one sequence; any iterable of them,
+            a polars/pandas column, or a numpy array of strings) or a uint8 ``(n, L)`` array of
+            ASCII codes. Letters are checked: anything but A/C/G/T, N and the IUPAC codes (either
+            case) is an :class:`~genoseq.errors.InputFormatError`.
         strand
             ``"both"`` (mean of forward and reverse-complement probabilities),
             ``"forward"``, or ``None`` (default): the model's :attr:`default_strand`, which is
@@ -563,11 +612,16 @@ class Predictor:
                 "Predictor.score_variants), not sequences"
             )
         batch_size = self.default_batch_size if batch_size is None else batch_size
-        if isinstance(seqs, np.ndarray) and seqs.ndim == 2 and seqs.shape[1] <= self.input_length:
+        if (
+            isinstance(seqs, np.ndarray)
+            and seqs.dtype == np.uint8
+            and seqs.ndim == 2
+            and seqs.shape[1] <= self.input_length
+        ):
+            if not checked:
+                _check_array_letters(seqs)
             return self._run(seqs, strand, batch_size, features, probabilities=probabilities)
-        if isinstance(seqs, str | bytes):
-            seqs = [seqs]
-        records = [row.tobytes() for row in seqs] if isinstance(seqs, np.ndarray) else list(seqs)
+        records = _as_sequences(seqs)
         if not checked:
             check_letters(records)
         n = len(records)
@@ -609,10 +663,17 @@ class Predictor:
 
     def _check_features(self, features: np.ndarray | None, n: int) -> np.ndarray | None:
         if features is None:
+            if self.n_features:
+                raise InputFormatError(
+                    f"this model takes {self.n_features} extra feature(s) per sequence: pass features "
+                    f"of shape ({n}, {self.n_features})"
+                )
             return None
+        if not self.n_features:
+            raise InputFormatError("this model takes no extra features (features must be None)")
         features = np.asarray(features, dtype=np.float32)
-        if features.ndim != 2 or features.shape[0] != n:
-            raise InputFormatError(f"features must have shape ({n}, n_features), got {features.shape}")
+        if features.shape != (n, self.n_features):
+            raise InputFormatError(f"features must have shape ({n}, {self.n_features}), got {features.shape}")
         return features
 
     def _autocast(self) -> contextlib.AbstractContextManager[Any]:

@@ -244,3 +244,15 @@ def test_bam_errors(bam, tmp_path):
         coverage(tmp_path / "none.bam", "chr1", 0, 1)
     with pytest.raises(InputIsADirectoryError):
         read_alignments(tmp_path, "chr1")
+
+
+def test_read_alignments_whole_file_and_region_errors_name_the_file(bam):
+    from genoseq.errors import InputFormatError
+
+    with pysam.AlignmentFile(str(bam)) as f:
+        expected = [r.query_name for r in f.fetch(until_eof=True) if not r.is_unmapped]
+    assert sorted(r.query_name for r in read_alignments(bam)) == sorted(expected)
+    for region, problem in [("chr1:abc", "malformed region"), ("chr1:10-5", "end 5 is before beg 10")]:
+        with pytest.raises(InputFormatError, match=problem) as info:
+            read_alignments(bam, region)
+        assert str(bam) in str(info.value)

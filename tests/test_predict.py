@@ -482,3 +482,37 @@ def test_precision_is_fp32_unless_asked(tmp_path: Path, model_dir: Path) -> None
         np.testing.assert_array_equal(other.predict(seqs), default.predict(seqs))
     with pytest.raises(ConfigError, match="precision must be one of fp32, bf16, fp16, auto"):
         Predictor.load(model_dir, device="cpu", precision="fp8")
+
+
+def test_predict_takes_numpy_and_dataframe_columns_of_strings() -> None:
+    predictor = make_predictor()
+    seqs = ["ACGTTGCAAC", "acgtnACGTTGCAACGT", "ACG"]
+    expected = predictor.predict(seqs)
+    for form in (
+        np.array(seqs),  # <U
+        np.array(seqs, dtype=object),  # what polars' / pandas' .to_numpy() give
+        np.array([s.encode() for s in seqs]),  # S
+        pl.Series(seqs),
+        (s for s in seqs),
+    ):
+        np.testing.assert_array_equal(predictor.predict(form), expected)
+    np.testing.assert_array_equal(predictor.predict(np.array(seqs[0])), expected[:1])  # 0-d: one sequence
+    with pytest.raises(InputFormatError, match="expected a DNA string, got int"):
+        predictor.predict(["ACGT", 5])
+    with pytest.raises(InputFormatError, match="float64 array"):
+        predictor.predict(np.zeros(3))
+
+
+def test_letters_and_features_are_checked_on_every_path() -> None:
+    predictor = make_predictor()
+    rna = np.frombuffer(b"ACGUACGUAC", dtype=np.uint8).reshape(1, LENGTH).copy()
+    for call in (predictor.predict, predictor.predict_array, predictor.predict_logits_array):
+        with pytest.raises(InputFormatError, match=r"sequence 0: 'U' at position 4 is not a DNA letter"):
+            call(rna)
+    with pytest.raises(InputFormatError, match="takes no extra features"):
+        predictor.predict(["ACGT"], features=np.zeros((1, 3), dtype=np.float32))
+    with_features = make_predictor(n_features=2)
+    with pytest.raises(InputFormatError, match=r"takes 2 extra feature\(s\)"):
+        with_features.predict(["ACGT"])
+    with pytest.raises(InputFormatError, match=r"features must have shape \(1, 2\)"):
+        with_features.predict(["ACGT"], features=np.zeros((1, 3), dtype=np.float32))

@@ -341,3 +341,12 @@ def test_loading_a_missing_or_binary_tokenizer_file_is_a_typed_error(tmp_path) -
     binary.write_bytes(b"\xff\xfe\x00junk")
     with pytest.raises(ConfigError, match="tok.json: not a tokenizer file"):
         KmerTokenizer.load(binary)
+
+
+def test_encode_batch_takes_one_string_as_one_sequence() -> None:
+    from genoseq import KmerTokenizer, OneHotEncoder
+
+    tok = KmerTokenizer(k=3)
+    for a, b in zip(tok.encode_batch("ACGTA"), tok.encode_batch(["ACGTA"]), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert OneHotEncoder().encode_batch("ACGT").shape == (1, 4, 4)

@@ -278,3 +278,15 @@ def test_platt_stays_finite_on_separated_saturated_logits():
     assert 0 < a < 10 and abs(b) < 10  # a plain Newton step diverged here (a ~ 2e6)
     risk = 1 / (1 + np.exp(-(a * _flat_logit(probs) + b)))
     assert ((risk > 0) & (risk < 1)).all()
+
+
+def test_a_variant_model_scores_the_reference_strand_and_says_so(mito, trained, caplog):
+    from genoseq import Predictor
+
+    predictor = Predictor.load(trained, device="cpu")
+    assert predictor.default_strand == "forward"
+    default = predictor.score_variants(mito / "sites.vcf", mito / "chrM.fa")
+    with caplog.at_level("WARNING", logger="genoseq"):
+        both = predictor.score_variants(mito / "sites.vcf", mito / "chrM.fa", strand="both")
+    assert "scores the reference strand only" in caplog.text
+    assert both.equals(default)

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from genoseq import Predictor
+from genoseq.errors import ConfigError
 from genoseq.modeldir import save_model_dir
 from genoseq.models import build_model, default_config, encoding_spec
 from genoseq.variants import calibrate, load_background
@@ -80,6 +81,10 @@ def test_iter_form_streams_batches(predictor, files):
     batches = list(predictor.iter_score_variants(vcf, fa, batch_size=3))
     assert [b.height for b in batches] == [3, 1]
     assert "_record" not in batches[0].columns
+    assert [b.height for b in predictor.iter_score_variants(vcf, fa, batch_size=np.int64(2))] == [2, 2]
+    for bad in (0, -5, 2.5, True, "3"):
+        with pytest.raises(ConfigError, match="batch_size must be an integer >= 1"):
+            predictor.score_variants(vcf, fa, batch_size=bad)
 
 
 def test_calibration_gives_quantile_risk(predictor, files, tmp_path, caplog):

@@ -17,21 +17,13 @@ from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import IO, Generic, TypeVar
 
-from genoseq.errors import InputFormatError
+from genoseq.errors import InputFileNotFoundError, InputFormatError, InputIsADirectoryError
 
 T = TypeVar("T")
 
 GZIP_MAGIC = b"\x1f\x8b"
 #: Bytes of the empty BGZF block that ends every well-formed bgzip file.
 BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
-
-
-class InputFileNotFoundError(InputFormatError, FileNotFoundError):
-    """The input path does not exist (also a :class:`FileNotFoundError`)."""
-
-
-class InputIsADirectoryError(InputFormatError, IsADirectoryError):
-    """The input path is a directory, not a file (also an :class:`IsADirectoryError`)."""
 
 
 def display_name(path: str | os.PathLike[str]) -> str:

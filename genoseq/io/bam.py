@@ -48,9 +48,9 @@ def _open(path: PathLike, reference: Reference | PathLike | None) -> tuple[pysam
 
 
 def read_alignments(
-    path: PathLike, region: str, reference: Reference | PathLike | None = None
+    path: PathLike, region: str | None = None, reference: Reference | PathLike | None = None
 ) -> RecordIterator[pysam.AlignedSegment]:
-    """Reads of an indexed BAM/CRAM that overlap ``region``.
+    """Reads of an indexed BAM/CRAM that overlap ``region`` (``None``: every mapped read).
 
     Parameters
     ----------
@@ -58,7 +58,8 @@ def read_alignments(
         Indexed BAM or CRAM.
     region
         ``chr``, ``chr:beg-end`` (1-based inclusive) or ``chr:beg-``; the contig
-        may be spelled either way (``chr1``/``1``, ``chrM``/``MT``).
+        may be spelled either way (``chr1``/``1``, ``chrM``/``MT``). ``None``: the whole file,
+        contig by contig.
     reference
         Reference FASTA (path or :class:`Reference`); needed for CRAM.
 
@@ -78,8 +79,16 @@ def read_alignments(
         The region's contig is not in the file's header.
     """
     f, name = _open(path, reference)
+    if region is None:
+        try:
+            with pysam_errors(name, "cannot read the alignments"):
+                reads = f.fetch()
+        except BaseException:
+            f.close()
+            raise
+        return RecordIterator(_reads(f, reads, name, "the whole file"), f.close)
     try:
-        contig, start, end = parse_region(region, f.references)
+        contig, start, end = parse_region(region, f.references, path=name)
         contig = ContigResolver(f.references, name).resolve(contig)
         if start is not None and start >= f.get_reference_length(contig):
             raise InputFormatError(

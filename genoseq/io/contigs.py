@@ -96,13 +96,17 @@ class ContigResolver:
         return name in self._exact or len(self._by_key.get(contig_key(name), [])) == 1
 
 
-def parse_region(region: str, contigs: Iterable[str] | None = None) -> tuple[str, int | None, int | None]:
+def parse_region(
+    region: str, contigs: Iterable[str] | None = None, *, path: str | None = None
+) -> tuple[str, int | None, int | None]:
     """Parse a samtools-style region into a 0-based half-open interval.
 
     ``chr`` (whole contig), ``chr:beg-end`` (1-based, inclusive, commas allowed),
     ``chr:beg-`` or ``chr:beg`` (from ``beg`` to the end of the contig).  A
     contig name that itself contains ``:`` can be written in braces
     (``{HLA-A*01:01}:1-100``) or is recognised when ``contigs`` lists it.
+
+    ``path``, if given, is the file the region is meant for, named in errors.
 
     Returns
     -------
@@ -123,7 +127,9 @@ def parse_region(region: str, contigs: Iterable[str] | None = None) -> tuple[str
     """
     text = region.strip()
     if not text:
-        raise InputFormatError(f"malformed region {region!r}: expected 'chr', 'chr:beg-end' or 'chr:beg-'")
+        raise InputFormatError(
+            f"malformed region {region!r}: expected 'chr', 'chr:beg-end' or 'chr:beg-'", path=path
+        )
     if text.startswith("{") and "}" in text:
         contig, _, rest = text[1:].partition("}")
         if not rest:
@@ -134,15 +140,22 @@ def parse_region(region: str, contigs: Iterable[str] | None = None) -> tuple[str
     else:
         m = _RANGE.match(text)
         if m is None:
+            head, colon, _ = text.rpartition(":")
+            if colon and contigs is not None and head in set(contigs):
+                raise InputFormatError(
+                    f"malformed region {region!r}: expected 'chr', 'chr:beg-end' or 'chr:beg-'", path=path
+                )
             return text, None, None
         contig = m.group("contig")
     if m is None:
-        raise InputFormatError(f"malformed region {region!r}: expected 'chr', 'chr:beg-end' or 'chr:beg-'")
+        raise InputFormatError(
+            f"malformed region {region!r}: expected 'chr', 'chr:beg-end' or 'chr:beg-'", path=path
+        )
     beg = int(m.group("start").replace(",", ""))
     end_text = (m.group("end") or "").replace(",", "")
     end = int(end_text) if end_text else None
     if beg < 1:
-        raise InputFormatError(f"malformed region {region!r}: positions are 1-based (beg >= 1)")
+        raise InputFormatError(f"malformed region {region!r}: positions are 1-based (beg >= 1)", path=path)
     if end is not None and end < beg:
-        raise InputFormatError(f"malformed region {region!r}: end {end} is before beg {beg}")
+        raise InputFormatError(f"malformed region {region!r}: end {end} is before beg {beg}", path=path)
     return contig, beg - 1, end

@@ -60,7 +60,8 @@ def read_fasta(path: PathLike) -> RecordIterator[FastaRecord]:
     InputFormatError
         Missing file ("no such file"), directory ("is a directory"), binary data,
         not FASTA (e.g. FASTQ), truncated gzip, an empty header, or a sequence
-        character other than a letter or ``-``, ``.``, ``*``.  The message names
+        character other than a letter or ``-``, ``.``, ``*`` (line breaks, spaces and
+        tabs inside sequence lines are whitespace and removed).  The message names
         the file and the line.
     """
     src = _open(path, "FASTA")

@@ -227,7 +227,7 @@ class _VcfFile:
             tabix.close()
 
     def _region(self, region: str) -> tuple[str, int | None, int | None]:
-        contig, start, end = parse_region(region, self.header_contigs)
+        contig, start, end = parse_region(region, self.header_contigs, path=self.name)
         names = self.header_contigs
         if (
             not names

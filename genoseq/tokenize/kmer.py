@@ -365,7 +365,7 @@ class KmerTokenizer(JsonSpecMixin):
         Parameters
         ----------
         seqs
-            ``n`` sequences.
+            ``n`` sequences (a single ``str`` is one sequence, ``n = 1``).
         add_special_tokens
             Wrap each row in ``[CLS]`` … ``[SEP]``.
         max_length
@@ -387,7 +387,7 @@ class KmerTokenizer(JsonSpecMixin):
         n_special = 2 if add_special_tokens else 0
         if max_length is not None:
             max_length = require_int("max_length", max_length, max(n_special, 1))
-        seqs = list(seqs)
+        seqs = [seqs] if isinstance(seqs, str | bytes) else list(seqs)  # one string is one sequence
         n = len(seqs)
         try:
             lengths = np.fromiter(map(len, seqs), dtype=np.int64, count=n)

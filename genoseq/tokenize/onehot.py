@@ -128,7 +128,7 @@ class OneHotEncoder(JsonSpecMixin):
         Parameters
         ----------
         seqs
-            ``n`` sequences, all of length ``L``.
+            ``n`` sequences, all of length ``L`` (a single ``str`` is one sequence, ``n = 1``).
 
         Returns
         -------

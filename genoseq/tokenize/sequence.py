@@ -91,7 +91,7 @@ def sequences_to_array(seqs: Sequence[str]) -> np.ndarray:
     Parameters
     ----------
     seqs
-        ``n`` sequences, all of length ``L``.
+        ``n`` sequences, all of length ``L`` (a single ``str`` is one sequence, ``n = 1``).
 
     Returns
     -------
@@ -104,7 +104,7 @@ def sequences_to_array(seqs: Sequence[str]) -> np.ndarray:
         If the sequences do not all have the same length (names the first
         offending index and both lengths).
     """
-    seqs = list(seqs)
+    seqs = [seqs] if isinstance(seqs, str | bytes) else list(seqs)  # one string is one sequence
     n = len(seqs)
     if n == 0:
         return np.zeros((0, 0), dtype=np.uint8)

@@ -20,6 +20,7 @@ and counted in the log.
 from __future__ import annotations
 
 import logging
+import operator
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,7 +95,13 @@ def resolve_strand(predictor: Predictor, strand: str | None) -> str:
     return strand
 
 
-def _check_options(strand: str, on_ref_mismatch: str) -> None:
+def _check_options(strand: str, on_ref_mismatch: str, batch_size: int = 1) -> None:
+    try:
+        whole = operator.index(batch_size)
+    except TypeError:
+        whole = 0
+    if isinstance(batch_size, bool) or whole < 1:
+        raise ConfigError(f"batch_size must be an integer >= 1, got {batch_size!r}")
     if strand not in STRANDS:
         raise ConfigError(f"strand must be one of {', '.join(STRANDS)}, got {strand!r}")
     if on_ref_mismatch not in REF_MISMATCH_POLICIES:
@@ -238,13 +245,20 @@ def iter_score_variants(
     """
     from genoseq.io import Reference, read_vcf
 
+    asked = strand
     strand = resolve_strand(predictor, strand)
-    _check_options(strand, on_ref_mismatch)
+    _check_options(strand, on_ref_mismatch, batch_size)
     stats = stats if stats is not None else ScoreStats()
     from genoseq.variants.risk_model import VariantRiskScorer, is_variant_model
 
     scorer = None
     if is_variant_model(predictor):
+        if asked == "both":
+            log.warning(
+                "model %s is a variant-risk model: it scores the reference strand only (its annotation "
+                "is stranded), so strand=both changes nothing",
+                predictor.model_dir,
+            )
         scorer = VariantRiskScorer.from_predictor(predictor)
         scorer.check_vcf(vcf)
     names = output_names(predictor)
@@ -292,7 +306,12 @@ def iter_score_variants(
             "dropped" if on_ref_mismatch == "skip" else "kept with ref_match=false and null scores",
         )
     if stats.skipped_symbolic:
-        log.info("%s: skipped %d symbolic or '*' allele(s)", vcf, stats.skipped_symbolic)
+        # a warning, not info: these alleles are rows the caller will not find in the output
+        log.warning(
+            "%s: skipped %d allele(s) that cannot be scored (symbolic like <DEL>, '*', or no ALT '.')",
+            vcf,
+            stats.skipped_symbolic,
+        )
 
 
 def _score_batch(
