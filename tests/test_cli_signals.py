@@ -106,3 +106,51 @@ def test_a_temporary_name_is_reported_as_its_target(tmp_path: Path) -> None:
         assert tmp.name != out.name and target_of(tmp) == str(out)
         tmp.write_text("x")
     assert target_of(out) == str(out)
+
+
+def test_model_files_and_index_files_are_inputs_too(model: Path, tmp_path: Path) -> None:
+    table = tmp_path / "in.csv"
+    table.write_text("sequence,label\nACGTACGTACG,1\nACGTTCGTACG,0\n")
+    fasta = tmp_path / "ref.fa"
+    fasta.write_text(">chrT\nACGTACGTACGTACGTACGT\n")
+    (tmp_path / "ref.fa.fai").write_text("chrT\t20\t6\t20\t21\n")
+    vcf = tmp_path / "v.vcf"
+    vcf.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchrT\t5\t.\tA\tC\t.\t.\t.\n")
+    kept = {p: p.read_bytes() for p in [model / "config.json", model / "model.safetensors", tmp_path / "ref.fa.fai"]}
+    for args in (
+        ["evaluate", str(model), str(table), "-o", str(model / "config.json")],
+        ["predict", str(model), str(table), "-o", str(model / "model.safetensors")],
+        ["prepare", "--reference", str(fasta), "--vcf", str(vcf), "-o", str(tmp_path / "ref.fa.fai")],
+    ):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1, result.output
+        assert "is also an input of this command" in result.output, result.output
+    assert all(p.read_bytes() == data for p, data in kept.items())
+    # a new file beside the model is fine
+    result = CliRunner().invoke(main, ["evaluate", str(model), str(table), "-o", str(model / "metrics.json")])
+    assert result.exit_code == 0, result.output
+    (model / "metrics.json").unlink()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "{t}", "--model", "cnn-lstm", "--out", "{o}", "--set", "conv_filters=1000000000000"],
+         "out of memory"),
+        (["train", "{t}", "--model", "cnn-lstm", "--out", "{o}", "--seed", "99999999999999999999999"], "--seed"),
+        (["train", "{t}", "--model", "cnn-lstm", "--out", "{o}", "--threads", "1000000000000"], "--threads"),
+        (["train", "{t}", "--model", "cnn-lstm", "--out", "{o}", "--num-workers", "100000"], "num_workers"),
+        (["train", "{t}", "--model", "cnn-lstm", "--out", "{o}", "--pos-weight", "inf"], "pos_weight"),
+        (["train", "{t}", "--model", "cnn-lstm", "--out", "{o}", "--weight-decay", "1e38"], "weight_decay"),
+        (["split-vcf", "{t}", "--shards", "1000000000000", "--out-dir", "{o}"], "--shards"),
+    ],
+)  # fmt: skip
+def test_extreme_option_values_are_one_line_errors(tmp_path: Path, args: list[str], message: str) -> None:
+    table = tmp_path / "t.csv"
+    table.write_text("sequence,label\n" + "".join(f"ACGTACGTAC{'AT'[i % 2]},{i % 2}\n" for i in range(40)))
+    argv = [a.format(t=table, o=tmp_path / "out") for a in args]
+    result = CliRunner().invoke(main, argv)
+    assert result.exit_code in (1, 2), result.output
+    assert message in result.output and "Traceback" not in result.output, result.output
+    if result.exit_code == 1:
+        assert len([ln for ln in result.output.splitlines() if ln.strip()]) == 1, result.output

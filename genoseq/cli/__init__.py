@@ -67,6 +67,18 @@ class _LazyGroup(click.Group):
             where = "" if exc.filename is None else f"{target_of(str(exc.filename))}: "
             click.echo(f"genoseq: error: {where}{_one_line(exc.strerror or str(exc))}", err=True)
             ctx.exit(1)
+        except MemoryError as exc:  # numpy's _ArrayMemoryError is one
+            if debug:
+                raise
+            click.echo(f"genoseq: error: out of memory: {_one_line(str(exc))}", err=True)
+            ctx.exit(1)
+        except RuntimeError as exc:
+            # torch reports a failed allocation (CPU or CUDA) as a RuntimeError
+            text = str(exc)
+            if debug or not ("can't allocate memory" in text or "out of memory" in text.lower()):
+                raise
+            click.echo(f"genoseq: error: out of memory: {_one_line(text)[:300]}", err=True)
+            ctx.exit(1)
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
@@ -96,18 +108,29 @@ def _same_file(a: str, b: str) -> bool:
 
 
 def _guard_outputs(command: click.Command) -> click.Command:
-    """Make ``command`` refuse an output path that is one of its input files (it would destroy it)."""
-    from genoseq.cli._paths import InputFile, OutputFile
+    """Make ``command`` refuse an output path that is one of its inputs (it would destroy it).
+
+    Inputs are the input files, their index files (``.fai``, ``.tbi``, ``.bai`` …) and the files a
+    model directory is made of (``config.json``, the weights, the calibration …).
+    """
+    from genoseq.cli._paths import InputFile, ModelDir, OutputFile
 
     if getattr(command, "_genoseq_guarded", False) or command.callback is None:
         return command
     inputs = [p.name for p in command.params if isinstance(p.type, InputFile)]
+    models = [p.name for p in command.params if isinstance(p.type, ModelDir)]
     outputs = [p.name for p in command.params if isinstance(p.type, OutputFile)]
     callback = command.callback
 
     @functools.wraps(callback)
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        given = [v for n in inputs for v in _values(kwargs.get(n)) if v != "-"]
+        files = [v for n in inputs for v in _values(kwargs.get(n)) if v != "-"]
+        given = [*files, *(f + ext for f in files for ext in _INDEX_SUFFIXES)]
+        for name in models:
+            for model in _values(kwargs.get(name)):
+                given += [os.path.join(model, part) for part in _MODEL_FILES]
+                if os.path.isdir(model):
+                    given += [os.path.join(model, f) for f in os.listdir(model) if ".bed" in f]
         for name in outputs:
             for out in _values(kwargs.get(name)):
                 if any(_same_file(out, src) for src in given):
@@ -118,10 +141,24 @@ def _guard_outputs(command: click.Command) -> click.Command:
                     )
         return callback(*args, **kwargs)
 
-    if inputs and outputs:
+    if (inputs or models) and outputs:
         command.callback = guarded
     command._genoseq_guarded = True  # type: ignore[attr-defined]
     return command
+
+
+#: index files htslib keeps beside an input (appended to its name)
+_INDEX_SUFFIXES = (".fai", ".gzi", ".tbi", ".csi", ".bai", ".crai")
+#: the files a model directory is made of (and its annotation BED, found by name)
+_MODEL_FILES = (
+    "config.json",
+    "model.safetensors",
+    "checkpoint.safetensors",
+    "background.safetensors",
+    "calibration.json",
+    "train_log.csv",
+    "train_log.json",
+)
 
 
 def _values(value: Any) -> list[str]:

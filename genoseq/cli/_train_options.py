@@ -50,7 +50,11 @@ _OPTIONS = [
     ),
     click.option("--weight-decay", type=float, default=0.01, show_default=True, help="AdamW weight decay."),
     click.option(
-        "--seed", type=int, default=0, show_default=True, help="Random seed (init, shuffling, split)."
+        "--seed",
+        type=click.IntRange(0, 2**63 - 1),
+        default=0,
+        show_default=True,
+        help="Random seed (init, shuffling, split).",
     ),
     click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True),
     click.option(
@@ -167,8 +171,8 @@ def build_train_config(
     values["strand"] = strand  # rc_augment None follows it (TrainConfig)
     threads = values.pop("threads")
     if threads is not None:
-        if threads < 1:
-            raise click.BadParameter("must be >= 1", param_hint="--threads")
+        if not 1 <= threads <= 4096:
+            raise click.BadParameter(f"must be between 1 and 4096, got {threads}", param_hint="--threads")
         import torch
 
         torch.set_num_threads(threads)

@@ -79,8 +79,15 @@ def score_variants(
 @click.command()
 @click.argument("model", type=_model_dir)
 @click.option("--reference", required=True, type=_file, help="Reference FASTA to draw random SNVs from.")
-@click.option("--n", "n", type=click.IntRange(1), default=100_000, show_default=True, help="Background SNVs.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--n",
+    "n",
+    type=click.IntRange(1, 100_000_000),
+    default=100_000,
+    show_default=True,
+    help="Background SNVs.",
+)
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True)
 @click.option("--strand", type=click.Choice(["both", "forward"]), default=None, help=STRAND_HELP)
 @click.option("--device", type=_device, default="auto", show_default=True)
 def calibrate(model, reference, n, seed, strand, device):

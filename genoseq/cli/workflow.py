@@ -46,7 +46,12 @@ def prepare(reference: str, vcfs: tuple[str, ...], out: str) -> None:
 
 @click.command("split-vcf")
 @click.argument("vcf", type=_file)
-@click.option("--shards", required=True, type=click.IntRange(1), help="Number of shards to write.")
+@click.option(
+    "--shards",
+    required=True,
+    type=click.IntRange(1, 100_000),
+    help="Number of shards to write (at most 100,000).",
+)
 @click.option(
     "--out-dir",
     required=True,

@@ -15,6 +15,10 @@ __all__ = ["METRICS", "MODEL_TRAIN_DEFAULTS", "STRAND_MODES", "TrainConfig"]
 #: Validation metrics that :func:`genoseq.train.compute_metrics` reports (and ``monitor`` may name).
 METRICS = ("accuracy", "auroc", "auprc", "mcc", "f1")
 
+#: DataLoader worker processes at most (each is a process: more only thrashes the machine)
+_MAX_WORKERS = 256
+#: the largest weight decay accepted (with lr 1e-3 that is a 100% shrink a step)
+_MAX_WEIGHT_DECAY = 1000.0
 #: the largest learning rate accepted: far above any useful AdamW step, far below float32 overflow
 _MAX_LR = 10.0
 _DEVICES = ("auto", "cpu", "cuda")
@@ -181,12 +185,20 @@ class TrainConfig:
         for name in ("weight_decay", "grad_clip", "min_delta"):
             if not math.isfinite(getattr(self, name)):
                 raise ConfigError(f"{name} must be a finite number, got {getattr(self, name)}")
-        if self.weight_decay < 0 or self.grad_clip < 0 or self.min_delta < 0 or self.patience < 0:
-            raise ConfigError("weight_decay, grad_clip, min_delta and patience must be >= 0")
-        if self.seed < 0:
-            raise ConfigError(f"seed must be >= 0, got {self.seed}")
-        if self.num_workers < -1:
-            raise ConfigError(f"num_workers must be >= 0 (or -1 = auto), got {self.num_workers}")
+        for name in ("weight_decay", "grad_clip", "min_delta", "patience"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.weight_decay > _MAX_WEIGHT_DECAY:
+            raise ConfigError(
+                f"weight_decay must be at most {_MAX_WEIGHT_DECAY:g} (AdamW shrinks each weight by lr x "
+                f"weight_decay a step), got {self.weight_decay}"
+            )
+        if not 0 <= self.seed < 2**63:
+            raise ConfigError(f"seed must be >= 0 and < 2**63, got {self.seed}")
+        if not -1 <= self.num_workers <= _MAX_WORKERS:
+            raise ConfigError(
+                f"num_workers must be between 0 and {_MAX_WORKERS} (or -1 = auto), got {self.num_workers}"
+            )
         if not 0.0 <= self.warmup_fraction < 1.0:
             raise ConfigError(f"warmup_fraction must be in [0, 1), got {self.warmup_fraction}")
         if not 0.0 <= self.ema_decay < 1.0:
@@ -204,8 +216,8 @@ class TrainConfig:
         if self.pos_weight is not None:
             if isinstance(self.pos_weight, bool) or not isinstance(self.pos_weight, int | float):
                 raise ConfigError(f"pos_weight must be a number, got {self.pos_weight!r}")
-            if not self.pos_weight > 0:
-                raise ConfigError(f"pos_weight must be > 0, got {self.pos_weight}")
+            if not 0 < self.pos_weight <= 1e6:  # also refuses nan and inf
+                raise ConfigError(f"pos_weight must be > 0 and at most 1e6, got {self.pos_weight}")
             object.__setattr__(self, "pos_weight", float(self.pos_weight))
             if self.balance_classes:
                 raise ConfigError("give pos_weight or balance_classes, not both")

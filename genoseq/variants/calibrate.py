@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 BACKGROUND_FILE = "background.safetensors"
 CALIBRATION_FILE = "calibration.json"
 _CALIBRATION_VERSION = 1
+#: background SNVs at most (each takes 8 bytes per output, scored twice)
+_MAX_BACKGROUND = 100_000_000
 _CALIBRATION_KEYS = {
     "format_version",
     "file",
@@ -230,6 +232,10 @@ def background_log_odds(
     return out
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
 def calibrate(
     predictor: Predictor,
     reference: str | Path | Reference,
@@ -252,6 +258,14 @@ def calibrate(
     from genoseq.variants.score import resolve_strand
 
     refuse_variant_model(predictor, "calibrate")
+    if not _is_int(n) or not 1 <= n <= _MAX_BACKGROUND:
+        raise ConfigError(f"n must be an integer between 1 and {_MAX_BACKGROUND:,}, got {n!r}")
+    if not _is_int(seed) or seed < 0:
+        raise ConfigError(f"seed must be an integer >= 0, got {seed!r}")
+    if n < 1000:
+        log.warning(
+            "a background of %d SNVs gives risks in steps of 1/%d at best; use --n 10000 or more", n, n
+        )
     strand = resolve_strand(predictor, strand)
     own = not isinstance(reference, Reference)
     ref = Reference(reference) if own else reference
