@@ -115,8 +115,13 @@ def test_model_files_and_index_files_are_inputs_too(model: Path, tmp_path: Path)
     fasta.write_text(">chrT\nACGTACGTACGTACGTACGT\n")
     (tmp_path / "ref.fa.fai").write_text("chrT\t20\t6\t20\t21\n")
     vcf = tmp_path / "v.vcf"
-    vcf.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchrT\t5\t.\tA\tC\t.\t.\t.\n")
-    kept = {p: p.read_bytes() for p in [model / "config.json", model / "model.safetensors", tmp_path / "ref.fa.fai"]}
+    vcf.write_text(
+        "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchrT\t5\t.\tA\tC\t.\t.\t.\n"
+    )
+    kept = {
+        p: p.read_bytes()
+        for p in [model / "config.json", model / "model.safetensors", tmp_path / "ref.fa.fai"]
+    }
     for args in (
         ["evaluate", str(model), str(table), "-o", str(model / "config.json")],
         ["predict", str(model), str(table), "-o", str(model / "model.safetensors")],
