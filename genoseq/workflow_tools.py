@@ -150,12 +150,15 @@ def chunk_sizes(n_records: int, n_shards: int) -> list[int]:
 
 
 def _open_vcf(path: str | Path) -> pysam.VariantFile:
+    quiet = pysam.set_verbosity(0)  # no "[E::idx_find_and_load]" line for a bgzipped VCF without index
     try:
         return pysam.VariantFile(str(path))
     except (OSError, ValueError) as exc:
         if isinstance(exc, FileNotFoundError):
             raise
         raise InputFormatError(f"cannot read as VCF/BCF: {exc}", path=path) from exc
+    finally:
+        pysam.set_verbosity(quiet)
 
 
 def split_vcf(vcf: str | Path, n_shards: int, out_dir: str | Path) -> list[Path]:
@@ -343,18 +346,25 @@ def gather_vcfs(vcfs: Sequence[str | Path], out: str | Path) -> int:
         with atomic_path(out) as tmp:
             tbi = Path(str(tmp) + ".tbi")
             try:
-                with pysam.VariantFile(str(tmp), "wz", header=header) as writer:
-                    for vf in handles:
-                        for rec in vf:
-                            rec.translate(header)
-                            writer.write(rec)
-                            n += 1
+                # records are copied as text under the merged header: htslib's record translation
+                # ends the process on a contig the shards never declared (as VCFs often do not)
+                with pysam.BGZFile(str(tmp), "wb") as writer:
+                    writer.write(str(header).encode())
+                    for path in vcfs:
+                        with _vcf_lines(path) as (_, lines):
+                            for line in lines:
+                                writer.write(line if line.endswith(b"\n") else line + b"\n")
+                                n += 1
+                quiet = pysam.set_verbosity(0)  # htslib's own stderr lines would repeat the error
                 try:
                     pysam.tabix_index(str(tmp), preset="vcf", force=True)
                 except (OSError, pysam.utils.SamtoolsError) as exc:
+                    detail = str(exc).replace(str(tmp), str(out))
                     raise InputFormatError(
-                        f"cannot index the gathered VCF (are the shards in order?): {exc}", path=out
+                        f"cannot index the gathered VCF (are the shards in order?): {detail}", path=out
                     ) from exc
+                finally:
+                    pysam.set_verbosity(quiet)
                 os.replace(tbi, str(out) + ".tbi")
             except BaseException:
                 tbi.unlink(missing_ok=True)

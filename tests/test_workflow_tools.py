@@ -255,6 +255,32 @@ def test_gather_vcfs_out_of_order_fails_and_leaves_nothing(tmp_path: Path) -> No
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".all")]
 
 
+def test_gather_vcfs_copies_records_on_undeclared_contigs(tmp_path: Path) -> None:
+    """htslib's record translation would end the process on a contig no header declares."""
+    records = [*_records(3), "chrX\t100\tx1\tA\tG\t.\tPASS\tDP=1"]
+    a = _write_vcf(tmp_path / "a.vcf", records[:2])
+    b = _write_vcf(tmp_path / "b.vcf", records[2:])
+    out = tmp_path / "all.vcf.gz"
+    assert gather_vcfs([a, b], out) == 4
+    assert _data_lines(out) == records
+    with pysam.VariantFile(str(out)) as vf:
+        assert [r.id for r in vf.fetch("chrX")] == ["x1"]
+
+
+def test_gather_scores_writes_neither_output_when_one_fails(tmp_path: Path) -> None:
+    _, shards = _bgzipped_shards(tmp_path, 6, 2)
+    table = tmp_path / "t.tsv"
+    table.write_text("chrom\tpos\nchrA\t1\n")
+    out = tmp_path / "all.tsv"
+    out.write_text("precious\n")
+    args = ["gather-scores", str(table), "-o", str(out), "--vcfs", str(shards[1]), "--vcfs", str(shards[0])]
+    result = CliRunner().invoke(main, [*args, "--vcf-out", str(tmp_path / "all.vcf.gz")])
+    assert result.exit_code == 1 and "in order" in result.output, result.output
+    assert out.read_text() == "precious\n"
+    assert not (tmp_path / "all.vcf.gz").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".all")]
+
+
 def test_gather_vcfs_requires_same_samples_and_vcf_gz(tmp_path: Path) -> None:
     header_s = HEADER.replace("INFO\n", "INFO\tFORMAT\tS1\n")
     a = _write_vcf(tmp_path / "a.vcf", [r + "\tGT\t0/1" for r in _records(2)], header_s)

@@ -96,11 +96,14 @@ def gather_scores(tables: tuple[str, ...], out: str, vcfs: tuple[str, ...], vcf_
 
     if bool(vcfs) != bool(vcf_out):
         raise click.UsageError("--vcfs and --vcf-out go together")
-    rows = gather_tables(list(tables), out)
-    msg = f"{len(tables)} table(s), {rows} row(s) -> {out}"
-    if vcf_out:
-        records = gather_vcfs(list(vcfs), vcf_out)
-        msg += f"; {len(vcfs)} VCF(s), {records} record(s) -> {vcf_out}"
+    from genoseq._atomic import atomic_path
+
+    with atomic_path(out) as table:  # the table appears only once the VCF is gathered too
+        rows = gather_tables(list(tables), table)
+        msg = f"{len(tables)} table(s), {rows} row(s) -> {out}"
+        if vcf_out:
+            records = gather_vcfs(list(vcfs), vcf_out)
+            msg += f"; {len(vcfs)} VCF(s), {records} record(s) -> {vcf_out}"
     click.echo(msg, err=True)
 
 
