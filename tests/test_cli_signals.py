@@ -159,3 +159,31 @@ def test_extreme_option_values_are_one_line_errors(tmp_path: Path, args: list[st
     assert message in result.output and "Traceback" not in result.output, result.output
     if result.exit_code == 1:
         assert len([ln for ln in result.output.splitlines() if ln.strip()]) == 1, result.output
+
+
+def test_ism_checks_the_heat_map_path_first(model: Path, tmp_path: Path) -> None:
+    fasta = tmp_path / "ref.fa"
+    fasta.write_text(">chrT\n" + "ACGT" * 10 + "\n")
+    (tmp_path / "out.png").mkdir()
+    result = CliRunner().invoke(
+        main,
+        [
+            "ism",
+            str(model),
+            "--reference",
+            str(fasta),
+            "--region",
+            "chrT:5-8",
+            "-o",
+            str(tmp_path / "out.tsv"),
+        ],
+    )
+    assert result.exit_code == 1 and "out.png" in result.output and "directory" in result.output, (
+        result.output
+    )
+    assert not (tmp_path / "out.tsv").exists()
+    result = CliRunner().invoke(
+        main,
+        ["ism", str(model), "--reference", str(fasta), "--region", "chrT:abc", "-o", str(tmp_path / "o.tsv")],
+    )
+    assert result.exit_code == 1 and "malformed region" in result.output, result.output

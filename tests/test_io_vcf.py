@@ -202,6 +202,20 @@ def test_region_unknown_contig(vcf):
     assert str(vcf) in str(info.value)
 
 
+def test_malformed_regions_and_regions_past_the_contig_are_errors(tmp_path, vcf):
+    for region in ("chr1:abc", "chr1:", "chr1:-5-10", "chr1:1-10:3", "chr1:5-9,chr1:20-30"):
+        with pytest.raises(InputFormatError, match="malformed region") as info:
+            list(read_vcf(vcf, region=region))
+        assert str(vcf) in str(info.value)
+    ref_path = tmp_path / "ref.fa"
+    write_fasta([("chr1", "A" * 1000), ("chr2", "C" * 500)], ref_path)
+    with pytest.raises(InputFormatError, match=r"starts after the end of contig 'chr2' \(length 500\)"):
+        read_vcf(vcf, region="chr2:600-700", reference=ref_path)
+    assert list(read_vcf(vcf, region="chr2:400-", reference=ref_path)) == list(
+        read_vcf(vcf, region="chr2:400-")
+    )
+
+
 def test_reference_harmonises_chrom(tmp_path, vcf):
     ref_path = tmp_path / "ref.fa"
     write_fasta([("1", "A" * 1000), ("2", "C" * 500)], ref_path)

@@ -313,3 +313,15 @@ def test_weight_average_must_match_on_resume(tmp_path) -> None:
         )
     with pytest.raises(ConfigError, match="ema_decay"):
         TrainConfig(ema_decay=1.0)
+
+
+def test_a_run_that_fails_at_once_leaves_no_empty_directory(tmp_path) -> None:
+    train, valid = toy_datasets(n_train=32, n_valid=16)
+    out = tmp_path / "new" / "model"
+    with pytest.raises(TrainingError, match="nan at epoch 1, step 1"):
+        fit(NaNAfter(after=0), train, valid, TrainConfig(epochs=1, **FAST), out_dir=out)
+    assert not out.exists()
+    out.mkdir(parents=True)  # a directory the user made is left alone
+    with pytest.raises(TrainingError):
+        fit(NaNAfter(after=0), train, valid, TrainConfig(epochs=1, **FAST), out_dir=out)
+    assert out.is_dir()

@@ -120,9 +120,12 @@ def ism(model, reference, region, out, strand, device):
     from genoseq.variants.writers import table_format, write_table
 
     table_format(out)
-    chrom, start, end = parse_region(region)
+    png_path = Path(out).with_suffix(".png")
+    if png_path.is_dir():
+        raise ConfigError("the heat map goes here, beside the table, but it is a directory", path=png_path)
     predictor = _load(model, device)
     with Reference(reference) as ref:
+        chrom, start, end = parse_region(region, ref.contigs, path=str(reference))
         chrom = ref.resolve(chrom)
         start = 0 if start is None else start
         end = ref.length(chrom) if end is None else end
@@ -130,5 +133,5 @@ def ism(model, reference, region, out, strand, device):
             raise ConfigError(f"empty region {region!r}")
         df = saturation_mutagenesis(predictor, ref, chrom, start, end, strand=strand)
     write_table(df, out)
-    png = ism_heatmap(df, Path(out).with_suffix(".png"), title=f"ISM {Path(model).name} {region}")
+    png = ism_heatmap(df, png_path, title=f"ISM {Path(model).name} {region}")
     click.echo(f"{df.height} substitutions -> {out}, {png}", err=True)

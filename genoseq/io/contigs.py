@@ -140,13 +140,18 @@ def parse_region(
     else:
         m = _RANGE.match(text)
         if m is None:
-            head, colon, _ = text.rpartition(":")
-            if colon and contigs is not None and head in set(contigs):
+            known = set(contigs) if contigs is not None else set()
+            if ":" in text and {text.partition(":")[0], text.rpartition(":")[0]} & known:
                 raise InputFormatError(
                     f"malformed region {region!r}: expected 'chr', 'chr:beg-end' or 'chr:beg-'", path=path
                 )
             return text, None, None
         contig = m.group("contig")
+        known = set(contigs) if contigs is not None else set()
+        if ":" in contig and contig not in known and text.partition(":")[0] in known:  # chrM:1-10:3
+            raise InputFormatError(
+                f"malformed region {region!r}: expected 'chr', 'chr:beg-end' or 'chr:beg-'", path=path
+            )
     if m is None:
         raise InputFormatError(
             f"malformed region {region!r}: expected 'chr', 'chr:beg-end' or 'chr:beg-'", path=path

@@ -436,6 +436,19 @@ def read_vcf(
         if own_ref and ref is not None:
             ref.close()
 
+    if region is not None and ref is not None:
+        try:  # a region past the contig's end is another genome build, not "no variants"
+            contig, start, _ = parse_region(region, ref.contigs, path=vcf.name)
+            contig = ref.resolve(contig)
+            if start is not None and start >= ref.length(contig):
+                raise InputFormatError(
+                    f"region {region!r} starts after the end of contig {contig!r} (length "
+                    f"{ref.length(contig)}) in the reference {ref.path}",
+                    path=vcf.name,
+                )
+        except BaseException:
+            close()
+            raise
     return RecordIterator(_variants(vcf, region, ref, close), close)
 
 

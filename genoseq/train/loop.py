@@ -693,9 +693,16 @@ def fit(
     with _dist_context(device) as ctx:
         if device.type == "cuda" and ctx.distributed:
             device = torch.device("cuda", ctx.local_rank)
+        created = ctx.is_main and not out_dir.exists()
         if ctx.is_main:
             out_dir.mkdir(parents=True, exist_ok=True)
-        seed_all(config.seed + ctx.rank)
-        trainer = _Trainer(model, train_ds, valid_ds, config, out_dir, ctx, device, fingerprint)
-        with StopRequest(stop_event) as stop:
-            return trainer.run(stop, resume)
+        try:
+            seed_all(config.seed + ctx.rank)
+            trainer = _Trainer(model, train_ds, valid_ds, config, out_dir, ctx, device, fingerprint)
+            with StopRequest(stop_event) as stop:
+                return trainer.run(stop, resume)
+        except BaseException:
+            if created:  # a run that failed before writing anything leaves no empty directory
+                with contextlib.suppress(OSError):
+                    out_dir.rmdir()
+            raise
