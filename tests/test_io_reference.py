@@ -247,3 +247,18 @@ def test_shared_references(shared, tmp_path):
         s = slow_sequences(truncated)["1"]
         assert ref.resolve("chr1") == "1"
         assert ref.fetch("chr1", 10_000, 10_100) == s[10_000:10_100]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (">a\nACGT\nACGT\n>empty\n", "record 'empty' has no sequence"),
+        (">a\n\nACGT\nACGT\n", "line 2 is blank inside record 'a'"),
+    ],
+)
+def test_why_faidx_cannot_index_is_named(tmp_path, text: str, problem: str) -> None:
+    path = tmp_path / "ref.fa"
+    path.write_text(text)
+    with pytest.raises(InputFormatError, match=problem) as info:
+        Reference(path)
+    assert ".tmp" not in str(info.value) and "stderr" not in str(info.value)

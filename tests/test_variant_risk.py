@@ -212,8 +212,11 @@ def test_cross_validate_cli(mito, tmp_path):
 def test_predict_calibrate_and_ism_refuse_a_variant_model(mito, trained, tmp_path):
     fasta = tmp_path / "s.fa"
     fasta.write_text(">s\nACGTACGTACG\n")
+    table = tmp_path / "t.csv"
+    table.write_text("sequence,label\nACGTACGTACG,0\nACGTTCGTACG,1\n")
     for args in (
         ["predict", str(trained), str(fasta), "-o", str(tmp_path / "p.tsv")],
+        ["evaluate", str(trained), str(table), "-o", str(tmp_path / "e.json")],
         ["calibrate", str(trained), "--reference", str(mito / "chrM.fa"), "--n", "50"],
         [
             "ism",
@@ -231,7 +234,7 @@ def test_predict_calibrate_and_ism_refuse_a_variant_model(mito, trained, tmp_pat
         lines = [ln for ln in result.output.splitlines() if ln.strip()]
         assert len(lines) == 1 and "is a variant-risk model" in lines[0], result.output
     assert not (trained / "calibration.json").exists() and not (tmp_path / "ism.parquet").exists()
-    assert not (tmp_path / "p.tsv").exists()
+    assert not (tmp_path / "p.tsv").exists() and not (tmp_path / "e.json").exists()
 
 
 def test_the_seed_picks_the_validation_blocks(mito, trained, tmp_path):

@@ -37,9 +37,16 @@ def evaluate(
     """
     from genoseq._atomic import atomic_write
     from genoseq.data import load_table
+    from genoseq.errors import ConfigError
+    from genoseq.modeldir import VARIANT_KIND
     from genoseq.predict import Predictor, evaluate_table
 
     predictor = Predictor.load(model, device=device)
+    if ((predictor.config or {}).get("extra") or {}).get("kind") == VARIANT_KIND:
+        raise ConfigError(
+            f"{model} is a variant-risk model: evaluate scores labelled sequence tables (a variant-risk "
+            "model is evaluated on labelled variants with genoseq cross-validate)"
+        )
     table = load_table(data, labels, classes=predictor.classes, task=predictor.task, pad=True)
     strand = predictor.resolve_strand(strand)
     png = None if plots_dir is None else Path(plots_dir) / "roc_pr.png"

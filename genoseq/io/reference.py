@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pysam
 
-from genoseq._atomic import atomic_path
+from genoseq._atomic import atomic_path, target_of
 from genoseq.errors import InputFormatError
 from genoseq.io._fasta import not_this_format
 from genoseq.io._open import InputStream, read_errors
@@ -270,16 +270,30 @@ def _diagnose(path: Path, detail: str) -> InputFormatError:
     record = None
     width = None  # line length (with terminator) of the record's first line
     short_seen_at = None  # a line shorter than `width` must be the record's last
+    blank_at = None  # a blank line inside a record
+    empty = None  # the first record without any sequence
     with InputStream(path) as src, read_errors(name, "FASTA file"):
         for line_no, line in enumerate(src.stream, start=1):
             if line.startswith(b">"):
+                if record is not None and width is None and empty is None:
+                    empty = record
                 record = line[1:].split(None, 1)[0].decode("utf-8", "replace") if line[1:].strip() else ""
-                width, short_seen_at = None, None
+                width, short_seen_at, blank_at = None, None, None
                 continue
             if record is None:
                 if line.strip():
                     return not_this_format(line, name, "FASTA")
                 continue
+            if not line.strip():
+                blank_at = blank_at or line_no
+                continue
+            if blank_at is not None:
+                return InputFormatError(
+                    f"cannot index: line {blank_at} is blank inside record {record!r}; faidx needs the"
+                    " sequence lines of a record to follow each other (remove the blank line)",
+                    path=name,
+                    record=f"line {blank_at}",
+                )
             if short_seen_at is not None:
                 return InputFormatError(
                     f"cannot index: in record {record!r}, line {short_seen_at} is shorter than the lines"
@@ -299,5 +313,13 @@ def _diagnose(path: Path, detail: str) -> InputFormatError:
                 )
             elif len(line) < width:
                 short_seen_at = line_no
-    detail = detail.replace("samtools returned with error 1: ", "").strip()
+    if record is not None and width is None and empty is None:
+        empty = record
+    if empty is not None:
+        return InputFormatError(
+            f"cannot index: record {empty!r} has no sequence; faidx cannot index an empty record (remove it)",
+            path=name,
+        )
+    detail = detail.replace("samtools returned with error 1: ", "").replace("stdout=, stderr=", "").strip()
+    detail = " ".join(target_of(word) for word in detail.split())  # no temporary index names
     return InputFormatError(f"cannot build the .fai index ({detail})", path=name)
