@@ -417,6 +417,9 @@ def test_unavailable_devices_are_a_clear_error(tmp_path: Path, model_dir: Path) 
         assert result.exit_code == 1, result.output
         lines = [ln for ln in result.output.splitlines() if ln.strip()]
         assert len(lines) == 1 and "no CUDA GPU is available" in lines[0], result.output
+        for bad in ("gpu", "mps", "cuda:-1", "cpu:3", ""):  # not a device name: a usage error
+            result = CliRunner().invoke(main, [*command, "-o", str(tmp_path / "o.csv"), "--device", bad])
+            assert result.exit_code == 2 and "is not one of auto, cpu, cuda, cuda:N" in result.output
 
 
 def test_iter_sequence_records_chunks_by_records_and_bases(tmp_path: Path) -> None:

@@ -95,6 +95,14 @@ STRAND_HELP = (
 )
 
 
+def _check_device(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """``auto``, ``cpu``, ``cuda`` or ``cuda:N`` (a usage error otherwise; whether it exists is checked later)."""
+    head, colon, index = value.partition(":")
+    if value in ("auto", "cpu", "cuda") or (head == "cuda" and colon and index.isdigit()):
+        return value
+    raise click.BadParameter(f"{value!r} is not one of auto, cpu, cuda, cuda:N")
+
+
 def inference_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """``--strand``, ``--batch-size`` and ``--device``, shared by the commands that run a model on sequences."""
     options = [
@@ -114,6 +122,7 @@ def inference_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--device",
             default="auto",
             show_default=True,
+            callback=_check_device,
             help="auto (CUDA if available), cpu, cuda or cuda:N.",
         ),
     ]
