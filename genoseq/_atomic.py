@@ -41,6 +41,15 @@ def _tmp_name(target: Path, suffix: str = "") -> Path:
     return Path(name)
 
 
+def _kept_suffix(target: Path) -> str:
+    """The extensions a writer may choose its format by (``.tsv``, ``.vcf.gz``): the last two at most.
+
+    All of a dotted name's "suffixes" (``GRCh38.v4.1.scores.tsv``) would double its length in the
+    temporary name and can pass the file system's 255-byte limit.
+    """
+    return "".join(target.suffixes[-2:])
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike[str], *, keep_suffix: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it onto ``target`` on success.
@@ -52,8 +61,7 @@ def atomic_path(target: str | os.PathLike[str], *, keep_suffix: bool = True) -> 
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    suffix = "".join(target.suffixes) if keep_suffix else ""
-    tmp = _tmp_name(target, suffix)
+    tmp = _tmp_name(target, _kept_suffix(target) if keep_suffix else "")
     try:
         yield tmp
         # some writers (safetensors) replace the file, and with it the permissions set above
@@ -79,7 +87,7 @@ def atomic_paths(targets: list[Path]) -> Iterator[list[Path]]:
     try:
         for target in map(Path, targets):
             target.parent.mkdir(parents=True, exist_ok=True)
-            tmps.append(_tmp_name(target, "".join(target.suffixes)))
+            tmps.append(_tmp_name(target, _kept_suffix(target)))
         yield tmps
         for tmp, target in zip(tmps, targets, strict=True):
             os.chmod(tmp, 0o666 & ~_umask())

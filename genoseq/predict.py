@@ -669,9 +669,11 @@ class Predictor:
                     f"of shape ({n}, {self.n_features})"
                 )
             return None
-        if not self.n_features:
-            raise InputFormatError("this model takes no extra features (features must be None)")
         features = np.asarray(features, dtype=np.float32)
+        if not self.n_features:
+            if features.shape == (n, 0):
+                return None
+            raise InputFormatError("this model takes no extra features (features must be None)")
         if features.shape != (n, self.n_features):
             raise InputFormatError(f"features must have shape ({n}, {self.n_features}), got {features.shape}")
         return features
@@ -768,12 +770,13 @@ _CHUNK_BASES = 16_000_000
 
 
 def iter_sequence_records(
-    path: str | os.PathLike[str], *, chunk_records: int = _CHUNK_RECORDS, chunk_bases: int = _CHUNK_BASES
+    path: str | os.PathLike[str], *, chunk_records: int | None = None, chunk_bases: int | None = None
 ) -> Iterator[tuple[list[str], list[str]]]:
     """Stream names and sequences from FASTA/FASTQ (by extension, gzip allowed) or a table, in chunks.
 
     A FASTA/FASTQ file is read one chunk at a time (memory bounded by the chunk, not the file):
     a chunk ends after ``chunk_records`` records or ``chunk_bases`` bases, whichever comes first
+    (default 65,536 records, 16 Mbp)
     (a record longer than ``chunk_bases`` is a chunk of its own). A table (``.csv``,
     ``.tsv``/``.txt``, ``.parquet``) is read whole, then handed out in chunks; it needs a
     ``sequence`` column, and names come from a ``name`` or ``id`` column, else the 0-based row number.
@@ -789,6 +792,8 @@ def iter_sequence_records(
         Unknown extension, a missing ``sequence`` column, an empty sequence or a letter that is
         not a DNA/IUPAC code (names the file and record) -- raised when the chunk holding it is read.
     """
+    chunk_records = _CHUNK_RECORDS if chunk_records is None else chunk_records
+    chunk_bases = _CHUNK_BASES if chunk_bases is None else chunk_bases
     path = Path(path)
     suffix = _suffix(path)
     if suffix in _FASTX_SUFFIXES:
@@ -879,7 +884,7 @@ def output_format(path: str | os.PathLike[str]) -> str:
     Raises
     ------
     ConfigError
-        On any other extension (see :func:`genoseq.data.tables.output_table_format`).
+        On any other extension (see :func:`genoseq.data.writers.output_table_format`).
     """
     return output_table_format(path)
 
@@ -923,8 +928,9 @@ def predict_file(
 
     columns = output_columns(predictor)
     n = 0
-    with TableWriter(output_path) as writer:  # nothing at output_path unless every chunk is scored
-        for names, seqs in iter_sequence_records(input_path):
+    chunks = iter_sequence_records(input_path)
+    with contextlib.closing(chunks), TableWriter(output_path) as writer:  # all chunks scored, or nothing
+        for names, seqs in chunks:
             probs = predictor._predict_any(seqs, strand, batch_size, None, probabilities=True, checked=True)
             frame: dict[str, Any] = {
                 "name": pl.Series("name", names, dtype=pl.Utf8),

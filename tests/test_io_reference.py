@@ -253,6 +253,7 @@ def test_shared_references(shared, tmp_path):
     ("text", "problem"),
     [
         (">a\nACGT\nACGT\n>empty\n", "record 'empty' has no sequence"),
+        (">a\n>b\nACGT\n>c\n", "record 'c' has no sequence"),  # faidx skips 'a', not the last
         (">a\n\nACGT\nACGT\n", "line 2 is blank inside record 'a'"),
     ],
 )

@@ -456,6 +456,7 @@ def test_predict_file_streams_in_chunks_with_the_same_result(
     fasta.write_text("".join(f">r{i}\n{s}\n" for i, s in enumerate(seqs)))
     predictor = Predictor.load(model_dir, device="cpu")
     monkeypatch.setattr(predict_module, "_CHUNK_RECORDS", 7)
+    assert [len(n) for n, _ in predict_module.iter_sequence_records(fasta)] == [7] * 7 + [1]
     for out in (tmp_path / "out.parquet", tmp_path / "out.tsv"):
         assert predict_file(predictor, fasta, out) == 50
         frame = pl.read_parquet(out) if out.suffix == ".parquet" else pl.read_csv(out, separator="\t")

@@ -206,3 +206,19 @@ def test_a_failed_calibration_keeps_the_old_one(predictor, files, monkeypatch):
     background.unlink()
     kept.unlink()
     (predictor.model_dir / "calibration.json").unlink()
+
+
+def test_reference_letters_outside_dna_score_as_n(predictor, files, tmp_path):
+    """A reference may hold X or gaps (FASTA allows them): every path scores them as N, as before."""
+    fa, vcf, rows = files
+    seq = "".join(fa.read_text().split("\n")[1:])
+    for pos, ref, _ in rows:  # keep the REF bases themselves, so REF still matches
+        assert seq[pos - 1 : pos - 1 + len(ref)] == ref
+    near = rows[1][0] + 5  # beside the insertion (and within the other windows)
+    with_x, with_n = (tmp_path / "x.fa", tmp_path / "n.fa")
+    with_x.write_text(">chrT\n" + seq[: near - 1] + "X" + seq[near:] + "\n")
+    with_n.write_text(">chrT\n" + seq[: near - 1] + "N" + seq[near:] + "\n")
+    got = predictor.score_variants(vcf, with_x)
+    expected = predictor.score_variants(vcf, with_n)
+    assert got.height == len(rows) and got["ref_match"].all()
+    np.testing.assert_array_equal(got["alt_score"].to_numpy(), expected["alt_score"].to_numpy())

@@ -281,6 +281,19 @@ def test_gather_scores_writes_neither_output_when_one_fails(tmp_path: Path) -> N
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".all")]
 
 
+def test_gather_scores_cli_names_and_long_dotted_outputs(tmp_path: Path) -> None:
+    table = tmp_path / "t.tsv"
+    table.write_text("chrom\tpos\nchrA\t1\n")
+    long = tmp_path / "GRCh38.gnomad.v4.1.chr1.cnn-lstm.seed0.windows1000.scores.and.more.dots.tsv"
+    result = CliRunner().invoke(main, ["gather-scores", str(table), str(table), "-o", str(long)])
+    assert result.exit_code == 0, result.output
+    assert long.read_text() == "chrom\tpos\nchrA\t1\nchrA\t1\n"
+    for bad in ("out.txt", "out"):
+        result = CliRunner().invoke(main, ["gather-scores", str(table), "-o", str(tmp_path / bad)])
+        assert result.exit_code == 1, result.output
+        assert f"{tmp_path / bad}: output must end in" in result.output and ".tmp" not in result.output
+
+
 def test_gather_vcfs_requires_same_samples_and_vcf_gz(tmp_path: Path) -> None:
     header_s = HEADER.replace("INFO\n", "INFO\tFORMAT\tS1\n")
     a = _write_vcf(tmp_path / "a.vcf", [r + "\tGT\t0/1" for r in _records(2)], header_s)

@@ -96,14 +96,15 @@ def gather_scores(tables: tuple[str, ...], out: str, vcfs: tuple[str, ...], vcf_
 
     if bool(vcfs) != bool(vcf_out):
         raise click.UsageError("--vcfs and --vcf-out go together")
-    from genoseq._atomic import atomic_path
+    from genoseq.data.writers import output_table_format
 
-    with atomic_path(out) as table:  # the table appears only once the VCF is gathered too
-        rows = gather_tables(list(tables), table)
-        msg = f"{len(tables)} table(s), {rows} row(s) -> {out}"
-        if vcf_out:
-            records = gather_vcfs(list(vcfs), vcf_out)
-            msg += f"; {len(vcfs)} VCF(s), {records} record(s) -> {vcf_out}"
+    output_table_format(out)  # a bad name fails before any work
+    msg = ""
+    if vcf_out:  # first: a failed VCF gather (shards out of order, say) leaves no table either
+        records = gather_vcfs(list(vcfs), vcf_out)
+        msg = f"; {len(vcfs)} VCF(s), {records} record(s) -> {vcf_out}"
+    rows = gather_tables(list(tables), out)
+    msg = f"{len(tables)} table(s), {rows} row(s) -> {out}" + msg
     click.echo(msg, err=True)
 
 

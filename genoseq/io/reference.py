@@ -271,12 +271,10 @@ def _diagnose(path: Path, detail: str) -> InputFormatError:
     width = None  # line length (with terminator) of the record's first line
     short_seen_at = None  # a line shorter than `width` must be the record's last
     blank_at = None  # a blank line inside a record
-    empty = None  # the first record without any sequence
+    empty = None  # the last record, if it has no sequence
     with InputStream(path) as src, read_errors(name, "FASTA file"):
         for line_no, line in enumerate(src.stream, start=1):
             if line.startswith(b">"):
-                if record is not None and width is None and empty is None:
-                    empty = record
                 record = line[1:].split(None, 1)[0].decode("utf-8", "replace") if line[1:].strip() else ""
                 width, short_seen_at, blank_at = None, None, None
                 continue
@@ -313,7 +311,7 @@ def _diagnose(path: Path, detail: str) -> InputFormatError:
                 )
             elif len(line) < width:
                 short_seen_at = line_no
-    if record is not None and width is None and empty is None:
+    if record is not None and width is None:  # faidx skips an empty record, but not the last one
         empty = record
     if empty is not None:
         return InputFormatError(

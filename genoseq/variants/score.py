@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
+from genoseq.data.tables import DNA_LETTERS
 from genoseq.data.windows import variant_windows
 from genoseq.errors import ConfigError, ReferenceMismatchError
 from genoseq.variants.calibrate import Background, load_background
@@ -156,6 +157,9 @@ def score_window_pairs(
     if n == 0:
         empty = np.empty((0, predictor.n_outputs), dtype=np.float32)
         return empty, empty.copy()
+    # a reference may hold letters FASTA allows but DNA lacks (X, gaps): they are unknown bases,
+    # N, on every path (the point-edit path encodes them so already)
+    ref, alt = _unknown_as_n(ref), _unknown_as_n(alt)
     fast = getattr(predictor, "supports_point_edits", False)  # duck-typed predictors lack it
     point = _point_edit_rows(ref, alt) if fast else np.zeros(n, dtype=bool)
     ref_score = np.empty((n, predictor.n_outputs), dtype=np.float32)
@@ -171,6 +175,20 @@ def score_window_pairs(
         probs = predictor.predict_array(np.concatenate([ref[rows], alt[rows]]), strand=strand)
         ref_score[rows], alt_score[rows] = probs[: rows.size], probs[rows.size :]
     return ref_score, alt_score
+
+
+_DNA_BYTE = np.zeros(256, dtype=bool)
+_DNA_BYTE[np.frombuffer((DNA_LETTERS + DNA_LETTERS.lower()).encode(), dtype=np.uint8)] = True
+
+
+def _unknown_as_n(windows: np.ndarray) -> np.ndarray:
+    """``windows`` with every byte that is not a DNA/IUPAC letter replaced by ``N`` (a copy only then)."""
+    known = _DNA_BYTE[windows]
+    if known.all():
+        return windows
+    out = windows.copy()
+    out[~known] = ord("N")
+    return out
 
 
 def _point_edit_rows(ref: np.ndarray, alt: np.ndarray) -> np.ndarray:
