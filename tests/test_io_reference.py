@@ -263,3 +263,24 @@ def test_why_faidx_cannot_index_is_named(tmp_path, text: str, problem: str) -> N
     with pytest.raises(InputFormatError, match=problem) as info:
         Reference(path)
     assert ".tmp" not in str(info.value) and "stderr" not in str(info.value)
+
+
+def test_records_the_index_cannot_reach_are_warned_about(tmp_path, caplog) -> None:
+    path = tmp_path / "dup.fa"
+    path.write_text(">a\nACGT\n>a\nGGGG\n>b\n>c\nAC\n")  # a second 'a' and an empty 'b'
+    with caplog.at_level("WARNING", logger="genoseq"), Reference(path) as ref:
+        assert ref.contigs == ["a", "c"] and ref.fetch("a") == "ACGT"
+    assert "4 record(s) but 2 in the index" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="genoseq"), Reference(tmp_path / "dup.fa"):
+        pass  # the index exists now: no second scan, no second warning
+    assert "record(s)" not in caplog.text
+    assert reference_module._count_records(path, block=3) == 4  # '>' split across blocks
+
+
+def test_a_clean_fasta_gives_no_warning(tmp_path, caplog) -> None:
+    path = tmp_path / "ok.fa"
+    path.write_text(">a\nACGT\n>b\nGG\n")
+    with caplog.at_level("WARNING", logger="genoseq"), Reference(path):
+        pass
+    assert not caplog.text

@@ -254,7 +254,28 @@ def _build_index(path: Path, fai: Path, gzi: Path | None) -> None:
                 _run_faidx(path, [str(path), "--fai-idx", str(tmp_fai), "--gzi-idx", str(tmp_gzi)])
                 tmp_gzi.chmod(0o644)
         tmp_fai.chmod(0o644)  # the temporary file was created private
+        indexed = sum(1 for line in tmp_fai.read_bytes().splitlines() if line.strip())
     logger.info("built FASTA index %s", fai)
+    records = _count_records(path)
+    if records > indexed:
+        logger.warning(
+            "%s: %d record(s) but %d in the index: htslib keeps the first of records sharing a name and "
+            "leaves out empty ones, so %d record(s) cannot be fetched (rename or remove them)",
+            path,
+            records,
+            indexed,
+            records - indexed,
+        )
+
+
+def _count_records(path: Path, block: int = 1 << 24) -> int:
+    """Header lines (``>`` at a line start) in a FASTA, read in blocks (decompressed if gzip/bgzip)."""
+    count, previous = 0, b"\n"
+    with InputStream(path) as src:
+        while chunk := src.stream.read(block):
+            count += chunk.count(b"\n>") + (chunk[:1] == b">" and previous.endswith(b"\n"))
+            previous = chunk[-1:]
+    return count
 
 
 def _run_faidx(path: Path, args: list[str]) -> None:
