@@ -247,3 +247,10 @@ def test_output_tables_accept_the_same_extensions_everywhere(tmp_path: Path) -> 
             with pytest.raises(ConfigError, match=r"output must end in \.parquet, \.tsv or \.csv"):
                 call(tmp_path / bad)
         assert not (tmp_path / bad).exists()
+
+
+def test_a_repeated_column_name_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text("sequence,label,label\nACGT,1,0\nTTTT,0,1\n")
+    with pytest.raises(InputFormatError, match="line 1: column 'label' appears more than once"):
+        load_table(path)

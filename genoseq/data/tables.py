@@ -195,6 +195,12 @@ def read_frame(path: Path) -> tuple[pl.DataFrame, int]:
         # polars' messages run over several lines (with hints about its own options): keep the first
         detail = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
         raise InputFormatError(f"cannot read table: {detail}", path=path) from exc
+    for column in frame.columns:  # polars renames a repeated header name to NAME_duplicated_N
+        base, marker, number = column.rpartition("_duplicated_")
+        if marker and number.isdigit() and base in frame.columns:
+            raise InputFormatError(
+                f"column {base!r} appears more than once in the header", path=path, record="line 1"
+            )
     if len(frame.columns) == 1:
         other = "\t" if _TABLE_SEPARATORS[kind] == "," else ","
         if other in frame.columns[0]:
