@@ -187,3 +187,21 @@ def test_ism_checks_the_heat_map_path_first(model: Path, tmp_path: Path) -> None
         ["ism", str(model), "--reference", str(fasta), "--region", "chrT:abc", "-o", str(tmp_path / "o.tsv")],
     )
     assert result.exit_code == 1 and "malformed region" in result.output, result.output
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self").exists(), reason="needs Linux /proc, a directory no file can be made in"
+)
+def test_an_unwritable_output_directory_is_refused_before_the_work(model: Path, tmp_path: Path) -> None:
+    fasta = tmp_path / "in.fa"
+    fasta.write_text(">r\nACGTACGTACG\n")
+    result = CliRunner().invoke(main, ["predict", str(model), str(fasta), "-o", "/proc/genoseq_out.csv"])
+    assert result.exit_code == 1 and "cannot write in /proc" in result.output, result.output
+    assert "scored" not in result.output
+    result = CliRunner().invoke(main, ["predict", str(model), str(fasta), "-o", ""])
+    assert result.exit_code == 2 and "is empty" in result.output, result.output
+    result = CliRunner().invoke(
+        main, ["predict", str(model), str(fasta), "-o", str(tmp_path / "a" / "b.csv")]
+    )
+    assert result.exit_code == 0, result.output  # missing directories are made
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "in.fa"]  # no probe file left

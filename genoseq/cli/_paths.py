@@ -8,6 +8,8 @@ and exits 1, like every other problem with an input file.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -50,6 +52,27 @@ class ModelDir(click.Path):
         return super().convert(value, param, ctx)
 
 
+def _check_writable(path: Path) -> None:
+    """Refuse now, not after the work, an output whose directory cannot take a new file.
+
+    The output is written under a temporary name beside its final one, so that directory (or the
+    nearest existing one above it, where the rest will be made) must take a new file: tried with a
+    real temporary file where the directory exists (``os.access`` says yes to root on read-only
+    places such as /proc).
+    """
+    parent = path.absolute().parent
+    if parent.is_dir():
+        try:
+            with tempfile.TemporaryFile(dir=parent):
+                pass
+        except OSError as exc:
+            raise ConfigError(f"cannot write in {parent}: {exc.strerror or exc}", path=path) from None
+        return
+    existing = next((p for p in parent.parents if p.exists()), None)
+    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"cannot write here: {existing} is not writable", path=path)
+
+
 class OutputFile(click.Path):
     """A file to write; an existing directory of that name is refused."""
 
@@ -57,6 +80,8 @@ class OutputFile(click.Path):
         super().__init__(dir_okay=False)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not str(value).strip():
+            raise click.BadParameter("is empty; give the name of the file to write")
         path = Path(value)
         if path.is_dir():
             raise ConfigError("is a directory; give the name of the file to write", path=path)
@@ -64,6 +89,7 @@ class OutputFile(click.Path):
             raise ConfigError(
                 "cannot write here: a parent of this path is a file, not a directory", path=path
             )
+        _check_writable(path)
         return super().convert(value, param, ctx)
 
 
