@@ -60,6 +60,15 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
+#: what training and calibration add to a model directory (named here, the format's one owner)
+CHECKPOINT_FILE = "checkpoint.safetensors"
+LOG_CSV_FILE = "train_log.csv"
+LOG_JSON_FILE = "train_log.json"
+BACKGROUND_FILE = "background.safetensors"
+CALIBRATION_FILE = "calibration.json"
+#: the files a model directory is made of (besides a variant-risk model's annotation BED)
+MODEL_FILES = (CONFIG_FILE, WEIGHTS_FILE, CHECKPOINT_FILE, LOG_CSV_FILE, LOG_JSON_FILE, BACKGROUND_FILE,
+               CALIBRATION_FILE)  # fmt: skip
 #: ``extra["kind"]`` of a variant-risk model's directory (it scores variants, not sequences)
 VARIANT_KIND = "variant"
 

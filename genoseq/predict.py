@@ -41,8 +41,8 @@ import torch
 from torch import nn
 
 from genoseq.data.encoding import encode_for_model, make_encoder, pad_center, to_torch
-from genoseq.data.tables import DNA_LETTERS
-from genoseq.data.writers import TableWriter, output_table_format
+from genoseq.data.tables import DNA_BYTE, DNA_LETTERS
+from genoseq.data.writers import TableWriter, output_table_format, write_table
 from genoseq.errors import ConfigError, InputFormatError
 from genoseq.modeldir import VARIANT_KIND, LoadedModel, load_model_dir
 
@@ -66,9 +66,6 @@ _STRANDS = ("both", "forward")
 _PRECISIONS = ("fp32", "bf16", "fp16", "auto")
 _TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": "\t"}
 _PARQUET_SUFFIXES = (".parquet", ".pq")
-#: bytes a sequence given as text may hold: A/C/G/T, N and the IUPAC ambiguity codes, either case
-_DNA_BYTE = np.zeros(256, dtype=bool)
-_DNA_BYTE[np.frombuffer((DNA_LETTERS + DNA_LETTERS.lower()).encode(), dtype=np.uint8)] = True
 _FASTX_SUFFIXES = (".fa", ".fasta", ".fna", ".fas", ".fq", ".fastq")
 
 
@@ -149,7 +146,7 @@ def check_letters(
     if not data:
         return
     joined = np.frombuffer(b"".join(data), dtype=np.uint8)
-    bad = np.flatnonzero(~_DNA_BYTE[joined])
+    bad = np.flatnonzero(~DNA_BYTE[joined])
     if bad.size == 0:
         return
     ends = np.cumsum([len(d) for d in data])
@@ -169,7 +166,7 @@ def _check_array_letters(arr: np.ndarray) -> None:
     arr = np.asarray(arr)
     if arr.dtype != np.uint8 or arr.ndim != 2:
         return  # the caller refuses other arrays with its own message
-    bad = np.argwhere(~_DNA_BYTE[arr])
+    bad = np.argwhere(~DNA_BYTE[arr])
     if bad.size:
         i, pos = (int(v) for v in bad[0])
         raise InputFormatError(
@@ -878,28 +875,9 @@ def output_columns(predictor: Predictor) -> list[str]:
     return [f"p_{name}" for name in predictor.output_names]
 
 
-def output_format(path: str | os.PathLike[str]) -> str:
-    """``"parquet"``, ``"tsv"`` or ``"csv"``, from an output path's extension.
-
-    Raises
-    ------
-    ConfigError
-        On any other extension (see :func:`genoseq.data.writers.output_table_format`).
-    """
-    return output_table_format(path)
-
-
-def write_table(frame: Any, path: str | os.PathLike[str]) -> None:
-    """Write a polars DataFrame atomically as Parquet, TSV or CSV, chosen by ``path``'s extension.
-
-    Raises
-    ------
-    ConfigError
-        On an unsupported extension.
-    """
-    from genoseq.data.writers import write_table as write
-
-    write(frame, path)
+#: ``"parquet"``, ``"tsv"`` or ``"csv"`` from an output path's extension (ConfigError otherwise):
+#: the one rule of every command that writes a table
+output_format = output_table_format
 
 
 def predict_file(

@@ -232,10 +232,9 @@ def test_a_class_with_one_example_is_reported(tmp_path: Path, caplog: pytest.Log
 
 def test_output_tables_accept_the_same_extensions_everywhere(tmp_path: Path) -> None:
     """predict, score-variants/ism and the workflow's gather share one rule for output names."""
-    from genoseq.data.writers import output_table_format
+    from genoseq.data.writers import TableWriter, output_table_format
     from genoseq.errors import ConfigError
     from genoseq.predict import output_format
-    from genoseq.variants.writers import TableWriter
     from genoseq.workflow_tools import gather_tables
 
     for name, fmt in [("a.parquet", "parquet"), ("a.PQ", "parquet"), ("a.tsv", "tsv"), ("a.csv", "csv")]:

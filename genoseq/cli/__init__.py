@@ -126,9 +126,12 @@ def _guard_outputs(command: click.Command) -> click.Command:
     def guarded(*args: Any, **kwargs: Any) -> Any:
         files = [v for n in inputs for v in _values(kwargs.get(n)) if v != "-"]
         given = [*files, *(f + ext for f in files for ext in _INDEX_SUFFIXES)]
+        if models:
+            from genoseq.modeldir import MODEL_FILES  # imported when the command runs, not at start-up
+
         for name in models:
             for model in _values(kwargs.get(name)):
-                given += [os.path.join(model, part) for part in _MODEL_FILES]
+                given += [os.path.join(model, part) for part in MODEL_FILES]
                 if os.path.isdir(model):
                     given += [os.path.join(model, f) for f in os.listdir(model) if ".bed" in f]
         for name in outputs:
@@ -149,16 +152,6 @@ def _guard_outputs(command: click.Command) -> click.Command:
 
 #: index files htslib keeps beside an input (appended to its name)
 _INDEX_SUFFIXES = (".fai", ".gzi", ".tbi", ".csi", ".bai", ".crai")
-#: the files a model directory is made of (and its annotation BED, found by name)
-_MODEL_FILES = (
-    "config.json",
-    "model.safetensors",
-    "checkpoint.safetensors",
-    "background.safetensors",
-    "calibration.json",
-    "train_log.csv",
-    "train_log.json",
-)
 
 
 def _values(value: Any) -> list[str]:

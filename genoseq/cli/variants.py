@@ -113,13 +113,13 @@ def calibrate(model, reference, n, seed, strand, device):
 @click.option("--device", type=_device, default="auto", show_default=True)
 def ism(model, reference, region, out, strand, device):
     """In-silico saturation mutagenesis of a region: every position × 3 alternatives."""
+    from genoseq.data.writers import output_table_format, write_table
     from genoseq.errors import ConfigError
     from genoseq.io import Reference
     from genoseq.io.vcf import parse_region
     from genoseq.variants.ism import ism_heatmap, saturation_mutagenesis
-    from genoseq.variants.writers import table_format, write_table
 
-    table_format(out)
+    output_table_format(out)
     png_path = Path(out).with_suffix(".png")
     if png_path.is_dir():
         raise ConfigError("the heat map goes here, beside the table, but it is a directory", path=png_path)

@@ -58,6 +58,9 @@ _COMPRESSION_SUFFIXES = {".gz", ".bgz", ".zst"}
 DNA_LETTERS = "ACGTNRYKMBVDHSW"
 _VALID_BYTE = np.zeros(256, dtype=bool)
 _VALID_BYTE[np.frombuffer(DNA_LETTERS.encode(), dtype=np.uint8)] = True
+#: the same letters in either case, as a byte lookup table (sequences as given, not upper-cased)
+DNA_BYTE = _VALID_BYTE.copy()
+DNA_BYTE[np.frombuffer(DNA_LETTERS.lower().encode(), dtype=np.uint8)] = True
 
 
 @dataclass(frozen=True)

@@ -126,36 +126,32 @@ def parse_region(
     ('chrM', None, None)
     """
     text = region.strip()
+    known = set(contigs) if contigs is not None else set()
+    malformed = InputFormatError(
+        f"malformed region {region!r}: expected 'chr', 'chr:beg-end' or 'chr:beg-'", path=path
+    )
     if not text:
-        raise InputFormatError(
-            f"malformed region {region!r}: expected 'chr', 'chr:beg-end' or 'chr:beg-'", path=path
-        )
+        raise malformed
     if text.startswith("{") and "}" in text:
         contig, _, rest = text[1:].partition("}")
         if not rest:
             return contig, None, None
         m = _RANGE.match("x" + rest)
-    elif contigs is not None and text in set(contigs):
+    elif text in known:
         return text, None, None
     else:
         m = _RANGE.match(text)
+        # a known contig, then something that is not a range (chrM:abc, chrM:1-10:3, a comma list)
+        known_head = ":" in text and text.partition(":")[0] in known
         if m is None:
-            known = set(contigs) if contigs is not None else set()
-            if ":" in text and {text.partition(":")[0], text.rpartition(":")[0]} & known:
-                raise InputFormatError(
-                    f"malformed region {region!r}: expected 'chr', 'chr:beg-end' or 'chr:beg-'", path=path
-                )
+            if known_head or (":" in text and text.rpartition(":")[0] in known):
+                raise malformed
             return text, None, None
         contig = m.group("contig")
-        known = set(contigs) if contigs is not None else set()
-        if ":" in contig and contig not in known and text.partition(":")[0] in known:  # chrM:1-10:3
-            raise InputFormatError(
-                f"malformed region {region!r}: expected 'chr', 'chr:beg-end' or 'chr:beg-'", path=path
-            )
+        if known_head and contig not in known:
+            raise malformed
     if m is None:
-        raise InputFormatError(
-            f"malformed region {region!r}: expected 'chr', 'chr:beg-end' or 'chr:beg-'", path=path
-        )
+        raise malformed
     beg = int(m.group("start").replace(",", ""))
     end_text = (m.group("end") or "").replace(",", "")
     end = int(end_text) if end_text else None

@@ -63,12 +63,12 @@ def check_spec(d: Any, kind: str, fields: Mapping[str, Any]) -> dict[str, Any]:
 
 def require_int(name: str, value: Any, low: int, high: int | None = None) -> int:
     """Return ``value`` as an ``int`` in ``[low, high]``, else raise :class:`ConfigError`."""
+    bound = f">= {low}" if high is None else f"between {low:,} and {high:,}"
     if isinstance(value, bool) or not hasattr(value, "__index__"):
-        raise ConfigError(f"{name} must be an integer, got {value!r}")
+        raise ConfigError(f"{name} must be an integer {bound}, got {value!r}")
     value = int(value)
     if value < low or (high is not None and value > high):
-        bound = f">= {low}" if high is None else f"between {low} and {high}"
-        raise ConfigError(f"{name} must be {bound}, got {value}")
+        raise ConfigError(f"{name} must be an integer {bound}, got {value}")
     return value
 
 

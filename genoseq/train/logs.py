@@ -14,11 +14,10 @@ from typing import Any
 import numpy as np
 
 from genoseq._atomic import atomic_write
+from genoseq.modeldir import LOG_CSV_FILE as LOG_CSV
+from genoseq.modeldir import LOG_JSON_FILE as LOG_JSON
 
 __all__ = ["LOG_CSV", "LOG_JSON", "json_safe", "write_history"]
-
-LOG_CSV = "train_log.csv"
-LOG_JSON = "train_log.json"
 
 
 def json_safe(value: Any) -> Any:

@@ -44,6 +44,7 @@ from torch.utils.data import DataLoader
 
 from genoseq.data.datasets import collate_batch
 from genoseq.errors import ConfigError, TrainingError
+from genoseq.modeldir import CHECKPOINT_FILE
 from genoseq.train.checkpoint import (
     capture_rng,
     optimizer_from_flat,
@@ -65,7 +66,7 @@ __all__ = ["CHECKPOINT_NAME", "LOG_CSV", "LOG_JSON", "TrainResult", "TrainingInt
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_NAME = "checkpoint.safetensors"
+CHECKPOINT_NAME = CHECKPOINT_FILE
 STEP_DELAY_ENV = "GENOSEQ_TRAIN_STEP_DELAY"
 
 

@@ -25,6 +25,8 @@ from genoseq import __version__
 from genoseq._atomic import atomic_path
 from genoseq._hashing import file_sha256
 from genoseq.errors import ConfigError, ModelFormatError
+from genoseq.modeldir import BACKGROUND_FILE, CALIBRATION_FILE
+from genoseq.tokenize._spec import require_int
 
 if TYPE_CHECKING:
     from genoseq.io import Reference
@@ -32,8 +34,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BACKGROUND_FILE = "background.safetensors"
-CALIBRATION_FILE = "calibration.json"
 _CALIBRATION_VERSION = 1
 #: background SNVs at most (each takes 8 bytes per output, scored twice)
 _MAX_BACKGROUND = 100_000_000
@@ -232,10 +232,6 @@ def background_log_odds(
     return out
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
-
-
 def calibrate(
     predictor: Predictor,
     reference: str | Path | Reference,
@@ -258,10 +254,8 @@ def calibrate(
     from genoseq.variants.score import resolve_strand
 
     refuse_variant_model(predictor, "calibrate")
-    if not _is_int(n) or not 1 <= n <= _MAX_BACKGROUND:
-        raise ConfigError(f"n must be an integer between 1 and {_MAX_BACKGROUND:,}, got {n!r}")
-    if not _is_int(seed) or seed < 0:
-        raise ConfigError(f"seed must be an integer >= 0, got {seed!r}")
+    n = require_int("n", n, 1, _MAX_BACKGROUND)
+    seed = require_int("seed", seed, 0)
     if n < 1000:
         log.warning(
             "a background of %d SNVs gives risks in steps of 1/%d at best; use --n 10000 or more", n, n

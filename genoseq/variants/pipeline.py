@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from genoseq.data.writers import TableWriter, output_table_format
 from genoseq.errors import ConfigError
 from genoseq.variants.risk_model import is_variant_model
 from genoseq.variants.score import (
@@ -18,7 +19,6 @@ from genoseq.variants.score import (
     score_columns,
 )
 from genoseq.variants.vcf_out import VcfAnnotator
-from genoseq.variants.writers import TableWriter, table_format
 
 if TYPE_CHECKING:
     from genoseq.predict import Predictor
@@ -49,7 +49,7 @@ def score_vcf_to_files(
     ScoreStats
         Counts of scored, mismatched and skipped variants.
     """
-    table_format(out)  # fail on a bad extension before any work
+    output_table_format(out)  # fail on a bad extension before any work
     if vcf_out is not None and not str(vcf_out).endswith(".gz"):
         raise ConfigError(
             "the annotated VCF is bgzipped and tabix-indexed: give it a name ending in .vcf.gz",

@@ -20,7 +20,6 @@ and counted in the log.
 from __future__ import annotations
 
 import logging
-import operator
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,9 +28,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
-from genoseq.data.tables import DNA_LETTERS
+from genoseq.data.tables import DNA_BYTE
 from genoseq.data.windows import variant_windows
 from genoseq.errors import ConfigError, ReferenceMismatchError
+from genoseq.tokenize._spec import require_int
 from genoseq.variants.calibrate import Background, load_background
 
 if TYPE_CHECKING:
@@ -97,12 +97,7 @@ def resolve_strand(predictor: Predictor, strand: str | None) -> str:
 
 
 def _check_options(strand: str, on_ref_mismatch: str, batch_size: int = 1) -> None:
-    try:
-        whole = operator.index(batch_size)
-    except TypeError:
-        whole = 0
-    if isinstance(batch_size, bool) or whole < 1:
-        raise ConfigError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    require_int("batch_size", batch_size, 1)
     if strand not in STRANDS:
         raise ConfigError(f"strand must be one of {', '.join(STRANDS)}, got {strand!r}")
     if on_ref_mismatch not in REF_MISMATCH_POLICIES:
@@ -177,13 +172,9 @@ def score_window_pairs(
     return ref_score, alt_score
 
 
-_DNA_BYTE = np.zeros(256, dtype=bool)
-_DNA_BYTE[np.frombuffer((DNA_LETTERS + DNA_LETTERS.lower()).encode(), dtype=np.uint8)] = True
-
-
 def _unknown_as_n(windows: np.ndarray) -> np.ndarray:
     """``windows`` with every byte that is not a DNA/IUPAC letter replaced by ``N`` (a copy only then)."""
-    known = _DNA_BYTE[windows]
+    known = DNA_BYTE[windows]
     if known.all():
         return windows
     out = windows.copy()
