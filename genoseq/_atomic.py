@@ -100,6 +100,26 @@ def atomic_paths(targets: list[Path]) -> Iterator[list[Path]]:
         raise
 
 
+class CommitOrAbort:
+    """A writer used as a context manager: ``close()`` (put the output in place) when the block
+    succeeds, ``abort()`` (discard it, the target untouched) when it raises."""
+
+    def close(self) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def abort(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
 @contextlib.contextmanager
 def atomic_write(target: str | os.PathLike[str], mode: str = "w", **open_kwargs: Any) -> Iterator[IO[Any]]:
     """Open a temporary file beside ``target`` for writing; rename it onto ``target`` on success."""

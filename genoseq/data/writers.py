@@ -14,7 +14,7 @@ from typing import IO
 
 import polars as pl
 
-from genoseq._atomic import atomic_path
+from genoseq._atomic import CommitOrAbort, atomic_path
 from genoseq.errors import ConfigError
 
 __all__ = ["TableWriter", "output_table_format", "write_table"]
@@ -42,7 +42,7 @@ def output_table_format(path: str | os.PathLike[str]) -> str:
     return fmt
 
 
-class TableWriter:
+class TableWriter(CommitOrAbort):
     """Append polars DataFrames to one output table, written atomically.
 
     Parquet batches become row groups (``pyarrow.parquet.ParquetWriter``); TSV/CSV batches are
@@ -100,15 +100,6 @@ class TableWriter:
             if self._fh is not None:
                 self._fh.close()
         self._stack.__exit__(RuntimeError, RuntimeError("aborted"), None)
-
-    def __enter__(self) -> TableWriter:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 def write_table(df: pl.DataFrame, path: str | Path) -> Path:

@@ -22,7 +22,7 @@ import polars as pl
 import pysam
 
 from genoseq import __version__
-from genoseq._atomic import atomic_path
+from genoseq._atomic import CommitOrAbort, atomic_path
 from genoseq.errors import InputFormatError
 from genoseq.io.vcf import read_vcf_records
 from genoseq.variants.score import ALT_INDEX_COLUMN, RECORD_COLUMN
@@ -169,7 +169,7 @@ class _BatchRows:
     values: list[list[float]]  # rows x score columns, NaN where null
 
 
-class VcfAnnotator:
+class VcfAnnotator(CommitOrAbort):
     """Streams the input VCF's records to a bgzipped copy with score INFO fields.
 
     Feed it the scored batches (in input order, carrying the ``_record`` ordinal) with
@@ -312,12 +312,3 @@ class VcfAnnotator:
         with contextlib.suppress(FileNotFoundError):
             self._plain_tmp.unlink()
         self._stack.__exit__(RuntimeError, RuntimeError("aborted"), None)
-
-    def __enter__(self) -> VcfAnnotator:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
