@@ -149,6 +149,51 @@ def test_small_blocks_records_span_refills(tmp_path, monkeypatch):
         assert as_tuples(read_fasta(p)) == slow_fasta(data), chunk
 
 
+def test_many_short_records_of_every_kind(tmp_path, monkeypatch):
+    """Blocks of short records: the vectorised fast path and the general path give one answer.
+
+    Upper, lower and mixed case, gaps, empty records, blank lines, trailing spaces,
+    tabs and non-ASCII text in headers, a name after leading spaces, long records
+    inside a block; several read sizes so records fall on block edges.
+    """
+    kinds = [
+        b">r%d plain\nACGTACGTAC\nGTNN\n",
+        b">r%d soft masked\nACGTacgtNNnnRYkm\n",
+        b">r%d\n",
+        b">r%d gaps\nAC-GT\n.*N\n",
+        b">r%d blank lines\nACGT\n\nACGT\n\n",
+        b">r%d trailing space  \nAC GT \nACGT\n",
+        b">r%d\ttabbed\tdescription\nACGT\n",
+        b">r%d caf\xc3\xa9 \xce\xb1\nACGT\n",
+        b">   r%d after spaces\nAAAA\n",
+        b">r%d long\n" + b"\n".join([b"ACGTN" * 12] * 200) + b"\n",
+    ]
+    ascii_kinds = [kind for kind in kinds if kind.isascii()]  # a non-ASCII byte sends a whole block
+    for chosen in (ascii_kinds, kinds):  # to the general path; other records one by one
+        data = b"".join(chosen[i % len(chosen)] % i for i in range(400))
+        p = write(tmp_path, "kinds.fa", data)
+        expected = slow_fasta(data)
+        for chunk in (1 << 20, 4096, 333):
+            monkeypatch.setattr(fasta_module, "CHUNK", chunk)
+            assert as_tuples(read_fasta(p)) == expected, chunk
+    plain = b"".join(kinds[i % 2] % i for i in range(3000))  # the fast path only
+    assert as_tuples(read_fasta(write(tmp_path, "plain.fa", plain))) == slow_fasta(plain)
+    crlf = data.replace(b"\n", b"\r\n")
+    assert as_tuples(read_fasta(write(tmp_path, "crlf.fa", crlf))) == expected
+
+
+def test_bad_record_inside_a_block_of_short_records_names_its_line(tmp_path):
+    lines = [b">r%d\nACGT" % i for i in range(2000)]
+    lines[1500] = b">r1500\nAC9T"
+    p = write(tmp_path, "bad.fa", b"\n".join(lines) + b"\n")
+    with pytest.raises(InputFormatError, match=r"line 3002: invalid character '9' .*record 'r1500'"):
+        list(read_fasta(p))
+    lines[1500] = b"> \nACGT"
+    p = write(tmp_path, "noname.fa", b"\n".join(lines) + b"\n")
+    with pytest.raises(InputFormatError, match=r"line 3001: empty header"):
+        list(read_fasta(p))
+
+
 def test_context_manager_closes(tmp_path):
     p = write(tmp_path, "m.fa", MIXED)
     with read_fasta(p) as records:

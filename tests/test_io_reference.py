@@ -275,7 +275,7 @@ def test_records_the_index_cannot_reach_are_warned_about(tmp_path, caplog) -> No
     with caplog.at_level("WARNING", logger="genoseq"), Reference(tmp_path / "dup.fa"):
         pass  # the index exists now: no second scan, no second warning
     assert "record(s)" not in caplog.text
-    assert reference_module._count_records(path, block=3) == 4  # '>' split across blocks
+    assert reference_module._scan_records(path, block=3) == 4  # '>' split across blocks
 
 
 def test_a_clean_fasta_gives_no_warning(tmp_path, caplog) -> None:
@@ -284,3 +284,32 @@ def test_a_clean_fasta_gives_no_warning(tmp_path, caplog) -> None:
     with caplog.at_level("WARNING", logger="genoseq"), Reference(path):
         pass
     assert not caplog.text
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        (">r desc with spaces\nAC GT\n", 2),  # one-line record: faidx itself accepts it
+        (">a\nACGT\n>r x\nACGT\nAC\tGT\n", 5),  # the last line of a record: faidx accepts it too
+        (">r\nACGT\nAC G\nACGT\n", 3),  # an inner line: faidx fails on the line length
+        (">r\nACGT \nACGT\n", 2),  # trailing whitespace is whitespace too
+    ],
+)
+def test_whitespace_inside_sequence_lines_is_refused(tmp_path, text, line) -> None:
+    """read_fasta drops such whitespace; faidx would fetch it as a base and shift what follows."""
+    path = tmp_path / "spaced.fa"
+    path.write_text(text)
+    with pytest.raises(InputFormatError, match=rf"spaced.fa: line {line}: cannot index: whitespace inside"):
+        Reference(path)
+    assert not (tmp_path / "spaced.fa.fai").exists()  # no index is left to be trusted later
+
+
+def test_scan_finds_whitespace_across_blocks_and_allows_it_in_headers(tmp_path) -> None:
+    path = tmp_path / "ok.fa"
+    path.write_text(">a first record\nACGT\nAC\n>b second\tone\nGGGG\n")
+    assert reference_module._scan_records(path, block=3) == 2
+    with Reference(path) as ref:
+        assert ref.fetch("a") == "ACGTAC" and ref.fetch("b") == "GGGG"
+    path.write_text(">a first record\nACGT\nAC\n>b second\tone\nGG GG\n")
+    with pytest.raises(InputFormatError, match=r"line 5: .* of record 'b'"):
+        reference_module._scan_records(path, block=5)

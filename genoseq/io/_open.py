@@ -15,7 +15,7 @@ import sys
 import zlib
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
-from typing import IO, Generic, TypeVar
+from typing import IO, Any, Generic, TypeVar
 
 from genoseq.errors import InputFileNotFoundError, InputFormatError, InputIsADirectoryError
 
@@ -188,21 +188,33 @@ class RecordIterator(Generic[T]):
     """An iterator over records that is also a context manager (like pysam's readers).
 
     Leaving the ``with`` block, calling :meth:`close`, or exhausting the iterator
-    releases the underlying file.  ``for`` loops run the underlying generator
+    releases the underlying file.  ``for`` loops run the underlying iterator
     directly (``iter()`` returns it), which saves a Python call per record;
-    ``next()`` on this object draws from the same generator.
+    ``next()`` on this object draws from the same iterator.
 
     Parameters
     ----------
     gen
-        The record generator; it releases its resources in a ``finally`` block.
+        The record iterator: a generator that releases its resources in a
+        ``finally`` block, or an iterator drawing from such a generator ``source``.
     on_close
         Releases them if the generator never started (then it has no ``finally``
         to run); must be safe to call twice.
+    source
+        The generator behind ``gen`` when ``gen`` is not itself the generator
+        (e.g. ``itertools.chain.from_iterable`` over a generator of record
+        batches); :meth:`close` closes it.
     """
 
-    def __init__(self, gen: Generator[T, None, None], on_close: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        gen: Iterator[T],
+        on_close: Callable[[], None] | None = None,
+        *,
+        source: Generator[Any, None, None] | None = None,
+    ) -> None:
         self._gen = gen
+        self._source = source if source is not None else gen
         self._on_close = on_close
 
     def __iter__(self) -> Iterator[T]:
@@ -220,7 +232,7 @@ class RecordIterator(Generic[T]):
 
     def close(self) -> None:
         """Stop iterating and close the file."""
-        close = getattr(self._gen, "close", None)
+        close = getattr(self._source, "close", None)
         if close is not None:
             close()
         if self._on_close is not None:

@@ -13,6 +13,7 @@ message names the file, the line and the problem.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -64,8 +65,7 @@ def read_fasta(path: PathLike) -> RecordIterator[FastaRecord]:
         tabs inside sequence lines are whitespace and removed).  The message names
         the file and the line.
     """
-    src = _open(path, "FASTA")
-    return RecordIterator(iter_fasta(src), src.close)
+    return _fasta_records(_open(path, "FASTA"))
 
 
 def read_fastq(path: PathLike) -> RecordIterator[FastqRecord]:
@@ -99,7 +99,13 @@ def read_fastx(path: PathLike) -> RecordIterator[FastaRecord] | RecordIterator[F
     src = _open(path, "FASTA or FASTQ")
     if src.head.lstrip().removeprefix(UTF8_BOM).lstrip()[:1] == b"@":
         return RecordIterator(_iter_fastq(src), src.close)
-    return RecordIterator(iter_fasta(src), src.close)
+    return _fasta_records(src)
+
+
+def _fasta_records(src: InputStream) -> RecordIterator[FastaRecord]:
+    """The records of an opened FASTA stream, one at a time, from the parser's batches."""
+    batches = iter_fasta(src)
+    return RecordIterator(itertools.chain.from_iterable(batches), src.close, source=batches)
 
 
 def _iter_fastq(src: InputStream) -> Iterator[FastqRecord]:

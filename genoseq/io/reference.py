@@ -9,6 +9,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pysam
 
 from genoseq._atomic import atomic_path, target_of
@@ -245,7 +246,12 @@ def _index_files(path: Path, *, bgzf: bool) -> tuple[Path, Path | None]:
 
 
 def _build_index(path: Path, fai: Path, gzi: Path | None) -> None:
-    """Build the index with ``samtools faidx`` (via pysam), writing atomically."""
+    """Build the index with ``samtools faidx`` (via pysam), writing atomically.
+
+    The FASTA is then read once more (:func:`_scan_records`) to count its records
+    and to refuse whitespace inside a sequence line, which faidx would fetch as
+    a base: the index is only kept when that check passes.
+    """
     with atomic_path(fai) as tmp_fai:
         if gzi is None:
             _run_faidx(path, [str(path), "--fai-idx", str(tmp_fai)])
@@ -255,8 +261,8 @@ def _build_index(path: Path, fai: Path, gzi: Path | None) -> None:
                 tmp_gzi.chmod(0o644)
         tmp_fai.chmod(0o644)  # the temporary file was created private
         indexed = sum(1 for line in tmp_fai.read_bytes().splitlines() if line.strip())
+        records = _scan_records(path)
     logger.info("built FASTA index %s", fai)
-    records = _count_records(path)
     if records > indexed:
         logger.warning(
             "%s: %d record(s) but %d in the index: htslib keeps the first of records sharing a name and "
@@ -268,14 +274,81 @@ def _build_index(path: Path, fai: Path, gzi: Path | None) -> None:
         )
 
 
-def _count_records(path: Path, block: int = 1 << 24) -> int:
-    """Header lines (``>`` at a line start) in a FASTA, read in blocks (decompressed if gzip/bgzip)."""
-    count, previous = 0, b"\n"
-    with InputStream(path) as src:
-        while chunk := src.stream.read(block):
-            count += chunk.count(b"\n>") + (chunk[:1] == b">" and previous.endswith(b"\n"))
-            previous = chunk[-1:]
-    return count
+def _index_lines(lines: bytes) -> tuple[int, int, int, int]:
+    """Header lines, line breaks, first whitespace in a sequence line and last header of ``lines``.
+
+    The last two are offsets (of the whitespace; of the ``>``), -1 when there is none.
+
+    ``lines`` holds whole lines. Header lines (starting with ``>``) may hold
+    spaces; a space, tab, vertical tab or form feed in any other line is the
+    problem :func:`_scan_records` reports. Vectorised: the line breaks, the
+    whitespace positions, then the first byte of each whitespace's line.
+    """
+    arr = np.frombuffer(lines, dtype=np.uint8)
+    newlines = np.flatnonzero(arr == 10)
+    following = newlines[newlines + 1 < arr.size] + 1
+    starts = following[arr[following] == 62]
+    headers = starts.size + (lines[:1] == b">")
+    last_header = int(starts[-1]) if starts.size else (0 if lines[:1] == b">" else -1)
+    bad = -1
+    if any(c in lines for c in (b" ", b"\t", b"\v", b"\f")):
+        mask = arr == 32
+        for code in (9, 11, 12):
+            mask |= arr == code
+        spaces = np.flatnonzero(mask)
+        before = np.searchsorted(newlines, spaces)  # the line break ending the previous line
+        line_starts = np.where(before > 0, newlines[np.maximum(before - 1, 0)] + 1, 0)
+        in_sequence = spaces[arr[line_starts] != 62]
+        bad = int(in_sequence[0]) if in_sequence.size else -1
+    return int(headers), int(newlines.size), bad, last_header
+
+
+def _first_word(header_line: bytes) -> str:
+    """The record name of a header line (without the ``>``), for messages."""
+    words = header_line.split(None, 1)
+    return words[0].decode("utf-8", "replace") if words else ""
+
+
+def _whitespace_error(path: Path, record: str, line_no: int) -> InputFormatError:
+    return InputFormatError(
+        f"cannot index: whitespace inside a sequence line of record {record!r}; faidx would fetch it"
+        " as a base and shift every later position (remove it, e.g. rewrite the file with"
+        " genoseq.io.write_fasta)",
+        path=str(path),
+        record=f"line {line_no}",
+    )
+
+
+def _scan_records(path: Path, block: int = 1 << 24) -> int:
+    """Header lines (``>`` at a line start) in a FASTA, read in blocks (decompressed if gzip/bgzip).
+
+    Raises
+    ------
+    InputFormatError
+        A sequence line holds whitespace other than its line break: ``read_fasta``
+        removes it, but faidx would return it as a base and shift every later
+        position of the record, so the two would disagree.
+    """
+    count, line_no, carry = 0, 1, b""
+    record = ""  # the name of the last header before the current block, for the message
+    with InputStream(path) as src, read_errors(str(path), "FASTA file"):
+        while True:
+            chunk = src.stream.read(block)
+            data = carry + chunk
+            cut = len(data) if not chunk else data.rfind(b"\n") + 1  # whole lines only
+            lines, carry = data[:cut], data[cut:]
+            headers, breaks, bad, last = _index_lines(lines)
+            count += headers
+            if bad >= 0:
+                header = lines.rfind(b"\n>", 0, bad) + 1
+                if header or lines[:1] == b">":
+                    record = _first_word(lines[header + 1 : lines.find(b"\n", header)])
+                raise _whitespace_error(path, record, line_no + lines.count(b"\n", 0, bad))
+            if not chunk:
+                return count
+            line_no += breaks
+            if last >= 0:
+                record = _first_word(lines[last + 1 : lines.find(b"\n", last)])
 
 
 def _run_faidx(path: Path, args: list[str]) -> None:
@@ -306,6 +379,8 @@ def _diagnose(path: Path, detail: str) -> InputFormatError:
             if not line.strip():
                 blank_at = blank_at or line_no
                 continue
+            if len(line.split()) > 1:
+                return _whitespace_error(path, record, line_no)
             if blank_at is not None:
                 return InputFormatError(
                     f"cannot index: line {blank_at} is blank inside record {record!r}; faidx needs the"
