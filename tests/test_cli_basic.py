@@ -67,3 +67,18 @@ def test_info_gc_is_over_called_bases(tmp_path) -> None:
         ["c", "4", "", "4"],
         ["d", "0", "", "0"],
     ]
+
+
+def test_output_piped_into_head_ends_quietly(tmp_path) -> None:
+    """`genoseq info x.fa | head -1`: no error message, the status of a process ended by SIGPIPE."""
+    path = tmp_path / "many.fa"
+    path.write_text("".join(f">r{i}\nACGT\n" for i in range(100_000)))  # ~1.5 MB of output
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "genoseq", "info", str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith(b"name")
+    proc.stdout.close()  # the reader goes away, as head does
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141, stderr
+    assert "error" not in stderr.lower() and "Traceback" not in stderr

@@ -12,6 +12,7 @@ import functools
 import importlib
 import logging
 import os
+import select
 import signal
 import sys
 import threading
@@ -60,6 +61,14 @@ class _LazyGroup(click.Group):
                 raise
             click.echo(f"genoseq: error: {_one_line(str(exc))}", err=True)
             ctx.exit(1)
+        except BrokenPipeError:
+            if debug or not _stdout_gone():
+                raise
+            # the reader of our output went away (`genoseq info x.fa | head`): stop quietly with
+            # the status of a process ended by SIGPIPE, as samtools and other C tools do
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # nothing more can reach the reader; no flush error
+            ctx.exit(128 + signal.SIGPIPE)
         except OSError as exc:
             # a file the library opened directly (missing, a directory, not writable, disk full)
             if debug:
@@ -82,6 +91,16 @@ class _LazyGroup(click.Group):
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
+
+
+def _stdout_gone() -> bool:
+    """Whether standard output is a pipe or socket whose reader has closed it."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+    except (OSError, ValueError, AttributeError):  # no real file descriptor, or no poll()
+        return False
 
 
 def _terminate_cleanly() -> Any:
