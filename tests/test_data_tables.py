@@ -105,7 +105,7 @@ def test_fasta_with_labels_table(tmp_path: Path) -> None:
             "sequence,label\nACG,1\nTTTT,0\nCCC,1\n",
             r"t\.csv: line 3: sequences have mixed lengths: this one has 4",
         ),
-        ("sequence,label\nACG,1\nTUT,0\n", r"t\.csv: line 3: not a DNA letter: 'U' at position 1"),
+        ("sequence,label\nACG,1\nTUT,0\n", r"t\.csv: line 3: not a DNA letter: 'U' at position 2 "),
         ("sequence,label\nACG,1\nT T,0\n", r"t\.csv: line 3: not a DNA letter: ' '"),
         ("sequence,label\nACG,1\nTTT,\n", r"t\.csv: line 3: missing label"),
         ("sequence,label\nACG,1\n,0\n", r"t\.csv: line 3: empty sequence"),
@@ -115,6 +115,13 @@ def test_fasta_with_labels_table(tmp_path: Path) -> None:
 def test_errors_name_file_and_row(tmp_path: Path, text: str, pattern: str) -> None:
     with pytest.raises(InputFormatError, match=pattern):
         load_table(_csv(tmp_path / "t.csv", text))
+
+
+def test_bad_letter_position_is_1_based_in_the_sequence_as_given(tmp_path: Path) -> None:
+    """With --pad the short sequence is centred in N; the position still counts from its own start."""
+    path = _csv(tmp_path / "t.csv", "sequence,label\nACGTACGT,1\nTUT,0\n")
+    with pytest.raises(InputFormatError, match=r"line 3: not a DNA letter: 'U' at position 2 "):
+        load_table(path, pad=True)
 
 
 def test_unknown_format_and_missing_file(tmp_path: Path) -> None:

@@ -39,10 +39,10 @@ def test_reverse_complement_examples() -> None:
 
 
 @pytest.mark.parametrize(
-    ("seq", "bad", "pos"), [("ACGU", "U", 3), ("AC GT", " ", 2), ("A1", "1", 1), ("AéT", "é", 1)]
+    ("seq", "bad", "pos"), [("ACGU", "U", 4), ("AC GT", " ", 3), ("A1", "1", 2), ("AéT", "é", 2)]
 )
 def test_reverse_complement_rejects_other_characters(seq: str, bad: str, pos: int) -> None:
-    with pytest.raises(InputFormatError, match=rf"{bad!r} at position {pos}"):
+    with pytest.raises(InputFormatError, match=rf"{bad!r} at position {pos}:"):  # 1-based
         reverse_complement(seq)
 
 

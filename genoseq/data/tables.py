@@ -295,8 +295,9 @@ def _sequences_to_matrix(
     bad_cells = ~_VALID_BYTE[matrix]
     if bad_cells.any():
         row, col = (int(v) for v in np.argwhere(bad_cells)[0])
+        position = col + 1 - (longest - int(lengths[row])) // 2  # 1-based, in the sequence as given
         raise InputFormatError(
-            f"not a DNA letter: {chr(matrix[row, col])!r} at position {col} (allowed: {DNA_LETTERS})",
+            f"not a DNA letter: {chr(matrix[row, col])!r} at position {position} (allowed: {DNA_LETTERS})",
             path=path,
             record=locate(row),
         )

@@ -214,7 +214,7 @@ def _header_and_sequence(item: object, index: int, path: str) -> tuple[str, str]
         clean(seq.encode("ascii"))
     except InvalidSequenceCharacter as exc:
         raise InputFormatError(
-            f"sequence of {header.split()[0]!r} holds {describe_byte(exc.byte)} at position {exc.offset}",
+            f"sequence of {header.split()[0]!r} holds {describe_byte(exc.byte)} at position {exc.offset + 1}",
             path=path,
             record=f"record {index}",
         ) from None

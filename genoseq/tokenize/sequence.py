@@ -132,7 +132,7 @@ def _raise_bad_symbol(seq: str, data: bytes | None) -> None:
         leftover = data.translate(None, _COMPLEMENT_VALID)
         pos = data.index(leftover[:1])
     raise InputFormatError(
-        f"cannot reverse-complement {seq[pos]!r} at position {pos}: not an IUPAC nucleotide code"
+        f"cannot reverse-complement {seq[pos]!r} at position {pos + 1}: not an IUPAC nucleotide code"
     )
 
 
