@@ -552,7 +552,8 @@ class Predictor:
 
         Returns a polars DataFrame with ``chrom, pos (1-based), id, ref, alt, ref_match, ref_score,
         alt_score, diff, log_odds, risk`` (score columns suffixed per output for multi-output
-        models). For VCFs too large for memory use :meth:`iter_score_variants`.
+        models); ``chrom`` is the reference's spelling of the contig (a VCF's ``MT`` scored
+        against ``chrM`` is ``chrM``). For VCFs too large for memory use :meth:`iter_score_variants`.
         """
         from genoseq.variants.score import score_variants
 
