@@ -182,6 +182,16 @@ def test_bad_options(tmp_path: Path) -> None:
         "fp16",
     )
     assert fp16.exit_code == 1 and "fp16" in fp16.output
+    for option, value in [
+        ("--epochs", "0"),
+        ("--monitor", "speed"),
+        ("--valid-fraction", "1.5"),
+        ("--lr", "-1"),
+    ]:
+        bad = _invoke(str(data), "--model", "cnn-lstm", "--out", str(tmp_path / "m"), option, value)
+        assert bad.exit_code == 2, (option, bad.output)  # a bad option value is a usage error
+        assert f"Invalid value for {option}" in bad.output and "Traceback" not in bad.output
+    assert not (tmp_path / "m").exists()
 
 
 def test_named_binary_classes_output_the_probability_of_the_positive_one(tmp_path: Path) -> None:

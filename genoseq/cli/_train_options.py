@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from genoseq.errors import ConfigError
+
 # Static so that ``--help`` does not import torch; checked against the registry at run time.
 MODEL_NAMES = ("cnn-lstm", "transformer")
 
@@ -184,9 +186,11 @@ def build_train_config(
             values[name] = per_model[name]
         elif values[name] is None:
             del values[name]
-    config = TrainConfig(
-        pos_weight=weight,
-        balance_classes=balance,
-        **values,
-    )
+    try:
+        config = TrainConfig(pos_weight=weight, balance_classes=balance, **values)
+    except ConfigError as exc:  # a bad option value is a usage error (exit 2), like click's own checks
+        field = str(exc).split(None, 1)[0] if str(exc) else ""
+        if field in values:
+            raise click.BadParameter(str(exc), param_hint=f"--{field.replace('_', '-')}") from None
+        raise click.UsageError(str(exc)) from None
     return config, overrides
