@@ -162,6 +162,20 @@ def test_missing_info_field_is_a_clear_error(mito, trained, tmp_path):
     assert not (tmp_path / "x.tsv").exists()
 
 
+def test_annotation_for_another_genome_is_refused(mito, tmp_path):
+    """A BED with no locus on the variants' contigs would add all-zero channels: an error, before training."""
+    bed = tmp_path / "chr1.bed"
+    bed.write_text("chr1\t0\t100\tGENE\t0\t+\n")
+    args = ["train", str(mito / "labelled_variants.vcf"), "--reference", str(mito / "chrM.fa")]
+    args += ["--label-field", "LABEL", "--annotation", str(bed), "--model", "cnn-lstm", "--out"]
+    result = CliRunner().invoke(main, [*args, str(tmp_path / "m"), *TINY])
+    assert result.exit_code == 1
+    assert "chr1.bed" in result.output and "no locus on the variants' contigs (chrM" in result.output
+    assert not (tmp_path / "m").exists()
+    bed.write_text("MT\t0\t100\tGENE\t0\t+\n")  # another spelling of the same contig is fine
+    assert CliRunner().invoke(main, [*args, str(tmp_path / "m2"), *TINY]).exit_code == 0
+
+
 def test_model_with_other_consequence_features_is_refused(mito, trained, tmp_path):
     """A model trained before the change descriptors existed cannot be fed today's features."""
     old = tmp_path / "old-model"

@@ -165,6 +165,15 @@ class Annotation:
             )
         return cls(feats, genetic_code)
 
+    def covers(self, chrom: str) -> bool:
+        """Whether any locus lies on contig ``chrom`` (names harmonised: ``chrM`` = ``MT``, ``chr1`` = ``1``)."""
+        return contig_key(chrom) in self._by_contig
+
+    @property
+    def contigs(self) -> list[str]:
+        """The contigs of the loci, as the BED spells them (first spelling seen)."""
+        return list(dict.fromkeys(f.chrom for f in self.features))
+
     def _overlapping(self, chrom: str, start: int, end: int) -> list[Feature]:
         return [f for f in self._by_contig.get(contig_key(chrom), []) if f.start < end and f.end > start]
 
