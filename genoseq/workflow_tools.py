@@ -77,13 +77,22 @@ def _ref_matches(ref: Reference, variant: Variant) -> bool:
     return ref.fetch(variant.chrom, variant.start, variant.end).upper() == variant.ref.upper()
 
 
-def prepare_inputs(reference: str | Path, vcfs: Sequence[str | Path]) -> dict[str, Any]:
+def prepare_inputs(
+    reference: str | Path,
+    vcfs: Sequence[str | Path],
+    *,
+    label_field: str | None = None,
+    info_fields: Sequence[str] = (),
+    annotation: str | Path | None = None,
+) -> dict[str, Any]:
     """Index ``reference`` (``.fai``) and validate each VCF against it, counting what it holds.
 
     Every variant of every VCF is read through :func:`genoseq.io.read_vcf` with the reference, so an
     unknown contig or a malformed record raises the reader's error (naming the file and the record)
     before any model is trained or any variant scored. REF alleles that disagree with the reference
     are counted (and logged), not fatal: scoring has its own policy for them (``--on-ref-mismatch``).
+    ``label_field`` and ``info_fields`` must be declared in every VCF's header (the features numeric),
+    and an ``annotation`` BED must have loci on the VCFs' contigs, as training checks later.
 
     Returns
     -------
@@ -93,8 +102,11 @@ def prepare_inputs(reference: str | Path, vcfs: Sequence[str | Path]) -> dict[st
         "contigs": {name: count}}]}``; variants are counted one per ALT allele, contigs by the
         reference's spelling.
     """
+    from genoseq.data.variant_data import check_info_fields
     from genoseq.io import Reference, read_vcf
 
+    for path in vcfs:  # cheap header checks first
+        check_info_fields(path, label_field, info_fields)
     summary: dict[str, Any] = {"genoseq_version": __version__}
     with Reference(reference) as ref:
         summary["reference"] = {
@@ -122,6 +134,11 @@ def prepare_inputs(reference: str | Path, vcfs: Sequence[str | Path]) -> dict[st
                 {"path": str(path), **{k: counts[k] for k in keys}, "contigs": dict(contigs)}
             )
             log.info("%s: %d variant(s) validated", path, counts["variants"])
+    if annotation is not None:
+        from genoseq.data.annotation import Annotation
+
+        contigs = list(dict.fromkeys(c for v in summary["vcfs"] for c in v["contigs"]))
+        Annotation.from_bed(annotation).check_covers(contigs, path=str(annotation))
     return summary
 
 

@@ -123,6 +123,25 @@ def test_slurm_profile_dry_run_requests_a_gpu_for_training() -> None:
     train = out.split("rule train:", 1)[1].split("\n\n", 1)[0]
     assert re.search(r"\bgpu=1\b", train), train
     assert "slurm_partition=gpu" in train
+    # a job given a GPU asks PyTorch for one (device auto -> cuda): a CPU-only build fails loudly
+    assert re.search(r"genoseq -v train .* --device cuda ", out), out
+
+
+def test_own_data_does_not_inherit_the_demo_annotation_names_or_title(tmp_path: Path) -> None:
+    """Only reference and VCF given: the MITOMAP BED, the gnomAD output name and title do not carry over."""
+    own = tmp_path / "own_genome.fa"
+    own.write_text((REPO / "data" / "mito" / "chrM.fa").read_text())
+    sites = tmp_path / "my_sites.vcf.gz"
+    sites.write_bytes(b"")  # a dry run only checks that inputs exist
+    config = tmp_path / "own.yaml"
+    config.write_text(f"reference: {own}\nscore: {{vcf: {sites}}}\n")
+    result = _snakemake("-n", "-p", "--nolock", "--forceall", "--configfile", str(config))
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert "your own data" in out and "variant_risk.annotation: none" in out
+    assert "results/own_genome/my_sites.risk.parquet" in out
+    assert "mitomap_loci.bed" not in out and "gnomad_chrM" not in out
+    assert "genoseq: variant risk (my_sites)" in out
 
 
 SCHEMA = REPO / "workflows" / "schemas" / "config.schema.yaml"

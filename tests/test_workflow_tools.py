@@ -490,6 +490,26 @@ def test_prepare_counts_and_indexes(tmp_path: Path, chrm: Path) -> None:
 
 
 @needs_vcf_reader
+def test_prepare_checks_what_training_will_need(tmp_path: Path, chrm: Path) -> None:
+    """Label field, INFO features and the annotation's contigs: refused here, not in the training job."""
+    vcf = TEST_DATA / "labelled.vcf"
+    base = ["prepare", "--reference", str(chrm), "--vcf", str(vcf), "-o", str(tmp_path / "s.json")]
+    ok = CliRunner().invoke(main, [*base, "--label-field", "LABEL", "--info-features", "AF_hom,AF_het"])
+    assert ok.exit_code == 0, ok.output
+    bed = tmp_path / "chr1.bed"
+    bed.write_text("chr1\t0\t100\tGENE\t0\t+\n")
+    for extra, needle in [
+        (["--label-field", "LABLE"], "INFO field(s) LABLE not declared in the header"),
+        (["--info-features", "AF_hom,AF_xx"], "INFO field(s) AF_xx not declared"),
+        (["--annotation", str(bed)], "chr1.bed: the annotation has no locus on the variants' contigs (chrM"),
+    ]:
+        (tmp_path / "s.json").unlink(missing_ok=True)
+        bad = CliRunner().invoke(main, [*base, *extra])
+        assert bad.exit_code == 1 and needle in bad.output, (extra, bad.output)
+        assert not (tmp_path / "s.json").exists()
+
+
+@needs_vcf_reader
 def test_prepare_counts_ref_mismatches_and_symbolic(tmp_path: Path, chrm: Path) -> None:
     seq = "".join(CHRM.read_text().splitlines()[1:]).upper()
     header = "##fileformat=VCFv4.2\n##contig=<ID=chrM,length=16569>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"

@@ -28,17 +28,46 @@ _out_file = OutputFile()
     type=_file,
     help="A VCF/BCF to validate against the reference (repeat for several).",
 )
+@click.option(
+    "--label-field",
+    default=None,
+    help="INFO field every VCF must declare as the variant label (as `genoseq train --label-field`).",
+)
+@click.option(
+    "--info-features",
+    default="",
+    help="Comma-separated numeric INFO fields every VCF must declare (as `genoseq train --info-features`).",
+)
+@click.option(
+    "--annotation",
+    type=_file,
+    default=None,
+    help="Annotation BED that must have loci on the VCFs' contigs (as `genoseq train --annotation`).",
+)
 @click.option("-o", "--out", required=True, type=_out_file, help="Summary JSON to write.")
-def prepare(reference: str, vcfs: tuple[str, ...], out: str) -> None:
+def prepare(
+    reference: str,
+    vcfs: tuple[str, ...],
+    label_field: str | None,
+    info_features: str,
+    annotation: str | None,
+    out: str,
+) -> None:
     """Index the reference and validate each VCF against it; write counts and contigs as JSON.
 
     Fails, naming the file and record, on an unknown contig, a position past a contig's end or a
     malformed record, so that a workflow stops before training or scoring anything; REF alleles
-    that disagree with the reference are counted (scoring has --on-ref-mismatch for them).
+    that disagree with the reference are counted (scoring has --on-ref-mismatch for them). With
+    --label-field / --info-features / --annotation it also checks what training (or scoring with a
+    variant-risk model) will need: the INFO fields declared (the features numeric), the BED's loci
+    on the VCFs' contigs.
     """
     from genoseq.workflow_tools import prepare_inputs, write_json
 
-    summary = prepare_inputs(reference, list(vcfs))
+    fields = [f.strip() for f in info_features.split(",") if f.strip()]
+    summary = prepare_inputs(
+        reference, list(vcfs), label_field=label_field, info_fields=fields, annotation=annotation
+    )
     write_json(summary, out)
     counts = ", ".join(f"{v['path']}: {v['variants']}" for v in summary["vcfs"]) or "no VCFs"
     click.echo(f"reference {reference}: {len(summary['reference']['contigs'])} contig(s); {counts}", err=True)

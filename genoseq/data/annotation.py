@@ -35,13 +35,14 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from genoseq.errors import ConfigError
+from genoseq.errors import ConfigError, InputFormatError
 from genoseq.io.contigs import contig_key
 
 if TYPE_CHECKING:
@@ -168,6 +169,27 @@ class Annotation:
     def covers(self, chrom: str) -> bool:
         """Whether any locus lies on contig ``chrom`` (names harmonised: ``chrM`` = ``MT``, ``chr1`` = ``1``)."""
         return contig_key(chrom) in self._by_contig
+
+    def check_covers(self, contigs: Sequence[str], *, path: str | None = None) -> None:
+        """Raise unless a locus lies on one of ``contigs`` (else every annotation channel would be 0).
+
+        Raises
+        ------
+        InputFormatError
+            Naming ``path`` (the BED), the variants' contigs and the BED's own.
+        """
+        if any(self.covers(c) for c in contigs):
+            return
+
+        def some(names: Sequence[str], n: int = 5) -> str:
+            return ", ".join(names[:n]) + (", …" if len(names) > n else "")
+
+        raise InputFormatError(
+            f"the annotation has no locus on the variants' contigs ({some(contigs) or 'none'}; its own:"
+            f" {some(self.contigs) or 'none'}), so its channels would all be 0: give a BED for this"
+            " reference, or train without the annotation",
+            path=path,
+        )
 
     @property
     def contigs(self) -> list[str]:

@@ -152,25 +152,15 @@ def _info_value(value: Any) -> float:
         return math.nan
 
 
-def read_variant_table(
-    path: str | Path,
-    reference: Reference,
-    *,
-    label_field: str | None = None,
-    info_fields: Sequence[str] = (),
-    region: str | None = None,
-) -> VariantTable:
-    """Read a VCF into a :class:`VariantTable` (multi-allelic split, symbolic alleles skipped).
+def check_info_fields(path: str | Path, label_field: str | None, info_fields: Sequence[str] = ()) -> None:
+    """Check that a VCF's header declares ``label_field`` and the ``info_fields``, the latter numeric.
 
-    Parameters
-    ----------
-    label_field
-        INFO field holding the binary label; ``None`` reads unlabelled variants (labels -1).
-    info_fields
-        Numeric INFO fields to keep as features; a field the VCF header does not declare is a
-        :class:`~genoseq.errors.InputFormatError` naming it.
+    Raises
+    ------
+    InputFormatError
+        Naming the file, the missing (or non-numeric) fields and the declared ones.
     """
-    from genoseq.io import read_vcf, vcf_header_info
+    from genoseq.io import vcf_header_info
 
     path = str(path)
     header = vcf_header_info(path)
@@ -189,6 +179,30 @@ def read_variant_table(
             f"INFO feature(s) {', '.join(textual)} are not numeric: features take Integer, Float or Flag fields",
             path=path,
         )
+
+
+def read_variant_table(
+    path: str | Path,
+    reference: Reference,
+    *,
+    label_field: str | None = None,
+    info_fields: Sequence[str] = (),
+    region: str | None = None,
+) -> VariantTable:
+    """Read a VCF into a :class:`VariantTable` (multi-allelic split, symbolic alleles skipped).
+
+    Parameters
+    ----------
+    label_field
+        INFO field holding the binary label; ``None`` reads unlabelled variants (labels -1).
+    info_fields
+        Numeric INFO fields to keep as features; a field the VCF header does not declare is a
+        :class:`~genoseq.errors.InputFormatError` naming it.
+    """
+    from genoseq.io import read_vcf
+
+    path = str(path)
+    check_info_fields(path, label_field, info_fields)
     chroms: list[str] = []
     starts: list[int] = []
     refs: list[str] = []

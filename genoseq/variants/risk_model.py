@@ -337,21 +337,10 @@ def _prepare(
         vcf, reference, label_field=options.label_field, info_fields=options.info_features
     )
     feat = _featurizer(model_name, options, overrides, None)
-    annotation = feat.annotation
-    if annotation is not None:
+    if feat.annotation is not None:
         chroms = list(dict.fromkeys(str(c) for c in table.chroms))
-        if not any(annotation.covers(c) for c in chroms):
-            raise InputFormatError(
-                f"the annotation has no locus on the variants' contigs ({_some(chroms)}; its own:"
-                f" {_some(annotation.contigs) or 'none'}), so its channels would all be 0: give a BED"
-                " for this reference, or train without the annotation",
-                path=str(options.annotation),
-            )
+        feat.annotation.check_covers(chroms, path=str(options.annotation))
     return table, feat
-
-
-def _some(names: list[str], n: int = 5) -> str:
-    return ", ".join(names[:n]) + (", …" if len(names) > n else "")
 
 
 def _drop_mismatches(table: VariantTable, match: np.ndarray, vcf: str | Path) -> np.ndarray:

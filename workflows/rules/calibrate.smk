@@ -26,7 +26,7 @@ if not VARIANT_RISK:
             n=config["sequence"]["calibration_snvs"],
             seed=config["sequence"]["calibration_seed"],
             strand=strand_opt(),
-            device=config["score"]["device"],
+            device=device_for(config["score"]["device"]),
         shell:
             "(cp -R -- {input.model:q} {output.model:q}"
             " && genoseq -v calibrate {output.model:q} --reference {input.reference:q} --n {params.n:q}"

@@ -1,6 +1,48 @@
 # Shared names and small helpers for the rules: output paths, per-rule resources, quoted CLI options.
 import os
 import shlex
+import sys
+
+import yaml
+
+# Keys of the default config that describe the bundled mtDNA demo follow its data. A config that
+# points the workflow at another reference (or another VCF to score) and leaves them as they are
+# gets generic values instead: the demo's MITOMAP annotation is for data/mito/chrM.fa only, and its
+# output name, report title and output directory name the demo's files.
+with open(os.path.join(workflow.basedir, "workflows", "config", "config.yaml")) as _fh:
+    _DEMO = yaml.safe_load(_fh)
+
+
+def _stem(path):
+    """A file's name without directory and VCF/FASTA/compression extensions."""
+    name = os.path.basename(str(path))
+    for ext in (".gz", ".bgz", ".vcf", ".bcf", ".fasta", ".fa", ".fna"):
+        name = name[: -len(ext)] if name.endswith(ext) else name
+    return name or "variants"
+
+
+def _follow_own_data(config):
+    """Replace the demo-only values a config inherited when it brings its own data (in place)."""
+    own_reference = config["reference"] != _DEMO["reference"]
+    own_scored = config["score"]["vcf"] != _DEMO["score"]["vcf"]
+    changed = []
+    if own_reference and config["variant_risk"]["annotation"] == _DEMO["variant_risk"]["annotation"]:
+        config["variant_risk"]["annotation"] = None
+        changed.append("variant_risk.annotation: none (the MITOMAP loci are for data/mito/chrM.fa)")
+    if own_scored and config["score"]["name"] == _DEMO["score"]["name"]:
+        config["score"]["name"] = _stem(config["score"]["vcf"])
+        changed.append(f"score.name: {config['score']['name']}")
+    if (own_reference or own_scored) and config["report"]["title"] == _DEMO["report"]["title"]:
+        config["report"]["title"] = f"genoseq: variant risk ({config['score']['name']})"
+        changed.append(f"report.title: {config['report']['title']}")
+    if own_reference and config["outdir"] == _DEMO["outdir"]:
+        config["outdir"] = os.path.join("results", _stem(config["reference"]))
+        changed.append(f"outdir: {config['outdir']}")
+    if changed:
+        print("genoseq workflow: your own data, so " + "; ".join(changed), file=sys.stderr)
+
+
+_follow_own_data(config)
 
 VARIANT_RISK = config["model_kind"] == "variant-risk"
 SHARDS = [f"{i:03d}" for i in range(config["score"]["shards"])]
@@ -58,6 +100,20 @@ def launcher():
     if nproc == 1:
         return "genoseq"
     return f"torchrun --standalone --nproc_per_node {nproc} -m genoseq"
+
+
+def device_for(setting):
+    """A params function: the `--device` of a rule; `auto` becomes `cuda` when the job was given GPUs.
+
+    A job that asked for a GPU (`gpu` > 0, e.g. from the SLURM profile) then fails with a clear
+    error when PyTorch cannot see one (say, a CPU-only build), instead of quietly training on CPU.
+    """
+
+    def device(wildcards, resources):
+        gpus = int(getattr(resources, "gpu", 0) or 0)
+        return "cuda" if setting == "auto" and gpus > 0 else setting
+
+    return device
 
 
 def torch_threads(threads):

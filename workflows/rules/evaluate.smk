@@ -33,7 +33,7 @@ if VARIANT_RISK:
             batch_size=TRAIN["batch_size"],
             lr=TRAIN["lr"],
             seed=TRAIN["seed"],
-            device=TRAIN["device"],
+            device=device_for(TRAIN["device"]),
             threads=lambda wildcards, threads: torch_threads(threads),
             extra=quoted(TRAIN["extra_args"]),
         shell:
@@ -65,7 +65,7 @@ else:
             gpu=res("evaluate")["gpu"],
         params:
             strand=strand_opt(),
-            device=TRAIN["device"],
+            device=device_for(TRAIN["device"]),
         shell:
             "genoseq -v evaluate {input.model:q} {input.table:q} {params.strand}"
             " --device {params.device:q} -o {output.metrics:q} --plots-dir {output.plots:q} > {log:q} 2>&1"

@@ -6,6 +6,7 @@ rule prepare:
     input:
         reference=config["reference"],
         vcfs=[config["variant_risk"]["vcf"]] if VARIANT_RISK else [],  # the labelled VCF
+        annotation=(config["variant_risk"]["annotation"] or []) if VARIANT_RISK else [],
     output:
         summary=out("prepare", "summary.json"),
     log:
@@ -18,8 +19,21 @@ rule prepare:
         runtime=res("prepare")["runtime"],
     params:
         vcfs=lambda wildcards, input: repeat_opt("--vcf", input.vcfs),
+        # what training will need, checked here (cheap) rather than in the training job (a GPU job)
+        checks=lambda wildcards, input: (
+            " ".join(
+                [
+                    opt("--label-field", config["variant_risk"]["label_field"]),
+                    opt("--info-features", ",".join(config["variant_risk"]["info_features"])),
+                    opt("--annotation", input.annotation),
+                ]
+            )
+            if VARIANT_RISK
+            else ""
+        ),
     shell:
-        "genoseq -v prepare --reference {input.reference:q} {params.vcfs} -o {output.summary:q} > {log:q} 2>&1"
+        "genoseq -v prepare --reference {input.reference:q} {params.vcfs} {params.checks}"
+        " -o {output.summary:q} > {log:q} 2>&1"
 
 
 rule prepare_score:
@@ -38,6 +52,11 @@ rule prepare_score:
     resources:
         mem_mb=res("prepare")["mem_mb"],
         runtime=res("prepare")["runtime"],
+    params:
+        # a variant-risk model reads its INFO features from the VCF it scores
+        checks=(
+            opt("--info-features", ",".join(config["variant_risk"]["info_features"])) if VARIANT_RISK else ""
+        ),
     shell:
-        "genoseq -v prepare --reference {input.reference:q} --vcf {input.vcf:q} -o {output.summary:q}"
-        " > {log:q} 2>&1"
+        "genoseq -v prepare --reference {input.reference:q} --vcf {input.vcf:q} {params.checks}"
+        " -o {output.summary:q} > {log:q} 2>&1"

@@ -56,7 +56,7 @@ rule score_shard:
         strand=strand_opt(),
         on_ref_mismatch=SCORE["on_ref_mismatch"],
         batch_size=SCORE["batch_size"],
-        device=SCORE["device"],
+        device=device_for(SCORE["device"]),
     shell:
         "genoseq -v score-variants {input.model:q} --vcf {input.vcf:q} --reference {input.reference:q}"
         " -o {output.table:q} --vcf-out {output.vcf:q} {params.strand}"

@@ -33,7 +33,7 @@ if VARIANT_RISK:
             batch_size=TRAIN["batch_size"],
             lr=TRAIN["lr"],
             seed=TRAIN["seed"],
-            device=TRAIN["device"],
+            device=device_for(TRAIN["device"]),
             block_size=TRAIN["block_size"],
             threads=lambda wildcards, threads: torch_threads(threads),
             extra=quoted(TRAIN["extra_args"]),
@@ -71,7 +71,7 @@ else:
             batch_size=TRAIN["batch_size"],
             lr=TRAIN["lr"],
             seed=TRAIN["seed"],
-            device=TRAIN["device"],
+            device=device_for(TRAIN["device"]),
             threads=lambda wildcards, threads: torch_threads(threads),
             extra=quoted(TRAIN["extra_args"]),
         shell:
