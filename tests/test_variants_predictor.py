@@ -154,6 +154,8 @@ def test_cli_score_calibrate_ism(predictor, files, tmp_path):
     df = pl.read_parquet(ism)
     assert df.height == 30 and set(df["pos"].to_list()) == set(range(10, 20))
     assert (tmp_path / "ism.png").stat().st_size > 1000
+    past = run(main, ["ism", model, "--reference", str(fa), "--region", "chrT:10-999999", "-o", str(ism)])
+    assert past.exit_code == 1 and "ends past the end of contig chrT (length" in past.output, past.output
     # the ISM value of one SNV equals what score-variants gives for it
     one = df.row(0, named=True)
     snv = tmp_path / "one.vcf"

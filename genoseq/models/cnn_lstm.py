@@ -9,6 +9,7 @@ is ~0.15 M parameters, a few seconds per epoch of 3,000 sequences on 2 cores.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -95,7 +96,15 @@ class _CNNLSTMTrunk(nn.Module):
         # convolution and pooling take torch's fast CPU path (≈ 10x faster than Conv1d on the
         # transposed tensor); same weights, same results as self.conv / self.pool.
         x4 = x.transpose(1, 2).unsqueeze(2)  # (N, C, 1, L)
-        return F.conv2d(x4, self.conv.weight.unsqueeze(2), self.conv.bias, padding="same")
+        if self.conv.kernel_size[0] % 2:
+            return F.conv2d(x4, self.conv.weight.unsqueeze(2), self.conv.bias, padding="same")
+        # An even width (DanQ's is 26) is fine: torch pads the odd extra position on the right, as
+        # point_edit follows; its warning saying so would only break genoseq's one-line output.
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", message="Using padding='same' with even kernel", category=UserWarning
+            )
+            return F.conv2d(x4, self.conv.weight.unsqueeze(2), self.conv.bias, padding="same")
 
     def _pool(self, h: torch.Tensor) -> torch.Tensor:
         """Max-pooling of :meth:`_conv` output: ``(N, F, 1, L)`` -> ``(N, F, 1, ceil(L / pool))``."""

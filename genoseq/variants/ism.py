@@ -50,10 +50,18 @@ def saturation_mutagenesis(
     """
     refuse_variant_model(predictor, "in-silico mutagenesis")
     chrom = reference.resolve(chrom)
-    if not 0 <= start < end <= reference.length(chrom):
+    length = reference.length(chrom)
+    region = f"{chrom}:{start + 1}-{end}"
+    if start >= end:
+        raise ConfigError(f"region {region} is empty (its end is before its start)", path=reference.path)
+    if start < 0 or start >= length:
         raise ConfigError(
-            f"region {chrom}:{start + 1}-{end} is empty or outside the contig"
-            f" (length {reference.length(chrom)})",
+            f"region {region} starts outside contig {chrom} (length {length})", path=reference.path
+        )
+    if end > length:
+        raise ConfigError(
+            f"region {region} ends past the end of contig {chrom} (length {length}); end it at {length}"
+            f" ({chrom}:{start + 1}-{length})",
             path=reference.path,
         )
     if end - start > MAX_ISM_BASES:
