@@ -772,6 +772,8 @@ def iter_sequence_records(
 ) -> Iterator[tuple[list[str], list[str]]]:
     """Stream names and sequences from FASTA/FASTQ (by extension, gzip allowed) or a table, in chunks.
 
+    ``-`` reads FASTA or FASTQ (plain or gzip) from standard input.
+
     A FASTA/FASTQ file is read one chunk at a time (memory bounded by the chunk, not the file):
     a chunk ends after ``chunk_records`` records or ``chunk_bases`` bases, whichever comes first
     (default 65,536 records, 16 Mbp)
@@ -792,9 +794,10 @@ def iter_sequence_records(
     """
     chunk_records = _CHUNK_RECORDS if chunk_records is None else chunk_records
     chunk_bases = _CHUNK_BASES if chunk_bases is None else chunk_bases
+    stdin = str(path) == "-"
     path = Path(path)
     suffix = _suffix(path)
-    if suffix in _FASTX_SUFFIXES:
+    if stdin or suffix in _FASTX_SUFFIXES:
         from genoseq.io import read_fastx
 
         names: list[str] = []

@@ -268,6 +268,23 @@ def test_cli_predict_fasta_to_parquet(tmp_path: Path, model_dir: Path) -> None:
     np.testing.assert_allclose(frame["p_pos"].to_numpy(), expected, rtol=1e-6)
 
 
+def test_cli_predict_reads_fasta_or_fastq_from_stdin(tmp_path: Path, model_dir: Path) -> None:
+    text = "".join(f">{name}\n{seq}\n" for name, seq in RECORDS.items())
+    fastq = "".join(f"@{name}\n{seq}\n+\n{'I' * len(seq)}\n" for name, seq in RECORDS.items())
+    expected = Predictor.load(model_dir, device="cpu").predict(list(RECORDS.values()))[:, 0]
+    for i, given in enumerate([text, fastq]):
+        out = tmp_path / f"out{i}.tsv"
+        result = CliRunner().invoke(main, ["predict", str(model_dir), "-", "-o", str(out)], input=given)
+        assert result.exit_code == 0, result.output
+        frame = pl.read_csv(out, separator="\t")
+        assert frame["name"].to_list() == list(RECORDS)
+        np.testing.assert_allclose(frame["p_pos"].to_numpy(), expected, rtol=1e-6)
+    table = CliRunner().invoke(
+        main, ["predict", str(model_dir), "-", "-o", str(tmp_path / "x.tsv")], input="a,b\n"
+    )
+    assert table.exit_code == 1 and "<stdin>: line 1: not FASTA or FASTQ" in table.output
+
+
 @pytest.mark.parametrize(("suffix", "sep"), [(".csv", ","), (".tsv", "\t")])
 def test_cli_predict_table_to_table(tmp_path: Path, model_dir: Path, suffix: str, sep: str) -> None:
     table = tmp_path / f"in{suffix}"

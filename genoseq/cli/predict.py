@@ -9,7 +9,7 @@ from genoseq.cli._paths import InputFile, ModelDir, OutputFile, inference_option
 
 @click.command()
 @click.argument("model", type=ModelDir())
-@click.argument("input_path", metavar="INPUT", type=InputFile())
+@click.argument("input_path", metavar="INPUT", type=InputFile(allow_dash=True))
 @click.option(
     "-o",
     "--output",
@@ -23,8 +23,8 @@ def predict(
 ) -> None:
     """Score each record of INPUT with the model directory MODEL.
 
-    INPUT is FASTA/FASTQ (optionally gzipped) or a CSV/TSV/Parquet table with a
-    `sequence` column (and optionally `name` or `id`). The output has one row
+    INPUT is FASTA/FASTQ (optionally gzipped; `-` reads it from standard input)
+    or a CSV/TSV/Parquet table with a `sequence` column (and optionally `name` or `id`). The output has one row
     per record: name, length and one `p_<class>` probability column per output
     (binary models: the positive class only). Sequences shorter than the model
     input are padded centrally with N; longer ones are scored in sliding
