@@ -230,6 +230,9 @@ def test_bam_errors(bam, tmp_path):
     with pytest.raises(InputFormatError, match="index") as info:
         read_alignments(noindex, "chr1")
     assert str(noindex) in str(info.value)
+    # the whole file needs no index: streamed as written, the same mapped reads as the indexed file
+    with read_alignments(noindex) as streamed, read_alignments(bam) as indexed:
+        assert [r.query_name for r in streamed] == [r.query_name for r in indexed]
     with pytest.raises(UnknownContigError, match="chr9") as info:
         coverage(bam, "chr9", 0, 10)
     assert str(bam) in str(info.value)

@@ -28,7 +28,9 @@ def _reference_path(reference: Reference | PathLike | None) -> str | None:
     return str(check_input_path(reference))
 
 
-def _open(path: PathLike, reference: Reference | PathLike | None) -> tuple[pysam.AlignmentFile, str]:
+def _open(
+    path: PathLike, reference: Reference | PathLike | None, *, need_index: bool = True
+) -> tuple[pysam.AlignmentFile, str]:
     p = check_input_path(path)
     name = str(p)
     ref = _reference_path(reference)
@@ -37,7 +39,7 @@ def _open(path: PathLike, reference: Reference | PathLike | None) -> tuple[pysam
     if not f.is_bam and not f.is_cram:
         f.close()
         raise InputFormatError("not a BAM or CRAM file (region queries need an indexed BAM/CRAM)", path=name)
-    if not f.has_index():
+    if need_index and not f.has_index():
         f.close()
         kind = "CRAM (.crai)" if f.is_cram else "BAM (.bai/.csi)"
         raise InputFormatError(
@@ -55,7 +57,7 @@ def read_alignments(
     Parameters
     ----------
     path
-        Indexed BAM or CRAM.
+        BAM or CRAM; indexed for a region query (the whole file is streamed without an index).
     region
         ``chr``, ``chr:beg-end`` (1-based inclusive) or ``chr:beg-``; the contig
         may be spelled either way (``chr1``/``1``, ``chrM``/``MT``). ``None``: the whole file,
@@ -67,22 +69,24 @@ def read_alignments(
     -------
     RecordIterator[pysam.AlignedSegment]
         Every mapped read whose alignment overlaps the region, in coordinate
-        order; an iterator and context manager.  Unmapped reads that htslib
+        order (for the whole file of an unindexed BAM/CRAM: in file order); an
+        iterator and context manager.  Unmapped reads that htslib
         places at their mate's position are left out; secondary, supplementary
         and duplicate alignments are kept (filter on ``read.flag`` as needed).
 
     Raises
     ------
     InputFormatError
-        Missing file, not BAM/CRAM, missing index, malformed region.
+        Missing file, not BAM/CRAM, missing index (for a region), malformed region.
     UnknownContigError
         The region's contig is not in the file's header.
     """
-    f, name = _open(path, reference)
+    f, name = _open(path, reference, need_index=region is not None)
     if region is None:
         try:
             with pysam_errors(name, "cannot read the alignments"):
-                reads = f.fetch()
+                # without an index, stream the file as it is (htslib's until_eof)
+                reads = f.fetch() if f.has_index() else f.fetch(until_eof=True)
         except BaseException:
             f.close()
             raise
