@@ -439,7 +439,7 @@ FAILURES: dict[str, Case] = {
             "cpu",
         ),
         names="ref.fa",
-        problem=("outside the contig",),
+        problem=("starts outside contig chr1 (length 120)",),
         outputs=("ism.tsv",),
     ),
     "ism-unknown-contig": Case(
