@@ -333,11 +333,21 @@ def gather_tables(tables: Sequence[str | Path], out: str | Path) -> int:
     return df.height
 
 
+def _genoseq_meta(header: pysam.VariantHeader) -> dict[str, str]:
+    """The ``##genoseq_*=`` lines of a VCF header (model, weights' checksum, strand, version)."""
+    return {
+        rec.key: str(rec.value)
+        for rec in header.records
+        if rec.type == "GENERIC" and rec.key is not None and rec.key.startswith("genoseq_")
+    }
+
+
 def gather_vcfs(vcfs: Sequence[str | Path], out: str | Path) -> int:
     """Concatenate VCF shards, in the order given, into a bgzipped, tabix-indexed ``out`` (``.vcf.gz``).
 
     The output header is the first shard's, merged with any header lines the others add; all shards
-    must have the same samples. The records must come out sorted (as they do when the shards are
+    must have the same samples and, where they carry them, the same ``##genoseq_*`` lines (the
+    model, its weights' checksum, the strand: shards of one scoring run). The records must come out sorted (as they do when the shards are
     the contiguous pieces of one sorted VCF), or indexing fails with :class:`InputFormatError`. The
     index is written to ``out + ".tbi"``; both files appear only on success.
 
@@ -355,9 +365,18 @@ def gather_vcfs(vcfs: Sequence[str | Path], out: str | Path) -> int:
     try:
         header = handles[0].header.copy()
         samples = list(header.samples)
+        scored_with = _genoseq_meta(header)
         for path, vf in zip(vcfs[1:], handles[1:], strict=True):
             if list(vf.header.samples) != samples:
                 raise InputFormatError(f"samples differ from {vcfs[0]}", path=path)
+            meta = _genoseq_meta(vf.header)
+            differ = sorted(k for k in scored_with.keys() | meta.keys() if scored_with.get(k) != meta.get(k))
+            if differ:
+                raise InputFormatError(
+                    f"scored differently from {vcfs[0]} ({', '.join(differ)} differ: another model,"
+                    " strand or genoseq version); gather shards of one scoring run",
+                    path=path,
+                )
             header.merge(vf.header)
         n = 0
         with atomic_path(out) as tmp:

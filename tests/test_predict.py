@@ -272,9 +272,9 @@ def test_cli_predict_reads_fasta_or_fastq_from_stdin(tmp_path: Path, model_dir: 
     text = "".join(f">{name}\n{seq}\n" for name, seq in RECORDS.items())
     fastq = "".join(f"@{name}\n{seq}\n+\n{'I' * len(seq)}\n" for name, seq in RECORDS.items())
     expected = Predictor.load(model_dir, device="cpu").predict(list(RECORDS.values()))[:, 0]
-    for i, given in enumerate([text, fastq]):
+    for i, stdin in enumerate([text, fastq]):
         out = tmp_path / f"out{i}.tsv"
-        result = CliRunner().invoke(main, ["predict", str(model_dir), "-", "-o", str(out)], input=given)
+        result = CliRunner().invoke(main, ["predict", str(model_dir), "-", "-o", str(out)], input=stdin)
         assert result.exit_code == 0, result.output
         frame = pl.read_csv(out, separator="\t")
         assert frame["name"].to_list() == list(RECORDS)

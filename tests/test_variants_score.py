@@ -117,12 +117,13 @@ def test_background_risk_is_empirical_quantile():
     assert got.tolist() == ref
 
 
-def test_outputs_written_and_vcf_readable(files, tmp_path):
+@pytest.mark.parametrize("batch_size", [1, 3, 5])  # 1 and 5 split the multi-allelic record's ALTs
+def test_outputs_written_and_vcf_readable(files, tmp_path, batch_size):
     fa, vcf = files
     pred = ToyPredictor(tmp_path / "m", L)
     out = tmp_path / "o.parquet"
     vout = tmp_path / "o.vcf.gz"
-    stats = score_vcf_to_files(pred, vcf, fa, out, vcf_out=vout, batch_size=3)
+    stats = score_vcf_to_files(pred, vcf, fa, out, vcf_out=vout, batch_size=batch_size)
     assert stats.scored == 7 and stats.ref_mismatch == 1 and stats.skipped_symbolic == 1
     table = pl.read_parquet(out)
     assert table.height == 8 and "_record" not in table.columns
@@ -141,6 +142,8 @@ def test_outputs_written_and_vcf_readable(files, tmp_path):
                     assert values is None or values[i] is None
                 else:
                     assert values[i] == pytest.approx(row["log_odds"], rel=1e-5, abs=1e-6)
+                match = rec.info.get("GENOSEQ_REF_MATCH")
+                assert (match[i] if match else None) == (None if row is None else int(row["ref_match"]))
         assert len(list(vf.fetch("chrT", 0, 10))) >= 1  # the index works
     tsv = tmp_path / "o.tsv"
     score_vcf_to_files(pred, vcf, fa, tsv)

@@ -304,6 +304,22 @@ def test_gather_vcfs_requires_same_samples_and_vcf_gz(tmp_path: Path) -> None:
         gather_vcfs([a], tmp_path / "all.vcf")
 
 
+def test_gather_vcfs_refuses_shards_scored_by_another_model(tmp_path: Path) -> None:
+    def scored(name: str, sha: str, records: list[str]) -> Path:
+        meta = f"##genoseq_version=1\n##genoseq_model_sha256={sha}\n##genoseq_strand=both\n"
+        return _write_vcf(tmp_path / name, records, HEADER.replace("#CHROM", meta + "#CHROM"))
+
+    records = _records(4)
+    a, b = scored("a.vcf", "aaa", records[:2]), scored("b.vcf", "bbb", records[2:])
+    with pytest.raises(
+        InputFormatError, match=r"b\.vcf: scored differently from .*a\.vcf \(genoseq_model_sha256"
+    ):
+        gather_vcfs([a, b], tmp_path / "all.vcf.gz")
+    assert not (tmp_path / "all.vcf.gz").exists()
+    same = scored("c.vcf", "aaa", records[2:])
+    assert gather_vcfs([a, same], tmp_path / "all.vcf.gz") == 4
+
+
 def test_gather_scores_cli(tmp_path: Path) -> None:
     plain, shards = _bgzipped_shards(tmp_path, 6, 2)
     tables = []

@@ -14,7 +14,6 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -159,16 +158,6 @@ def _describe(column: str) -> str:
     return column
 
 
-@dataclass(frozen=True)
-class _BatchRows:
-    """One scored batch as plain lists: row indices per record ordinal, then per-row fields."""
-
-    by_record: dict[int, list[int]]
-    alt_index: list[int]
-    ref_match: list[bool]
-    values: list[list[float]]  # rows x score columns, NaN where null
-
-
 class VcfAnnotator(CommitOrAbort):
     """Streams the input VCF's records to a bgzipped copy with score INFO fields.
 
@@ -239,6 +228,8 @@ class VcfAnnotator(CommitOrAbort):
             self._stack.__exit__(type(exc), exc, exc.__traceback__)
             raise
         self._next_ordinal = 0
+        # scored rows not yet written: record ordinal -> ALT index -> (ref_match, score values)
+        self._rows: dict[int, dict[int, tuple[bool, list[float]]]] = {}
 
     def _adopt(self, rec: pysam.VariantRecord) -> None:
         """Move an input record into the output header, less an earlier genoseq annotation."""
@@ -246,7 +237,8 @@ class VcfAnnotator(CommitOrAbort):
             rec.info.pop(key, None)
         rec.translate(self._writer.header)
 
-    def _write_until(self, ordinal: int, rows: _BatchRows) -> None:
+    def _write_until(self, ordinal: int) -> None:
+        """Write the input records up to ``ordinal`` (inclusive), each with its collected rows."""
         while self._next_ordinal <= ordinal:
             try:
                 rec = next(self._records)
@@ -255,42 +247,46 @@ class VcfAnnotator(CommitOrAbort):
                     "VCF changed while it was being scored (fewer records on the second read)", path=self.vcf
                 ) from None
             self._adopt(rec)
-            these = rows.by_record.get(self._next_ordinal)
+            these = self._rows.pop(self._next_ordinal, None)
             if these:
-                # the batch row of each ALT (None: that ALT was not scored)
-                by_alt = {rows.alt_index[i]: i for i in these}
-                slots = [by_alt.get(a) for a in range(len(rec.alts or ()))]
+                # the row of each ALT (None: that ALT was not scored)
+                slots = [these.get(a) for a in range(len(rec.alts or ()))]
                 for j, key in enumerate(self._info_ids):
                     # unscored ALTs and null (NaN) scores are written as '.'
-                    vals = tuple(None if i is None else rows.values[i][j] for i in slots)
+                    vals = tuple(None if row is None else row[1][j] for row in slots)
                     vals = tuple(None if v is None or v != v else v for v in vals)
                     if any(v is not None for v in vals):
                         rec.info[key] = vals
-                match = tuple(None if i is None else int(rows.ref_match[i]) for i in slots)
+                match = tuple(None if row is None else int(row[0]) for row in slots)
                 if any(m is not None for m in match):
                     rec.info["GENOSEQ_REF_MATCH"] = match
             self._writer.write(rec)
             self._next_ordinal += 1
 
     def add(self, batch: pl.DataFrame) -> None:
-        """Write all input records up to the last one in ``batch``, annotated with its rows.
+        """Collect ``batch``'s rows and write the input records before its last one.
 
-        ``batch`` must carry ``_record`` and ``_alt_index`` columns.
+        ``batch`` must carry ``_record`` and ``_alt_index`` columns, and batches come in input
+        order. The last record of a batch is held back: the ALTs of a multi-allelic record can be
+        split between two batches, and its INFO values are written once all of them are in.
         """
         if batch.height == 0:
             return
         records = batch[RECORD_COLUMN].to_list()
-        by_record: dict[int, list[int]] = {}
-        for i, record in enumerate(records):
-            by_record.setdefault(record, []).append(i)
         # plain lists: the per-record lookups are much cheaper than dicts built row by row by polars
         values = batch.select(pl.col(self.score_cols).cast(pl.Float64)).to_numpy().tolist()
-        rows = _BatchRows(by_record, batch[ALT_INDEX_COLUMN].to_list(), batch["ref_match"].to_list(), values)
-        self._write_until(max(records), rows)
+        collected = self._rows
+        for record, alt, match, row in zip(
+            records, batch[ALT_INDEX_COLUMN].to_list(), batch["ref_match"].to_list(), values, strict=True
+        ):
+            collected.setdefault(record, {})[alt] = (match, row)
+        self._write_until(max(records) - 1)
 
     def close(self) -> Path:
         """Write the remaining records, bgzip and index; rename into place. Returns the output path."""
         try:
+            if self._rows:  # the last batch's last record, held back by add()
+                self._write_until(max(self._rows))
             for rec in self._records:
                 self._adopt(rec)
                 self._writer.write(rec)
