@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -26,6 +27,9 @@ from genoseq.train.config import MODEL_TRAIN_DEFAULTS
 from tests.test_train_toys import planted_sequences, write_csv
 
 REPO = Path(__file__).resolve().parents[1]
+_NETWORK_ERROR = re.compile(
+    r"RendezvousError|DistNetworkError|Address already in use|Connection (reset|refused)"
+)
 MODEL = {"conv_filters": 8, "lstm_hidden": 8, "conv_width": 7, "head_hidden": 8, "dropout": 0.0}
 
 
@@ -41,15 +45,20 @@ def test_torchrun_two_cpu_processes_match_one_process(tmp_path: Path) -> None:
     ]  # fmt: skip
     env = dict(os.environ, OMP_NUM_THREADS="1")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    proc = subprocess.Popen(
-        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
-    try:
-        stdout, stderr = proc.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # torchrun and its workers
-        proc.communicate()
-        raise
+    for attempt in range(2):
+        proc = subprocess.Popen(
+            cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
+        try:
+            stdout, stderr = proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # torchrun and its workers
+            proc.communicate()
+            raise
+        # one retry when the processes could not meet (a port taken on a busy machine), not on
+        # any failure of training itself
+        if proc.returncode == 0 or attempt or not _NETWORK_ERROR.search(stderr):
+            break
     assert proc.returncode == 0, stderr[-3000:]
     assert stdout.count("wrote ") == 1  # only rank 0 reports and writes
 
