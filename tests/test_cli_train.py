@@ -192,6 +192,17 @@ def test_bad_options(tmp_path: Path) -> None:
         assert bad.exit_code == 2, (option, bad.output)  # a bad option value is a usage error
         assert f"Invalid value for {option}" in bad.output and "Traceback" not in bad.output
     assert not (tmp_path / "m").exists()
+    derived = _invoke(
+        str(data), "--model", "cnn-lstm", "--out", str(tmp_path / "m"), "--set", "input_length=9"
+    )
+    assert derived.exit_code == 2 and "input_length is set from the data" in derived.output
+    # an input inside the model directory under a name training writes there is never overwritten
+    (tmp_path / "o").mkdir()
+    inside = tmp_path / "o" / "train_log.csv"
+    inside.write_text(data.read_text())
+    clash = _invoke(str(inside), "--model", "cnn-lstm", "--out", str(tmp_path / "o"))
+    assert clash.exit_code == 1 and "would overwrite this input" in clash.output
+    assert inside.read_text() == data.read_text()
 
 
 def test_named_binary_classes_output_the_probability_of_the_positive_one(tmp_path: Path) -> None:

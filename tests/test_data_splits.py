@@ -65,3 +65,24 @@ def test_split_is_a_stratified_partition(labels: list[int], fraction: float, see
         k = int((y[valid] == c).sum())
         expected = 0 if m < 2 else min(max(round(fraction * m), 1), m - 1)
         assert k == expected
+
+
+def test_many_label_combinations_still_hold_out_the_fraction() -> None:
+    """400 rows, 8 labels, ~140 combinations: one per combination would hold out a quarter."""
+    rng = np.random.default_rng(0)
+    y = (rng.random((400, 8)) < 0.3).astype(np.float32)
+    assert len({tuple(r) for r in y}) > 100
+    for fraction in (0.05, 0.1, 0.2):
+        train, valid = stratified_split(y, fraction, seed=3)
+        assert abs(valid.size - fraction * 400) <= 8  # the share asked for (+ a few label fix-ups)
+        assert np.array_equal(np.union1d(train, valid), np.arange(400))
+        assert (y[valid].sum(0) >= 1).all() and (y[train].sum(0) >= 1).all()  # every label on both sides
+
+
+def test_a_rare_label_is_put_on_both_sides() -> None:
+    y = np.zeros((100, 2), dtype=np.float32)
+    y[:, 0] = 1
+    y[[10, 60], 1] = 1  # two positives of label 1, in two different combinations' worth of rows
+    for seed in range(5):
+        train, valid = stratified_split(y, 0.1, seed=seed)
+        assert y[valid, 1].sum() == 1 and y[train, 1].sum() == 1

@@ -78,6 +78,16 @@ def test_multilabel_forms(tmp_path: Path) -> None:
     np.testing.assert_array_equal(single.labels, [[1, 0], [0, 1]])
     with pytest.raises(InputFormatError, match="must hold 0 or 1"):
         load_table(_csv(tmp_path / "d.csv", "sequence,label_x,label_y\nAC,1,2\nGT,0,1\n"))
+    # a validation table with the model's classes in another column order: read in the model's order
+    swapped = load_table(
+        _csv(tmp_path / "e.csv", "sequence,label_y,label_x\nAC,1,1\nGT,0,0\nCC,1,0\n"),
+        classes=["x", "y"],
+        task="multilabel",
+    )
+    assert swapped.classes == ["x", "y"]
+    np.testing.assert_array_equal(swapped.labels, sep.labels)
+    with pytest.raises(InputFormatError, match="differ from the training classes"):
+        load_table(_csv(tmp_path / "f.csv", "sequence,label_x,label_z\nAC,1,1\n"), classes=["x", "y"])
 
 
 def test_fasta_with_labels_table(tmp_path: Path) -> None:
@@ -260,3 +270,12 @@ def test_a_repeated_column_name_is_refused(tmp_path: Path) -> None:
     path.write_text("sequence,label,label\nACGT,1,0\nTTTT,0,1\n")
     with pytest.raises(InputFormatError, match="line 1: column 'label' appears more than once"):
         load_table(path)
+
+
+def test_rare_multilabel_classes_are_warned_about(tmp_path: Path, caplog) -> None:
+    with caplog.at_level("WARNING", logger="genoseq"):
+        load_table(_csv(tmp_path / "a.csv", "sequence,label\nACGT,a;d\nACGA,a\nACGC,a\nACGG,b\nACTT,b\n"))
+        load_table(_csv(tmp_path / "b.csv", "sequence,label_a,label_z\nACGT,1,0\nACGA,1,0\n"))
+    assert "label 'd' has a single positive example (line 2)" in caplog.text
+    assert "label 'z' has no positive example" in caplog.text
+    assert "label 'a'" not in caplog.text and "label 'b'" not in caplog.text

@@ -325,3 +325,17 @@ def test_a_run_that_fails_at_once_leaves_no_empty_directory(tmp_path) -> None:
     with pytest.raises(TrainingError):
         fit(NaNAfter(after=0), train, valid, TrainConfig(epochs=1, **FAST), out_dir=out)
     assert out.is_dir()
+
+
+def test_an_undefined_monitor_metric_is_warned_about_and_loss_decides(tmp_path, caplog) -> None:
+    """A validation set of one class has no AUROC: say so once, and pick the best epoch by loss."""
+    train, valid = toy_datasets()
+    keep = np.flatnonzero(valid.labels == 1)
+    one_class = type(valid)(
+        valid.sequences[keep], valid.labels[keep], task="binary", encode=valid.encode, n_classes=2
+    )
+    with caplog.at_level("WARNING", logger="genoseq"):
+        result = fit(toy_model(), train, one_class, TrainConfig(epochs=3, **FAST), out_dir=tmp_path)
+    assert caplog.text.count("validation auroc is undefined") == 1
+    losses = [r["valid_loss"] for r in result.history]
+    assert result.best_epoch == 1 + losses.index(min(losses))

@@ -132,13 +132,14 @@ def _guard_outputs(command: click.Command) -> click.Command:
     Inputs are the input files, their index files (``.fai``, ``.tbi``, ``.bai`` …) and the files a
     model directory is made of (``config.json``, the weights, the calibration …).
     """
-    from genoseq.cli._paths import InputFile, ModelDir, OutputFile
+    from genoseq.cli._paths import InputFile, ModelDir, OutputDir, OutputFile
 
     if getattr(command, "_genoseq_guarded", False) or command.callback is None:
         return command
     inputs = [p.name for p in command.params if isinstance(p.type, InputFile)]
     models = [p.name for p in command.params if isinstance(p.type, ModelDir)]
     outputs = [p.name for p in command.params if isinstance(p.type, OutputFile)]
+    out_dirs = {p.name: max(p.opts, key=len) for p in command.params if isinstance(p.type, OutputDir)}
     callback = command.callback
 
     @functools.wraps(callback)
@@ -161,12 +162,33 @@ def _guard_outputs(command: click.Command) -> click.Command:
                         "overwrite it (write the output elsewhere)",
                         path=out,
                     )
+        for name, flag in out_dirs.items():  # an input the command would overwrite in its output directory
+            for out in _values(kwargs.get(name)):
+                for src in files:
+                    if _writes_over(out, src):
+                        raise ConfigError(
+                            f"{flag} {out} would overwrite this input, one of the"
+                            " files written there; write the output elsewhere",
+                            path=src,
+                        )
         return callback(*args, **kwargs)
 
-    if (inputs or models) and outputs:
+    if (inputs or models) and (outputs or out_dirs):
         command.callback = guarded
     command._genoseq_guarded = True  # type: ignore[attr-defined]
     return command
+
+
+def _writes_over(out_dir: str, src: str) -> bool:
+    """Whether ``src`` lies in ``out_dir`` under a name a command writes there (model files, plots).
+
+    (split-vcf checks its own shard names, with its own message.)
+    """
+    from genoseq.modeldir import MODEL_FILES
+
+    name = os.path.basename(src)
+    written = name in MODEL_FILES or name.endswith(".png")
+    return written and _same_file(os.path.dirname(os.path.abspath(src)), out_dir)
 
 
 #: index files htslib keeps beside an input (appended to its name)

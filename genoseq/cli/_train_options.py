@@ -14,6 +14,21 @@ from genoseq.errors import ConfigError
 MODEL_NAMES = ("cnn-lstm", "transformer")
 
 
+#: model config fields genoseq fills in from the data and the tokenizer, never from --set
+DERIVED_KEYS = frozenset(
+    {
+        "input_length",
+        "n_outputs",
+        "task",
+        "n_features",
+        "in_channels",
+        "vocab_size",
+        "max_tokens",
+        "n_token_channels",
+    }
+)
+
+
 def _parse_set(values: tuple[str, ...]) -> dict[str, Any]:
     """``KEY=VALUE`` pairs → dict; values parsed as JSON when they parse (numbers, true/false), else text."""
     out: dict[str, Any] = {}
@@ -21,6 +36,12 @@ def _parse_set(values: tuple[str, ...]) -> dict[str, Any]:
         key, sep, raw = item.partition("=")
         if not sep or not key:
             raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--set")
+        if key.strip() in DERIVED_KEYS:
+            raise click.BadParameter(
+                f"{key.strip()} is set from the data (sequence length, labels, features, tokenizer),"
+                " not by --set",
+                param_hint="--set",
+            )
         try:
             out[key.strip()] = json.loads(raw)
         except json.JSONDecodeError:

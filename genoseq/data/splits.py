@@ -16,12 +16,19 @@ __all__ = ["stratified_split"]
 def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Hold out ``fraction`` of the rows of every class (stratum) for validation.
 
-    The strata are the class indices (``labels`` ``(n,)``) or, for multilabel
-    indicators (``labels`` ``(n, C)``), the distinct label combinations. In a
-    stratum of ``m`` rows, ``round(fraction * m)`` rows go to validation, but at
-    least one when ``m >= 2`` and never all ``m`` (so every class with two or
-    more rows appears on both sides). Which rows is drawn with
-    ``numpy.random.default_rng(seed)``: the same inputs give the same split.
+    Single-label (``labels`` ``(n,)`` class indices): in the ``m`` rows of a
+    class, ``round(fraction * m)`` go to validation, but at least one when
+    ``m >= 2`` and never all ``m`` (so every class with two or more rows appears
+    on both sides).
+
+    Multilabel (``labels`` ``(n, C)`` 0/1 indicators): the strata are the
+    distinct label combinations, which can be nearly as many as the rows, so
+    the floor of one per stratum would hold out far more than ``fraction``.
+    Instead ``round(fraction * n)`` rows are shared out among the combinations
+    in proportion to their size (largest remainders first), then every label
+    with two or more positive rows is given one on each side, moving a row if
+    needed. Which rows is drawn with ``numpy.random.default_rng(seed)``: the
+    same inputs give the same split.
 
     Parameters
     ----------
@@ -46,19 +53,18 @@ def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np
         raise ConfigError(f"the validation fraction must be between 0 and 1, got {fraction}")
     labels = np.asarray(labels)
     n = labels.shape[0]
-    if labels.ndim == 1:
-        strata = labels.astype(np.int64)
-    else:
-        _, strata = np.unique(labels.reshape(n, -1), axis=0, return_inverse=True)
-        strata = strata.reshape(-1)
     rng = np.random.default_rng(seed)
     is_valid = np.zeros(n, dtype=bool)
-    for stratum in np.unique(strata):
-        rows = np.flatnonzero(strata == stratum)
-        m = rows.size
-        k = int(round(fraction * m))
-        k = min(max(k, 1), m - 1) if m >= 2 else 0
-        is_valid[rng.permutation(rows)[:k]] = True
+    if labels.ndim == 1:
+        strata = labels.astype(np.int64)
+        for stratum in np.unique(strata):
+            rows = np.flatnonzero(strata == stratum)
+            m = rows.size
+            k = int(round(fraction * m))
+            k = min(max(k, 1), m - 1) if m >= 2 else 0
+            is_valid[rng.permutation(rows)[:k]] = True
+    elif n >= 2:
+        is_valid = _multilabel_split(labels.reshape(n, -1) > 0, fraction, rng)
     valid_idx = np.flatnonzero(is_valid)
     train_idx = np.flatnonzero(~is_valid)
     if valid_idx.size == 0 or train_idx.size == 0:
@@ -67,3 +73,30 @@ def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np
             "give more rows or a separate validation table (--valid)"
         )
     return train_idx.astype(np.int64), valid_idx.astype(np.int64)
+
+
+def _multilabel_split(indicators: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
+    """Validation mask for bool ``(n, C)`` indicators (see :func:`stratified_split`)."""
+    n = indicators.shape[0]
+    _, strata = np.unique(indicators, axis=0, return_inverse=True)
+    strata = strata.reshape(-1)
+    sizes = np.bincount(strata)
+    total = min(max(int(round(fraction * n)), 1), n - 1)
+    quota = fraction * sizes
+    counts = np.floor(quota).astype(np.int64)
+    left = total - int(counts.sum())
+    if left > 0:  # largest remainders first, ties in random order
+        order = np.lexsort((rng.random(sizes.size), -(quota - counts)))
+        counts[order[:left]] += 1
+    is_valid = np.zeros(n, dtype=bool)
+    for stratum in np.flatnonzero(counts):
+        rows = np.flatnonzero(strata == stratum)
+        is_valid[rng.permutation(rows)[: counts[stratum]]] = True
+    for c in range(indicators.shape[1]):  # every label with 2+ positives on both sides
+        positive = indicators[:, c]
+        if positive.sum() < 2:
+            continue
+        for side in (True, False):  # validation, then training
+            if not (positive & (is_valid == side)).any():
+                is_valid[rng.choice(np.flatnonzero(positive))] = side
+    return is_valid

@@ -393,6 +393,24 @@ def _canonical(value: str) -> str:
         return value
 
 
+def _warn_rare_labels(
+    indicators: np.ndarray, names: list[str], path: Path, locate: Callable[[int], str]
+) -> None:
+    """Warn about multilabel classes with no positive example or a single one (training tables)."""
+    positives = indicators.sum(axis=0)
+    for j, name in enumerate(names):
+        if positives[j] == 0:
+            log.warning("%s: label %r has no positive example; the model cannot learn it", path, name)
+        elif positives[j] == 1:
+            log.warning(
+                "%s: label %r has a single positive example (%s) — a typo? A label needs examples in "
+                "both the training and the validation split to be learned and measured",
+                path,
+                name,
+                locate(int(np.flatnonzero(indicators[:, j])[0])),
+            )
+
+
 def _parse_labels(
     frame: pl.DataFrame,
     *,
@@ -418,9 +436,12 @@ def _parse_labels(
             raise InputFormatError(f"label_<class> columns (multilabel) in a {task} table", path=path)
         names = [c[len("label_") :] for c in indicator_cols]
         if classes is not None and list(classes) != names:
-            raise InputFormatError(
-                f"label columns {names} differ from the training classes {list(classes)}", path=path
-            )
+            if sorted(classes) != sorted(names):
+                raise InputFormatError(
+                    f"label columns {names} differ from the training classes {list(classes)}", path=path
+                )
+            names = list(classes)  # the same classes in another column order: take the model's order
+            indicator_cols = [f"label_{name}" for name in names]
         out = np.zeros((frame.height, len(names)), dtype=np.float32)
         for j, col in enumerate(indicator_cols):
             values = frame[col].to_list()
@@ -432,6 +453,8 @@ def _parse_labels(
                     raise InputFormatError(
                         f"column {col} must hold 0 or 1, got {v!r}", path=path, record=locate(i)
                     )
+        if classes is None:
+            _warn_rare_labels(out, names, path, locate)
         return out, names, "multilabel"
 
     raw = frame["label"].to_list()
@@ -462,6 +485,8 @@ def _parse_labels(
             raise InputFormatError(
                 f"only one label ({', '.join(names)}) in the table; need at least two", path=path
             )
+        if classes is None:
+            _warn_rare_labels(out, names, path, locate)
         return out, names, "multilabel"
 
     canon = [_canonical(v) for v in values]

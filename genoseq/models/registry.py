@@ -140,6 +140,9 @@ def default_config(
     """
     entry = get_entry(name)
     known = {f.name for f in dataclasses.fields(entry.config_cls)}
+    reserved = sorted({"input_length", "n_outputs", "task", "n_features"} & set(overrides))
+    if reserved:
+        raise ConfigError(f"{reserved[0]} is set from the data, not as an override")
     unknown = sorted(set(overrides) - known)
     if unknown:
         raise ConfigError(f"unknown {name} config key {unknown[0]!r}; known keys: {', '.join(sorted(known))}")

@@ -44,7 +44,7 @@ from torch.utils.data import DataLoader
 
 from genoseq.data.datasets import collate_batch
 from genoseq.errors import ConfigError, TrainingError
-from genoseq.modeldir import CHECKPOINT_FILE
+from genoseq.modeldir import CHECKPOINT_FILE, CONFIG_FILE, WEIGHTS_FILE
 from genoseq.train.checkpoint import (
     capture_rng,
     optimizer_from_flat,
@@ -481,6 +481,14 @@ class _Trainer:
             )
         metrics = compute_metrics(labels, probs, self.task)
         primary = -valid_loss if self.monitor == "loss" else metrics[self.monitor]
+        if not math.isfinite(primary) and not getattr(self, "_warned_undefined", False):
+            self._warned_undefined = True
+            log.warning(
+                "validation %s is undefined (e.g. a class missing from the validation set): the best"
+                " epoch is chosen by validation loss while it stays undefined; give a validation set"
+                " holding every class (--valid, or a larger --valid-fraction) or set --monitor",
+                self.monitor,
+            )
         primary = primary if math.isfinite(primary) else -math.inf
         improved = bool(state.best_epoch == 0 or primary > state.best_primary + cfg.min_delta)
         if not improved and self.monitor != "loss" and primary == state.best_primary:
@@ -547,6 +555,11 @@ class _Trainer:
                     "or choose another output directory"
                 )
             self.load_checkpoint()
+        elif (self.out_dir / CONFIG_FILE).exists() or (self.out_dir / WEIGHTS_FILE).exists():
+            raise ConfigError(
+                f"{self.out_dir} already holds a model (and no training checkpoint to resume); choose"
+                " another output directory, or remove that model first"
+            )
         elif resume:
             log.warning("no checkpoint in %s: starting from the beginning", self.out_dir)
         if self.ctx.is_main:

@@ -39,7 +39,8 @@ def make_loss(
     if task == "multiclass":
         if config.pos_weight is not None:
             raise ConfigError(
-                "pos_weight applies to binary/multilabel tasks; use balance_classes for multiclass"
+                "a numeric pos_weight applies to binary/multilabel tasks; for multiclass use --pos-weight auto"
+                " (balance_classes=True in TrainConfig), which weights each class by its inverse frequency"
             )
         weight = None
         if config.balance_classes:
