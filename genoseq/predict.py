@@ -195,6 +195,8 @@ def _as_sequences(seqs: Sequence[str] | str | np.ndarray) -> Sequence[str | byte
     for i, seq in enumerate(out):
         if not isinstance(seq, str | bytes):
             raise InputFormatError(f"expected a DNA string, got {type(seq).__name__}", record=f"sequence {i}")
+        if not seq:  # as the CLI and training refuse it: nothing to score but padding
+            raise InputFormatError("empty sequence", record=f"sequence {i}")
     return out
 
 

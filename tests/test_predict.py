@@ -537,3 +537,9 @@ def test_letters_and_features_are_checked_on_every_path() -> None:
         with_features.predict(["ACGT"])
     with pytest.raises(InputFormatError, match=r"features must have shape \(1, 2\)"):
         with_features.predict(["ACGT"], features=np.zeros((1, 3), dtype=np.float32))
+
+
+def test_an_empty_sequence_is_refused(model_dir: Path) -> None:
+    predictor = Predictor.load(model_dir, device="cpu")
+    with pytest.raises(InputFormatError, match="sequence 1: empty sequence"):
+        predictor.predict(["ACGT", ""])

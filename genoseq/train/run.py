@@ -155,6 +155,16 @@ def _valid_table(
         }
         return train.subset(train_idx), train.subset(valid_idx), info
     table = load_table(valid, valid_labels, classes=train.classes, task=train.task, pad=pad)
+    try:
+        same = os.path.samefile(valid, train.path)
+    except OSError:
+        same = False
+    if same:
+        log.warning(
+            "%s: the validation table is the training table: early stopping and the reported metrics "
+            "then measure fit, not generalisation (leave --valid out to hold out a split)",
+            valid,
+        )
     if table.length != train.length:
         if not (pad and table.length < train.length):
             raise InputFormatError(
