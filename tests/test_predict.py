@@ -409,7 +409,7 @@ def test_letters_that_are_not_dna_are_refused(tmp_path: Path, model_dir: Path) -
     table.write_text("sequence\nACGTACGTAC\nZZZZZ\n")
     cases = [
         (fasta, "record typo: 'X' at position 6 is not a DNA letter"),
-        (table, "row 2: 'Z' at position 1"),
+        (table, "line 3: 'Z' at position 1"),  # the file's line, as genoseq train names it
     ]
     for path, message in cases:
         out = tmp_path / "out.csv"
