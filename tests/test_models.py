@@ -495,20 +495,9 @@ def test_an_even_conv_width_runs_without_torch_warnings() -> None:
     """DanQ's width is 26: torch's warning about even 'same' padding would break one-line output."""
     import warnings
 
-    from genoseq.models.cnn_lstm import CNNLSTM, CNNLSTMConfig
-
-    model = CNNLSTM(
-        CNNLSTMConfig(
-            input_length=40,
-            n_outputs=1,
-            task="binary",
-            conv_filters=4,
-            conv_width=16,
-            lstm_hidden=4,
-            head_hidden=4,
-        )
-    )
+    config = tiny_config("cnn-lstm", length=40, conv_width=16)
+    model = build_model("cnn-lstm", config)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        out = model(torch.zeros(2, 40, 4))
+        out = model(inputs("cnn-lstm", config, n=2)[0])
     assert out.shape == (2, 1)
