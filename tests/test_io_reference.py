@@ -313,3 +313,43 @@ def test_scan_finds_whitespace_across_blocks_and_allows_it_in_headers(tmp_path) 
     path.write_text(">a first record\nACGT\nAC\n>b second\tone\nGG GG\n")
     with pytest.raises(InputFormatError, match=r"line 5: .* of record 'b'"):
         reference_module._scan_records(path, block=5)
+
+
+def _slow_scan(data: bytes) -> tuple:
+    """Line by line: ("ok", headers) or ("err", line, record) for whitespace in a sequence line."""
+    count, record = 0, ""
+    for i, line in enumerate(data.split(b"\n"), start=1):
+        if line.startswith(b">"):
+            count += 1
+            words = line[1:].split(None, 1)
+            record = words[0].decode() if words else ""
+        elif any(c in line for c in b" \t\v\f"):
+            return ("err", i, record)
+    return ("ok", count)
+
+
+def test_scan_agrees_with_a_line_by_line_reading_for_any_block_size(tmp_path) -> None:
+    """Lines longer than a block, headers cut by block edges, no final newline: memory stays one block."""
+    import random
+    import re
+
+    rng = random.Random(7)
+    path = tmp_path / "scan.fa"
+    for _ in range(300):
+        parts = []
+        for _ in range(rng.randint(0, 4)):
+            parts.append(">" + rng.choice(["a", "x y", "q\tz", "long" * rng.randint(1, 20), " lead"]))
+            for _ in range(rng.randint(0, 3)):
+                alphabet = "ACGTN" + (" " if rng.random() < 0.1 else "")
+                parts.append("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 70))))
+        data = ("\n".join(parts) + rng.choice(["", "\n"])).encode()
+        path.write_bytes(data)
+        expected = _slow_scan(data)
+        for block in (1, 3, 16, 1 << 20):
+            try:
+                got: tuple = ("ok", reference_module._scan_records(path, block=block))
+            except InputFormatError as exc:
+                found = re.search(r"line (\d+): .* of record '([^']*)'", str(exc))
+                assert found is not None, str(exc)
+                got = ("err", int(found[1]), found[2])
+            assert got == expected, (block, data)

@@ -211,7 +211,7 @@ def build_train_config(
         config = TrainConfig(pos_weight=weight, balance_classes=balance, **values)
     except ConfigError as exc:  # a bad option value is a usage error (exit 2), like click's own checks
         field = str(exc).split(None, 1)[0] if str(exc) else ""
-        if field in values:
+        if field in values or field == "pos_weight":
             raise click.BadParameter(str(exc), param_hint=f"--{field.replace('_', '-')}") from None
         raise click.UsageError(str(exc)) from None
     return config, overrides

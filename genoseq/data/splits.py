@@ -26,8 +26,9 @@ def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np
     the floor of one per stratum would hold out far more than ``fraction``.
     Instead ``round(fraction * n)`` rows are shared out among the combinations
     in proportion to their size (largest remainders first), then every label
-    with two or more positive rows is given one on each side, moving a row if
-    needed. Which rows is drawn with ``numpy.random.default_rng(seed)``: the
+    with two or more positive rows is given one on each side, moving rows one
+    at a time while a move leaves fewer labels one-sided (labels sharing rows
+    can make it impossible: three labels on three rows, each pair sharing one). Which rows is drawn with ``numpy.random.default_rng(seed)``: the
     same inputs give the same split.
 
     Parameters
@@ -92,11 +93,32 @@ def _multilabel_split(indicators: np.ndarray, fraction: float, rng: np.random.Ge
     for stratum in np.flatnonzero(counts):
         rows = np.flatnonzero(strata == stratum)
         is_valid[rng.permutation(rows)[: counts[stratum]]] = True
-    for c in range(indicators.shape[1]):  # every label with 2+ positives on both sides
-        positive = indicators[:, c]
-        if positive.sum() < 2:
-            continue
-        for side in (True, False):  # validation, then training
-            if not (positive & (is_valid == side)).any():
-                is_valid[rng.choice(np.flatnonzero(positive))] = side
+    # every label with 2+ positives on both sides: move a row whose move leaves every other label
+    # represented where it was; a few passes, as one label's fix-up can be another's undoing
+    counts_pos = indicators.sum(axis=0)
+    shared = counts_pos >= 2
+
+    def missing() -> list[tuple[int, bool]]:
+        in_valid = indicators[is_valid].sum(axis=0)
+        in_train = counts_pos - in_valid
+        return [
+            (c, side)
+            for c in np.flatnonzero(shared)
+            for side, k in ((True, in_valid[c]), (False, in_train[c]))
+            if k == 0
+        ]
+
+    for _ in range(4 * int(shared.sum())):  # each step fixes one gap, or moves on
+        gaps = missing()
+        if not gaps:
+            break
+        c, side = gaps[0]
+        rows = rng.permutation(np.flatnonzero(indicators[:, c] & (is_valid != side)))
+        for row in rows:  # the first move that leaves fewer gaps
+            is_valid[row] = side
+            if len(missing()) < len(gaps):
+                break
+            is_valid[row] = not side
+        else:
+            break  # no single move helps: keep the split as it is
     return is_valid

@@ -164,10 +164,14 @@ def _batch(
     byte pass. Any other record takes the general path (:func:`_general_record`),
     which also gives the precise error.
     """
+    if not _letters_only_record(block):  # proteins ('*'), alignments ('-', '.'): record by record
+        return _batch_general(block, path, line_no, joiner)
     index = _index_block(block, scratch)
     if index is None:  # not the common layout: record by record
         return _batch_general(block, path, line_no, joiner)
     text, starts, heads, ends, good, cuts, n_newlines = index
+    if 2 * sum(good) < len(good):  # mostly records the checks send elsewhere
+        return _batch_general(block, path, line_no, joiner)
     records: list[FastaRecord] = []
     append = records.append
     new, set_name, set_description, set_sequence = _RECORD_FACTORY
@@ -184,6 +188,14 @@ def _batch(
             start, stop, lines_before = cuts[i].tolist()
             append(_general_record(block[start:stop], path, line_no + lines_before, joiner))
     return records, line_no + n_newlines + 1
+
+
+def _letters_only_record(block: bytes) -> bool:
+    """Whether the block's first record has a sequence of letters only (a guess at the whole block)."""
+    body = block.find(b"\n") + 1
+    end = block.find(b"\n>", body)
+    sequence = block[body : end if end >= 0 else min(len(block), body + 65536)].replace(b"\n", b"")
+    return not sequence or sequence.isalpha()
 
 
 # A FastaRecord built without the frozen dataclass's ``__init__`` (one

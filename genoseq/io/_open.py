@@ -235,6 +235,7 @@ class RecordIterator(Generic[T]):
         close = getattr(self._source, "close", None)
         if close is not None:
             close()
+        self._gen = iter(())  # records the iterator still held (a parsed batch) are not handed out
         if self._on_close is not None:
             on_close, self._on_close = self._on_close, None
             on_close()

@@ -7,6 +7,7 @@ import logging
 import operator
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -274,33 +275,58 @@ def _build_index(path: Path, fai: Path, gzi: Path | None) -> None:
         )
 
 
-def _index_lines(lines: bytes) -> tuple[int, int, int, int]:
-    """Header lines, line breaks, first whitespace in a sequence line and last header of ``lines``.
+@dataclass
+class _ScanState:
+    """Where a block starts, for :func:`_index_lines`: at a line start, or inside a header/sequence line."""
 
-    The last two are offsets (of the whitespace; of the ``>``), -1 when there is none.
+    at_line_start: bool = True
+    in_header: bool = False  # the line the block continues is a header line
+    header: bytes = b""  # the start of the last header line seen (its name), for messages
 
-    ``lines`` holds whole lines. Header lines (starting with ``>``) may hold
-    spaces; a space, tab, vertical tab or form feed in any other line is the
-    problem :func:`_scan_records` reports. Vectorised: the line breaks, the
-    whitespace positions, then the first byte of each whitespace's line.
+
+def _index_lines(chunk: bytes, state: _ScanState) -> tuple[int, int, int]:
+    """Header lines, line breaks and the first whitespace in a sequence line (offset, or -1) of ``chunk``.
+
+    ``chunk`` is any piece of the file (lines may continue from the previous
+    piece and into the next: ``state`` says how it starts and is updated for the
+    next piece, so memory stays one piece however long a line is). Header lines
+    (starting with ``>``) may hold spaces; a space, tab, vertical tab or form
+    feed in any other line is the problem :func:`_scan_records` reports.
+    Vectorised: the line breaks, the whitespace positions, then the first byte
+    of each whitespace's line.
     """
-    arr = np.frombuffer(lines, dtype=np.uint8)
+    arr = np.frombuffer(chunk, dtype=np.uint8)
     newlines = np.flatnonzero(arr == 10)
     following = newlines[newlines + 1 < arr.size] + 1
-    starts = following[arr[following] == 62]
-    headers = starts.size + (lines[:1] == b">")
-    last_header = int(starts[-1]) if starts.size else (0 if lines[:1] == b">" else -1)
+    starts = following[arr[following] == 62]  # headers starting after a line break in this chunk
+    first_is_header = state.at_line_start and chunk[:1] == b">"
+    continues_header = first_is_header or (not state.at_line_start and state.in_header)
     bad = -1
-    if any(c in lines for c in (b" ", b"\t", b"\v", b"\f")):
+    if any(c in chunk for c in (b" ", b"\t", b"\v", b"\f")):
         mask = arr == 32
         for code in (9, 11, 12):
             mask |= arr == code
         spaces = np.flatnonzero(mask)
-        before = np.searchsorted(newlines, spaces)  # the line break ending the previous line
-        line_starts = np.where(before > 0, newlines[np.maximum(before - 1, 0)] + 1, 0)
-        in_sequence = spaces[arr[line_starts] != 62]
+        before = np.searchsorted(newlines, spaces)  # line breaks before each whitespace
+        header_line = np.full(spaces.size, continues_header)  # lines that began before this chunk
+        inside = before > 0
+        if inside.any():
+            header_line[inside] = arr[newlines[before[inside] - 1] + 1] == 62
+        in_sequence = spaces[~header_line]
         bad = int(in_sequence[0]) if in_sequence.size else -1
-    return int(headers), int(newlines.size), bad, last_header
+    # the header whose name a later message may need, and how the next chunk starts
+    last = int(starts[-1]) if starts.size else (0 if first_is_header else -1)
+    if last >= 0:
+        state.header = chunk[last + 1 : last + 1 + 4096]
+    elif continues_header and len(state.header) < 4096:
+        state.header += chunk[: 4096 - len(state.header)]
+    if newlines.size:
+        tail = int(newlines[-1]) + 1  # the start of the last, unfinished line
+        state.in_header = tail < arr.size and arr[tail] == 62
+    else:
+        state.in_header = continues_header
+    state.at_line_start = chunk.endswith(b"\n") if chunk else state.at_line_start
+    return int(starts.size + first_is_header), int(newlines.size), bad
 
 
 def _first_word(header_line: bytes) -> str:
@@ -329,26 +355,29 @@ def _scan_records(path: Path, block: int = 1 << 24) -> int:
         removes it, but faidx would return it as a base and shift every later
         position of the record, so the two would disagree.
     """
-    count, line_no, carry = 0, 1, b""
-    record = ""  # the name of the last header before the current block, for the message
+    count, line_no = 0, 1
+    state = _ScanState()
     with InputStream(path) as src, read_errors(str(path), "FASTA file"):
-        while True:
-            chunk = src.stream.read(block)
-            data = carry + chunk
-            cut = len(data) if not chunk else data.rfind(b"\n") + 1  # whole lines only
-            lines, carry = data[:cut], data[cut:]
-            headers, breaks, bad, last = _index_lines(lines)
+        while chunk := src.stream.read(block):
+            before = (state.at_line_start, state.in_header, state.header)
+            headers, breaks, bad = _index_lines(chunk, state)
             count += headers
             if bad >= 0:
-                header = lines.rfind(b"\n>", 0, bad) + 1
-                if header or lines[:1] == b">":
-                    record = _first_word(lines[header + 1 : lines.find(b"\n", header)])
-                raise _whitespace_error(path, record, line_no + lines.count(b"\n", 0, bad))
-            if not chunk:
-                return count
+                at_line_start, in_header, previous = before
+                header = chunk.rfind(b"\n>", 0, bad)
+                if header >= 0:  # the record's header line starts in this chunk
+                    name = chunk[header + 2 :]
+                elif at_line_start and chunk[:1] == b">":
+                    name = chunk[1:]
+                elif in_header and not at_line_start:  # a header line running on from the last chunk
+                    name = previous + chunk
+                else:
+                    name = previous
+                raise _whitespace_error(
+                    path, _first_word(name.split(b"\n", 1)[0]), line_no + chunk.count(b"\n", 0, bad)
+                )
             line_no += breaks
-            if last >= 0:
-                record = _first_word(lines[last + 1 : lines.find(b"\n", last)])
+    return count
 
 
 def _run_faidx(path: Path, args: list[str]) -> None:

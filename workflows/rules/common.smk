@@ -21,21 +21,49 @@ def _stem(path):
     return name or "variants"
 
 
+def _user_set(*keys):
+    """Whether the user's --configfile / --config gave this (nested) key (remote jobs get the same)."""
+    node = getattr(getattr(workflow, "config_settings", None), "overwrite_config", None) or {}
+    for key in keys:
+        if not isinstance(node, dict) or key not in node:
+            return False
+        node = node[key]
+    return True
+
+
+def _same_path(a, b):
+    """Whether two configured paths name one file (however spelt)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.normpath(os.path.abspath(str(a))) == os.path.normpath(os.path.abspath(str(b)))
+
+
 def _follow_own_data(config):
-    """Replace the demo-only values a config inherited when it brings its own data (in place)."""
-    own_reference = config["reference"] != _DEMO["reference"]
-    own_scored = config["score"]["vcf"] != _DEMO["score"]["vcf"]
+    """Replace the demo-only values a config inherited when it brings its own data (in place).
+
+    A value is replaced only when the user's own config did not set it and it is still the demo's.
+    """
+
+    def inherited(*keys):
+        value, demo = config, _DEMO
+        for key in keys:
+            value, demo = value[key], demo[key]
+        return value == demo and not _user_set(*keys)
+
+    own_reference = not _same_path(config["reference"], _DEMO["reference"])
+    own_scored = not _same_path(config["score"]["vcf"], _DEMO["score"]["vcf"])
     changed = []
-    if own_reference and config["variant_risk"]["annotation"] == _DEMO["variant_risk"]["annotation"]:
+    if own_reference and inherited("variant_risk", "annotation"):
         config["variant_risk"]["annotation"] = None
         changed.append("variant_risk.annotation: none (the MITOMAP loci are for data/mito/chrM.fa)")
-    if own_scored and config["score"]["name"] == _DEMO["score"]["name"]:
+    if own_scored and inherited("score", "name"):
         config["score"]["name"] = _stem(config["score"]["vcf"])
         changed.append(f"score.name: {config['score']['name']}")
-    if (own_reference or own_scored) and config["report"]["title"] == _DEMO["report"]["title"]:
+    if (own_reference or own_scored) and inherited("report", "title"):
         config["report"]["title"] = f"genoseq: variant risk ({config['score']['name']})"
         changed.append(f"report.title: {config['report']['title']}")
-    if own_reference and config["outdir"] == _DEMO["outdir"]:
+    if own_reference and inherited("outdir"):
         config["outdir"] = os.path.join("results", _stem(config["reference"]))
         changed.append(f"outdir: {config['outdir']}")
     if changed:
