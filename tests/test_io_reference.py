@@ -353,3 +353,18 @@ def test_scan_agrees_with_a_line_by_line_reading_for_any_block_size(tmp_path) ->
                 assert found is not None, str(exc)
                 got = ("err", int(found[1]), found[2])
             assert got == expected, (block, data)
+
+
+def test_fetch_on_the_minus_strand(tmp_path) -> None:
+    from genoseq.errors import ConfigError
+    from genoseq.tokenize import reverse_complement
+
+    path = tmp_path / "s.fa"
+    path.write_text(">chr1\nACGTRYKMnnacgtBDHVSW\nrykmbdhvsw\n")
+    with Reference(path) as ref:
+        for start, end in [(0, 30), (3, 9), (10, 11), (20, 30)]:
+            assert ref.fetch("chr1", start, end, strand="-") == reverse_complement(ref.fetch("chr1", start, end))
+        assert ref.fetch("1", -2, 3, pad=True, strand="-") == "CGTNN"  # padding, then complemented
+        assert ref.fetch("chr1", 0, 4, strand=".") == "ACGT"
+        with pytest.raises(ConfigError, match="strand must be"):
+            ref.fetch("chr1", 0, 4, strand="minus")

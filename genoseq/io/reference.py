@@ -14,7 +14,7 @@ import numpy as np
 import pysam
 
 from genoseq._atomic import atomic_path, target_of
-from genoseq.errors import InputFormatError
+from genoseq.errors import ConfigError, InputFormatError
 from genoseq.io._fasta import not_this_format
 from genoseq.io._open import InputStream, read_errors
 from genoseq.io._pysam import pysam_errors
@@ -99,7 +99,14 @@ class Reference:
         """Length of ``contig`` (any harmonisable name) in bases."""
         return self._lengths[self.resolve(contig)]
 
-    def fetch(self, contig: str, start: int | None = None, end: int | None = None, pad: bool = False) -> str:
+    def fetch(
+        self,
+        contig: str,
+        start: int | None = None,
+        end: int | None = None,
+        pad: bool = False,
+        strand: str = "+",
+    ) -> str:
         """Bases ``[start, end)`` (0-based, half-open) of ``contig``, exactly as in the file.
 
         Parameters
@@ -112,6 +119,9 @@ class Reference:
             If true, positions outside ``[0, length)`` come back as ``N`` (so a
             negative ``start`` or an ``end`` past the contig end is fine and the
             result always has ``end - start`` characters).
+        strand
+            ``"+"`` (or ``"."``): as in the file; ``"-"``: the reverse complement
+            of the interval (IUPAC-aware, case kept; other characters unchanged).
 
         Returns
         -------
@@ -126,6 +136,11 @@ class Reference:
         UnknownContigError
             ``contig`` is not in this file.
         """
+        if strand not in ("+", "-", "."):
+            raise ConfigError(f"strand must be '+', '-' or '.', got {strand!r}")
+        if strand == "-":
+            forward = self.fetch(contig, start, end, pad=pad)
+            return forward.encode("latin-1").translate(_COMPLEMENT)[::-1].decode("latin-1")
         name = self.resolve(contig)
         length = self._lengths[name]
         start = 0 if start is None else operator.index(start)
@@ -273,6 +288,10 @@ def _build_index(path: Path, fai: Path, gzi: Path | None) -> None:
             indexed,
             records - indexed,
         )
+
+
+#: IUPAC complements, either case (bytes.translate table); other bytes are left as they are
+_COMPLEMENT = bytes.maketrans(b"ACGTRYKMBVDHSWNacgtrykmbvdhswn", b"TGCAYRMKVBHDSWNtgcayrmkvbhdswn")
 
 
 @dataclass
