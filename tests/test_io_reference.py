@@ -363,7 +363,9 @@ def test_fetch_on_the_minus_strand(tmp_path) -> None:
     path.write_text(">chr1\nACGTRYKMnnacgtBDHVSW\nrykmbdhvsw\n")
     with Reference(path) as ref:
         for start, end in [(0, 30), (3, 9), (10, 11), (20, 30)]:
-            assert ref.fetch("chr1", start, end, strand="-") == reverse_complement(ref.fetch("chr1", start, end))
+            assert ref.fetch("chr1", start, end, strand="-") == reverse_complement(
+                ref.fetch("chr1", start, end)
+            )
         assert ref.fetch("1", -2, 3, pad=True, strand="-") == "CGTNN"  # padding, then complemented
         assert ref.fetch("chr1", 0, 4, strand=".") == "ACGT"
         with pytest.raises(ConfigError, match="strand must be"):
