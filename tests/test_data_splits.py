@@ -101,3 +101,12 @@ def test_fixing_one_label_does_not_undo_another() -> None:
         shared = y.sum(0) >= 2
         one_sided += int(((y[valid].sum(0) == 0) | (y[train].sum(0) == 0))[shared].any())
     assert one_sided <= 5  # the rest are the impossible cases (an odd cycle of shared rows)
+
+
+def test_an_unfixable_label_does_not_stop_the_others_being_fixed() -> None:
+    """Labels 0-2 share rows in a triangle (no split puts each on both sides); label 3 is easy."""
+    triangle = [[1, 1, 0, 0], [0, 1, 1, 0], [1, 0, 1, 0]]
+    y = np.array(triangle + [[0, 0, 0, 1], [0, 0, 0, 1]] + [[0, 0, 0, 0]] * 15, dtype=np.float32)
+    for seed in range(50):
+        train, valid = stratified_split(y, 0.2, seed=seed)
+        assert y[valid, 3].sum() == 1 and y[train, 3].sum() == 1, seed

@@ -203,6 +203,28 @@ def test_context_manager_closes(tmp_path):
         next(records)
 
 
+def test_close_stops_a_running_for_loop(tmp_path):
+    """Records already parsed in a batch are not handed out after close()."""
+    p = write(tmp_path, "many.fa", b"".join(b">r%d\nACGT\n" % i for i in range(5000)))
+    records = read_fasta(p)
+    seen = 0
+    for _ in records:
+        seen += 1
+        if seen == 3:
+            records.close()
+    assert seen == 3
+
+
+def test_first_bad_character_of_a_long_record_is_named(tmp_path):
+    """A long fixed-width record with bad bytes in its first and last line: the first is reported."""
+    lines = [b"A" * 100] * 100
+    lines[0] = b"ACGT1" + b"A" * 95
+    lines[-1] = b"1AAA"
+    p = write(tmp_path, "bad.fa", b">a\nAC\n>b\n" + b"\n".join(lines) + b"\n>c\nAC\n")
+    with pytest.raises(InputFormatError, match=r"line 4: invalid character '1' .*record 'b' \(column 5\)"):
+        list(read_fasta(p))
+
+
 def test_records_are_frozen(tmp_path):
     rec = next(iter(read_fasta(write(tmp_path, "m.fa", MIXED))))
     with pytest.raises(AttributeError):

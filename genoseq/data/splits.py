@@ -108,11 +108,13 @@ def _multilabel_split(indicators: np.ndarray, fraction: float, rng: np.random.Ge
             if k == 0
         ]
 
-    for _ in range(4 * int(shared.sum())):  # each step fixes one gap, or moves on
+    unfixable: set[tuple[int, bool]] = set()
+    for _ in range(4 * int(shared.sum())):  # each step fixes one gap, or sets it aside
         gaps = missing()
-        if not gaps:
+        open_gaps = [gap for gap in gaps if gap not in unfixable]
+        if not open_gaps:
             break
-        c, side = gaps[0]
+        c, side = open_gaps[0]
         rows = rng.permutation(np.flatnonzero(indicators[:, c] & (is_valid != side)))
         for row in rows:  # the first move that leaves fewer gaps
             is_valid[row] = side
@@ -120,5 +122,5 @@ def _multilabel_split(indicators: np.ndarray, fraction: float, rng: np.random.Ge
                 break
             is_valid[row] = not side
         else:
-            break  # no single move helps: keep the split as it is
+            unfixable.add((c, side))  # no single move helps this one: try the others
     return is_valid

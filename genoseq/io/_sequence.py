@@ -124,8 +124,8 @@ class SequenceJoiner:
             raw_tail = buf[tail_start:b]
             try:
                 tail = clean(raw_tail)
-            except InvalidSequenceCharacter as exc:
-                raise InvalidSequenceCharacter(exc.offset + full * line_len, exc.byte) from None
+            except InvalidSequenceCharacter:
+                return self._general(buf[a:b])  # names the record's first bad byte, not the tail's
         n_main = full * width
         n = n_main + len(tail)
         if self._out.size < n:

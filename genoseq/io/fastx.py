@@ -103,9 +103,27 @@ def read_fastx(path: PathLike) -> RecordIterator[FastaRecord] | RecordIterator[F
 
 
 def _fasta_records(src: InputStream) -> RecordIterator[FastaRecord]:
-    """The records of an opened FASTA stream, one at a time, from the parser's batches."""
+    """The records of an opened FASTA stream, one at a time, from the parser's batches.
+
+    ``close()`` empties the batch being handed out, so that even a ``for`` loop
+    already running over the records stops at its next step.
+    """
     batches = iter_fasta(src)
-    return RecordIterator(itertools.chain.from_iterable(batches), src.close, source=batches)
+    current: list[list[FastaRecord]] = []
+
+    def held() -> Iterator[list[FastaRecord]]:
+        for batch in batches:
+            current[:] = [batch]
+            yield batch
+
+    def close() -> None:
+        for batch in current:
+            batch.clear()
+        batches.close()
+        src.close()
+
+    source = held()
+    return RecordIterator(itertools.chain.from_iterable(source), close, source=source)
 
 
 def _iter_fastq(src: InputStream) -> Iterator[FastqRecord]:
