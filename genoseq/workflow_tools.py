@@ -443,6 +443,12 @@ def top_rows(table: pl.DataFrame, top: int, sort_by: str = "risk") -> TopTable:
     if sort_by not in table.columns:
         raise ConfigError(f"column {sort_by!r} is not in the table (columns: {', '.join(table.columns)})")
     col = table[sort_by]
+    if not col.dtype.is_numeric():
+        numeric = [c for c in table.columns if table[c].dtype.is_numeric()]
+        raise ConfigError(
+            f"column {sort_by!r} holds {col.dtype} values, not numbers: rank by a score column"
+            f" ({', '.join(numeric) or 'none'})"
+        )
     if col.dtype.is_float():
         col = col.fill_nan(None)
     keyed = table.with_columns(col.alias("__key"))

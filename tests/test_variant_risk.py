@@ -223,6 +223,32 @@ def test_cross_validate_cli(mito, tmp_path):
     assert (tmp_path / "cv_roc_pr.png").exists()
 
 
+def test_cross_validate_json_is_strict_when_a_fold_holds_one_class(mito, tmp_path):
+    """A fold of pathogenic variants only: its AUROC and AUPRC are null, not NaN or a trivial 1.0."""
+    lines = (mito / "labelled_variants.vcf").read_text().splitlines()
+    keep = [
+        ln
+        for ln in lines
+        if ln.startswith("#") or any(lo <= int(ln.split("\t")[1]) <= lo + 999 for lo in (1, 2001, 4001, 6001))
+    ]
+    vcf = tmp_path / "four_blocks.vcf"
+    vcf.write_text("\n".join(keep) + "\n")  # block 2001-3000: two variants, both pathogenic
+    out = tmp_path / "cv.json"
+    args = ["cross-validate", str(vcf), "--reference", str(mito / "chrM.fa"), "--label-field", "LABEL"]
+    args += ["--model", "cnn-lstm", "--folds", "4", "--block-size", "1000", "-o", str(out), *TINY]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"{constant} in the JSON")
+
+    cv = json.loads(out.read_text(), parse_constant=refuse)
+    one_class = [f for f in cv["folds"] if f["n"] == f["n_pathogenic"]]
+    assert len(one_class) == 1 and one_class[0]["auroc"] is None and one_class[0]["auprc"] is None
+    others = [f["auprc"] for f in cv["folds"] if f["auprc"] is not None]
+    assert cv["auprc_mean"] == pytest.approx(sum(others) / len(others))
+
+
 def test_predict_calibrate_and_ism_refuse_a_variant_model(mito, trained, tmp_path):
     fasta = tmp_path / "s.fa"
     fasta.write_text(">s\nACGTACGTACG\n")

@@ -224,3 +224,25 @@ def test_reference_letters_outside_dna_score_as_n(predictor, files, tmp_path):
     expected = predictor.score_variants(vcf, with_n)
     assert got.height == len(rows) and got["ref_match"].all()
     np.testing.assert_array_equal(got["alt_score"].to_numpy(), expected["alt_score"].to_numpy())
+
+
+def test_ism_warns_like_score_variants_about_the_calibration(predictor, files, caplog):
+    from genoseq.io import Reference
+    from genoseq.variants.calibrate import calibrate
+    from genoseq.variants.ism import saturation_mutagenesis
+
+    fa, _, _ = files
+    with Reference(fa) as ref:
+        with caplog.at_level("WARNING", logger="genoseq"):
+            df = saturation_mutagenesis(predictor, ref, "chrT", 10, 14)
+        assert df["risk"].null_count() == df.height
+        assert "has no background calibration: risk is null" in caplog.text
+        calibrate(predictor, fa, n=200, seed=0, strand="forward")
+        try:
+            caplog.clear()
+            with caplog.at_level("WARNING", logger="genoseq"):
+                saturation_mutagenesis(predictor, ref, "chrT", 10, 14, strand="both")
+            assert "calibrated on forward-strand scores but is scoring with strand=both" in caplog.text
+        finally:
+            for name in ("calibration.json", "background.safetensors"):
+                (predictor.model_dir / name).unlink()

@@ -381,6 +381,8 @@ def test_top_rows_sorts_descending_nulls_and_nans_last() -> None:
     assert sorted(tt.values) == [0.2, 0.5, 0.9, 0.9]
     with pytest.raises(ConfigError, match="nope"):
         top_rows(df, 3, "nope")
+    with pytest.raises(ConfigError, match="column 'id' holds String values, not numbers: .*risk"):
+        top_rows(df, 3, "id")
 
 
 def _png(path: Path) -> Path:

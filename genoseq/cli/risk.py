@@ -29,6 +29,9 @@ def cross_validate(
 
     Whole genomic blocks (--block-size) form the folds, so neighbouring variants never sit on both
     sides of a split. Writes per-fold and mean ± sd AUROC/AUPRC (and pooled out-of-fold figures).
+    Inside each fold's training part, early stopping holds out one of max(2, min(4, FOLDS - 1))
+    block folds (--valid-fraction is not used here); a fold whose variants are all one class has
+    null AUROC and AUPRC and is left out of the means.
     """
     import numpy as np
 
@@ -36,6 +39,13 @@ def cross_validate(
     from genoseq.train.plots import plot_roc_pr
     from genoseq.variants.risk_model import cross_validate_variant_model
 
+    source = click.get_current_context().get_parameter_source("valid_fraction")
+    if source is not None and source.name == "COMMANDLINE":
+        click.echo(
+            "genoseq: WARNING: --valid-fraction is not used by cross-validate: early stopping holds"
+            " out one inner block fold",
+            err=True,
+        )
     config, overrides = build_train_config(model_name, params)
     options = variant_model_options(params)
     with tempfile.TemporaryDirectory(prefix="genoseq-cv-") as work:
@@ -60,9 +70,13 @@ def cross_validate(
         )
     result["info_features"] = list(options.info_features)
     result["annotation"] = options.annotation
+    from genoseq.train.logs import json_safe
+
     with atomic_write(out) as fh:
-        json.dump(result, fh, indent=2)
-    click.echo(
-        f"{model_name}: block-CV AUROC {result['auroc_mean']:.3f} ± {result['auroc_sd'] or 0:.3f}, "
-        f"AUPRC {result['auprc_mean']:.3f} ± {result['auprc_sd'] or 0:.3f} -> {out}"
-    )
+        json.dump(json_safe(result), fh, indent=2, allow_nan=False)  # an undefined metric is null
+
+    def show(key: str) -> str:
+        mean, sd = result[f"{key}_mean"], result[f"{key}_sd"]
+        return "undefined" if mean is None else f"{mean:.3f} ± {sd or 0:.3f}"
+
+    click.echo(f"{model_name}: block-CV AUROC {show('auroc')}, AUPRC {show('auprc')} -> {out}")

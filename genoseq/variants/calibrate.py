@@ -91,6 +91,29 @@ def refuse_variant_model(predictor: Predictor, what: str) -> None:
         )
 
 
+def background_for(predictor: Predictor, strand: str) -> Background | None:
+    """The model's stored background (``None`` without one), with a warning when risk will mislead.
+
+    Warns when there is no background (``risk`` will be null) and when it was made on other
+    strand scores than ``strand`` (``risk`` would compare unlike ``|log_odds|``).
+    """
+    background = load_background(predictor.model_dir)
+    if background is None:
+        log.warning(
+            "model %s has no background calibration: risk is null (run `genoseq calibrate`)",
+            predictor.model_dir,
+        )
+    elif background.strand not in (None, strand):
+        log.warning(
+            "model %s was calibrated on %s-strand scores but is scoring with strand=%s: risk compares "
+            "unlike |log_odds| (calibrate again with the same --strand)",
+            predictor.model_dir,
+            background.strand,
+            strand,
+        )
+    return background
+
+
 def load_background(model_dir: str | Path) -> Background | None:
     """Load the background stored by :func:`calibrate` in ``model_dir``; ``None`` if there is none.
 

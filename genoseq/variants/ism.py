@@ -15,7 +15,7 @@ import polars as pl
 
 from genoseq.data.windows import variant_windows
 from genoseq.errors import ConfigError
-from genoseq.variants.calibrate import load_background, refuse_variant_model
+from genoseq.variants.calibrate import background_for, refuse_variant_model
 from genoseq.variants.score import effect_table, output_names, score_window_pairs
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ def saturation_mutagenesis(
     refs = [b for b in seq if b in "ACGT" for _ in range(3)]
     alts = [a for b in seq if b in "ACGT" for a in "ACGT" if a != b]
     names = output_names(predictor)
-    background = load_background(predictor.model_dir)
+    background = background_for(predictor, predictor.resolve_strand(strand))
     parts: list[dict[str, np.ndarray]] = []
     for lo in range(0, len(starts), batch_size):
         hi = min(lo + batch_size, len(starts))

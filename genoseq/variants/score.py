@@ -32,7 +32,7 @@ from genoseq.data.tables import DNA_BYTE
 from genoseq.data.windows import variant_windows
 from genoseq.errors import ConfigError, ReferenceMismatchError
 from genoseq.tokenize._spec import require_int
-from genoseq.variants.calibrate import Background, load_background
+from genoseq.variants.calibrate import Background, background_for
 
 if TYPE_CHECKING:
     from genoseq.data.variant_data import VariantTable
@@ -272,20 +272,7 @@ def iter_score_variants(
         scorer = VariantRiskScorer.from_predictor(predictor)
         scorer.check_vcf(vcf)
     names = output_names(predictor)
-    background = None if scorer is not None else load_background(predictor.model_dir)
-    if background is None and scorer is None:
-        log.warning(
-            "model %s has no background calibration: risk is null (run `genoseq calibrate`)",
-            predictor.model_dir,
-        )
-    elif background is not None and background.strand not in (None, strand):
-        log.warning(
-            "model %s was calibrated on %s-strand scores but is scoring with strand=%s: risk compares "
-            "unlike |log_odds| (calibrate again with the same --strand)",
-            predictor.model_dir,
-            background.strand,
-            strand,
-        )
+    background = None if scorer is not None else background_for(predictor, strand)
     own_ref = not isinstance(reference, Reference)
     ref = Reference(reference) if own_ref else reference
     bar = None
