@@ -170,8 +170,6 @@ def _batch(
     if index is None:  # not the common layout: record by record
         return _batch_general(block, path, line_no, joiner)
     text, starts, heads, ends, good, cuts, n_newlines = index
-    if 2 * sum(good) < len(good):  # mostly records the checks send elsewhere
-        return _batch_general(block, path, line_no, joiner)
     records: list[FastaRecord] = []
     append = records.append
     new, set_name, set_description, set_sequence = _RECORD_FACTORY

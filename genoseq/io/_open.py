@@ -13,9 +13,9 @@ import io
 import os
 import sys
 import zlib
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any, Generic, TypeVar
+from typing import IO, Generic, TypeVar
 
 from genoseq.errors import InputFileNotFoundError, InputFormatError, InputIsADirectoryError
 
@@ -196,25 +196,14 @@ class RecordIterator(Generic[T]):
     ----------
     gen
         The record iterator: a generator that releases its resources in a
-        ``finally`` block, or an iterator drawing from such a generator ``source``.
+        ``finally`` block, or an iterator whose ``on_close`` does.
     on_close
         Releases them if the generator never started (then it has no ``finally``
         to run); must be safe to call twice.
-    source
-        The generator behind ``gen`` when ``gen`` is not itself the generator
-        (e.g. ``itertools.chain.from_iterable`` over a generator of record
-        batches); :meth:`close` closes it.
     """
 
-    def __init__(
-        self,
-        gen: Iterator[T],
-        on_close: Callable[[], None] | None = None,
-        *,
-        source: Generator[Any, None, None] | None = None,
-    ) -> None:
+    def __init__(self, gen: Iterator[T], on_close: Callable[[], None] | None = None) -> None:
         self._gen = gen
-        self._source = source if source is not None else gen
         self._on_close = on_close
 
     def __iter__(self) -> Iterator[T]:
@@ -232,10 +221,9 @@ class RecordIterator(Generic[T]):
 
     def close(self) -> None:
         """Stop iterating and close the file."""
-        close = getattr(self._source, "close", None)
+        close = getattr(self._gen, "close", None)
         if close is not None:
             close()
-        self._gen = iter(())  # records the iterator still held (a parsed batch) are not handed out
         if self._on_close is not None:
             on_close, self._on_close = self._on_close, None
             on_close()

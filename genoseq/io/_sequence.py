@@ -16,6 +16,29 @@ import re
 
 import numpy as np
 
+#: IUPAC nucleotide codes and their complements (upper case; lower case is
+#: handled by keeping the case). ``-`` and ``.`` are gap symbols and complement
+#: to themselves.
+COMPLEMENT_PAIRS: dict[str, str] = {
+    "A": "T",
+    "C": "G",
+    "G": "C",
+    "T": "A",
+    "R": "Y",
+    "Y": "R",
+    "K": "M",
+    "M": "K",
+    "B": "V",
+    "V": "B",
+    "D": "H",
+    "H": "D",
+    "S": "S",
+    "W": "W",
+    "N": "N",
+    "-": "-",
+    ".": ".",
+}
+
 #: Characters allowed in a sequence besides letters.
 SYMBOLS = b"-.*"
 WHITESPACE = b" \t\r\n\v\f"

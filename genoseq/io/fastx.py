@@ -122,8 +122,7 @@ def _fasta_records(src: InputStream) -> RecordIterator[FastaRecord]:
         batches.close()
         src.close()
 
-    source = held()
-    return RecordIterator(itertools.chain.from_iterable(source), close, source=source)
+    return RecordIterator(itertools.chain.from_iterable(held()), close)
 
 
 def _iter_fastq(src: InputStream) -> Iterator[FastqRecord]:

@@ -18,6 +18,7 @@ from genoseq.errors import ConfigError, InputFormatError
 from genoseq.io._fasta import not_this_format
 from genoseq.io._open import InputStream, read_errors
 from genoseq.io._pysam import pysam_errors
+from genoseq.io._sequence import COMPLEMENT_PAIRS
 from genoseq.io.contigs import ContigResolver
 
 logger = logging.getLogger(__name__)
@@ -291,7 +292,10 @@ def _build_index(path: Path, fai: Path, gzi: Path | None) -> None:
 
 
 #: IUPAC complements, either case (bytes.translate table); other bytes are left as they are
-_COMPLEMENT = bytes.maketrans(b"ACGTRYKMBVDHSWNacgtrykmbvdhswn", b"TGCAYRMKVBHDSWNtgcayrmkvbhdswn")
+_COMPLEMENT = bytes.maketrans(
+    "".join(COMPLEMENT_PAIRS).encode() + "".join(COMPLEMENT_PAIRS).lower().encode(),
+    "".join(COMPLEMENT_PAIRS.values()).encode() + "".join(COMPLEMENT_PAIRS.values()).lower().encode(),
+)
 
 
 @dataclass

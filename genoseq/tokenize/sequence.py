@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from genoseq.errors import InputFormatError
+from genoseq.io._sequence import COMPLEMENT_PAIRS
 
 __all__ = [
     "COMPLEMENT_PAIRS",
@@ -20,29 +21,6 @@ __all__ = [
     "sequences_to_array",
     "to_ascii_bytes",
 ]
-
-#: IUPAC nucleotide codes and their complements (upper case; lower case is
-#: handled by keeping the case). ``-`` and ``.`` are gap symbols and complement
-#: to themselves.
-COMPLEMENT_PAIRS: dict[str, str] = {
-    "A": "T",
-    "C": "G",
-    "G": "C",
-    "T": "A",
-    "R": "Y",
-    "Y": "R",
-    "K": "M",
-    "M": "K",
-    "B": "V",
-    "V": "B",
-    "D": "H",
-    "H": "D",
-    "S": "S",
-    "W": "W",
-    "N": "N",
-    "-": "-",
-    ".": ".",
-}
 
 
 def _complement_tables() -> tuple[bytes, bytes]:
