@@ -822,7 +822,7 @@ def iter_sequence_records(
         return
     import polars as pl
 
-    from genoseq.data.tables import _where, read_frame
+    from genoseq.data.tables import read_frame, row_location
 
     if suffix not in _PARQUET_SUFFIXES and suffix not in _TABLE_SUFFIXES:
         raise InputFormatError(
@@ -836,9 +836,9 @@ def iter_sequence_records(
     all_seqs = frame.get_column("sequence").cast(pl.Utf8).to_list()
     for i, seq in enumerate(all_seqs):
         if not seq:
-            raise InputFormatError("empty or missing sequence", path=path, record=_where(first, i))
+            raise InputFormatError("empty or missing sequence", path=path, record=row_location(first, i))
     # located as genoseq train does: the line of a text table, the 1-based row of a Parquet one
-    check_letters(all_seqs, path=path, names=[_where(first, i) for i in range(len(all_seqs))])
+    check_letters(all_seqs, path=path, names=[row_location(first, i) for i in range(len(all_seqs))])
     name_col = next((c for c in ("name", "id") if c in frame.columns), None)
     if name_col is None:
         all_names = [str(i) for i in range(len(all_seqs))]

@@ -347,9 +347,10 @@ def gather_vcfs(vcfs: Sequence[str | Path], out: str | Path) -> int:
 
     The output header is the first shard's, merged with any header lines the others add; all shards
     must have the same samples and, where they carry them, the same ``##genoseq_*`` lines (the
-    model, its weights' checksum, the strand: shards of one scoring run). The records must come out sorted (as they do when the shards are
-    the contiguous pieces of one sorted VCF), or indexing fails with :class:`InputFormatError`. The
-    index is written to ``out + ".tbi"``; both files appear only on success.
+    model, its weights' checksum, the strand: shards of one scoring run). The records must come
+    out sorted (as they do when the shards are the contiguous pieces of one sorted VCF), or
+    indexing fails with :class:`InputFormatError`. The index is written to ``out + ".tbi"``; both
+    files appear only on success.
 
     Returns
     -------

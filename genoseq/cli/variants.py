@@ -128,9 +128,7 @@ def ism(model, reference, region, out, strand, device):
         chrom, start, end = parse_region(region, ref.contigs, path=str(reference))
         chrom = ref.resolve(chrom)
         start = 0 if start is None else start
-        end = ref.length(chrom) if end is None else end
-        if end <= start:
-            raise ConfigError(f"empty region {region!r}")
+        end = ref.length(chrom) if end is None else end  # saturation_mutagenesis checks the bounds
         df = saturation_mutagenesis(predictor, ref, chrom, start, end, strand=strand)
     write_table(df, out)
     png = ism_heatmap(df, png_path, title=f"ISM {Path(model).name} {region}")

@@ -28,8 +28,9 @@ def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np
     in proportion to their size (largest remainders first), then every label
     with two or more positive rows is given one on each side, moving rows one
     at a time while a move leaves fewer labels one-sided (labels sharing rows
-    can make it impossible: three labels on three rows, each pair sharing one). Which rows is drawn with ``numpy.random.default_rng(seed)``: the
-    same inputs give the same split.
+    can make it impossible: three labels on three rows, each pair sharing one).
+    Which rows is drawn with ``numpy.random.default_rng(seed)``: the same
+    inputs give the same split.
 
     Parameters
     ----------
@@ -93,8 +94,8 @@ def _multilabel_split(indicators: np.ndarray, fraction: float, rng: np.random.Ge
     for stratum in np.flatnonzero(counts):
         rows = np.flatnonzero(strata == stratum)
         is_valid[rng.permutation(rows)[: counts[stratum]]] = True
-    # every label with 2+ positives on both sides: move a row whose move leaves every other label
-    # represented where it was; a few passes, as one label's fix-up can be another's undoing
+    # every label with 2+ positives on both sides: a move counts only if it leaves fewer one-sided
+    # labels overall, so fixing one label never undoes another
     counts_pos = indicators.sum(axis=0)
     shared = counts_pos >= 2
 

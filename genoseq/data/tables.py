@@ -248,7 +248,7 @@ def _check_text(path: Path, kind: str) -> None:
             raise InputFormatError(f"binary data, not a {kind.lstrip('.').upper()} table", path=path)
 
 
-def _where(kind_first: int, i: int) -> str:
+def row_location(kind_first: int, i: int) -> str:
     """Locate data row ``i`` (0-based): ``line N`` for text tables, ``row N`` (1-based) for Parquet."""
     return f"line {i + kind_first}" if kind_first == 2 else f"row {i + 1}"
 
@@ -259,7 +259,7 @@ def _sequences_to_matrix(
     """Check and stack sequences into ``uint8`` ``(n, L)`` upper-case ASCII."""
 
     def locate(i: int) -> str:
-        return where[i] if where is not None else _where(first, i)
+        return where[i] if where is not None else row_location(first, i)
 
     if len(seqs) == 0:
         raise InputFormatError("the table holds no rows", path=path)
@@ -423,7 +423,7 @@ def _parse_labels(
     """Labels of ``frame`` → (labels, classes, task)."""
 
     def locate(i: int) -> str:
-        return where[i] if where is not None else _where(first, i)
+        return where[i] if where is not None else row_location(first, i)
 
     indicator_cols = [c for c in frame.columns if c.startswith("label_")]
     if "label" not in frame.columns and not indicator_cols:
@@ -543,11 +543,11 @@ def _features(frame: pl.DataFrame, *, path: Path, first: int) -> tuple[np.ndarra
             values = frame[col].to_list()
             i = next(i for i, v in enumerate(values) if v is None or not _is_float(v))
             raise InputFormatError(
-                f"column {col} must hold numbers, got {values[i]!r}", path=path, record=_where(first, i)
+                f"column {col} must hold numbers, got {values[i]!r}", path=path, record=row_location(first, i)
             ) from None
     if not np.isfinite(out).all():
         i = int(np.argwhere(~np.isfinite(out))[0, 0])
-        raise InputFormatError("feature values must be finite", path=path, record=_where(first, i))
+        raise InputFormatError("feature values must be finite", path=path, record=row_location(first, i))
     return out, [c[len("feature_") :] for c in cols]
 
 
@@ -677,7 +677,9 @@ def _load_table(
         row_of: dict[str, int] = {}
         for i, k in enumerate(keys):
             if k in row_of:
-                raise InputFormatError(f"duplicate name {k!r}", path=labels_path, record=_where(first, i))
+                raise InputFormatError(
+                    f"duplicate name {k!r}", path=labels_path, record=row_location(first, i)
+                )
             row_of[k] = i
         seen: set[str] = set()
         order = []

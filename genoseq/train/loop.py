@@ -180,6 +180,7 @@ class _Trainer:
         self.task = train_ds.task
         self.precision, self.amp_dtype = resolve_precision(config.precision, device)
         self.monitor = config.resolved_monitor(self.task)
+        self._warned_undefined = False  # said once that the monitored metric is undefined
         self.ckpt_path = out_dir / CHECKPOINT_NAME
         self.n_outputs = _n_outputs(train_ds)
 
@@ -481,7 +482,7 @@ class _Trainer:
             )
         metrics = compute_metrics(labels, probs, self.task)
         primary = -valid_loss if self.monitor == "loss" else metrics[self.monitor]
-        if not math.isfinite(primary) and not getattr(self, "_warned_undefined", False):
+        if not math.isfinite(primary) and not self._warned_undefined:
             self._warned_undefined = True
             log.warning(
                 "validation %s is undefined (e.g. a class missing from the validation set): the best"

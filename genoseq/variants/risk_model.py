@@ -563,9 +563,8 @@ def cross_validate_variant_model(
             probs = _predict_arrays(model, _subset(arrays, test_idx))
             oof[test_idx] = probs
             m = compute_metrics(table.labels[test_idx], probs[:, None], "binary")
-            if (
-                len(np.unique(table.labels[test_idx])) < 2
-            ):  # one class: AUROC undefined, AUPRC trivially 1 or 0
+            # one class: AUROC is undefined, and AUPRC trivially 1 or 0
+            if len(np.unique(table.labels[test_idx])) < 2:
                 m = {**m, "auprc": math.nan}
             per_fold.append(
                 {

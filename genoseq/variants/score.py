@@ -250,8 +250,8 @@ def iter_score_variants(
     polars.DataFrame
         Columns ``chrom, pos, id, ref, alt, ref_match`` then the score columns
         (:func:`score_columns`); ``chrom`` is the reference's spelling of the contig, as
-        :func:`genoseq.io.read_vcf` gives it with ``reference=``; plus the internal ``_record`` and ``_alt_index`` columns
-        (:data:`INTERNAL_COLUMNS`) that locate each row in the input VCF.
+        :func:`genoseq.io.read_vcf` gives it with ``reference=``; plus the internal ``_record``
+        and ``_alt_index`` columns (:data:`INTERNAL_COLUMNS`) that locate each row in the input VCF.
     """
     from genoseq.io import Reference, read_vcf
 
