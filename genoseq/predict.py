@@ -40,6 +40,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from genoseq._cuda import bf16_native, exact_fp32
 from genoseq.data.encoding import encode_for_model, make_encoder, pad_center, to_torch
 from genoseq.data.tables import DNA_BYTE, DNA_LETTERS
 from genoseq.data.writers import TableWriter, output_table_format, write_table
@@ -225,10 +226,11 @@ class Predictor:
     model_dir
         The directory it came from, if any.
     precision
-        ``"fp32"`` (default): every device computes in float32, so a variant's reference and
-        alternative windows differ only by the change (bf16 keeps about 3 significant digits, which
-        would drown the small effects ``score_variants`` reports). ``"bf16"``, ``"fp16"`` or
-        ``"auto"`` (bf16 where the GPU supports it, else fp16) run the model under autocast on CUDA,
+        ``"fp32"`` (default): every device computes in float32 (on CUDA also with cuDNN's TF32
+        convolutions and LSTMs turned off), so a variant's reference and alternative windows differ
+        only by the change (bf16 and TF32 keep about 3 significant digits, which would drown the
+        small effects ``score_variants`` reports). ``"bf16"``, ``"fp16"`` or ``"auto"`` (bf16 on
+        GPUs that compute it in hardware, Ampere and later, else fp16) run the model under autocast on CUDA,
         faster on large jobs; on CPU they compute in float32 anyway.
 
     Attributes
@@ -679,10 +681,10 @@ class Predictor:
         return features
 
     def _autocast(self) -> contextlib.AbstractContextManager[Any]:
-        """Mixed precision on CUDA only when asked (``precision``); float32 otherwise."""
+        """Mixed precision on CUDA only when asked (``precision``); full float32 otherwise (no TF32)."""
         if self.device.type != "cuda" or self.precision == "fp32":
-            return contextlib.nullcontext()
-        if self.precision == "fp16" or (self.precision == "auto" and not torch.cuda.is_bf16_supported()):
+            return exact_fp32(self.device)
+        if self.precision == "fp16" or (self.precision == "auto" and not bf16_native()):
             return torch.autocast("cuda", dtype=torch.float16)
         return torch.autocast("cuda", dtype=torch.bfloat16)
 

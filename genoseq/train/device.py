@@ -8,6 +8,7 @@ import random
 import numpy as np
 import torch
 
+from genoseq._cuda import bf16_native
 from genoseq.errors import ConfigError
 
 __all__ = ["auto_workers", "resolve_device", "resolve_precision", "seed_all"]
@@ -27,13 +28,14 @@ def resolve_device(preference: str) -> torch.device:
 def resolve_precision(preference: str, device: torch.device) -> tuple[str, torch.dtype | None]:
     """The precision name and autocast dtype (``None`` = fp32) for ``device``.
 
-    ``"auto"``: bf16 on CUDA GPUs that support it, else fp16 (with gradient
-    scaling); fp32 on CPU. fp16 on CPU is refused; bf16 on CPU is allowed.
+    ``"auto"``: bf16 on CUDA GPUs that compute it in hardware (Ampere and later),
+    else fp16 (with gradient scaling); fp32 on CPU. fp16 on CPU is refused; bf16
+    on CPU is allowed, and on an older GPU that can only emulate it.
     """
     if preference == "auto":
         if device.type != "cuda":
             return "fp32", None
-        return ("bf16", torch.bfloat16) if torch.cuda.is_bf16_supported() else ("fp16", torch.float16)
+        return ("bf16", torch.bfloat16) if bf16_native() else ("fp16", torch.float16)
     if preference == "fp32":
         return "fp32", None
     if preference == "bf16":

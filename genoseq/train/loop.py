@@ -179,6 +179,12 @@ class _Trainer:
         self.fingerprint = fingerprint
         self.task = train_ds.task
         self.precision, self.amp_dtype = resolve_precision(config.precision, device)
+        if config.precision == "auto" and ctx.distributed and device.type == "cuda":
+            # One choice for every rank: DDP averages gradients, and a rank scaling its loss for
+            # fp16 beside one in bf16 would mix scaled and unscaled gradients (mixed GPU models).
+            (some_fp16,) = ctx.any_flag(self.precision == "fp16")
+            if some_fp16:
+                self.precision, self.amp_dtype = "fp16", torch.float16
         self.monitor = config.resolved_monitor(self.task)
         self._warned_undefined = False  # said once that the monitored metric is undefined
         self.ckpt_path = out_dir / CHECKPOINT_NAME
@@ -230,8 +236,13 @@ class _Trainer:
         return self.config.to_dict()
 
     def save_checkpoint(self) -> None:
-        """Every process contributes its RNG state; rank 0 writes the file."""
+        """Every process contributes its RNG state and its share of the epoch's loss; rank 0 writes the file."""
         rng_tensors, rng_meta = capture_rng(self.ctx.rank)
+        state_json = self.state.to_json()
+        if self.ctx.distributed:
+            # each rank sums the loss of its own batches; the checkpoint holds the epoch's total so far
+            loss_total, seen_total = self.ctx.sum(self.state.loss_sum, float(self.state.seen))
+            state_json.update(loss_sum=loss_total, seen=int(seen_total))
         if self.ctx.distributed:
             gathered: dict[str, torch.Tensor] = {}
             for kind in ("torch", "cuda"):
@@ -255,7 +266,7 @@ class _Trainer:
             tensors.update(optim_tensors)
             tensors.update(rng_tensors)
             meta = {
-                "state": self.state.to_json(),
+                "state": state_json,
                 "config": self._config_json(),
                 "task": self.task,
                 "world_size": self.ctx.world_size,
@@ -314,6 +325,8 @@ class _Trainer:
             self.scaler.load_state_dict(meta["scaler"])
         if not restore_rng(tensors, meta.get("rng", {}), self.ctx.rank):
             seed_all(self.config.seed + self.ctx.rank + 1000 * state.epoch)
+        if not self.ctx.is_main:  # the epoch's loss so far is rank 0's to carry (see save_checkpoint)
+            state.loss_sum, state.seen = 0.0, 0
         self.state = state
         log.info("resumed from %s: epoch %d, step %d", self.ckpt_path, state.epoch + 1, state.step_in_epoch)
 

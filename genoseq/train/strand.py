@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from genoseq._cuda import exact_fp32
 from genoseq.data.datasets import SequenceDataset, collate_batch
 
 __all__ = ["DEFAULT_THRESHOLD", "MIN_EXAMPLES", "StrandChoice", "choose_strand", "dataset_probabilities"]
@@ -160,7 +161,7 @@ def dataset_probabilities(
     model.eval()
     out = []
     try:
-        with torch.no_grad():
+        with torch.no_grad(), exact_fp32(device):
             for start in range(0, len(dataset), batch_size):
                 rows = list(range(start, min(start + batch_size, len(dataset))))
                 batch = collate_batch(dataset.__getitems__(rows))

@@ -560,7 +560,7 @@ def cross_validate_variant_model(
                 model_overrides,
                 source=vcf,
             )
-            probs = _predict_arrays(model, _subset(arrays, test_idx))
+            probs = _predict_arrays(model, _subset(arrays, test_idx), device=next(model.parameters()).device)
             oof[test_idx] = probs
             m = compute_metrics(table.labels[test_idx], probs[:, None], "binary")
             # one class: AUROC is undefined, and AUPRC trivially 1 or 0
