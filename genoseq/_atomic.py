@@ -1,7 +1,10 @@
 """Atomic file and directory writes: write to a temporary name, rename on success.
 
 A failed or interrupted write never leaves a half-written file and never
-clobbers the previous version of the target.
+clobbers the previous version of the target. A symbolic link is followed (the
+file it points to is replaced, the link kept); a target that is not a regular
+file (``/dev/null``, ``/dev/stdout``, a named pipe) is written through once the
+output is complete, never replaced by a file.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import contextlib
 import os
 import re
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,6 +54,48 @@ def _kept_suffix(target: Path) -> str:
     return "".join(target.suffixes[-2:])
 
 
+def _placement(target: Path) -> tuple[Path, bool]:
+    """Where an output for ``target`` goes, and whether that is a special file written through.
+
+    A link to a regular file (or a dangling one) resolves to the file, which is replaced; a device,
+    named pipe or socket (also behind a link, as ``/dev/stdout`` is) is kept and written into.
+    """
+    try:
+        mode = os.stat(target).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        return target, True
+    return (Path(os.path.realpath(target)) if target.is_symlink() else target), False
+
+
+def writes_through(target: str | os.PathLike[str]) -> bool:
+    """Whether an output to ``target`` is written into a special file (a device, a named pipe)
+    rather than put in place as a file; side files such as an index then have nowhere to go."""
+    return _placement(Path(target))[1]
+
+
+def _write_through(tmp: Path, target: Path) -> None:
+    """Copy the finished output ``tmp`` into the special file ``target``, then remove ``tmp``."""
+    try:
+        with open(tmp, "rb") as src, open(target, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def _staging(target: Path, suffix: str) -> tuple[Path, Path, bool]:
+    """(temporary path, final path, write through?) for one output."""
+    final, special = _placement(target)
+    if special:  # no file can be put beside a device: stage the output in the temporary directory
+        fd, name = tempfile.mkstemp(prefix=".genoseq.", suffix=f".tmp{suffix}")
+        os.close(fd)
+        return Path(name), final, True
+    final.parent.mkdir(parents=True, exist_ok=True)
+    return _tmp_name(final, suffix), final, False
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike[str], *, keep_suffix: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it onto ``target`` on success.
@@ -60,13 +106,15 @@ def atomic_path(target: str | os.PathLike[str], *, keep_suffix: bool = True) -> 
     writers that choose a format by extension still work).
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_name(target, _kept_suffix(target) if keep_suffix else "")
+    tmp, final, special = _staging(target, _kept_suffix(target) if keep_suffix else "")
     try:
         yield tmp
+        if special:
+            _write_through(tmp, final)
+            return
         # some writers (safetensors) replace the file, and with it the permissions set above
         os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
+        os.replace(tmp, final)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -83,16 +131,21 @@ def atomic_paths(targets: list[Path]) -> Iterator[list[Path]]:
     the set is left behind.
     """
     tmps: list[Path] = []
+    finals: list[tuple[Path, bool]] = []
     placed: list[Path] = []
     try:
         for target in map(Path, targets):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmps.append(_tmp_name(target, _kept_suffix(target)))
+            tmp, final, special = _staging(target, _kept_suffix(target))
+            tmps.append(tmp)
+            finals.append((final, special))
         yield tmps
-        for tmp, target in zip(tmps, targets, strict=True):
+        for tmp, (final, special) in zip(tmps, finals, strict=True):
+            if special:
+                _write_through(tmp, final)
+                continue
             os.chmod(tmp, 0o666 & ~_umask())
-            os.replace(tmp, target)
-            placed.append(Path(target))
+            os.replace(tmp, final)
+            placed.append(final)
     except BaseException:
         for path in [*tmps, *placed]:
             with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):

@@ -205,3 +205,31 @@ def test_an_unwritable_output_directory_is_refused_before_the_work(model: Path, 
     )
     assert result.exit_code == 0, result.output  # missing directories are made
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "in.fa"]  # no probe file left
+
+
+def test_outputs_follow_links_and_write_through_pipes(model: Path, tmp_path: Path) -> None:
+    """A link is kept (the file it names is replaced); a named pipe (like /dev/stdout or /dev/null)
+    is written into, not replaced by a regular file."""
+    import stat
+    import threading
+
+    table = tmp_path / "in.csv"
+    table.write_text("sequence,label\nACGTACGTACG,1\nACGTTCGTACG,0\n")
+    real, link = tmp_path / "real.json", tmp_path / "link.json"
+    real.write_text("{}")
+    link.symlink_to(real.name)
+    result = CliRunner().invoke(main, ["evaluate", str(model), str(table), "-o", str(link)])
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and '"accuracy"' in real.read_text()
+
+    fifo = tmp_path / "pipe.tsv"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = CliRunner().invoke(main, ["predict", str(model), str(table), "-o", str(fifo)])
+    reader.join(timeout=30)
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert received and received[0].decode().count("\n") == 3  # header + 2 rows
+    assert not list(tmp_path.glob(".*tmp*"))

@@ -21,7 +21,7 @@ import polars as pl
 import pysam
 
 from genoseq import __version__
-from genoseq._atomic import CommitOrAbort, atomic_path
+from genoseq._atomic import CommitOrAbort, atomic_path, writes_through
 from genoseq.errors import InputFormatError
 from genoseq.io.vcf import read_vcf_records
 from genoseq.variants.score import ALT_INDEX_COLUMN, RECORD_COLUMN
@@ -297,8 +297,12 @@ class VcfAnnotator(CommitOrAbort):
             with contextlib.suppress(FileNotFoundError):
                 self._plain_tmp.unlink()
         index_tmp = str(self._tmp) + ".tbi"  # keeps the temporary naming scheme until the data is in place
+        through = writes_through(self.out)
         self._stack.close()  # renames the data file into place
-        os.replace(index_tmp, str(self.out) + ".tbi")
+        if through:  # /dev/stdout, a pipe: the index has no file to sit beside
+            os.unlink(index_tmp)
+        else:
+            os.replace(index_tmp, str(self.out) + ".tbi")
         return self.out
 
     def abort(self) -> None:
