@@ -243,3 +243,21 @@ def test_bf16_mixed_precision_on_cpu(tmp_path: Path, model: str, tiny: list[str]
     assert all(t.dtype == torch.float32 for t in load_file(out / "model.safetensors").values())
     metrics = config["metrics"]
     assert np.isfinite(metrics["loss"]) and metrics["auroc"] > 0.85
+
+
+def test_a_class_the_validation_table_lacks_is_warned_about(tmp_path: Path, caplog) -> None:
+    from genoseq.train.run import _warn_missing_classes
+
+    rows = ["sequence,label", "ACGT,alpha", "ACGA,beta", "ACGC,gamma", "ACGG,alpha"]
+    train = load_table(write_text(tmp_path / "train.csv", rows))
+    valid_rows = ["sequence,label", "ACGT,alpha", "ACGA,beta"]
+    valid = load_table(write_text(tmp_path / "valid.csv", valid_rows), classes=train.classes, task=train.task)
+    with caplog.at_level("WARNING", logger="genoseq"):
+        _warn_missing_classes(train, valid)
+        _warn_missing_classes(train, train)
+    assert caplog.text.count("no validation example of class gamma") == 1
+
+
+def write_text(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n")
+    return path

@@ -239,6 +239,21 @@ def test_a_label_column_mixing_integers_and_other_values_is_refused(tmp_path: Pa
         load_table(path)
 
 
+def test_whole_numbers_written_as_decimals_are_integer_labels(tmp_path: Path) -> None:
+    """A float label column (pandas' output when a value was missing; Parquet doubles) reads as the
+    integers it holds, in numeric order, so ``7.0`` in training and ``7`` elsewhere are one class."""
+    path = _csv(
+        tmp_path / "t.csv", "sequence,label\nACGT,7.0\nACGA,10.0\nACGC,2.00\nACGG,7\nACGG,2\nACGG,10\n"
+    )
+    table = load_table(path)
+    assert table.classes == ["2", "7", "10"] and table.labels.tolist() == [1, 2, 0, 1, 0, 2]
+    pl.DataFrame({"sequence": ["ACGT", "ACGA", "ACGG"], "label": [0.0, 1.0, 0.0]}).write_parquet(
+        tmp_path / "t.pq"
+    )
+    doubles = load_table(tmp_path / "t.pq")
+    assert doubles.task == "binary" and doubles.classes == ["0", "1"] and doubles.labels.tolist() == [0, 1, 0]
+
+
 def test_a_class_with_one_example_is_reported(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = _csv(tmp_path / "t.csv", "sequence,label\nACGT,0\nACGA,1\nACGC,-1\nACGG,0\nACGG,1\n")
     with caplog.at_level("WARNING", logger="genoseq.data.tables"):

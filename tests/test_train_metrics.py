@@ -93,8 +93,16 @@ def test_undefined_metrics_are_nan() -> None:
     p = np.linspace(0, 1, 10)
     m = compute_metrics(y, p, "binary")
     assert math.isnan(m["auroc"])
-    assert m["auprc"] == pytest.approx(1.0)
+    # all positive: average precision is 1 whatever the scores (scikit-learn's figure), which as a
+    # ranking figure says nothing, so the metrics leave it undefined, and out of class means
+    assert average_precision(y, p) == pytest.approx(1.0) and math.isnan(m["auprc"])
     assert math.isnan(average_precision(np.zeros(5), np.arange(5)))
+    probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3], [0.6, 0.4]])
+    only_first = compute_metrics(np.zeros(4, dtype=int), probs, "multiclass")
+    assert math.isnan(only_first["auroc"]) and math.isnan(only_first["auprc"])
+    labels = np.array([[1, 1], [1, 0], [1, 1], [1, 0]])  # label 0 on every row
+    multilabel = compute_metrics(labels, probs, "multilabel")
+    assert multilabel["auprc"] == pytest.approx(average_precision(labels[:, 1], probs[:, 1]))
     # a constant predictor has MCC 0 (sklearn's convention)
     assert compute_metrics(np.array([0, 1, 0, 1]), np.full(4, 0.7), "binary")["mcc"] == 0.0
     with pytest.raises(ValueError, match="finite"):

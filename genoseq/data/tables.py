@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -384,13 +385,21 @@ def _is_int(value: str) -> bool:
     return True
 
 
+_WHOLE_DECIMAL = re.compile(r"[+-]?\d+\.0*")
+
+
 def _canonical(value: str) -> str:
-    """Strip whitespace; integers lose leading zeros/plus signs (``"01"`` → ``"1"``)."""
+    """Strip whitespace; integers lose leading zeros/plus signs (``"01"`` → ``"1"``), and so do
+    whole numbers written as decimals (``"7.0"`` → ``"7"``: a float column, as pandas writes labels
+    of a column that held a missing value, or Parquet's double labels)."""
     value = value.strip()
     try:
         return str(int(value))
     except ValueError:
-        return value
+        pass
+    if _WHOLE_DECIMAL.fullmatch(value):
+        return str(int(value.partition(".")[0]))
+    return value
 
 
 def _warn_rare_labels(

@@ -8,8 +8,12 @@ runtime dependency):
   precision* ``sum_k (R_k - R_{k-1}) P_k`` over the distinct thresholds.
 * Binary: the prediction is ``p >= threshold`` (0.5); F1 and the PR curve are
   for the positive class.
+* AUROC and AUPRC are ``nan`` unless both classes occur (without negatives the
+  average precision is 1 whatever the scores; :func:`average_precision` itself
+  returns it, like scikit-learn).
 * Multiclass: the prediction is the arg-max; AUROC/AUPRC are macro averages of
-  one-vs-rest scores over the classes present in ``y_true``; F1 is the macro
+  one-vs-rest scores over the classes present in ``y_true`` (not every row of
+  one class); F1 is the macro
   average over the classes present in ``y_true`` or the predictions; MCC is the
   multiclass (Gorodkin) correlation.
 * Multilabel: accuracy is the subset (exact-match) accuracy; AUROC, AUPRC, MCC
@@ -114,6 +118,13 @@ def average_precision(y_true: np.ndarray, score: np.ndarray) -> float:
     return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
 
 
+def _ranking_auprc(y: np.ndarray, score: np.ndarray) -> float:
+    """Average precision as a ranking figure: ``nan`` unless both classes occur (with no negatives it
+    is 1 whatever the scores, which would flatter a mean over classes or labels)."""
+    y = np.asarray(y, dtype=bool)
+    return math.nan if y.all() else average_precision(y, score)
+
+
 def _binary_counts(y: np.ndarray, pred: np.ndarray) -> tuple[int, int, int, int]:
     tp = int(np.sum(y & pred))
     tn = int(np.sum(~y & ~pred))
@@ -183,7 +194,7 @@ def compute_metrics(
         result = {
             "accuracy": float(np.mean(pred == y)) if y.size else math.nan,
             "auroc": roc_auc(y, p),
-            "auprc": average_precision(y, p),
+            "auprc": _ranking_auprc(y, p),
             "mcc": _binary_mcc(y, pred),
             "f1": _binary_f1(y, pred),
         }
@@ -199,7 +210,7 @@ def compute_metrics(
         result = {
             "accuracy": float(np.mean(pred == y)) if y.size else math.nan,
             "auroc": _nanmean([roc_auc(y == k, probs[:, k]) for k in scored]),
-            "auprc": _nanmean([average_precision(y == k, probs[:, k]) for k in scored]),
+            "auprc": _nanmean([_ranking_auprc(y == k, probs[:, k]) for k in scored]),
             "mcc": _multiclass_mcc(y, pred, n_classes),
             "f1": float(np.mean([_binary_f1(y == k, pred == k) for k in f1_classes])) if y.size else math.nan,
         }
@@ -214,7 +225,7 @@ def compute_metrics(
         result = {
             "accuracy": float(np.mean((pred == y).all(axis=1))) if y.size else math.nan,
             "auroc": _nanmean([roc_auc(y[:, j], probs[:, j]) for j in cols]),
-            "auprc": _nanmean([average_precision(y[:, j], probs[:, j]) for j in cols]),
+            "auprc": _nanmean([_ranking_auprc(y[:, j], probs[:, j]) for j in cols]),
             "mcc": float(np.mean([_binary_mcc(y[:, j], pred[:, j]) for j in cols])),
             "f1": float(np.mean([_binary_f1(y[:, j], pred[:, j]) for j in cols])),
         }

@@ -165,6 +165,7 @@ def _valid_table(
             "then measure fit, not generalisation (leave --valid out to hold out a split)",
             valid,
         )
+    _warn_missing_classes(train, table)
     if table.length != train.length:
         if not (pad and table.length < train.length):
             raise InputFormatError(
@@ -182,6 +183,28 @@ def _valid_table(
             path=table.path,
         )
     return train, table, table.provenance()
+
+
+def _warn_missing_classes(train: LabelledTable, valid: LabelledTable) -> None:
+    """Say which classes (multiclass) or labels (multilabel) of the training table ``--valid`` never
+    shows: the validation AUROC/AUPRC, early stopping and the ROC/PR plot then leave them out."""
+    if train.task == "binary":
+        return  # one class only: the undefined metric is reported when it is monitored
+    if train.task == "multiclass":
+        shown = np.bincount(valid.labels, minlength=len(train.classes)) > 0
+        trained = np.bincount(train.labels, minlength=len(train.classes)) > 0
+    else:
+        shown, trained = valid.labels.any(axis=0), train.labels.any(axis=0)
+    missing = [name for name, s, t in zip(train.classes, shown, trained, strict=True) if t and not s]
+    if missing:
+        kind = "class" if train.task == "multiclass" else "label"
+        log.warning(
+            "%s: no validation example of %s %s: the validation AUROC/AUPRC (and early stopping on "
+            "them) average over the others only",
+            valid.path,
+            kind if len(missing) == 1 else kind + "es" if kind == "class" else kind + "s",
+            ", ".join(missing),
+        )
 
 
 def _fingerprint(

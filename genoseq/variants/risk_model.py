@@ -562,10 +562,7 @@ def cross_validate_variant_model(
             )
             probs = _predict_arrays(model, _subset(arrays, test_idx), device=next(model.parameters()).device)
             oof[test_idx] = probs
-            m = compute_metrics(table.labels[test_idx], probs[:, None], "binary")
-            # one class: AUROC is undefined, and AUPRC trivially 1 or 0
-            if len(np.unique(table.labels[test_idx])) < 2:
-                m = {**m, "auprc": math.nan}
+            m = compute_metrics(table.labels[test_idx], probs[:, None], "binary")  # one class: nan AUROC/AUPRC
             per_fold.append(
                 {
                     "fold": k,
