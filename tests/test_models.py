@@ -390,11 +390,16 @@ def test_kmer_frequencies_known_counts() -> None:
     for a, b in [(0, 1), (1, 2), (2, 3), (3, 0), (0, 1)]:  # AC CG GT TA AC
         dimers[a, b] += 1
     assert torch.allclose(freqs[4:], dimers.flatten() * 16 / 5)
-    # an N counts nowhere, an IUPAC base (R = A/G) fractionally; k longer than the window gives zeros
+    # an N counts nowhere (nor among the k-mers divided by), an IUPAC base (R = A/G) fractionally;
+    # k longer than the window gives zeros
     partial = torch.tensor([[[0.5, 0.0, 0.5, 0.0], [0.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0]]])
     one = kmer_frequencies(partial, 4)[0]
-    assert torch.allclose(one[:4], torch.tensor([1.5, 0.0, 0.5, 0.0]) * 4 / 3)
+    assert torch.allclose(one[:4], torch.tensor([1.5, 0.0, 0.5, 0.0]) * 4 / 2)
     assert torch.count_nonzero(one[4:]) == 0  # every 2- and 3-mer crosses the N; no 4-mer fits
+    # padding with N (a short sequence centred in the model's input) leaves the frequencies alone
+    padded = torch.cat([torch.zeros(1, 3, 4), onehot, torch.zeros(1, 4, 4)], dim=1)
+    assert torch.allclose(kmer_frequencies(padded, 3), kmer_frequencies(onehot, 3))
+    assert torch.equal(kmer_frequencies(torch.zeros(2, 5, 4), 3), torch.zeros(2, 4 + 16 + 64))
 
 
 @pytest.mark.parametrize("length", [3, 4, 37])

@@ -215,8 +215,11 @@ def kmer_frequencies(x: torch.Tensor, k_max: int) -> torch.Tensor:
     -------
     torch.Tensor
         float ``(N, 4 + 16 + ... + 4**k_max)``: for each k the counts of the ``4**k`` k-mers (in
-        lexicographic A, C, G, T order) over the ``L - k + 1`` starts, divided by ``L - k + 1`` and
-        scaled by ``4**k`` (a uniform random sequence gives 1 everywhere).
+        lexicographic A, C, G, T order) over the ``L - k + 1`` starts, divided by the number of
+        k-mers without an ``N`` (``L - k + 1`` in a window of bases) and scaled by ``4**k`` (a
+        uniform random sequence gives 1 everywhere). A short sequence padded with ``N`` to the
+        model's input, or a window running off a contig's end, thus has the frequencies of its
+        bases, not frequencies shrunk by the padding; a window of ``N`` only gives zeros.
     """
     # Counting is exact in float32; under mixed precision (bf16/fp16 autocast, the default on GPUs)
     # the products below would round counts above 256 and train on other features than fp32 predicts.
@@ -230,20 +233,29 @@ def _kmer_frequencies(x: torch.Tensor, k_max: int) -> torch.Tensor:
         counted = _count_kmers(x, k_max)
         if counted is not None:
             return counted
-    blocks = [x.sum(dim=1) * (4 / length)]
+    called = x.sum(dim=-1)  # (N, L): 1 for a base (an IUPAC code's fractions sum to 1), 0 for N
+    blocks = [x.sum(dim=1) * (4 / _kmers(called.sum(dim=1)))]
     product = x  # (N, L - k + 2, 4**(k-1)): the (k-1)-mer products at each start
+    whole = called  # (N, L - k + 2): 1 where the (k-1)-mer at that start holds no N
     for k in range(2, k_max + 1):
         starts = length - k + 1
         if starts <= 0:
             blocks.append(x.new_zeros(n, 4**k))
             continue
         prefix, following = product[:, :starts], x[:, k - 1 :]  # (N, starts, 4**(k-1)), (N, starts, 4)
+        whole = whole[:, :starts] * called[:, k - 1 :]
         # sum over starts of (k-1)-mer x next base, as one batched matrix product (no (N, L, 4**k) tensor)
         counts = torch.bmm(prefix.transpose(1, 2), following).flatten(1)  # (N, 4**k)
-        blocks.append(counts * (4**k / starts))
+        blocks.append(counts * (4**k / _kmers(whole.sum(dim=1))))
         if k < k_max:
             product = (prefix[:, :, :, None] * following[:, :, None, :]).flatten(2)
     return torch.cat(blocks, dim=1)
+
+
+def _kmers(count: torch.Tensor) -> torch.Tensor:
+    """``(N,)`` numbers of whole k-mers as the ``(N, 1)`` divisor of counts (1 when there are none:
+    the counts are then 0)."""
+    return count.clamp_min(1.0)[:, None]
 
 
 def _count_kmers(x: torch.Tensor, k_max: int) -> torch.Tensor | None:
@@ -260,7 +272,7 @@ def _count_kmers(x: torch.Tensor, k_max: int) -> torch.Tensor | None:
         return None
     base = x.argmax(dim=-1)  # (N, L) int64
     rows = torch.arange(n, device=x.device)[:, None]
-    blocks = [x.sum(dim=1) * (4 / length)]
+    blocks = [x.sum(dim=1) * (4 / _kmers(total.sum(dim=1)))]
     index, ok = base, valid
     for k in range(2, k_max + 1):
         starts = length - k + 1
@@ -270,7 +282,7 @@ def _count_kmers(x: torch.Tensor, k_max: int) -> torch.Tensor | None:
         index = index[:, :starts] * 4 + base[:, k - 1 :]  # the k-mer starting at each position
         ok = ok[:, :starts] & valid[:, k - 1 :]  # k-mers holding an N are not counted
         counts = torch.bincount((index + rows * 4**k)[ok], minlength=n * 4**k)
-        blocks.append(counts.reshape(n, 4**k).to(x.dtype) * (4**k / starts))
+        blocks.append(counts.reshape(n, 4**k).to(x.dtype) * (4**k / _kmers(ok.sum(dim=1).to(x.dtype))))
     return torch.cat(blocks, dim=1)
 
 
