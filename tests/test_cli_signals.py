@@ -233,3 +233,15 @@ def test_outputs_follow_links_and_write_through_pipes(model: Path, tmp_path: Pat
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
     assert received and received[0].decode().count("\n") == 3  # header + 2 rows
     assert not list(tmp_path.glob(".*tmp*"))
+
+
+def test_evaluate_says_when_it_pads_or_windows(model: Path, tmp_path: Path, caplog) -> None:
+    table = tmp_path / "mixed.csv"
+    table.write_text("sequence,label\nACGTACGTACGTA,1\nACGTTCGTACG,0\nACGTTCGTAC,0\n")
+    with caplog.at_level("WARNING", logger="genoseq"):
+        result = CliRunner().invoke(
+            main, ["evaluate", str(model), str(table), "-o", str(tmp_path / "m.json")]
+        )
+    assert result.exit_code == 0, result.output
+    assert "2 of 3 sequences are shorter than the longest (13 bases) and are padded" in caplog.text
+    assert "sequences of 13 bases, the model takes 11: scored in sliding windows" in caplog.text

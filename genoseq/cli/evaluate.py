@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import click
@@ -30,7 +31,10 @@ def evaluate(
     """Evaluate the model directory MODEL on the labelled table DATA.
 
     DATA is read like `genoseq train` reads it (CSV/TSV/Parquet with `sequence`
-    and `label` columns, or FASTA with --labels), with the model's classes.
+    and `label` columns, or FASTA with --labels), with the model's classes;
+    sequences of mixed lengths are padded centrally with N to the longest (as
+    train's --pad does), and lengths other than the model's input are scored as
+    `genoseq predict` scores them (both said on stderr).
     Writes accuracy, AUROC, AUPRC, MCC and F1 (macro for multi-class) to the
     JSON file OUTPUT (null where undefined) and prints them; with --plots-dir, also
     the ROC and precision-recall curves on DATA (roc_pr.png).
@@ -48,6 +52,15 @@ def evaluate(
             "model is evaluated on labelled variants with genoseq cross-validate)"
         )
     table = load_table(data, labels, classes=predictor.classes, task=predictor.task, pad=True)
+    if table.length != predictor.input_length:
+        how = "in sliding windows" if table.length > predictor.input_length else "padded centrally with N"
+        logging.getLogger("genoseq").warning(
+            "%s: sequences of %d bases, the model takes %d: scored %s, as genoseq predict scores them",
+            data,
+            table.length,
+            predictor.input_length,
+            how,
+        )
     strand = predictor.resolve_strand(strand)
     png = None if plots_dir is None else Path(plots_dir) / "roc_pr.png"
     metrics = evaluate_table(predictor, table, strand=strand, batch_size=batch_size, roc_pr_png=png)

@@ -281,6 +281,13 @@ def _sequences_to_matrix(
                 record=locate(i),
             )
     elif (lengths != longest).any():
+        log.warning(
+            "%s: %d of %d sequences are shorter than the longest (%d bases) and are padded centrally with N",
+            path,
+            int((lengths != longest).sum()),
+            len(upper),
+            longest,
+        )
         upper = [
             s
             if len(s) == longest

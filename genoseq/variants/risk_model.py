@@ -562,7 +562,9 @@ def cross_validate_variant_model(
             )
             probs = _predict_arrays(model, _subset(arrays, test_idx), device=next(model.parameters()).device)
             oof[test_idx] = probs
-            m = compute_metrics(table.labels[test_idx], probs[:, None], "binary")  # one class: nan AUROC/AUPRC
+            m = compute_metrics(
+                table.labels[test_idx], probs[:, None], "binary"
+            )  # one class: nan AUROC/AUPRC
             per_fold.append(
                 {
                     "fold": k,
