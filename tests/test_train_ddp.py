@@ -124,7 +124,7 @@ def test_torchrun_resume_mid_epoch_logs_the_whole_epochs_loss(tmp_path: Path) ->
     returncode, _, stderr = _torchrun(
         [str(data), "--out", str(cut), "--epochs", "3"], step_delay=0.3, stop_after=cut / "train_log.csv"
     )
-    assert returncode != 0 and "--resume" in stderr, stderr[-3000:]
+    assert returncode != 0 and stderr.count("genoseq: error: interrupted by SIGTERM") == 1, stderr[-3000:]
     _, meta = read_checkpoint(cut / "checkpoint.safetensors")
     assert meta["state"]["step_in_epoch"] > 0, "the stop did not land mid-epoch"
     returncode, _, stderr = _torchrun([str(data), "--out", str(cut), "--epochs", "3", "--resume"])

@@ -205,3 +205,9 @@ def test_strand_is_refused_for_vcf_data(tmp_path: Path) -> None:
     args = ["train", str(vcf), "--reference", str(fasta), "--label-field", "L", "--model", "cnn-lstm"]
     result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "m"), "--strand", "forward"])
     assert result.exit_code == 2 and "--strand applies to table DATA" in result.output
+    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "m"), "--rc-augment"])
+    assert result.exit_code == 2 and "--rc-augment applies to table DATA" in result.output
+    cv = ["cross-validate", str(vcf), "--reference", str(fasta), "--label-field", "L", "--model", "cnn-lstm"]
+    result = CliRunner().invoke(main, [*cv, "-o", str(tmp_path / "cv.json"), "--rc-augment"])
+    assert result.exit_code == 2 and "--rc-augment applies to table DATA" in result.output
+    assert not (tmp_path / "m").exists() and not (tmp_path / "cv.json").exists()

@@ -206,6 +206,26 @@ def test_gather_tables_concatenates_in_order(tmp_path: Path) -> None:
     assert [ln.split("\t")[1] for ln in lines[1:]] == ["3", "10", "1"]
 
 
+def test_gather_scores_needs_a_vcf_for_every_table_shard(tmp_path: Path) -> None:
+    from genoseq.cli import main
+
+    for i in range(2):
+        _score_frame([("chrA", 3 + i, 0.5)]).write_parquet(tmp_path / f"s{i}.parquet")
+    (tmp_path / "s0.vcf").write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+    args = [
+        "gather-scores",
+        str(tmp_path / "s0.parquet"),
+        str(tmp_path / "s1.parquet"),
+        "-o",
+        str(tmp_path / "g.tsv"),
+    ]
+    result = CliRunner().invoke(
+        main, [*args, "--vcf", str(tmp_path / "s0.vcf"), "--vcf-out", str(tmp_path / "g.vcf.gz")]
+    )
+    assert result.exit_code == 2 and "2 table shard(s) but 1 VCF shard(s)" in result.output
+    assert not (tmp_path / "g.tsv").exists() and not (tmp_path / "g.vcf.gz").exists()
+
+
 def test_gather_tables_rejects_different_columns(tmp_path: Path) -> None:
     _score_frame([("chrA", 3, 0.5)]).write_parquet(tmp_path / "a.parquet")
     pl.DataFrame({"chrom": ["chrA"], "pos": [4]}).write_parquet(tmp_path / "b.parquet")
@@ -273,7 +293,17 @@ def test_gather_scores_writes_neither_output_when_one_fails(tmp_path: Path) -> N
     table.write_text("chrom\tpos\nchrA\t1\n")
     out = tmp_path / "all.tsv"
     out.write_text("precious\n")
-    args = ["gather-scores", str(table), "-o", str(out), "--vcfs", str(shards[1]), "--vcfs", str(shards[0])]
+    args = [
+        "gather-scores",
+        str(table),
+        str(table),
+        "-o",
+        str(out),
+        "--vcfs",
+        str(shards[1]),
+        "--vcfs",
+        str(shards[0]),
+    ]
     result = CliRunner().invoke(main, [*args, "--vcf-out", str(tmp_path / "all.vcf.gz")])
     assert result.exit_code == 1 and "in order" in result.output, result.output
     assert out.read_text() == "precious\n"

@@ -59,7 +59,8 @@ class _LazyGroup(click.Group):
         except GenoseqError as exc:
             if debug:
                 raise
-            click.echo(f"genoseq: error: {_one_line(str(exc))}", err=True)
+            if not (getattr(exc, "same_on_every_rank", False) and os.environ.get("RANK", "0") != "0"):
+                click.echo(f"genoseq: error: {_one_line(str(exc))}", err=True)
             ctx.exit(1)
         except BrokenPipeError:
             if debug or not _stdout_gone():

@@ -12,6 +12,10 @@ from genoseq.errors import ConfigError
 
 # Static so that ``--help`` does not import torch; checked against the registry at run time.
 MODEL_NAMES = ("cnn-lstm", "transformer")
+#: a variant-risk model is trained on the reference strand, where its annotation channels hold
+RC_AUGMENT_VCF = (
+    "--rc-augment applies to table DATA, not a VCF (a variant-risk model learns the reference strand)"
+)
 
 
 #: model config fields genoseq fills in from the data and the tokenizer, never from --set
@@ -97,7 +101,7 @@ _OPTIONS = [
         type=float,
         default=0.1,
         show_default=True,
-        help="Held-out fraction without --valid.",
+        help="Held-out fraction without --valid (cross-validate holds out block folds instead).",
     ),
     click.option(
         "--scheduler",

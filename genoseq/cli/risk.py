@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from genoseq.cli._paths import InputFile, OutputDir, OutputFile
-from genoseq.cli._train_options import MODEL_NAMES, build_train_config, train_options
+from genoseq.cli._train_options import MODEL_NAMES, RC_AUGMENT_VCF, build_train_config, train_options
 from genoseq.cli.train import variant_model_options, variant_options
 
 
@@ -46,6 +46,8 @@ def cross_validate(
             " out one inner block fold",
             err=True,
         )
+    if params.get("rc_augment"):
+        raise click.UsageError(RC_AUGMENT_VCF)
     config, overrides = build_train_config(model_name, params)
     options = variant_model_options(params)
     with tempfile.TemporaryDirectory(prefix="genoseq-cv-") as work:

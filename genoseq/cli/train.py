@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from genoseq.cli._paths import InputFile, OutputDir
-from genoseq.cli._train_options import MODEL_NAMES, build_train_config, train_options
+from genoseq.cli._train_options import MODEL_NAMES, RC_AUGMENT_VCF, build_train_config, train_options
 
 _VCF_SUFFIXES = (".vcf", ".vcf.gz", ".vcf.bgz", ".bcf")
 
@@ -129,6 +129,8 @@ def train(data: str, model_name: str, out_dir: str, **params: Any) -> None:
             "--strand applies to table DATA, not a VCF (a variant-risk model scores the reference strand, "
             "where its annotation channels hold)"
         )
+    if is_vcf(data) and params.get("rc_augment"):
+        raise click.UsageError(RC_AUGMENT_VCF)
     config, overrides = build_train_config(
         model_name, params, strand=strand or ("both" if is_vcf(data) else "auto")
     )

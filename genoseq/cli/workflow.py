@@ -125,6 +125,11 @@ def gather_scores(tables: tuple[str, ...], out: str, vcfs: tuple[str, ...], vcf_
 
     if bool(vcfs) != bool(vcf_out):
         raise click.UsageError("--vcfs and --vcf-out go together")
+    if vcfs and len(vcfs) != len(tables):
+        raise click.UsageError(
+            f"{len(tables)} table shard(s) but {len(vcfs)} VCF shard(s): give each shard's table and "
+            "VCF, in the same order"
+        )
     from genoseq.data.writers import output_table_format
 
     output_table_format(out)  # a bad name fails before any work

@@ -73,6 +73,9 @@ STEP_DELAY_ENV = "GENOSEQ_TRAIN_STEP_DELAY"
 class TrainingInterrupted(TrainingError):
     """Training stopped on request (SIGINT/SIGTERM); a checkpoint to resume from was written."""
 
+    #: every process of a data-parallel run stops with this same message: only rank 0 prints it
+    same_on_every_rank = True
+
 
 class TrainDataset(Protocol):
     """What :func:`fit` needs from a dataset."""

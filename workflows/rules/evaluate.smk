@@ -31,7 +31,7 @@ if VARIANT_RISK:
             block_size=config["evaluate"]["block_size"],
             epochs=TRAIN["epochs"],
             batch_size=TRAIN["batch_size"],
-            lr=TRAIN["lr"],
+            lr=opt("--lr", TRAIN["lr"]),
             seed=TRAIN["seed"],
             device=device_for(TRAIN["device"]),
             threads=lambda wildcards, threads: torch_threads(threads),
@@ -40,7 +40,7 @@ if VARIANT_RISK:
             "genoseq -v cross-validate {input.vcf:q} --reference {input.reference:q}"
             " --label-field {params.label:q} {params.annotation} {params.info_features}"
             " --model {params.model:q} --folds {params.folds:q} --block-size {params.block_size:q}"
-            " --epochs {params.epochs:q} --batch-size {params.batch_size:q} --lr {params.lr:q}"
+            " --epochs {params.epochs:q} --batch-size {params.batch_size:q} {params.lr}"
             " --seed {params.seed:q} --device {params.device:q} --threads {params.threads:q} {params.extra}"
             " -o {output.metrics:q} --plots-dir {output.plots:q} > {log:q} 2>&1"
 

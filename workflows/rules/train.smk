@@ -31,7 +31,7 @@ if VARIANT_RISK:
             model=TRAIN["model"],
             epochs=TRAIN["epochs"],
             batch_size=TRAIN["batch_size"],
-            lr=TRAIN["lr"],
+            lr=opt("--lr", TRAIN["lr"]),
             seed=TRAIN["seed"],
             device=device_for(TRAIN["device"]),
             block_size=TRAIN["block_size"],
@@ -41,7 +41,7 @@ if VARIANT_RISK:
             "{params.launcher} -v train {input.vcf:q} --reference {input.reference:q}"
             " --label-field {params.label:q} {params.annotation} {params.info_features}"
             " --model {params.model:q} --out {output.model:q} --epochs {params.epochs:q}"
-            " --batch-size {params.batch_size:q} --lr {params.lr:q} --seed {params.seed:q}"
+            " --batch-size {params.batch_size:q} {params.lr} --seed {params.seed:q}"
             " --device {params.device:q} --block-size {params.block_size:q} --threads {params.threads:q}"
             " {params.extra}"
             " > {log:q} 2>&1"
@@ -69,13 +69,13 @@ else:
             model=TRAIN["model"],
             epochs=TRAIN["epochs"],
             batch_size=TRAIN["batch_size"],
-            lr=TRAIN["lr"],
+            lr=opt("--lr", TRAIN["lr"]),
             seed=TRAIN["seed"],
             device=device_for(TRAIN["device"]),
             threads=lambda wildcards, threads: torch_threads(threads),
             extra=quoted(TRAIN["extra_args"]),
         shell:
             "{params.launcher} -v train {input.table:q} --model {params.model:q} --out {output.model:q}"
-            " --epochs {params.epochs:q} --batch-size {params.batch_size:q} --lr {params.lr:q}"
+            " --epochs {params.epochs:q} --batch-size {params.batch_size:q} {params.lr}"
             " --seed {params.seed:q} --device {params.device:q} --threads {params.threads:q} {params.extra}"
             " > {log:q} 2>&1"
