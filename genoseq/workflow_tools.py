@@ -27,7 +27,7 @@ import pysam
 
 from genoseq import __version__
 from genoseq._atomic import atomic_path, atomic_paths, atomic_write
-from genoseq.data.writers import output_table_format
+from genoseq.data.writers import output_table_format, write_table
 from genoseq.errors import ConfigError, InputFormatError
 
 if TYPE_CHECKING:
@@ -299,7 +299,7 @@ def gather_tables(tables: Sequence[str | Path], out: str | Path) -> int:
     """
     if not tables:
         raise ConfigError("gather needs at least one table")
-    fmt = output_table_format(out)
+    output_table_format(out)
     for t in tables:
         _check_table_file(t)
     frames, names = [], []
@@ -324,11 +324,7 @@ def gather_tables(tables: Sequence[str | Path], out: str | Path) -> int:
             except pl.exceptions.PolarsError as inner:
                 raise InputFormatError(f"cannot read table: {inner}", path=t) from inner
         raise InputFormatError(f"cannot gather tables: {exc}", path=tables[0]) from exc
-    with atomic_path(out) as tmp:
-        if fmt == "parquet":
-            df.write_parquet(tmp, compression="zstd")
-        else:
-            df.write_csv(tmp, separator="\t" if fmt == "tsv" else ",")
+    write_table(df, out)
     log.info("gathered %d table(s), %d row(s) -> %s", len(tables), df.height, out)
     return df.height
 

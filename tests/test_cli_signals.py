@@ -245,3 +245,14 @@ def test_evaluate_says_when_it_pads_or_windows(model: Path, tmp_path: Path, capl
     assert result.exit_code == 0, result.output
     assert "2 of 3 sequences are shorter than the longest (13 bases) and are padded" in caplog.text
     assert "sequences of 13 bases, the model takes 11: scored in sliding windows" in caplog.text
+
+
+def test_predict_streams_tsv_to_standard_output(model: Path, tmp_path: Path) -> None:
+    table = tmp_path / "in.csv"
+    table.write_text("sequence,label\nACGTACGTACG,1\nACGTTCGTACG,0\n")
+    result = CliRunner().invoke(main, ["predict", str(model), str(table), "-o", "-"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split("\t") == ["name", "length", "p_1"] and len(lines) == 3
+    assert "scored 2 records -> standard output" in result.stderr
+    assert not (Path.cwd() / "-").exists()

@@ -15,7 +15,7 @@ from genoseq.cli._paths import InputFile, ModelDir, OutputFile, inference_option
     "--output",
     required=True,
     type=OutputFile(),
-    help="Output table; .parquet, .tsv or .csv (format from the extension).",
+    help="Output table; .parquet, .tsv or .csv (format from the extension); `-` streams TSV to standard output.",
 )
 @inference_options
 def predict(
@@ -35,4 +35,4 @@ def predict(
     output_format(output)  # refuse a bad extension before any work
     predictor = Predictor.load(model, device=device)
     n = predict_file(predictor, input_path, output, strand=strand, batch_size=batch_size)
-    click.echo(f"genoseq: scored {n} records -> {output}", err=True)
+    click.echo(f"genoseq: scored {n} records -> {'standard output' if output == '-' else output}", err=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from pathlib import Path
 from typing import IO
 
@@ -19,18 +20,24 @@ from genoseq.errors import ConfigError
 
 __all__ = ["TableWriter", "output_table_format", "write_table"]
 
+#: the output name for standard output: a TSV stream (written as it is made, so not atomic)
+STDOUT = "-"
+
 #: Output tables: the format is the extension's, and only these are written (uncompressed).
 _OUTPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".tsv": "tsv", ".csv": "csv"}
 
 
 def output_table_format(path: str | os.PathLike[str]) -> str:
-    """``"parquet"``, ``"tsv"`` or ``"csv"``: the format of an output table, from its extension.
+    """``"parquet"``, ``"tsv"`` or ``"csv"``: the format of an output table, from its extension
+    (``-``, standard output, is TSV).
 
     Raises
     ------
     ConfigError
         On any other extension (``.txt`` included: say .tsv).
     """
+    if os.fspath(path) == STDOUT:
+        return "tsv"
     suffix = Path(path).suffix.lower()
     fmt = _OUTPUT_FORMATS.get(suffix)
     if fmt is None:
@@ -46,16 +53,21 @@ class TableWriter(CommitOrAbort):
     """Append polars DataFrames to one output table, written atomically.
 
     Parquet batches become row groups (``pyarrow.parquet.ParquetWriter``); TSV/CSV batches are
-    appended as text with one header. Nothing appears at ``path`` until :meth:`close` succeeds.
+    appended as text with one header. Nothing appears at ``path`` until :meth:`close` succeeds;
+    ``-`` streams TSV to standard output instead, batch by batch (a pipe cannot be taken back).
     """
 
     def __init__(self, path: str | Path) -> None:
+        self.to_stdout = os.fspath(path) == STDOUT
         self.path = Path(path)
-        self.format = output_table_format(self.path)
+        self.format = output_table_format(path)
         self._stack = contextlib.ExitStack()
-        self._tmp = self._stack.enter_context(atomic_path(self.path))
         self._pq = None
         self._fh: IO[bytes] | None = None
+        if self.to_stdout:
+            self._tmp = self.path
+        else:
+            self._tmp = self._stack.enter_context(atomic_path(self.path))
         self._schema: pl.Schema | None = None
         self.rows = 0
 
@@ -74,11 +86,19 @@ class TableWriter(CommitOrAbort):
             self._pq.write_table(table)
         else:
             if self._fh is None:
-                self._fh = open(self._tmp, "wb")  # noqa: SIM115 - closed in close()/abort()
+                if self.to_stdout:
+                    sys.stdout.flush()
+                    self._fh = sys.stdout.buffer  # flushed, never closed, by close()/abort()
+                else:
+                    self._fh = open(self._tmp, "wb")  # noqa: SIM115 - closed in close()/abort()
                 header = True
             else:
                 header = False
-            df.write_csv(self._fh, separator="\t" if self.format == "tsv" else ",", include_header=header)
+            sep = "\t" if self.format == "tsv" else ","
+            if self.to_stdout:  # through Python's file, so a closed pipe is a BrokenPipeError
+                self._fh.write(df.write_csv(None, separator=sep, include_header=header).encode())
+            else:
+                df.write_csv(self._fh, separator=sep, include_header=header)
         self.rows += df.height
 
     def close(self, empty_schema: pl.DataFrame | None = None) -> Path:
@@ -88,7 +108,7 @@ class TableWriter(CommitOrAbort):
         if self._pq is not None:
             self._pq.close()
         if self._fh is not None:
-            self._fh.close()
+            self._fh.flush() if self.to_stdout else self._fh.close()
         self._stack.close()
         return self.path
 
@@ -98,7 +118,7 @@ class TableWriter(CommitOrAbort):
             if self._pq is not None:
                 self._pq.close()
             if self._fh is not None:
-                self._fh.close()
+                self._fh.flush() if self.to_stdout else self._fh.close()
         self._stack.__exit__(RuntimeError, RuntimeError("aborted"), None)
 
 
