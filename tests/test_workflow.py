@@ -144,6 +144,19 @@ def test_own_data_does_not_inherit_the_demo_annotation_names_or_title(tmp_path: 
     assert "genoseq: variant risk (my_sites)" in out
 
 
+def test_learning_rate_given_or_left_to_genoseq_train(tmp_path: Path) -> None:
+    """train.lr null (the default) leaves --lr to genoseq train's per-model default; a number is passed."""
+    config = tmp_path / "lr.yaml"
+    config.write_text("train: {lr: 0.002}\n")
+    result = _snakemake("-n", "-p", "--nolock", "--forceall", "--configfile", str(config))
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert re.search(r"genoseq -v train .* --lr 0\.002 ", out) and "cross-validate" in out, out
+    assert len(re.findall(r"--lr 0\.002", out)) == 2, out  # train and cross_validate
+    default = _snakemake("-n", "-p", "--nolock", "--forceall")
+    assert default.returncode == 0 and "--lr" not in default.stdout + default.stderr
+
+
 SCHEMA = REPO / "workflows" / "schemas" / "config.schema.yaml"
 DEFAULT_CONFIG = REPO / "workflows" / "config" / "config.yaml"
 

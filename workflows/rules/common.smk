@@ -98,7 +98,7 @@ def res(rule_name):
 
 def opt(flag, value):
     """`flag 'value'`, shell-quoted; nothing when value is None, "" or an empty input list."""
-    if value is not None and not isinstance(value, str):
+    if value is not None and not isinstance(value, (str, int, float)):
         value = list(value)  # a named input: [] when the optional file is not configured
         value = value[0] if value else None
     if value is None or value == "":
