@@ -54,12 +54,39 @@ def _kept_suffix(target: Path) -> str:
     return "".join(target.suffixes[-2:])
 
 
+#: names of this process's open file descriptors: ``/dev/stdout``, ``/dev/fd/3``, ``/proc/self/fd/1``
+_DESCRIPTOR = re.compile(
+    r"/dev/(?:std(?P<std>out|err)|fd/(?P<fd>\d+))|/proc/(?P<pid>self|\d+)/fd/(?P<pfd>\d+)"
+)
+
+
+def _descriptor(target: Path) -> int | None:
+    """The file descriptor ``target`` names (``/dev/stdout`` is 1), if it names one of ours, directly
+    or through links (``out.tsv -> /dev/stdout``)."""
+    path = os.path.abspath(target)
+    for _ in range(40):  # the kernel's own limit on links in a path
+        match = _DESCRIPTOR.fullmatch(path)
+        if match is not None and match["pid"] in (None, "self", str(os.getpid())):
+            if match["std"]:
+                return 1 if match["std"] == "out" else 2
+            return int(match["fd"] or match["pfd"])
+        if not os.path.islink(path):
+            return None
+        path = os.path.join(os.path.dirname(path), os.readlink(path))
+        path = os.path.abspath(path)
+    return None
+
+
 def _placement(target: Path) -> tuple[Path, bool]:
     """Where an output for ``target`` goes, and whether that is a special file written through.
 
     A link to a regular file (or a dangling one) resolves to the file, which is replaced; a device,
-    named pipe or socket (also behind a link, as ``/dev/stdout`` is) is kept and written into.
+    named pipe or socket (also behind a link) is kept and written into, and so is whatever an open
+    descriptor's name stands for (``/dev/stdout`` redirected to a file: the shell's file, appended
+    to at the descriptor's offset, not replaced).
     """
+    if _descriptor(target) is not None:
+        return target, True
     try:
         mode = os.stat(target).st_mode
     except OSError:
@@ -67,6 +94,11 @@ def _placement(target: Path) -> tuple[Path, bool]:
     if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
         return target, True
     return (Path(os.path.realpath(target)) if target.is_symlink() else target), False
+
+
+def final_path(target: str | os.PathLike[str]) -> Path:
+    """The file an output to ``target`` replaces (a link's target), for side files such as an index."""
+    return _placement(Path(target))[0]
 
 
 def writes_through(target: str | os.PathLike[str]) -> bool:
@@ -77,8 +109,10 @@ def writes_through(target: str | os.PathLike[str]) -> bool:
 
 def _write_through(tmp: Path, target: Path) -> None:
     """Copy the finished output ``tmp`` into the special file ``target``, then remove ``tmp``."""
+    fd = _descriptor(target)
     try:
-        with open(tmp, "rb") as src, open(target, "wb") as dst:
+        # a descriptor is written through a duplicate: its offset and flags, never truncated
+        with open(tmp, "rb") as src, open(target, "wb") if fd is None else os.fdopen(os.dup(fd), "wb") as dst:
             shutil.copyfileobj(src, dst, 1 << 20)
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -139,9 +173,12 @@ def atomic_paths(targets: list[Path]) -> Iterator[list[Path]]:
             tmps.append(tmp)
             finals.append((final, special))
         yield tmps
+        # special files first: writing into one can fail (a closed pipe) after nothing is replaced
         for tmp, (final, special) in zip(tmps, finals, strict=True):
             if special:
                 _write_through(tmp, final)
+        for tmp, (final, special) in zip(tmps, finals, strict=True):
+            if special:
                 continue
             os.chmod(tmp, 0o666 & ~_umask())
             os.replace(tmp, final)

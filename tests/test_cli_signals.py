@@ -256,3 +256,39 @@ def test_predict_streams_tsv_to_standard_output(model: Path, tmp_path: Path) -> 
     assert lines[0].split("\t") == ["name", "length", "p_1"] and len(lines) == 3
     assert "scored 2 records -> standard output" in result.stderr
     assert not (Path.cwd() / "-").exists()
+
+
+def test_a_link_to_standard_output_appends_to_the_shells_file(model: Path, tmp_path: Path) -> None:
+    """``-o out.tsv`` where out.tsv -> /dev/stdout and stdout is `>> file`: the file keeps what it held."""
+    from genoseq._atomic import atomic_paths
+
+    table = tmp_path / "in.csv"
+    table.write_text("sequence,label\nACGTACGTACG,1\nACGTTCGTACG,0\n")
+    (tmp_path / "so.tsv").symlink_to("/dev/stdout")
+    shell_file = tmp_path / "log.tsv"
+    shell_file.write_text("earlier\n")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    command = [
+        sys.executable,
+        "-m",
+        "genoseq",
+        "predict",
+        str(model),
+        str(table),
+        "-o",
+        str(tmp_path / "so.tsv"),
+    ]
+    with shell_file.open("a") as fh:
+        subprocess.run(command, stdout=fh, check=True, env=env)
+    lines = shell_file.read_text().splitlines()
+    assert lines[0] == "earlier" and lines[1].startswith("name\t") and len(lines) == 4
+
+    # a set of outputs with a device among them: the device is written first, so a failure there
+    # (/dev/full: no space) leaves the regular file as it was
+    if Path("/dev/full").exists():
+        keep = tmp_path / "keep.txt"
+        keep.write_text("old")
+        with pytest.raises(OSError), atomic_paths([keep, Path("/dev/full")]) as tmps:
+            for tmp in tmps:
+                tmp.write_text("new")
+        assert keep.read_text() == "old"

@@ -252,6 +252,13 @@ def test_whole_numbers_written_as_decimals_are_integer_labels(tmp_path: Path) ->
     )
     doubles = load_table(tmp_path / "t.pq")
     assert doubles.task == "binary" and doubles.classes == ["0", "1"] and doubles.labels.tolist() == [0, 1, 0]
+    # decimals that are not all whole stay class names; a model's decimal names still match integers
+    mixed = load_table(_csv(tmp_path / "m.csv", "sequence,label\nACGT,1.0\nACGA,1.5\nACGC,2.0\nACGG,1.5\n"))
+    assert mixed.classes == ["1.0", "1.5", "2.0"]
+    old_model = load_table(
+        _csv(tmp_path / "k.csv", "sequence,label\nACGT,0\nACGA,1\n"), classes=["0.0", "1.0"]
+    )
+    assert old_model.labels.tolist() == [0, 1]
 
 
 def test_a_class_with_one_example_is_reported(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

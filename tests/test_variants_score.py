@@ -239,3 +239,23 @@ def test_vcf_out_needs_a_bgzip_name(files, tmp_path):
             ToyPredictor(tmp_path / "m", L), vcf, fa, tmp_path / "o.tsv", vcf_out=tmp_path / "o.vcf"
         )
     assert not (tmp_path / "o.tsv").exists()
+
+
+def test_vcf_out_through_a_link_puts_the_index_beside_the_file(files, tmp_path):
+    fa, _ = files
+    vcf = _bare_header_vcf(tmp_path / "bare.vcf", _vcf_text())  # also stages a full-header copy
+    real_dir, link_dir = tmp_path / "real", tmp_path / "links"
+    real_dir.mkdir()
+    link_dir.mkdir()
+    link = link_dir / "o.vcf.gz"
+    link.symlink_to("../real/o.vcf.gz")
+    score_vcf_to_files(ToyPredictor(tmp_path / "m", L), vcf, fa, tmp_path / "o.tsv", vcf_out=link)
+    assert link.is_symlink() and (real_dir / "o.vcf.gz.tbi").exists()
+    assert not (link_dir / "o.vcf.gz.tbi").exists()
+    with pysam.VariantFile(str(real_dir / "o.vcf.gz")) as vf:
+        assert len(list(vf.fetch("chrT"))) == 8  # the index fits the data
+    assert sorted(p.name for p in (*real_dir.iterdir(), *link_dir.iterdir())) == [
+        "o.vcf.gz",
+        "o.vcf.gz",
+        "o.vcf.gz.tbi",
+    ]

@@ -396,17 +396,30 @@ _WHOLE_DECIMAL = re.compile(r"[+-]?\d+\.0*")
 
 
 def _canonical(value: str) -> str:
-    """Strip whitespace; integers lose leading zeros/plus signs (``"01"`` → ``"1"``), and so do
-    whole numbers written as decimals (``"7.0"`` → ``"7"``: a float column, as pandas writes labels
-    of a column that held a missing value, or Parquet's double labels)."""
+    """Strip whitespace; integers lose leading zeros/plus signs (``"01"`` → ``"1"``)."""
     value = value.strip()
     try:
         return str(int(value))
     except ValueError:
-        pass
-    if _WHOLE_DECIMAL.fullmatch(value):
-        return str(int(value.partition(".")[0]))
-    return value
+        return value
+
+
+def _number_key(value: str) -> str:
+    """:func:`_canonical`, with a whole number written as a decimal read as the integer (``"7.0"`` →
+    ``"7"``): how a label is matched against classes already known (a model's)."""
+    value = _canonical(value)
+    return str(int(value.partition(".")[0])) if _WHOLE_DECIMAL.fullmatch(value) else value
+
+
+def _whole_numbers(values: list[str]) -> list[str]:
+    """A column of whole numbers, some written as decimals (``7.0``: a float column, as pandas writes
+    labels of a column with a missing value, or Parquet doubles), as integers; any other column as it is
+    (``1.0, 1.5, 2.0`` stay three class names)."""
+    if not any(_WHOLE_DECIMAL.fullmatch(v) for v in values):
+        return values
+    if all(v == "" or _is_int(v) or _WHOLE_DECIMAL.fullmatch(v) for v in values):
+        return [_number_key(v) for v in values]
+    return values
 
 
 def _warn_rare_labels(
@@ -486,17 +499,19 @@ def _parse_labels(
     values = ["" if v is None else v for v in raw]  # an empty multilabel cell: no label
     if multilabel:
         sets = [[_canonical(t) for t in v.split(";") if t.strip()] for v in values]
-        found = {t for s in sets for t in s}
-        names = list(classes) if classes is not None else _order_classes(found)
-        index = {name: j for j, name in enumerate(names)}
+        tokens = _whole_numbers([t for s in sets for t in s])
+        flat = iter(tokens)
+        sets = [[next(flat) for _ in s] for s in sets]
+        names = list(classes) if classes is not None else _order_classes(set(tokens))
+        index = _class_index(names)
         out = np.zeros((frame.height, len(names)), dtype=np.float32)
         for i, s in enumerate(sets):
             for t in s:
-                if t not in index:
+                if _number_key(t) not in index:
                     raise InputFormatError(
                         f"unknown class {t!r} (known: {', '.join(names)})", path=path, record=locate(i)
                     )
-                out[i, index[t]] = 1.0
+                out[i, index[_number_key(t)]] = 1.0
         if classes is None and len(names) < 2:
             raise InputFormatError(
                 f"only one label ({', '.join(names)}) in the table; need at least two", path=path
@@ -505,7 +520,7 @@ def _parse_labels(
             _warn_rare_labels(out, names, path, locate)
         return out, names, "multilabel"
 
-    canon = [_canonical(v) for v in values]
+    canon = _whole_numbers([_canonical(v) for v in values])
     for i, v in enumerate(canon):
         if v == "":
             raise InputFormatError("missing label", path=path, record=locate(i))
@@ -528,16 +543,22 @@ def _parse_labels(
                     name,
                     locate(canon.index(name)),
                 )
-    index = {name: j for j, name in enumerate(names)}
+    index = _class_index(names)
     out = np.empty(len(canon), dtype=np.int64)
     for i, v in enumerate(canon):
-        j = index.get(v)
+        j = index.get(_number_key(v))
         if j is None:
             raise InputFormatError(
                 f"unknown class {v!r} (known: {', '.join(names)})", path=path, record=locate(i)
             )
         out[i] = j
     return out, names, "binary" if len(names) == 2 else "multiclass"
+
+
+def _class_index(names: list[str]) -> dict[str, int]:
+    """Class name → column, keyed by :func:`_number_key`: ``7`` and ``7.0`` find one class, whichever
+    spelling the model recorded."""
+    return {_number_key(name): j for j, name in enumerate(names)}
 
 
 def _name_column(frame: pl.DataFrame) -> str | None:

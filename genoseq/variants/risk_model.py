@@ -612,13 +612,16 @@ def _flat_logit(p: np.ndarray) -> np.ndarray:
 def _predict_arrays(
     model: Any, arrays: dict[str, np.ndarray], batch_size: int = 512, device: Any = "cpu"
 ) -> np.ndarray:
-    """Sigmoid of the model's logits over pre-encoded inputs; float64 ``(n,)``."""
+    """Sigmoid of the model's logits over pre-encoded inputs, in full float32 (no TF32 on CUDA);
+    float64 ``(n,)``."""
     import torch
+
+    from genoseq._cuda import exact_fp32
 
     model.eval()
     out = []
     n = len(next(iter(arrays.values())))
-    with torch.inference_mode():
+    with torch.inference_mode(), exact_fp32(torch.device(device)):
         for lo in range(0, n, batch_size):
             batch = {
                 k: torch.from_numpy(np.ascontiguousarray(v[lo : lo + batch_size])).to(device)

@@ -21,7 +21,7 @@ import polars as pl
 import pysam
 
 from genoseq import __version__
-from genoseq._atomic import CommitOrAbort, atomic_path, writes_through
+from genoseq._atomic import CommitOrAbort, atomic_path, final_path, writes_through
 from genoseq.errors import InputFormatError
 from genoseq.io.vcf import read_vcf_records
 from genoseq.variants.score import ALT_INDEX_COLUMN, RECORD_COLUMN
@@ -58,8 +58,10 @@ def unique_info_ids(columns: list[str]) -> list[str]:
 
 @contextlib.contextmanager
 def _with_full_header(vcf: Path, header: pysam.VariantHeader, near: Path) -> Iterator[Path]:
-    """A temporary plain-text copy of ``vcf`` (beside ``near``) with ``header`` for its own."""
-    fd, name = tempfile.mkstemp(prefix=f".{near.name}.", suffix=".input.vcf", dir=near.parent)
+    """A temporary plain-text copy of ``vcf`` (beside the output ``near``; in the temporary
+    directory when that is a device or pipe) with ``header`` for its own."""
+    where = None if writes_through(near) else final_path(near).parent
+    fd, name = tempfile.mkstemp(prefix=f".{near.name}.", suffix=".input.vcf", dir=where)
     copy = Path(name)
     try:
         with open(vcf, "rb") as fh:
@@ -284,6 +286,9 @@ class VcfAnnotator(CommitOrAbort):
 
     def close(self) -> Path:
         """Write the remaining records, bgzip and index; rename into place. Returns the output path."""
+        index_tmp = Path(str(self._tmp) + ".tbi")  # the temporary naming scheme until the data is in place
+        through = writes_through(self.out)
+        final = final_path(self.out)  # a link's target: its index goes beside it
         try:
             if self._rows:  # the last batch's last record, held back by add()
                 self._write_until(max(self._rows))
@@ -293,16 +298,19 @@ class VcfAnnotator(CommitOrAbort):
             self._writer.close()
             pysam.tabix_compress(str(self._plain_tmp), str(self._tmp), force=True)
             pysam.tabix_index(str(self._tmp), preset="vcf", force=True)
+            self._stack.close()  # renames the data file into place (or writes it through)
+        except BaseException:
+            self.abort()
+            with contextlib.suppress(FileNotFoundError):
+                index_tmp.unlink()
+            raise
         finally:
             with contextlib.suppress(FileNotFoundError):
                 self._plain_tmp.unlink()
-        index_tmp = str(self._tmp) + ".tbi"  # keeps the temporary naming scheme until the data is in place
-        through = writes_through(self.out)
-        self._stack.close()  # renames the data file into place
         if through:  # /dev/stdout, a pipe: the index has no file to sit beside
-            os.unlink(index_tmp)
+            index_tmp.unlink()
         else:
-            os.replace(index_tmp, str(self.out) + ".tbi")
+            os.replace(index_tmp, str(final) + ".tbi")
         return self.out
 
     def abort(self) -> None:
