@@ -72,9 +72,10 @@ def _variant_kind(variant: Variant) -> str:
 def _ref_matches(ref: Reference, variant: Variant) -> bool:
     """Whether the VCF's REF equals the reference bases it covers (case-insensitive)."""
     length = ref.length(variant.chrom)
-    if variant.end > length:
+    end = variant.start + len(variant.ref)  # REF's own end (Variant.end follows INFO/END)
+    if end > length:
         return False
-    return ref.fetch(variant.chrom, variant.start, variant.end).upper() == variant.ref.upper()
+    return ref.fetch(variant.chrom, variant.start, end).upper() == variant.ref.upper()
 
 
 def prepare_inputs(

@@ -96,6 +96,7 @@ def test_empty_bed(tmp_path):
         ("chr1\t1\t2\tn\tbig\t+\n", "score 'big'"),
         ("chr1\t1\t2\tn\t0\t>\n", "strand '>'"),
         ("chr1\t1\t2\nchr1\t1\t2\tn\n", "line 2"),
+        ("chr1\t0\t99999999999999999999\n", "too large for a genomic coordinate"),
     ],
 )
 def test_bad_bed(tmp_path, text, fragment):

@@ -392,3 +392,24 @@ def test_write_fasta_records_and_atomicity(tmp_path):
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
     with pytest.raises(ValueError, match="line_width"):
         write_fasta(recs, out, line_width=-1)
+
+
+def test_header_text_and_fastq_plus_line_names(tmp_path):
+    """A no-break space is text (web pages, spreadsheets), a control character is not; a FASTQ '+' line
+    that repeats another read's name means records out of step."""
+    from genoseq.io import read_fastq
+
+    path = tmp_path / "nbsp.fa"
+    path.write_bytes(b">a\xc2\xa0desc\nACGT\n")
+    assert [(r.name, r.sequence) for r in read_fasta(path)] == [("a", "ACGT")]
+    path.write_bytes(b">a\x01b\nACGT\n")
+    with pytest.raises(InputFormatError, match="line 1: binary data: control characters"):
+        list(read_fasta(path))
+    fq = tmp_path / "r.fq"
+    fq.write_bytes(b"@r1 x\nACGT\n+r1 x\nIIII\n@r2\nAC\n+\nII\n")
+    assert [r.name for r in read_fastq(fq)] == ["r1", "r2"]
+    fq.write_bytes(b"@r1\nACGT\n+r2\nIIII\n")
+    with pytest.raises(
+        InputFormatError, match="line 3: the '\\+' line names 'r2', not the record's own name 'r1'"
+    ):
+        list(read_fastq(fq))

@@ -156,6 +156,8 @@ def test_windows_line_endings(tmp_path):
         (b"just some text\n", "not FASTA"),
         (bytes(range(256)) * 4, "binary"),
         (b"", "empty file"),
+        (b">\nACGT\n", "holds no name"),
+        (b"\xef\xbb\xbf>a\nACGT\n", "byte-order mark"),
     ],
 )
 def test_bad_reference_files(tmp_path, data, fragment):
@@ -206,6 +208,50 @@ def test_stale_index_is_rebuilt(fasta):
     os.utime(fai, (1, 1))  # older than the FASTA
     with Reference(fasta) as ref:
         assert ref.contigs == ["other"]
+
+
+def test_an_index_of_another_file_is_rebuilt_even_when_newer(tmp_path, caplog):
+    """A FASTA replaced by `mv`/`cp -p`/`rsync -a` keeps an older time than the index of the file it
+    replaced: the index must not be trusted on its time stamp alone (it gave shifted bases, line
+    breaks included)."""
+    import os
+
+    other = tmp_path / "y.fa"
+    other.write_text(">a\nCCCCC\n>b\n" + "A" * 29 + "\n")
+    Reference(other).close()
+    fasta = tmp_path / "x.fa"
+    fasta.write_text(">a\nACGTACGTAC\nGGGG\n>b\nTTTTTTTT\n")
+    shutil.copy(f"{other}.fai", f"{fasta}.fai")
+    os.utime(fasta, (1, 1))  # older than the copied index
+    with caplog.at_level("WARNING", logger="genoseq"), Reference(fasta) as ref:
+        assert ref.fetch("a") == "ACGTACGTACGGGG" and ref.fetch("b", 0, 3) == "TTT"
+    assert "does not fit this FASTA" in caplog.text
+
+
+def test_a_truncated_bgzip_file_is_refused_by_every_reader(tmp_path):
+    """Cut at a block boundary, a bgzip file decompresses cleanly; the missing end-of-file block tells."""
+    from genoseq.io import read_bed, read_fasta
+
+    for name, text in [
+        ("r.fa", ">c1\n" + "ACGT" * 50_000 + "\n>c2\nAC\n"),
+        ("r.bed", "chr1\t0\t10\n" * 20_000),
+    ]:
+        plain = tmp_path / name
+        plain.write_text(text)
+        whole = tmp_path / f"{name}.gz"
+        pysam.tabix_compress(str(plain), str(whole))
+        data = whole.read_bytes()
+        cut = data[: data.index(b"\x1f\x8b\x08\x04", 1)]  # the first BGZF block only
+        path = tmp_path / f"cut.{name}.gz"
+        path.write_bytes(cut)
+        readers = (
+            [lambda p=path: list(read_fasta(p)), lambda p=path: Reference(p)]
+            if name.endswith(".fa")
+            else [lambda p=path: read_bed(p)]
+        )
+        for read in readers:
+            with pytest.raises(InputFormatError, match="truncated bgzip file"):
+                read()
 
 
 def test_fetch_reads_only_the_window(tmp_path):

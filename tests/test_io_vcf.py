@@ -335,3 +335,31 @@ def test_shared_vcfs(shared, tmp_path):
     assert window == [(v.pos, v.alt) for v in read_vcf(gnomad, region="chrM:3000-3200")]
     assert window == [(s[1], s[4]) for s in slow_overlaps(text, "chrM", 2999, 3200)]
     assert {v.chrom for v in got} == {"chrM"}
+
+
+def test_info_end_is_kept_and_sets_the_end(tmp_path: Path) -> None:
+    """pysam moves INFO/END out of its INFO (into rec.stop): put back, and a <DEL> ends at END."""
+    header = HEADER.replace("#CHROM", '##INFO=<ID=END,Number=1,Type=Integer,Description="end">\n#CHROM')
+    path = tmp_path / "sv.vcf"
+    path.write_text(
+        header + "chr1\t100\t.\tA\t<DEL>\t.\tPASS\tEND=200;DP=3\nchr1\t300\t.\tA\tG\t.\tPASS\t.\n"
+    )
+    sv, snv = list(read_vcf(path))
+    assert sv.info == {"DP": 3, "END": 200} and (sv.start, sv.end) == (99, 200)
+    assert snv.info == {} and (snv.start, snv.end) == (299, 300)
+    gz = tmp_path / "sv.vcf.gz"
+    pysam.tabix_compress(str(path), str(gz))
+    pysam.tabix_index(str(gz), preset="vcf")
+    inside = list(read_vcf(gz, region="chr1:160-170"))  # htslib's overlap test reads END too
+    assert [v.pos for v in inside] == [100] and inside[0].end == 200
+    # a contig of the header with no records: nothing, not an error (the index never saw it)
+    assert list(read_vcf(gz, region="chr2:1-50")) == []
+
+
+def test_pos_zero_is_refused_unless_a_telomeric_breakend(tmp_path: Path) -> None:
+    path = tmp_path / "p0.vcf"
+    path.write_text(HEADER + "chr1\t0\t.\tN\tA\t.\tPASS\t.\n")
+    with pytest.raises(InputFormatError, match=r"line \d+ \(chr1:0\): POS 0: VCF positions start at 1"):
+        list(read_vcf(path))
+    path.write_text(HEADER + "chr1\t0\t.\tN\t.N\t.\tPASS\t.\n")
+    assert [v.alt for v in read_vcf(path)] == [".N"]

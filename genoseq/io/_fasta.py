@@ -44,6 +44,10 @@ def _next_header(buf: bytearray, start: int, stop: int) -> int:
     return k
 
 
+#: control characters (C0 but tab, DEL, C1): what makes a header line binary data rather than text
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
 def parse_header(raw: bytes | bytearray, path: str, line_no: int, marker: str = ">") -> tuple[str, str]:
     """(name, description) from a header line without its marker; checks it is text with a name."""
     try:
@@ -52,7 +56,7 @@ def parse_header(raw: bytes | bytearray, path: str, line_no: int, marker: str = 
         raise InputFormatError(
             "binary data: the header line is not UTF-8 text", path=path, record=f"line {line_no}"
         ) from None
-    if not text.isprintable() and not text.replace("\t", " ").isprintable():
+    if not text.isprintable() and _CONTROL.search(text):  # tabs, no-break spaces and the like are text
         raise InputFormatError(
             "binary data: control characters in the header line", path=path, record=f"line {line_no}"
         )

@@ -157,6 +157,20 @@ class InputStream:
         self.stream: IO[bytes] = self._raw
         if is_gzip(raw_head):
             self.compressed = "bgzf" if is_bgzf(raw_head) else "gzip"
+            if (
+                self.compressed == "bgzf"
+                and self._owns_raw
+                and self.path.is_file()
+                and not has_bgzf_eof(self.path)
+            ):
+                # cut at a block boundary, a bgzip file still decompresses cleanly: only the missing
+                # end-of-file block tells (htslib warns, but its warnings are off)
+                self.close()
+                raise InputFormatError(
+                    "truncated bgzip file: the BGZF end-of-file marker is missing (an interrupted copy "
+                    "or download?)",
+                    path=self.name,
+                )
             self.stream = gzip.GzipFile(fileobj=self._raw, mode="rb")  # type: ignore[assignment]
         try:
             with read_errors(self.name):

@@ -108,12 +108,25 @@ def read_alignments(
     return RecordIterator(_reads(f, reads, name, region), f.close)
 
 
+#: htslib reports a CRAM it cannot decode against the reference (none found, or another FASTA)
+#: as a truncated file, with its own reason hidden along with its other warnings
+_CRAM_HINT = (
+    " (a CRAM is decoded against its reference: give reference= the FASTA it was made with, "
+    "or check that REF_PATH/the @SQ UR tags reach it)"
+)
+
+
+def _reading(f: pysam.AlignmentFile, what: str) -> str:
+    return what + (_CRAM_HINT if f.is_cram else "")
+
+
 def _reads(
     f: pysam.AlignmentFile, reads: Iterator[pysam.AlignedSegment], name: str, region: str
 ) -> Iterator[pysam.AlignedSegment]:
+    what = _reading(f, "cannot read the next alignment")
     try:
         while True:
-            with pysam_errors(name, "cannot read the next alignment", region):
+            with pysam_errors(name, what, region):
                 read = next(reads, None)
             if read is None:
                 return
@@ -163,7 +176,7 @@ def coverage(
         diff = np.zeros(end - start + 1, dtype=np.int64)
         if start == end:
             return diff[:0].astype(np.int32)
-        with pysam_errors(name, "cannot read alignments", f"{contig}:{start}-{end}"):
+        with pysam_errors(name, _reading(f, "cannot read alignments"), f"{contig}:{start}-{end}"):
             for read in f.fetch(contig, start, end):
                 if read.flag & _SKIP_FLAGS or read.mapping_quality < min_mapq:
                     continue

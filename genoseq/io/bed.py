@@ -97,6 +97,10 @@ def _check_fields(fields: list[str], path: str, line_no: int) -> None:
             raise InputFormatError(
                 f"{label} {value!r} is not a non-negative integer", path=path, record=where
             )
+        if len(value) > 18 and int(value) >= 2**63:
+            raise InputFormatError(
+                f"{label} {value} is too large for a genomic coordinate", path=path, record=where
+            )
     if int(end) < int(start):
         raise InputFormatError(f"end {end} is before start {start}", path=path, record=where)
     if len(fields) > 4 and fields[4] != ".":

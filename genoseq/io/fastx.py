@@ -156,6 +156,14 @@ def _parse_fastq(src: InputStream) -> Iterator[FastqRecord]:
             for line in lines:
                 line_no += 1
                 if line[:1] == b"+":
+                    repeated = line[1:].strip()
+                    if repeated and repeated.split()[0].decode("utf-8", "replace") != name:
+                        raise InputFormatError(
+                            f"the '+' line names {repeated.split()[0].decode('utf-8', 'replace')!r}, "
+                            f"not the record's own name {name!r} (records out of step?)",
+                            path=path,
+                            record=f"line {line_no}",
+                        )
                     break
                 seq_lines.append(line)
             else:

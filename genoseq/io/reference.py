@@ -68,15 +68,34 @@ class Reference:
                 " pysam.tabix_compress), or stream it with read_fasta",
                 path=name,
             )
+        if head.startswith(b"\xef\xbb\xbf"):
+            raise InputFormatError(
+                "starts with a UTF-8 byte-order mark, which faidx cannot index; remove it "
+                "(e.g. `sed -i '1s/^\\xEF\\xBB\\xBF//' FILE`)",
+                path=name,
+            )
         if head.lstrip()[:1] != b">":
             if not head.strip():
                 raise InputFormatError("empty file: no FASTA records to index", path=name)
             raise not_this_format(head, name, "FASTA")
-        fai, gzi = _index_files(self.path, bgzf=compressed == "bgzf")
-        with pysam_errors(name, "cannot open the indexed FASTA"):
-            self._fasta = pysam.FastaFile(
-                name, filepath_index=str(fai), filepath_index_compressed=None if gzi is None else str(gzi)
+        bgzf = compressed == "bgzf"
+        fai, gzi = _index_files(self.path, bgzf=bgzf)
+        self._fasta = _open_indexed(name, fai, gzi)
+        if not _index_fits(self._fasta, self.path, fai, bgzf=bgzf):
+            # newer than the FASTA by its time stamp, yet made for another file (a FASTA replaced by
+            # mv/cp -p/rsync -a keeps its older time; an index copied from elsewhere)
+            self._fasta.close()
+            logger.warning(
+                "%s: the index %s does not fit this FASTA (made for another file?); rebuilding it", name, fai
             )
+            fai, gzi = _index_files(self.path, bgzf=bgzf, rebuild=True)
+            self._fasta = _open_indexed(name, fai, gzi)
+            if not _index_fits(self._fasta, self.path, fai, bgzf=bgzf):
+                self._fasta.close()
+                raise InputFormatError(f"the rebuilt index {fai} does not fit the FASTA", path=name)
+        if "" in self._fasta.references:
+            self._fasta.close()
+            raise InputFormatError("a header line holds no name ('>' alone)", path=name)
         self._lengths = dict(zip(self._fasta.references, self._fasta.lengths, strict=True))
         self._resolver = ContigResolver(self._fasta.references, name)
         self.index_path = fai
@@ -163,9 +182,9 @@ class Reference:
         if lo < hi:
             with pysam_errors(str(self.path), "cannot read from the indexed FASTA", where):
                 core = self._fasta.fetch(name, lo, hi)
-            if len(core) != hi - lo:
+            if len(core) != hi - lo or any(c in core for c in _NOT_BASES):
                 raise InputFormatError(
-                    f"read {len(core)} bases where {hi - lo} were expected: the index"
+                    f"read {len(core)} characters where {hi - lo} bases were expected: the index"
                     f" {self.index_path} is probably out of date (delete it to rebuild)",
                     path=str(self.path),
                     record=where,
@@ -216,15 +235,59 @@ def _writable_dir(directory: Path) -> bool:
     return os.access(directory, os.W_OK) and bool(mode & 0o222)
 
 
+def _open_indexed(name: str, fai: Path, gzi: Path | None) -> pysam.FastaFile:
+    with pysam_errors(name, "cannot open the indexed FASTA"):
+        return pysam.FastaFile(
+            name, filepath_index=str(fai), filepath_index_compressed=None if gzi is None else str(gzi)
+        )
+
+
+#: characters that never come back from a fetch through a fitting index
+_NOT_BASES = ("\n", "\r", ">")
+
+
+def _index_fits(fasta: pysam.FastaFile, path: Path, fai: Path, *, bgzf: bool) -> bool:
+    """Whether the ``.fai`` describes this FASTA: the first and last contigs' ends fetch as bases
+    (no line break or header), and in a plain file the last contig ends where the file does
+    (only line breaks after it). Cheap: a few small reads, whatever the genome's size."""
+    names = fasta.references
+    if not names:
+        return True
+    for contig in {names[0], names[-1]}:
+        length = fasta.get_reference_length(contig)
+        for lo, hi in ((0, min(length, 512)), (max(0, length - 512), length)):
+            try:
+                bases = fasta.fetch(contig, lo, hi)
+            except (ValueError, OSError):
+                return False
+            if len(bases) != hi - lo or any(c in bases for c in _NOT_BASES):
+                return False
+    if bgzf:
+        return True
+    try:
+        last = fai.read_bytes().rstrip(b"\r\n").rsplit(b"\n", 1)[-1].split(b"\t")
+        length, offset, line_bases, line_bytes = (int(v) for v in last[1:5])
+    except (OSError, ValueError):
+        return False
+    full, rest = divmod(length, line_bases) if line_bases > 0 else (0, 0)
+    end = offset + full * line_bytes + rest
+    size = path.stat().st_size
+    if end > size or size - end > 1 << 16:
+        return False
+    with open(path, "rb") as fh:
+        fh.seek(end)
+        return not fh.read().strip()
+
+
 def _fresh(index: Path, fasta: Path) -> bool:
     return index.exists() and index.stat().st_mtime >= fasta.stat().st_mtime
 
 
-def _index_files(path: Path, *, bgzf: bool) -> tuple[Path, Path | None]:
-    """Paths of an up-to-date ``.fai`` (and ``.gzi``), building them if needed."""
+def _index_files(path: Path, *, bgzf: bool, rebuild: bool = False) -> tuple[Path, Path | None]:
+    """Paths of an up-to-date ``.fai`` (and ``.gzi``), building them if needed (or if ``rebuild``)."""
     fai = Path(f"{path}.fai")
     gzi = Path(f"{path}.gzi") if bgzf else None
-    if _fresh(fai, path) and (gzi is None or _fresh(gzi, path)):
+    if not rebuild and _fresh(fai, path) and (gzi is None or _fresh(gzi, path)):
         return fai, gzi
     if _writable_dir(path.parent):
         try:
@@ -240,7 +303,7 @@ def _index_files(path: Path, *, bgzf: bool) -> tuple[Path, Path | None]:
     for cache in _cache_dirs():
         cfai = cache / "fai" / f"{key}-{path.name}.fai"
         cgzi = cache / "fai" / f"{key}-{path.name}.gzi" if bgzf else None
-        if cfai.exists() and (cgzi is None or cgzi.exists()):
+        if not rebuild and cfai.exists() and (cgzi is None or cgzi.exists()):
             return cfai, cgzi
         try:
             cfai.parent.mkdir(parents=True, exist_ok=True)

@@ -57,7 +57,8 @@ class Variant:
         ``*``, a breakend, or ``.`` for a record without ALT).
     info
         The record's INFO as pysam gives it, except that ``Number=A`` fields are
-        reduced to this ALT's value and ``Number=R`` fields to ``(ref, this alt)``.
+        reduced to this ALT's value and ``Number=R`` fields to ``(ref, this alt)``;
+        ``END`` (1-based, inclusive), which pysam keeps out of its INFO, is put back.
     qual
         QUAL, or ``None`` for ``.``.
     filter
@@ -86,8 +87,10 @@ class Variant:
 
     @property
     def end(self) -> int:
-        """0-based, exclusive end of REF (``start + len(ref)``)."""
-        return self.pos - 1 + len(self.ref)
+        """0-based, exclusive end of the record: of REF (``start + len(ref)``), or of the region
+        ``INFO/END`` describes (a symbolic ``<DEL>``, a gVCF block), as htslib's region queries read it."""
+        end = self.info.get("END")
+        return end if isinstance(end, int) and end >= self.pos else self.pos - 1 + len(self.ref)
 
     @property
     def is_symbolic(self) -> bool:
@@ -212,6 +215,9 @@ class _VcfFile:
                     yield rec, where, info
             return
         self._require_index()
+        index = self.vf.index
+        if index is not None and contig not in index:
+            return  # a contig of the header without records: the index never saw it, nothing to fetch
         with pysam_errors(self.name, f"cannot query region {region!r}"):
             recs = self.vf.fetch(contig, start, end)
         if self.kind == "bcf":
@@ -361,6 +367,8 @@ def _split(
         filters = tuple(rec.filter.keys())
         raw = {key: rec.info[key] for key in rec.info}
     pos = rec.pos
+    if rec.stop != pos - 1 + len(rec.ref):  # an INFO/END, which pysam moves out of rec.info
+        raw["END"] = rec.stop
     n_alts = len(alts) if alts else 1
     for key, value in raw.items():
         number = numbers.get(key)
@@ -461,10 +469,22 @@ def _variants(
         close()
 
 
+def _telomeric(rec: pysam.VariantRecord) -> bool:
+    """Whether every ALT of ``rec`` is a breakend or symbolic allele (which POS 0 may carry)."""
+    alts = rec.alts or ()
+    return bool(alts) and all(a.startswith(("<", ".")) or "[" in a or "]" in a for a in alts)
+
+
 def _split_records(vcf: _VcfFile, region: str | None, ref: Reference | None) -> Iterator[Variant]:
     names: dict[str, tuple[str, int]] = {}
     for rec, where, text in vcf.records(region):
         chrom = rec.chrom
+        if rec.pos < 1 and ref is None and not _telomeric(rec):
+            raise InputFormatError(
+                f"POS {rec.pos}: VCF positions start at 1 (POS 0 is only for a telomeric breakend)",
+                path=vcf.name,
+                record=where,
+            )
         if ref is not None:
             known = names.get(chrom)
             if known is None:
