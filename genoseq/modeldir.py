@@ -324,8 +324,9 @@ def _no_unknown(d: dict[str, Any], allowed: frozenset[str], prefix: str, path: P
         )
 
 
-def _read_safetensors(path: Path, sha256: str) -> dict[str, torch.Tensor]:
-    """Check the structure and checksum of a safetensors file, then load it on CPU."""
+def _read_safetensors(path: Path, sha256: str, size: Any = None) -> dict[str, torch.Tensor]:
+    """Check the structure, size (``size`` bytes, if recorded) and checksum of a safetensors file,
+    then load it on CPU."""
     if not path.is_file():
         raise ModelFormatError("missing weights file", path=path)
     data = path.read_bytes()
@@ -359,10 +360,15 @@ def _read_safetensors(path: Path, sha256: str) -> dict[str, torch.Tensor]:
             f"truncated: tensors need {8 + header_len + end} bytes, file has {len(data)}", path=path
         )
     actual = hashlib.sha256(data).hexdigest()
-    if actual != sha256:
+    if actual != str(sha256).lower():
         raise ModelFormatError(
             f"checksum mismatch: sha256 {actual} but config.json records {sha256} "
             "(file modified or from another model)",
+            path=path,
+        )
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size != len(data)):
+        raise ModelFormatError(
+            f"{len(data)} bytes, but config.json records weights.bytes {size!r} (edited by hand?)",
             path=path,
         )
     from safetensors import SafetensorError
@@ -372,6 +378,30 @@ def _read_safetensors(path: Path, sha256: str) -> dict[str, torch.Tensor]:
         return load_safetensors(data)
     except (SafetensorError, ValueError, RuntimeError) as exc:
         raise ModelFormatError(f"cannot read safetensors: {exc}", path=path) from exc
+
+
+def _check_consistent(path: Path, document: dict[str, Any], name: str, model_config: Any) -> None:
+    """Refuse a config.json whose tokenizer spec or input length disagrees with its architecture
+    (a hand edit): the model would load, then score other tokens than it was trained on, or fail
+    inside torch at the first batch."""
+    from genoseq.models import encoding_spec
+
+    expected = encoding_spec(name, model_config)
+    given = dict(document["encoding"])
+    # a variant-risk model records only its type; every field given must be the architecture's
+    if given.get("type") != expected.get("type") or any(
+        key in expected and value != expected[key] for key, value in given.items()
+    ):
+        raise ModelFormatError(
+            f"encoding {json.dumps(document['encoding'], sort_keys=True)} does not match the {name} "
+            f"architecture in model.config, which reads {json.dumps(expected, sort_keys=True)}",
+            path=path,
+        )
+    own = getattr(model_config, "input_length", None)
+    if own is not None and int(document["input_length"]) != own:
+        raise ModelFormatError(
+            f"input_length {document['input_length']} differs from model.config's {own}", path=path
+        )
 
 
 def load_model_dir(path: str | os.PathLike[str], device: str | torch.device = "cpu") -> LoadedModel:
@@ -400,9 +430,10 @@ def load_model_dir(path: str | os.PathLike[str], device: str | torch.device = "c
     directory = Path(path)
     document = read_config(directory)
     weights_path = directory / WEIGHTS_FILE
-    state = _read_safetensors(weights_path, document["weights"]["sha256"])
+    state = _read_safetensors(weights_path, document["weights"]["sha256"], document["weights"].get("bytes"))
     name = document["model"]["name"]
     model_config = config_from_dict(name, document["model"]["config"])
+    _check_consistent(directory / CONFIG_FILE, document, name, model_config)
     model = build_model(name, model_config)
     try:
         model.load_state_dict(state, strict=True)

@@ -117,6 +117,15 @@ def window_starts(length: int, window: int) -> np.ndarray:
     return starts
 
 
+#: IUPAC complements of upper- and lower-case ASCII letters (bytes.translate)
+_COMPLEMENT_BYTES = bytes.maketrans(b"ACGTRYKMBVDHSWNacgtrykmbvdhswn", b"TGCAYRMKVBHDSWNtgcayrmkvbhdswn")
+
+
+def _reverse_complement_bytes(seq: bytes) -> bytes:
+    """Reverse complement of checked ASCII DNA (IUPAC-aware, case kept)."""
+    return seq.translate(_COMPLEMENT_BYTES)[::-1]
+
+
 def _as_bytes(seq: str | bytes) -> bytes:
     if isinstance(seq, bytes):
         return seq
@@ -180,10 +189,10 @@ def _check_array_letters(arr: np.ndarray) -> None:
 def _as_sequences(seqs: Sequence[str] | str | np.ndarray) -> Sequence[str | bytes]:
     """A single sequence, a numpy array of strings (``<U``, object, ``S``) or a sequence of them, as a list."""
     if isinstance(seqs, str | bytes):
-        return [seqs]
-    if isinstance(seqs, np.ndarray):
+        seqs = [seqs]
+    elif isinstance(seqs, np.ndarray):
         if seqs.ndim == 0:
-            return [seqs.item()]
+            seqs = seqs.reshape(1)
         if seqs.ndim == 2 and seqs.dtype == np.uint8:
             return [row.tobytes() for row in seqs]
         if seqs.ndim != 1 or seqs.dtype.kind not in "UOS":
@@ -614,6 +623,7 @@ class Predictor:
                 "Predictor.score_variants), not sequences"
             )
         batch_size = self.default_batch_size if batch_size is None else batch_size
+        strand = self.resolve_strand(strand)
         if (
             isinstance(seqs, np.ndarray)
             and seqs.dtype == np.uint8
@@ -622,12 +632,46 @@ class Predictor:
         ):
             if not checked:
                 _check_array_letters(seqs)
+            if seqs.shape[1] == 0 and seqs.shape[0]:
+                raise InputFormatError("empty sequence", record="sequence 0")
+            if strand == "both" and seqs.shape[1] < self.input_length:
+                # pad each strand's own sequence: the reverse complement of a padded window has its
+                # padding on the other side (off by one base when the padding is odd)
+                from genoseq.tokenize import reverse_complement_array
+
+                forward = self._run(seqs, "forward", batch_size, features, probabilities=probabilities)
+                reverse = self._run(
+                    reverse_complement_array(seqs),
+                    "forward",
+                    batch_size,
+                    features,
+                    probabilities=probabilities,
+                )
+                return ((forward.astype(np.float64) + reverse) / 2).astype(np.float32)
             return self._run(seqs, strand, batch_size, features, probabilities=probabilities)
         records = _as_sequences(seqs)
         if not checked:
             check_letters(records)
+        features = self._check_features(features, len(records))
+        if strand == "both" and any(len(r) != self.input_length for r in records):
+            # Both strands scored as records of their own: padding and sliding windows laid out on
+            # each strand's sequence, so that a sequence and its reverse complement score alike
+            reverse = [_reverse_complement_bytes(_as_bytes(r)) for r in records]
+            forward_out = self._records_mean(records, "forward", batch_size, features, probabilities)
+            reverse_out = self._records_mean(reverse, "forward", batch_size, features, probabilities)
+            return ((forward_out.astype(np.float64) + reverse_out) / 2).astype(np.float32)
+        return self._records_mean(records, strand, batch_size, features, probabilities)
+
+    def _records_mean(
+        self,
+        records: Sequence[str | bytes],
+        strand: str,
+        batch_size: int,
+        features: np.ndarray | None,
+        probabilities: bool,
+    ) -> np.ndarray:
+        """Each record's mean output over its windows (padded or sliding), float32 ``(n, n_outputs)``."""
         n = len(records)
-        features = self._check_features(features, n)
         total = np.zeros((n, self.n_outputs), dtype=np.float64)
         counts = np.zeros(n, dtype=np.int64)
         for owners, windows in self._window_batches(records, batch_size):
@@ -783,7 +827,8 @@ def iter_sequence_records(
     (default 65,536 records, 16 Mbp)
     (a record longer than ``chunk_bases`` is a chunk of its own). A table (``.csv``,
     ``.tsv``/``.txt``, ``.parquet``) is read whole, then handed out in chunks; it needs a
-    ``sequence`` column, and names come from a ``name`` or ``id`` column, else the 0-based row number.
+    ``sequence`` column, and names come from a ``name`` or ``id`` column (an empty cell: the row's
+    number), else the 0-based row number.
 
     Yields
     ------
@@ -845,7 +890,9 @@ def iter_sequence_records(
     if name_col is None:
         all_names = [str(i) for i in range(len(all_seqs))]
     else:
-        all_names = [str(v) for v in frame.get_column(name_col).cast(pl.Utf8).to_list()]
+        given = frame.get_column(name_col).cast(pl.Utf8).to_list()
+        # a row without a name gets its row number, as every row does in a table without names
+        all_names = [str(i) if v is None or not v.strip() else v for i, v in enumerate(given)]
     del frame
     start = 0
     while start < len(all_seqs):
@@ -978,10 +1025,10 @@ def evaluate_table(
             f"model's {predictor.task} classes {predictor.classes}"
         )
     features = table.features if predictor.n_features else None
-    # load_table checked the letters
-    probs = predictor._predict_any(
-        table.sequences, strand, batch_size, features, probabilities=True, checked=True
-    )
+    # load_table checked the letters; rows of mixed lengths are scored each at its own length, as
+    # predict scores them (not as the windows of the table's padding to its longest row)
+    seqs = table.sequences if getattr(table, "lengths", None) is None else table.unpadded()
+    probs = predictor._predict_any(seqs, strand, batch_size, features, probabilities=True, checked=True)
     metrics = compute_metrics(table.labels, probs, predictor.task)
     if roc_pr_png is not None:
         from genoseq.train.plots import plot_roc_pr

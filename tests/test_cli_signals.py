@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -243,8 +245,23 @@ def test_evaluate_says_when_it_pads_or_windows(model: Path, tmp_path: Path, capl
             main, ["evaluate", str(model), str(table), "-o", str(tmp_path / "m.json")]
         )
     assert result.exit_code == 0, result.output
-    assert "2 of 3 sequences are shorter than the longest (13 bases) and are padded" in caplog.text
-    assert "sequences of 13 bases, the model takes 11: scored in sliding windows" in caplog.text
+    assert (
+        "sequences of 10-13 bases, the model takes 11: each scored as genoseq predict scores it"
+        in caplog.text
+    )
+    # each row at its own length, as predict scores it (not the table padded to its longest row)
+    from genoseq.predict import Predictor
+    from genoseq.train.metrics import compute_metrics
+
+    probs = Predictor.load(model).predict(["ACGTACGTACGTA", "ACGTTCGTACG", "ACGTTCGTAC"])
+    expected = compute_metrics(np.array([1, 0, 0]), probs, "binary")
+    got = json.loads((tmp_path / "m.json").read_text())
+    for key in ("accuracy", "auroc", "auprc"):
+        assert got[key] == pytest.approx(expected[key])
+    tsv = tmp_path / "p.tsv"
+    assert CliRunner().invoke(main, ["predict", str(model), str(table), "-o", str(tsv)]).exit_code == 0
+    scores = [float(line.split("\t")[2]) for line in tsv.read_text().splitlines()[1:]]
+    assert scores == pytest.approx(probs[:, 0].tolist())
 
 
 def test_predict_streams_tsv_to_standard_output(model: Path, tmp_path: Path) -> None:

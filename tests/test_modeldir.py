@@ -186,8 +186,10 @@ def test_refuses_weights_of_another_model(tmp_path: Path) -> None:
     # a consistent checksum, but the tensors do not fit the architecture
     (tmp_path / "a" / WEIGHTS_FILE).write_bytes((tmp_path / "b" / WEIGHTS_FILE).read_bytes())
     _refused(tmp_path / "a", WEIGHTS_FILE, "checksum mismatch")
-    sha = hashlib.sha256((tmp_path / "b" / WEIGHTS_FILE).read_bytes()).hexdigest()
-    _edit_config(tmp_path / "a", lambda d: d["weights"].update(sha256=sha))
+    data = (tmp_path / "b" / WEIGHTS_FILE).read_bytes()
+    _edit_config(tmp_path / "a", lambda d: d["weights"].update(sha256=hashlib.sha256(data).hexdigest()))
+    _refused(tmp_path / "a", WEIGHTS_FILE, "records weights.bytes")  # the size was left as it was
+    _edit_config(tmp_path / "a", lambda d: d["weights"].update(bytes=len(data)))
     _refused(tmp_path / "a", WEIGHTS_FILE, "do not fit the cnn-lstm architecture")
 
 
@@ -205,12 +207,21 @@ def test_refuses_weights_of_another_model(tmp_path: Path) -> None:
         (lambda d: d.update(input_length=13), "input_length 13 disagrees"),
         (lambda d: d.update(task="multilabel"), "task 'multilabel' disagrees"),
         (lambda d: d.update(metrics=[1, 2]), "'metrics' must be an object"),
+        (lambda d: d["encoding"].update(type="kmer", k=4), "does not match the cnn-lstm architecture"),
     ],
 )
 def test_refuses_bad_config_json(tmp_path: Path, edit, match: str) -> None:
     save_tiny(tmp_path / "m")
     _edit_config(tmp_path / "m", edit)
     _refused(tmp_path / "m", CONFIG_FILE, match)
+
+
+def test_weights_size_is_checked_and_checksum_case_ignored(tmp_path: Path) -> None:
+    save_tiny(tmp_path / "m")
+    _edit_config(tmp_path / "m", lambda d: d["weights"].update(sha256=d["weights"]["sha256"].upper()))
+    load_model_dir(tmp_path / "m")
+    _edit_config(tmp_path / "m", lambda d: d["weights"].update(bytes=5))
+    _refused(tmp_path / "m", WEIGHTS_FILE, "records weights.bytes 5")
 
 
 def test_refuses_missing_files_and_bad_json(tmp_path: Path) -> None:

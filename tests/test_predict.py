@@ -96,8 +96,9 @@ def slow_inputs(predictor: Predictor, seq: str) -> tuple[torch.Tensor, torch.Ten
 
 
 def slow_probability(predictor: Predictor, seq: str, strand: str = "both") -> np.ndarray:
-    seq = slow_pad(seq, LENGTH)
-    strands = [seq, slow_revcomp(seq)] if strand == "both" else [seq]
+    """One window (padded to the input): its probability, or the mean with its reverse
+    complement's (padded in its turn)."""
+    strands = [slow_pad(seq, LENGTH)] + ([slow_pad(slow_revcomp(seq), LENGTH)] if strand == "both" else [])
     probs = []
     with torch.no_grad():
         for s in strands:
@@ -106,6 +107,17 @@ def slow_probability(predictor: Predictor, seq: str, strand: str = "both") -> np
                 torch.softmax(logits, -1) if predictor.task == "multiclass" else torch.sigmoid(logits)
             )
     return torch.stack(probs).mean(0).numpy()
+
+
+def slow_record(predictor: Predictor, seq: str, strand: str = "both") -> np.ndarray:
+    """A record of any length: the mean over its windows, on each strand's own sequence for "both"."""
+
+    def one_strand(s: str) -> np.ndarray:
+        windows = [s[i : i + LENGTH] for i in slow_window_starts(len(s), LENGTH)]
+        return np.mean([slow_probability(predictor, w, "forward") for w in windows], axis=0)
+
+    forward = one_strand(seq)
+    return forward if strand == "forward" else (forward + one_strand(slow_revcomp(seq))) / 2
 
 
 def random_dna(rng: np.random.Generator, length: int) -> str:
@@ -166,7 +178,8 @@ def test_strand_average_matches_both_strands_by_hand(name: str) -> None:
     rng = np.random.default_rng(0)
     seqs = [random_dna(rng, LENGTH) for _ in range(4)] + ["ACGTN", random_dna(rng, 7)]
     fwd = np.array([slow_probability(predictor, s, "forward") for s in seqs])
-    rev = np.array([slow_probability(predictor, slow_revcomp(slow_pad(s, LENGTH)), "forward") for s in seqs])
+    # a short sequence's reverse strand is padded in its turn (not the padded window reversed)
+    rev = np.array([slow_probability(predictor, slow_revcomp(s), "forward") for s in seqs])
     assert not np.allclose(fwd, rev, atol=1e-4)  # the model is not strand-symmetric
     np.testing.assert_allclose(predictor.predict(seqs, strand="forward"), fwd, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(predictor.predict(seqs, strand="both"), (fwd + rev) / 2, rtol=1e-5, atol=1e-6)
@@ -181,9 +194,11 @@ def test_long_sequences_average_their_windows_and_short_ones_are_centred(name: s
     seqs = [random_dna(rng, n) for n in (4, 9, 10, 11, 23, 40)]
     got = predictor.predict(seqs, batch_size=3)
     for seq, row in zip(seqs, got, strict=True):
-        windows = [seq[s : s + LENGTH] for s in slow_window_starts(len(seq), LENGTH)]
-        expected = np.mean([slow_probability(predictor, w) for w in windows], axis=0)
-        np.testing.assert_allclose(row, expected, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(row, slow_record(predictor, seq), rtol=1e-5, atol=1e-6)
+        forward = predictor.predict([seq], strand="forward", batch_size=3)[0]
+        np.testing.assert_allclose(forward, slow_record(predictor, seq, "forward"), rtol=1e-5, atol=1e-6)
+    # both strands: a sequence and its reverse complement score alike, whatever the padding or windows
+    np.testing.assert_allclose(predictor.predict([slow_revcomp(s) for s in seqs]), got, rtol=1e-5, atol=1e-6)
     # the same records given as one array of equal-length rows
     arr = np.frombuffer("".join(seqs[4:5] * 2).encode(), dtype=np.uint8).reshape(2, -1)
     np.testing.assert_allclose(predictor.predict(arr), got[[4, 4]], rtol=1e-6)

@@ -32,13 +32,17 @@ def evaluate(
 
     DATA is read like `genoseq train` reads it (CSV/TSV/Parquet with `sequence`
     and `label` columns, or FASTA with --labels), with the model's classes;
-    sequences of mixed lengths are padded centrally with N to the longest (as
-    train's --pad does), and lengths other than the model's input are scored as
-    `genoseq predict` scores them (both said on stderr).
+    sequences of any length are scored as `genoseq predict` scores them (padded
+    centrally with N, or in sliding windows; said on stderr).
     Writes accuracy, AUROC, AUPRC, MCC and F1 (macro for multi-class) to the
     JSON file OUTPUT (null where undefined) and prints them; with --plots-dir, also
     the ROC and precision-recall curves on DATA (roc_pr.png).
     """
+    import datetime
+
+    import torch
+
+    from genoseq import __version__
     from genoseq._atomic import atomic_write
     from genoseq.data import load_table
     from genoseq.errors import ConfigError
@@ -52,24 +56,30 @@ def evaluate(
             "model is evaluated on labelled variants with genoseq cross-validate)"
         )
     table = load_table(data, labels, classes=predictor.classes, task=predictor.task, pad=True)
-    if table.length != predictor.input_length:
-        how = "in sliding windows" if table.length > predictor.input_length else "padded centrally with N"
+    lengths = table.lengths if table.lengths is not None else [table.length]
+    if min(lengths) != predictor.input_length or max(lengths) != predictor.input_length:
+        shortest, longest = int(min(lengths)), int(max(lengths))
+        span = f"{shortest}" if shortest == longest else f"{shortest}-{longest}"
         logging.getLogger("genoseq").warning(
-            "%s: sequences of %d bases, the model takes %d: scored %s, as genoseq predict scores them",
+            "%s: sequences of %s bases, the model takes %d: each scored as genoseq predict scores it "
+            "(padded centrally with N, or in sliding windows)",
             data,
-            table.length,
+            span,
             predictor.input_length,
-            how,
         )
     strand = predictor.resolve_strand(strand)
     png = None if plots_dir is None else Path(plots_dir) / "roc_pr.png"
     metrics = evaluate_table(predictor, table, strand=strand, batch_size=batch_size, roc_pr_png=png)
     document = {
         **metrics,
-        "model": str(model),
+        "model": str(Path(model).resolve()),
         "weights_sha256": predictor.weights_sha256,
         "data": table.provenance(),
         "strand": strand,
+        "device": str(predictor.device),
+        "genoseq_version": __version__,
+        "torch_version": torch.__version__,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
     with atomic_write(output, "w", encoding="utf-8") as fh:
         json.dump(document, fh, indent=2, allow_nan=False)

@@ -93,6 +93,9 @@ class LabelledTable:
         The labels table, for FASTA input.
     labels_checksum : str | None
         SHA-256 (hex) of the labels table.
+    lengths : numpy.ndarray | None
+        ``int64`` ``(n,)`` bases of each row as given, when rows of mixed lengths were padded
+        centrally with ``N`` to ``L`` (``pad=True``); ``None`` when every row has ``L`` bases.
     """
 
     sequences: np.ndarray
@@ -106,6 +109,7 @@ class LabelledTable:
     feature_names: list[str] | None = None
     labels_path: Path | None = None
     labels_checksum: str | None = None
+    lengths: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -131,7 +135,17 @@ class LabelledTable:
             labels=self.labels[index],
             names=None if self.names is None else [self.names[i] for i in index],
             features=None if self.features is None else self.features[index],
+            lengths=None if self.lengths is None else self.lengths[index],
         )
+
+    def unpadded(self) -> list[bytes]:
+        """Each row's sequence as given (without the central padding of mixed lengths), ASCII."""
+        if self.lengths is None:
+            return [row.tobytes() for row in self.sequences]
+        left = (self.length - self.lengths) // 2
+        return [
+            row[lo : lo + n].tobytes() for row, lo, n in zip(self.sequences, left, self.lengths, strict=True)
+        ]
 
     def provenance(self) -> dict[str, object]:
         """JSON-ready description: paths, checksums, size, classes and class counts."""
@@ -256,8 +270,9 @@ def row_location(kind_first: int, i: int) -> str:
 
 def _sequences_to_matrix(
     seqs: Sequence[str | None], *, path: Path, where: list[str] | None, first: int, pad: bool
-) -> np.ndarray:
-    """Check and stack sequences into ``uint8`` ``(n, L)`` upper-case ASCII."""
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Check and stack sequences into ``uint8`` ``(n, L)`` upper-case ASCII; with the rows' own
+    lengths ``int64 (n,)`` when some were padded, else ``None``."""
 
     def locate(i: int) -> str:
         return where[i] if where is not None else row_location(first, i)
@@ -281,7 +296,7 @@ def _sequences_to_matrix(
                 record=locate(i),
             )
     elif (lengths != longest).any():
-        log.warning(
+        log.info(
             "%s: %d of %d sequences are shorter than the longest (%d bases) and are padded centrally with N",
             path,
             int((lengths != longest).sum()),
@@ -309,7 +324,7 @@ def _sequences_to_matrix(
             path=path,
             record=locate(row),
         )
-    return matrix
+    return matrix, (lengths if (lengths != longest).any() else None)
 
 
 #: class names read as "the negative class" of a binary task (compared in lower case)
@@ -734,10 +749,11 @@ def _load_table(
         label_array, class_list, task = _parse_labels(
             frame, path=labels_path, first=first, where=where, classes=classes, task=task
         )
-        matrix = _sequences_to_matrix(seqs, path=path, where=where, first=first, pad=pad)
+        matrix, lengths = _sequences_to_matrix(seqs, path=path, where=where, first=first, pad=pad)
         features, feature_names = _features(frame, path=labels_path, first=first)
         return LabelledTable(
             sequences=matrix,
+            lengths=lengths,
             labels=label_array,
             classes=class_list,
             task=task,
@@ -762,11 +778,14 @@ def _load_table(
     label_array, class_list, task = _parse_labels(
         frame, path=path, first=first, where=None, classes=classes, task=task
     )
-    matrix = _sequences_to_matrix(frame["sequence"].to_list(), path=path, where=None, first=first, pad=pad)
+    matrix, lengths = _sequences_to_matrix(
+        frame["sequence"].to_list(), path=path, where=None, first=first, pad=pad
+    )
     key = _name_column(frame)
     features, feature_names = _features(frame, path=path, first=first)
     return LabelledTable(
         sequences=matrix,
+        lengths=lengths,
         labels=label_array,
         classes=class_list,
         task=task,

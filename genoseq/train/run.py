@@ -174,7 +174,10 @@ def _valid_table(
             )
         from genoseq.data.encoding import pad_center
 
-        table = replace(table, sequences=pad_center(table.sequences, train.length))
+        lengths = (
+            table.lengths if table.lengths is not None else np.full(table.n, table.length, dtype=np.int64)
+        )
+        table = replace(table, sequences=pad_center(table.sequences, train.length), lengths=lengths)
     if (table.features is None) != (train.features is None) or (
         table.feature_names is not None and table.feature_names != train.feature_names
     ):
