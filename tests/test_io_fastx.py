@@ -297,6 +297,7 @@ BINARY = bytes(range(256)) * 8
         (read_fasta, b">ok\x00\nACGT\n", "control characters"),
         (read_fastq, b">a\nACGT\n", "looks like FASTA"),
         (read_fastq, b"@a\nACGT\n+\nIII\n", "quality"),
+        (read_fastq, b"@a\nACGT\n+\nIII\n@b\nAC\n+\nII\n", "line 4: record 'a': the quality on line 4 has 3"),
         (read_fastq, b"@a\nACGT\nIIII\n", "no '+' line"),
         (read_fastq, b"@a\nACGT\n+\nII I\n", "quality character"),
         (read_fastq, b"@a\nAC1T\n+\nIIII\n", "invalid character '1'"),

@@ -184,6 +184,7 @@ def _parse_fastq(src: InputStream) -> Iterator[FastqRecord]:
                     record=f"line {start + 1 + line}",
                 ) from None
             quality = b""
+            quality_lines: list[int] = []  # characters on each quality line read
             while True:
                 line = next(lines, None)
                 if line is None:
@@ -197,8 +198,19 @@ def _parse_fastq(src: InputStream) -> Iterator[FastqRecord]:
                     break
                 line_no += 1
                 quality += line.rstrip(b"\r\n")
+                quality_lines.append(len(line.rstrip(b"\r\n")))
                 if len(quality) >= len(seq):
                     break
+            if len(quality) != len(seq) and len(quality_lines) > 1:
+                # the quality ran short and the next line (a header, most likely) was read as more
+                first = line_no - len(quality_lines) + 1
+                lines_text = f"line {first}" if line_no - 1 == first else f"lines {first}-{line_no - 1}"
+                raise InputFormatError(
+                    f"record {name!r}: the quality on {lines_text} has {sum(quality_lines[:-1])} characters "
+                    f"but the sequence has {len(seq)} (line {line_no} was read as more quality)",
+                    path=path,
+                    record=f"line {first}",
+                )
             if len(quality) != len(seq):
                 raise InputFormatError(
                     f"record {name!r}: quality has {len(quality)} characters but the sequence has {len(seq)}",
