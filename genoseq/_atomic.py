@@ -10,6 +10,7 @@ output is complete, never replaced by a file.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import shutil
@@ -72,8 +73,9 @@ def _descriptor(target: Path) -> int | None:
             return int(match["fd"] or match["pfd"])
         if not os.path.islink(path):
             return None
-        path = os.path.join(os.path.dirname(path), os.readlink(path))
-        path = os.path.abspath(path)
+        # a relative link is read from the directory it really sits in (its own path may run
+        # through other links, where a textual ".." would go elsewhere)
+        path = os.path.abspath(os.path.join(os.path.realpath(os.path.dirname(path)), os.readlink(path)))
     return None
 
 
@@ -85,7 +87,12 @@ def _placement(target: Path) -> tuple[Path, bool]:
     descriptor's name stands for (``/dev/stdout`` redirected to a file: the shell's file, appended
     to at the descriptor's offset, not replaced).
     """
-    if _descriptor(target) is not None:
+    fd = _descriptor(target)
+    if fd is not None:
+        try:
+            os.fstat(fd)
+        except OSError:
+            raise OSError(errno.EBADF, f"file descriptor {fd} is not open", str(target)) from None
         return target, True
     try:
         mode = os.stat(target).st_mode

@@ -390,7 +390,7 @@ def _check_consistent(path: Path, document: dict[str, Any], name: str, model_con
     given = dict(document["encoding"])
     # a variant-risk model records only its type; every field given must be the architecture's
     if given.get("type") != expected.get("type") or any(
-        key in expected and value != expected[key] for key, value in given.items()
+        key in expected and key != "version" and value != expected[key] for key, value in given.items()
     ):
         raise ModelFormatError(
             f"encoding {json.dumps(document['encoding'], sort_keys=True)} does not match the {name} "

@@ -394,7 +394,7 @@ class Predictor:
             A byte that is not a DNA/IUPAC letter (either case), or an array of another type/shape.
         """
         _check_array_letters(arr)
-        return self._run(arr, strand, batch_size, features, probabilities=True)
+        return self._run_array(arr, strand, batch_size, features, probabilities=True)
 
     def predict_logits_array(
         self,
@@ -406,7 +406,7 @@ class Predictor:
     ) -> np.ndarray:
         """Like :meth:`predict_array` but returns logits (averaged over strands), float32 ``(n, n_outputs)``."""
         _check_array_letters(arr)
-        return self._run(arr, strand, batch_size, features, probabilities=False)
+        return self._run_array(arr, strand, batch_size, features, probabilities=False)
 
     @property
     def supports_point_edits(self) -> bool:
@@ -634,21 +634,7 @@ class Predictor:
                 _check_array_letters(seqs)
             if seqs.shape[1] == 0 and seqs.shape[0]:
                 raise InputFormatError("empty sequence", record="sequence 0")
-            if strand == "both" and seqs.shape[1] < self.input_length:
-                # pad each strand's own sequence: the reverse complement of a padded window has its
-                # padding on the other side (off by one base when the padding is odd)
-                from genoseq.tokenize import reverse_complement_array
-
-                forward = self._run(seqs, "forward", batch_size, features, probabilities=probabilities)
-                reverse = self._run(
-                    reverse_complement_array(seqs),
-                    "forward",
-                    batch_size,
-                    features,
-                    probabilities=probabilities,
-                )
-                return ((forward.astype(np.float64) + reverse) / 2).astype(np.float32)
-            return self._run(seqs, strand, batch_size, features, probabilities=probabilities)
+            return self._run_array(seqs, strand, batch_size, features, probabilities=probabilities)
         records = _as_sequences(seqs)
         if not checked:
             check_letters(records)
@@ -754,6 +740,35 @@ class Predictor:
         if self.task == "multiclass":
             return torch.softmax(logits, dim=-1)
         return torch.sigmoid(logits)
+
+    def _run_array(
+        self,
+        arr: np.ndarray,
+        strand: str | None,
+        batch_size: int | None,
+        features: np.ndarray | None,
+        *,
+        probabilities: bool,
+    ) -> np.ndarray:
+        """:meth:`_run`, except that rows narrower than the input, on both strands, are padded on each
+        strand's own sequence: the reverse complement of a padded window has its padding on the other
+        side (a base off when the padding is odd, which changes every stride-2 k-mer token)."""
+        strand = self.resolve_strand(strand)
+        arr = np.asarray(arr)
+        if (
+            strand == "both"
+            and arr.dtype == np.uint8
+            and arr.ndim == 2
+            and 0 < arr.shape[1] < self.input_length
+        ):
+            from genoseq.tokenize import reverse_complement_array
+
+            forward = self._run(arr, "forward", batch_size, features, probabilities=probabilities)
+            reverse = self._run(
+                reverse_complement_array(arr), "forward", batch_size, features, probabilities=probabilities
+            )
+            return ((forward.astype(np.float64) + reverse) / 2).astype(np.float32)
+        return self._run(arr, strand, batch_size, features, probabilities=probabilities)
 
     def _run(
         self,

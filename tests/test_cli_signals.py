@@ -309,3 +309,31 @@ def test_a_link_to_standard_output_appends_to_the_shells_file(model: Path, tmp_p
             for tmp in tmps:
                 tmp.write_text("new")
         assert keep.read_text() == "old"
+
+
+def test_numbered_descriptors_are_outputs_and_closed_ones_are_refused(model: Path, tmp_path: Path) -> None:
+    """-o /dev/fd/3 writes TSV into the caller's descriptor 3; with standard output closed,
+    -o /dev/stdout is an error before any work, not a write into whatever file took descriptor 1."""
+    table = tmp_path / "in.csv"
+    table.write_text("sequence,label\nACGTACGTACG,1\nACGTTCGTACG,0\n")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    base = [sys.executable, "-m", "genoseq", "predict", str(model), str(table), "-o"]
+    out = tmp_path / "fd3.tsv"
+    with out.open("w") as fh:
+        done = subprocess.run(
+            [*base, f"/dev/fd/{fh.fileno()}"],
+            pass_fds=(fh.fileno(),),
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+    assert done.returncode == 0, done.stderr
+    assert out.read_text().splitlines()[0] == "name\tlength\tp_1"
+    closed = subprocess.run(
+        ["sh", "-c", 'exec "$@" >&-', "sh", *base, "/dev/stdout"],
+        env=env,
+        capture_output=False,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert closed.returncode == 1 and "file descriptor 1 is not open" in closed.stderr

@@ -261,3 +261,16 @@ def test_a_class_the_validation_table_lacks_is_warned_about(tmp_path: Path, capl
 def write_text(path: Path, lines: list[str]) -> Path:
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def test_a_padded_validation_table_is_centred_once_in_the_training_length(tmp_path: Path) -> None:
+    """--pad with a --valid of mixed lengths: each row centred as given in the training length (not its
+    row padded to the table's longest, then padded again), where predict would put it."""
+    from genoseq.train import TrainConfig
+    from genoseq.train.run import _valid_table
+
+    train = load_table(write_text(tmp_path / "t.csv", ["sequence,label", "ACGTACG,0", "TTTTTTT,1"]))
+    valid = write_text(tmp_path / "v.csv", ["sequence,label", "A,0", "CGTA,1"])
+    _, table, _ = _valid_table(train, valid, None, TrainConfig(), pad=True)
+    assert [row.tobytes() for row in table.sequences] == [b"NNNANNN", b"NCGTANN"]
+    assert table.unpadded() == [b"A", b"CGTA"]

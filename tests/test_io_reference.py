@@ -228,6 +228,17 @@ def test_an_index_of_another_file_is_rebuilt_even_when_newer(tmp_path, caplog):
     assert "does not fit this FASTA" in caplog.text
 
 
+def test_records_left_out_of_the_index_do_not_make_it_misfit(tmp_path, caplog):
+    """A last record reusing an earlier name (htslib indexes the first) leaves a header after the
+    indexed end of the file: still the index of this FASTA, not one to rebuild on every open."""
+    fasta = tmp_path / "dup.fa"
+    fasta.write_text(">a\nACGT\n>b\nGG\n>a\nTTTT\n")
+    for _ in range(2):
+        with Reference(fasta) as ref:
+            assert ref.contigs == ["a", "b"] and ref.fetch("a") == "ACGT"
+    assert "does not fit" not in caplog.text
+
+
 def test_a_truncated_bgzip_file_is_refused_by_every_reader(tmp_path):
     """Cut at a block boundary, a bgzip file decompresses cleanly; the missing end-of-file block tells."""
     from genoseq.io import read_bed, read_fasta

@@ -347,6 +347,12 @@ def test_info_end_is_kept_and_sets_the_end(tmp_path: Path) -> None:
     sv, snv = list(read_vcf(path))
     assert sv.info == {"DP": 3, "END": 200} and (sv.start, sv.end) == (99, 200)
     assert snv.info == {} and (snv.start, snv.end) == (299, 300)
+    # END as written: none made up from SVLEN, and a one-base block's END == POS kept
+    svlen = header.replace("#CHROM", '##INFO=<ID=SVLEN,Number=A,Type=Integer,Description="l">\n#CHROM')
+    other = tmp_path / "svlen.vcf"
+    other.write_text(svlen + "chr1\t40\t.\tA\t<DEL>\t.\t.\tSVLEN=-50\nchr1\t60\t.\tA\t<*>\t.\t.\tEND=60\n")
+    deletion, block = list(read_vcf(other))
+    assert "END" not in deletion.info and block.info == {"END": 60} and block.end == 60
     gz = tmp_path / "sv.vcf.gz"
     pysam.tabix_compress(str(path), str(gz))
     pysam.tabix_index(str(gz), preset="vcf")

@@ -558,3 +558,17 @@ def test_an_empty_sequence_is_refused(model_dir: Path) -> None:
     predictor = Predictor.load(model_dir, device="cpu")
     with pytest.raises(InputFormatError, match="sequence 1: empty sequence"):
         predictor.predict(["ACGT", ""])
+
+
+@pytest.mark.parametrize("name", ["cnn-lstm", "transformer"])
+def test_narrow_arrays_score_like_the_sequences_they_hold(name: str) -> None:
+    """predict_array/predict_logits_array on rows narrower than the input, both strands: each strand
+    padded in its turn, as predict pads a short sequence (odd padding included)."""
+    predictor = make_predictor(name, "binary", 1, seed=5)
+    rng = np.random.default_rng(3)
+    seqs = [random_dna(rng, 7) for _ in range(3)]
+    arr = np.frombuffer("".join(seqs).encode(), dtype=np.uint8).reshape(3, 7)
+    np.testing.assert_allclose(predictor.predict_array(arr), predictor.predict(seqs), rtol=1e-6)
+    np.testing.assert_allclose(predictor.predict_logits_array(arr), predictor.predict_logits(seqs), rtol=1e-6)
+    reverse = np.frombuffer("".join(slow_revcomp(s) for s in seqs).encode(), dtype=np.uint8).reshape(3, 7)
+    np.testing.assert_allclose(predictor.predict_array(reverse), predictor.predict_array(arr), rtol=1e-5)

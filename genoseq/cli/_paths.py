@@ -60,6 +60,10 @@ def _check_writable(path: Path) -> None:
     real temporary file where the directory exists (``os.access`` says yes to root on read-only
     places such as /proc).
     """
+    from genoseq._atomic import writes_through
+
+    if writes_through(path):  # a device, a pipe, /dev/stdout: written into, nothing made beside it
+        return
     parent = path.absolute().parent
     if parent.is_dir():
         try:

@@ -15,7 +15,7 @@ from typing import IO
 
 import polars as pl
 
-from genoseq._atomic import CommitOrAbort, atomic_path
+from genoseq._atomic import CommitOrAbort, atomic_path, writes_through
 from genoseq.errors import ConfigError
 
 __all__ = ["TableWriter", "output_table_format", "write_table"]
@@ -29,7 +29,8 @@ _OUTPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".tsv": "tsv", ".csv
 
 def output_table_format(path: str | os.PathLike[str]) -> str:
     """``"parquet"``, ``"tsv"`` or ``"csv"``: the format of an output table, from its extension
-    (``-``, standard output, is TSV).
+    (``-``, standard output, is TSV; so is a device or pipe named without an extension, such as
+    ``/dev/stdout``).
 
     Raises
     ------
@@ -39,6 +40,8 @@ def output_table_format(path: str | os.PathLike[str]) -> str:
     if os.fspath(path) == STDOUT:
         return "tsv"
     suffix = Path(path).suffix.lower()
+    if not suffix and writes_through(path):  # /dev/stdout, /dev/fd/3, a named pipe: text
+        return "tsv"
     fmt = _OUTPUT_FORMATS.get(suffix)
     if fmt is None:
         raise ConfigError(

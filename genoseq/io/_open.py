@@ -168,7 +168,7 @@ class InputStream:
                 self.close()
                 raise InputFormatError(
                     "truncated bgzip file: the BGZF end-of-file marker is missing (an interrupted copy "
-                    "or download?)",
+                    "or download? If plain gzip data was appended to it, recompress the whole with bgzip)",
                     path=self.name,
                 )
             self.stream = gzip.GzipFile(fileobj=self._raw, mode="rb")  # type: ignore[assignment]

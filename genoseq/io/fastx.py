@@ -156,10 +156,10 @@ def _parse_fastq(src: InputStream) -> Iterator[FastqRecord]:
             for line in lines:
                 line_no += 1
                 if line[:1] == b"+":
-                    repeated = line[1:].strip()
-                    if repeated and repeated.split()[0].decode("utf-8", "replace") != name:
+                    repeated = line[1:].decode("utf-8", "replace").split(None, 1)  # as the header is split
+                    if repeated and repeated[0] != name:
                         raise InputFormatError(
-                            f"the '+' line names {repeated.split()[0].decode('utf-8', 'replace')!r}, "
+                            f"the '+' line names {repeated[0]!r}, "
                             f"not the record's own name {name!r} (records out of step?)",
                             path=path,
                             record=f"line {line_no}",

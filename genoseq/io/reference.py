@@ -88,7 +88,7 @@ class Reference:
             logger.warning(
                 "%s: the index %s does not fit this FASTA (made for another file?); rebuilding it", name, fai
             )
-            fai, gzi = _index_files(self.path, bgzf=bgzf, rebuild=True)
+            fai, gzi = _index_files(self.path, bgzf=bgzf, distrust=fai)
             self._fasta = _open_indexed(name, fai, gzi)
             if not _index_fits(self._fasta, self.path, fai, bgzf=bgzf):
                 self._fasta.close()
@@ -272,22 +272,26 @@ def _index_fits(fasta: pysam.FastaFile, path: Path, fai: Path, *, bgzf: bool) ->
     full, rest = divmod(length, line_bases) if line_bases > 0 else (0, 0)
     end = offset + full * line_bytes + rest
     size = path.stat().st_size
-    if end > size or size - end > 1 << 16:
+    if end > size:
         return False
     with open(path, "rb") as fh:
         fh.seek(end)
-        return not fh.read().strip()
+        tail = fh.read(1 << 16).lstrip()
+    # line breaks to the end, or a header htslib left out of the index (an empty record, a name
+    # used twice): never the middle of a sequence line
+    return tail.startswith(b">") if tail else size - end <= 1 << 16
 
 
 def _fresh(index: Path, fasta: Path) -> bool:
     return index.exists() and index.stat().st_mtime >= fasta.stat().st_mtime
 
 
-def _index_files(path: Path, *, bgzf: bool, rebuild: bool = False) -> tuple[Path, Path | None]:
-    """Paths of an up-to-date ``.fai`` (and ``.gzi``), building them if needed (or if ``rebuild``)."""
+def _index_files(path: Path, *, bgzf: bool, distrust: Path | None = None) -> tuple[Path, Path | None]:
+    """Paths of an up-to-date ``.fai`` (and ``.gzi``), building them if needed; ``distrust`` is an
+    index found not to fit the FASTA, used no more (rebuilt, or replaced by the cache's own)."""
     fai = Path(f"{path}.fai")
     gzi = Path(f"{path}.gzi") if bgzf else None
-    if not rebuild and _fresh(fai, path) and (gzi is None or _fresh(gzi, path)):
+    if fai != distrust and _fresh(fai, path) and (gzi is None or _fresh(gzi, path)):
         return fai, gzi
     if _writable_dir(path.parent):
         try:
@@ -303,8 +307,8 @@ def _index_files(path: Path, *, bgzf: bool, rebuild: bool = False) -> tuple[Path
     for cache in _cache_dirs():
         cfai = cache / "fai" / f"{key}-{path.name}.fai"
         cgzi = cache / "fai" / f"{key}-{path.name}.gzi" if bgzf else None
-        if not rebuild and cfai.exists() and (cgzi is None or cgzi.exists()):
-            return cfai, cgzi
+        if cfai != distrust and cfai.exists() and (cgzi is None or cgzi.exists()):
+            return cfai, cgzi  # keyed by the FASTA's path, size and time: made for this very file
         try:
             cfai.parent.mkdir(parents=True, exist_ok=True)
             if not _writable_dir(cfai.parent):

@@ -367,8 +367,9 @@ def _split(
         filters = tuple(rec.filter.keys())
         raw = {key: rec.info[key] for key in rec.info}
     pos = rec.pos
-    if rec.stop != pos - 1 + len(rec.ref):  # an INFO/END, which pysam moves out of rec.info
-        raw["END"] = rec.stop
+    end = _info_end(rec, text)
+    if end is not None:  # pysam moves INFO/END out of rec.info (into rec.stop)
+        raw["END"] = end
     n_alts = len(alts) if alts else 1
     for key, value in raw.items():
         number = numbers.get(key)
@@ -467,6 +468,27 @@ def _variants(
         yield from _split_records(vcf, region, ref)
     finally:
         close()
+
+
+def _info_end(rec: pysam.VariantRecord, text: list[str] | None) -> int | None:
+    """The record's INFO/END as written, or ``None`` (htslib's ``rec.stop`` alone would also answer
+    for an END computed from SVLEN, or drop an END equal to REF's own end)."""
+    if text is not None:
+        info = text[7]
+        if "END=" not in info:
+            return None
+        for item in info.split(";"):
+            key, _, value = item.partition("=")
+            if key == "END":
+                try:
+                    return int(value)
+                except ValueError:
+                    return None
+        return None
+    # BCF: no text; END is the stop htslib read, unless SVLEN could have given it
+    if "END" not in rec.header.info or "SVLEN" in rec.info or rec.stop == rec.pos - 1 + len(rec.ref):
+        return None
+    return rec.stop
 
 
 def _telomeric(rec: pysam.VariantRecord) -> bool:

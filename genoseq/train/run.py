@@ -174,10 +174,18 @@ def _valid_table(
             )
         from genoseq.data.encoding import pad_center
 
-        lengths = (
-            table.lengths if table.lengths is not None else np.full(table.n, table.length, dtype=np.int64)
-        )
-        table = replace(table, sequences=pad_center(table.sequences, train.length), lengths=lengths)
+        if table.lengths is None:
+            table = replace(
+                table,
+                sequences=pad_center(table.sequences, train.length),
+                lengths=np.full(table.n, table.length, dtype=np.int64),
+            )
+        else:  # mixed lengths: centre each row as given in the training length, not its padded row
+            rows = np.full((table.n, train.length), ord("N"), dtype=np.uint8)
+            for i, seq in enumerate(table.unpadded()):
+                left = (train.length - len(seq)) // 2
+                rows[i, left : left + len(seq)] = np.frombuffer(seq, dtype=np.uint8)
+            table = replace(table, sequences=rows)
     if (table.features is None) != (train.features is None) or (
         table.feature_names is not None and table.feature_names != train.feature_names
     ):
