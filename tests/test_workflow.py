@@ -144,6 +144,24 @@ def test_own_data_does_not_inherit_the_demo_annotation_names_or_title(tmp_path: 
     assert "genoseq: variant risk (my_sites)" in out
 
 
+def test_a_sequence_model_never_shares_the_demo_output_folder(tmp_path: Path) -> None:
+    """model_kind: sequence on the bundled reference: its own folder (in results/mito its model would
+    meet, and replace, the variant-risk one); an own reference with the bundled VCF to score is warned of."""
+    table = REPO / "workflows" / ".test" / "data" / "seq_train.csv"
+    config = tmp_path / "seq.yaml"
+    config.write_text(f"model_kind: sequence\nsequence: {{train_table: {table}, eval_table: {table}}}\n")
+    result = _snakemake("-n", "-p", "--nolock", "--forceall", "--configfile", str(config))
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert "outdir: results/mito-sequence" in out and "results/mito-sequence/model" in out
+    assert " results/mito/" not in out and "variant_risk.annotation" not in out
+    own = tmp_path / "own.fa"
+    own.write_text((REPO / "data" / "mito" / "chrM.fa").read_text())
+    config.write_text(f"reference: {own}\n")
+    result = _snakemake("-n", "--nolock", "--forceall", "--configfile", str(config))
+    assert "WARNING: score.vcf is still the bundled" in result.stdout + result.stderr
+
+
 def test_learning_rate_given_or_left_to_genoseq_train(tmp_path: Path) -> None:
     """train.lr null (the default) leaves --lr to genoseq train's per-model default; a number is passed."""
     config = tmp_path / "lr.yaml"

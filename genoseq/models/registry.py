@@ -140,12 +140,14 @@ def default_config(
     """
     entry = get_entry(name)
     known = {f.name for f in dataclasses.fields(entry.config_cls)}
-    reserved = sorted({"input_length", "n_outputs", "task", "n_features"} & set(overrides))
+    from_data = {"input_length", "n_outputs", "task", "n_features"}
+    reserved = sorted(from_data & set(overrides))
     if reserved:
         raise ConfigError(f"{reserved[0]} is set from the data, not as an override")
     unknown = sorted(set(overrides) - known)
     if unknown:
-        raise ConfigError(f"unknown {name} config key {unknown[0]!r}; known keys: {', '.join(sorted(known))}")
+        settable = ", ".join(sorted(known - from_data))
+        raise ConfigError(f"unknown {name} config key {unknown[0]!r}; known keys: {settable}")
     values = dict(overrides, input_length=input_length, n_outputs=n_outputs, task=task, n_features=n_features)
     if not isinstance(input_length, int) or isinstance(input_length, bool) or input_length < 1:
         raise ConfigError(f"input_length must be a positive int, got {input_length!r}")

@@ -53,21 +53,31 @@ def _follow_own_data(config):
 
     own_reference = not _same_path(config["reference"], _DEMO["reference"])
     own_scored = not _same_path(config["score"]["vcf"], _DEMO["score"]["vcf"])
+    sequence = config["model_kind"] != _DEMO["model_kind"]  # a sequence classifier, not the demo's kind
     changed = []
-    if own_reference and inherited("variant_risk", "annotation"):
+    if own_reference and not sequence and inherited("variant_risk", "annotation"):
         config["variant_risk"]["annotation"] = None
         changed.append("variant_risk.annotation: none (the MITOMAP loci are for data/mito/chrM.fa)")
     if own_scored and inherited("score", "name"):
         config["score"]["name"] = _stem(config["score"]["vcf"])
         changed.append(f"score.name: {config['score']['name']}")
-    if (own_reference or own_scored) and inherited("report", "title"):
-        config["report"]["title"] = f"genoseq: variant risk ({config['score']['name']})"
+    if (own_reference or own_scored or sequence) and inherited("report", "title"):
+        what = "variant effects" if sequence else "variant risk"
+        config["report"]["title"] = f"genoseq: {what} ({config['score']['name']})"
         changed.append(f"report.title: {config['report']['title']}")
-    if own_reference and inherited("outdir"):
-        config["outdir"] = os.path.join("results", _stem(config["reference"]))
+    if (own_reference or sequence) and inherited("outdir"):
+        # never the demo's folder: a sequence model there would meet (and replace) the variant-risk one
+        base = os.path.join("results", _stem(config["reference"])) if own_reference else _DEMO["outdir"]
+        config["outdir"] = base + ("-sequence" if sequence else "")
         changed.append(f"outdir: {config['outdir']}")
     if changed:
         print("genoseq workflow: your own data, so " + "; ".join(changed), file=sys.stderr)
+    if own_reference and not own_scored:
+        print(
+            f"genoseq workflow: WARNING: score.vcf is still the bundled {_DEMO['score']['vcf']} (gnomAD chrM "
+            "sites): set score.vcf to the variants to score against your reference",
+            file=sys.stderr,
+        )
 
 
 _follow_own_data(config)
