@@ -220,6 +220,16 @@ def test_schema_rejects_bad_configs(change: dict, needle: str) -> None:
         _validate(cfg)
 
 
+def test_a_misspelt_key_is_a_short_error(tmp_path: Path) -> None:
+    """Not validate()'s dump of the whole schema: the key, where, and the keys known there."""
+    config = tmp_path / "bad.yaml"
+    config.write_text("train: {epohcs: 2}\n")
+    result = _snakemake("-n", "--nolock", "--configfile", str(config))
+    out = result.stdout + result.stderr
+    assert result.returncode != 0 and "config: unknown key 'train.epohcs' (known here: batch_size" in out
+    assert len(out.splitlines()) < 15, out
+
+
 @pytest.mark.parametrize(("strand", "expected"), [("model", None), ("forward", "--strand forward")])
 def test_scoring_rules_pass_the_strand_only_when_set(
     tmp_path: Path, strand: str, expected: str | None
