@@ -228,6 +228,10 @@ def test_a_misspelt_key_is_a_short_error(tmp_path: Path) -> None:
     out = result.stdout + result.stderr
     assert result.returncode != 0 and "config: unknown key 'train.epohcs' (known here: batch_size" in out
     assert len(out.splitlines()) < 15, out
+    # from another directory, and inside a shared definition (resources.<rule>)
+    config.write_text("resources: {train: {thread: 8}}\n")
+    result = _snakemake("-n", "--configfile", str(config), "-d", str(tmp_path), cwd=tmp_path)
+    assert "config: unknown key 'resources.train.thread' (known here: gpu" in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize(("strand", "expected"), [("model", None), ("forward", "--strand forward")])

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from genoseq._config_keys import DERIVED_KEYS
 from genoseq.errors import ConfigError
 
 # Static so that ``--help`` does not import torch; checked against the registry at run time.
@@ -15,21 +16,6 @@ MODEL_NAMES = ("cnn-lstm", "transformer")
 #: a variant-risk model is trained on the reference strand, where its annotation channels hold
 RC_AUGMENT_VCF = (
     "--rc-augment applies to table DATA, not a VCF (a variant-risk model learns the reference strand)"
-)
-
-
-#: model config fields genoseq fills in from the data and the tokenizer, never from --set
-DERIVED_KEYS = frozenset(
-    {
-        "input_length",
-        "n_outputs",
-        "task",
-        "n_features",
-        "in_channels",
-        "vocab_size",
-        "max_tokens",
-        "n_token_channels",
-    }
 )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from torch import nn
 
+from genoseq._config_keys import DERIVED_KEYS
 from genoseq.errors import ConfigError
 from genoseq.models.cnn_lstm import CNNLSTM, CNNLSTMConfig
 from genoseq.models.config import ModelConfig, build_config
@@ -146,7 +147,7 @@ def default_config(
         raise ConfigError(f"{reserved[0]} is set from the data, not as an override")
     unknown = sorted(set(overrides) - known)
     if unknown:
-        settable = ", ".join(sorted(known - from_data))
+        settable = ", ".join(sorted(known - DERIVED_KEYS))
         raise ConfigError(f"unknown {name} config key {unknown[0]!r}; known keys: {settable}")
     values = dict(overrides, input_length=input_length, n_outputs=n_outputs, task=task, n_features=n_features)
     if not isinstance(input_length, int) or isinstance(input_length, bool) or input_length < 1:

@@ -68,11 +68,13 @@ def _follow_own_data(config):
     if (own_reference or sequence) and inherited("outdir"):
         # never the demo's folder: a sequence model there would meet (and replace) the variant-risk one
         base = os.path.join("results", _stem(config["reference"])) if own_reference else _DEMO["outdir"]
+        if own_reference and _same_path(base, _DEMO["outdir"]):  # a reference of your own called mito.fa
+            base += "-own"
         config["outdir"] = base + ("-sequence" if sequence else "")
         changed.append(f"outdir: {config['outdir']}")
     if changed:
         print("genoseq workflow: your own data, so " + "; ".join(changed), file=sys.stderr)
-    if own_reference and not own_scored:
+    if own_reference and not own_scored and not _user_set("score", "vcf"):
         print(
             f"genoseq workflow: WARNING: score.vcf is still the bundled {_DEMO['score']['vcf']} (gnomAD chrM "
             "sites): set score.vcf to the variants to score against your reference",
