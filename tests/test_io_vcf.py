@@ -369,3 +369,12 @@ def test_pos_zero_is_refused_unless_a_telomeric_breakend(tmp_path: Path) -> None
         list(read_vcf(path))
     path.write_text(HEADER + "chr1\t0\t.\tN\t.N\t.\tPASS\t.\n")
     assert [v.alt for v in read_vcf(path)] == [".N"]
+
+
+def test_a_region_on_a_contig_the_reference_lacks_names_the_region(tmp_path: Path) -> None:
+    path = tmp_path / "v.vcf"
+    path.write_text(VCF)
+    fasta = tmp_path / "r.fa"
+    write_fasta([("chr1", "A" * 1000), ("chr2", "C" * 500)], fasta)
+    with pytest.raises(UnknownContigError, match=r"v\.vcf: region 'chr7:1-100': .*unknown contig 'chr7'"):
+        list(read_vcf(path, region="chr7:1-100", reference=fasta))

@@ -448,7 +448,12 @@ def read_vcf(
     if region is not None and ref is not None:
         try:  # a region past the contig's end is another genome build, not "no variants"
             contig, start, _ = parse_region(region, ref.contigs, path=vcf.name)
-            contig = ref.resolve(contig)
+            try:
+                contig = ref.resolve(contig)
+            except UnknownContigError as exc:
+                raise UnknownContigError(
+                    f"region {region!r}: {exc.args[0] if exc.args else exc}", path=vcf.name
+                ) from None
             if start is not None and start >= ref.length(contig):
                 raise InputFormatError(
                     f"region {region!r} starts after the end of contig {contig!r} (length "
