@@ -441,6 +441,8 @@ def top_rows(table: pl.DataFrame, top: int, sort_by: str = "risk") -> TopTable:
     if sort_by not in table.columns:
         raise ConfigError(f"column {sort_by!r} is not in the table (columns: {', '.join(table.columns)})")
     col = table[sort_by]
+    if col.null_count() == col.len():  # no value at all (an uncalibrated model's risk): TSV reads it as text
+        col = col.cast(pl.Float64)
     if not col.dtype.is_numeric():
         numeric = [c for c in table.columns if table[c].dtype.is_numeric()]
         raise ConfigError(
@@ -663,8 +665,17 @@ def render_report(
                 f'<figure><img src="{uri}" alt="{esc(png.stem)}"><figcaption>{esc(png.parent.name + "/" + png.name)}</figcaption></figure>'
             )
     if table is not None:
-        tt = top_rows(read_table(table), top, sort_by)
-        parts.append(f"<h2>Top {tt.frame.height} variants by {esc(sort_by)}: {esc(Path(table).name)}</h2>")
+        try:
+            tt = top_rows(read_table(table), top, sort_by)
+        except ConfigError as exc:
+            if exc.path is not None:
+                raise
+            raise ConfigError(exc.problem, path=table) from None
+        if tt.values:
+            heading = f"Top {tt.frame.height} variants by {esc(sort_by)}"
+        else:
+            heading = f"The first {tt.frame.height} variants (none has a {esc(sort_by)} to rank by)"
+        parts.append(f"<h2>{heading}: {esc(Path(table).name)}</h2>")
         parts.append(
             f'<p class="note">{tt.n_rows} row(s) in the table; {tt.n_null} with no {esc(sort_by)} '
             "(e.g. REF mismatches or an uncalibrated model).</p>"

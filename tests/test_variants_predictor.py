@@ -246,3 +246,22 @@ def test_ism_warns_like_score_variants_about_the_calibration(predictor, files, c
         finally:
             for name in ("calibration.json", "background.safetensors"):
                 (predictor.model_dir / name).unlink()
+
+
+def test_background_snvs_are_uniform_over_the_whole_reference(tmp_path) -> None:
+    """Drawn over every contig by length and over whole contigs (the first n draws, grouped by contig and
+    sorted, once left out the last contigs and contig ends)."""
+    from genoseq.io import Reference, write_fasta
+    from genoseq.variants.calibrate import sample_snvs
+
+    rng = np.random.default_rng(1)
+    fasta = tmp_path / "two.fa"
+    write_fasta([(name, "".join(rng.choice(list("ACGT"), 5000))) for name in ("a", "b")], fasta)
+    chroms, starts, refs, alts = sample_snvs(Reference(fasta), 2000, seed=3)
+    assert len(chroms) == len(starts) == len(refs) == len(alts) == 2000
+    assert 900 < chroms.count("b") < 1100  # half the sequence, half the draws
+    for name in ("a", "b"):
+        on = starts[[c == name for c in chroms]]
+        counts = np.histogram(on, bins=4, range=(0, 5000))[0]
+        assert counts.min() > 0.8 * counts.mean(), counts  # the contig's end as often as its start
+    assert all(r != a for r, a in zip(refs, alts, strict=True))

@@ -592,3 +592,14 @@ def test_prepare_unknown_contig_is_one_line_error(tmp_path: Path, chrm: Path) ->
     assert len(lines) == 1
     assert "chrA" in lines[0]
     assert not out.exists()
+
+
+def test_report_on_a_table_with_no_risk_at_all(tmp_path: Path) -> None:
+    """An uncalibrated model's table (risk all empty; TSV reads the column as text) still reports, saying
+    there is nothing to rank; a bad --sort-by names the table."""
+    table = tmp_path / "u.tsv"
+    table.write_text("chrom\tpos\trisk\nchrM\t1\t\nchrM\t2\t\n")
+    doc = render_report(table=table, top=5)
+    assert "The first 2 variants (none has a risk to rank by): u.tsv" in doc
+    with pytest.raises(ConfigError, match=r"u\.tsv: column 'nope' is not in the table"):
+        render_report(table=table, sort_by="nope")

@@ -208,8 +208,11 @@ def sample_snvs(
             break
     else:
         raise ConfigError("could not draw enough A/C/G/T positions from the reference (mostly N?)")
-    start_arr = np.concatenate(starts)[:n]
-    chroms, refs = chroms[:n], refs[:n]
+    # n of the draws at random: the draws are grouped by contig and sorted by position, so the first
+    # n would leave out the last contigs and the ends of contigs
+    keep = np.sort(rng.choice(len(refs), size=n, replace=False))
+    start_arr = np.concatenate(starts)[keep]
+    chroms, refs = [chroms[i] for i in keep], [refs[i] for i in keep]
     shift = rng.integers(1, 4, size=n)
     code = {"A": 0, "C": 1, "G": 2, "T": 3}
     alts = ["ACGT"[(code[r] + s) % 4] for r, s in zip(refs, shift, strict=True)]
