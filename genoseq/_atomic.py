@@ -79,14 +79,15 @@ def _descriptor(target: Path) -> int | None:
     return None
 
 
-def _placement(target: Path) -> tuple[Path, bool]:
+def placement(target: str | os.PathLike[str]) -> tuple[Path, bool]:
     """Where an output for ``target`` goes, and whether that is a special file written through.
 
     A link to a regular file (or a dangling one) resolves to the file, which is replaced; a device,
     named pipe or socket (also behind a link) is kept and written into, and so is whatever an open
     descriptor's name stands for (``/dev/stdout`` redirected to a file: the shell's file, appended
-    to at the descriptor's offset, not replaced).
+    to at the descriptor's offset, not replaced). Side files (an index) go beside the first.
     """
+    target = Path(target)
     fd = _descriptor(target)
     if fd is not None:
         try:
@@ -103,15 +104,10 @@ def _placement(target: Path) -> tuple[Path, bool]:
     return (Path(os.path.realpath(target)) if target.is_symlink() else target), False
 
 
-def final_path(target: str | os.PathLike[str]) -> Path:
-    """The file an output to ``target`` replaces (a link's target), for side files such as an index."""
-    return _placement(Path(target))[0]
-
-
 def writes_through(target: str | os.PathLike[str]) -> bool:
     """Whether an output to ``target`` is written into a special file (a device, a named pipe)
     rather than put in place as a file; side files such as an index then have nowhere to go."""
-    return _placement(Path(target))[1]
+    return placement(target)[1]
 
 
 def _write_through(tmp: Path, target: Path) -> None:
@@ -128,7 +124,7 @@ def _write_through(tmp: Path, target: Path) -> None:
 
 def _staging(target: Path, suffix: str) -> tuple[Path, Path, bool]:
     """(temporary path, final path, write through?) for one output."""
-    final, special = _placement(target)
+    final, special = placement(target)
     if special:  # no file can be put beside a device: stage the output in the temporary directory
         fd, name = tempfile.mkstemp(prefix=".genoseq.", suffix=f".tmp{suffix}")
         os.close(fd)

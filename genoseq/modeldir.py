@@ -41,7 +41,7 @@ from genoseq import __version__
 from genoseq._atomic import atomic_path, atomic_write
 from genoseq._hashing import file_sha256
 from genoseq.errors import ConfigError, ModelFormatError
-from genoseq.models import MODEL_REGISTRY, ModelConfig, build_model, config_from_dict
+from genoseq.models import MODEL_REGISTRY, ModelConfig, build_model, config_from_dict, encoding_spec
 from genoseq.models.config import TASKS
 
 __all__ = [
@@ -305,6 +305,7 @@ def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ModelFormatError(exc.problem, path=cfg_path) from exc
     if not isinstance(document["encoding"], dict) or "type" not in document["encoding"]:
         raise ModelFormatError("'encoding' must be a tokenizer spec object with a 'type'", path=cfg_path)
+    _check_encoding(document, model_config, cfg_path)
     for key in ("provenance", "training", "metrics", "extra"):
         if document.get(key) is not None and not isinstance(document[key], dict):
             raise ModelFormatError(f"{key!r} must be an object or null", path=cfg_path)
@@ -380,27 +381,20 @@ def _read_safetensors(path: Path, sha256: str, size: Any = None) -> dict[str, to
         raise ModelFormatError(f"cannot read safetensors: {exc}", path=path) from exc
 
 
-def _check_consistent(path: Path, document: dict[str, Any], name: str, model_config: Any) -> None:
-    """Refuse a config.json whose tokenizer spec or input length disagrees with its architecture
-    (a hand edit): the model would load, then score other tokens than it was trained on, or fail
-    inside torch at the first batch."""
-    from genoseq.models import encoding_spec
-
+def _check_encoding(document: dict[str, Any], model_config: Any, path: Path) -> None:
+    """Refuse a tokenizer spec that disagrees with the architecture (a hand edit): the model would
+    load, then score other tokens than it was trained on, or fail inside torch at the first batch."""
+    name = document["model"]["name"]
     expected = encoding_spec(name, model_config)
-    given = dict(document["encoding"])
+    given = document["encoding"]
     # a variant-risk model records only its type; every field given must be the architecture's
     if given.get("type") != expected.get("type") or any(
         key in expected and key != "version" and value != expected[key] for key, value in given.items()
     ):
         raise ModelFormatError(
-            f"encoding {json.dumps(document['encoding'], sort_keys=True)} does not match the {name} "
+            f"encoding {json.dumps(given, sort_keys=True)} does not match the {name} "
             f"architecture in model.config, which reads {json.dumps(expected, sort_keys=True)}",
             path=path,
-        )
-    own = getattr(model_config, "input_length", None)
-    if own is not None and int(document["input_length"]) != own:
-        raise ModelFormatError(
-            f"input_length {document['input_length']} differs from model.config's {own}", path=path
         )
 
 
@@ -433,7 +427,6 @@ def load_model_dir(path: str | os.PathLike[str], device: str | torch.device = "c
     state = _read_safetensors(weights_path, document["weights"]["sha256"], document["weights"].get("bytes"))
     name = document["model"]["name"]
     model_config = config_from_dict(name, document["model"]["config"])
-    _check_consistent(directory / CONFIG_FILE, document, name, model_config)
     model = build_model(name, model_config)
     try:
         model.load_state_dict(state, strict=True)

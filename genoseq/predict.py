@@ -117,15 +117,6 @@ def window_starts(length: int, window: int) -> np.ndarray:
     return starts
 
 
-#: IUPAC complements of upper- and lower-case ASCII letters (bytes.translate)
-_COMPLEMENT_BYTES = bytes.maketrans(b"ACGTRYKMBVDHSWNacgtrykmbvdhswn", b"TGCAYRMKVBHDSWNtgcayrmkvbhdswn")
-
-
-def _reverse_complement_bytes(seq: bytes) -> bytes:
-    """Reverse complement of checked ASCII DNA (IUPAC-aware, case kept)."""
-    return seq.translate(_COMPLEMENT_BYTES)[::-1]
-
-
 def _as_bytes(seq: str | bytes) -> bytes:
     if isinstance(seq, bytes):
         return seq
@@ -394,7 +385,7 @@ class Predictor:
             A byte that is not a DNA/IUPAC letter (either case), or an array of another type/shape.
         """
         _check_array_letters(arr)
-        return self._run_array(arr, strand, batch_size, features, probabilities=True)
+        return self._run(arr, strand, batch_size, features, probabilities=True)
 
     def predict_logits_array(
         self,
@@ -406,7 +397,7 @@ class Predictor:
     ) -> np.ndarray:
         """Like :meth:`predict_array` but returns logits (averaged over strands), float32 ``(n, n_outputs)``."""
         _check_array_letters(arr)
-        return self._run_array(arr, strand, batch_size, features, probabilities=False)
+        return self._run(arr, strand, batch_size, features, probabilities=False)
 
     @property
     def supports_point_edits(self) -> bool:
@@ -634,7 +625,7 @@ class Predictor:
                 _check_array_letters(seqs)
             if seqs.shape[1] == 0 and seqs.shape[0]:
                 raise InputFormatError("empty sequence", record="sequence 0")
-            return self._run_array(seqs, strand, batch_size, features, probabilities=probabilities)
+            return self._run(seqs, strand, batch_size, features, probabilities=probabilities)
         records = _as_sequences(seqs)
         if not checked:
             check_letters(records)
@@ -642,7 +633,9 @@ class Predictor:
         if strand == "both" and any(len(r) != self.input_length for r in records):
             # Both strands scored as records of their own: padding and sliding windows laid out on
             # each strand's sequence, so that a sequence and its reverse complement score alike
-            reverse = [_reverse_complement_bytes(_as_bytes(r)) for r in records]
+            from genoseq.tokenize import reverse_complement
+
+            reverse = [reverse_complement(r if isinstance(r, str) else r.decode("ascii")) for r in records]
             forward_out = self._records_mean(records, "forward", batch_size, features, probabilities)
             reverse_out = self._records_mean(reverse, "forward", batch_size, features, probabilities)
             return ((forward_out.astype(np.float64) + reverse_out) / 2).astype(np.float32)
@@ -741,35 +734,6 @@ class Predictor:
             return torch.softmax(logits, dim=-1)
         return torch.sigmoid(logits)
 
-    def _run_array(
-        self,
-        arr: np.ndarray,
-        strand: str | None,
-        batch_size: int | None,
-        features: np.ndarray | None,
-        *,
-        probabilities: bool,
-    ) -> np.ndarray:
-        """:meth:`_run`, except that rows narrower than the input, on both strands, are padded on each
-        strand's own sequence: the reverse complement of a padded window has its padding on the other
-        side (a base off when the padding is odd, which changes every stride-2 k-mer token)."""
-        strand = self.resolve_strand(strand)
-        arr = np.asarray(arr)
-        if (
-            strand == "both"
-            and arr.dtype == np.uint8
-            and arr.ndim == 2
-            and 0 < arr.shape[1] < self.input_length
-        ):
-            from genoseq.tokenize import reverse_complement_array
-
-            forward = self._run(arr, "forward", batch_size, features, probabilities=probabilities)
-            reverse = self._run(
-                reverse_complement_array(arr), "forward", batch_size, features, probabilities=probabilities
-            )
-            return ((forward.astype(np.float64) + reverse) / 2).astype(np.float32)
-        return self._run(arr, strand, batch_size, features, probabilities=probabilities)
-
     def _run(
         self,
         arr: np.ndarray,
@@ -789,6 +753,17 @@ class Predictor:
                 f"expected a uint8 (n, L) array of ASCII codes, got {arr.dtype} {arr.shape}"
             )
         features = self._check_features(features, arr.shape[0])
+        if strand == "both" and 0 < arr.shape[1] < self.input_length:
+            # rows narrower than the input: each strand padded in its turn (the reverse complement of
+            # a padded window has its padding a base off when it is odd, which changes every stride-2
+            # k-mer token), as predict pads a short sequence
+            from genoseq.tokenize import reverse_complement_array
+
+            forward = self._run(arr, "forward", batch_size, features, probabilities=probabilities)
+            reverse = self._run(
+                reverse_complement_array(arr), "forward", batch_size, features, probabilities=probabilities
+            )
+            return ((forward.astype(np.float64) + reverse) / 2).astype(np.float32)
         out = np.empty((arr.shape[0], self.n_outputs), dtype=np.float32)
         with torch.inference_mode(), self._autocast():
             for start in range(0, arr.shape[0], batch_size):

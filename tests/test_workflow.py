@@ -127,17 +127,23 @@ def test_slurm_profile_dry_run_requests_a_gpu_for_training() -> None:
     assert re.search(r"genoseq -v train .* --device cuda ", out), out
 
 
+def _dry_run_printing(config: Path, text: str) -> str:
+    """Write the config ``text`` to ``config``, dry-run the whole workflow on it printing the commands,
+    check that it plans, and return what Snakemake said."""
+    config.write_text(text)
+    result = _snakemake("-n", "-p", "--nolock", "--forceall", "--configfile", str(config))
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    return out
+
+
 def test_own_data_does_not_inherit_the_demo_annotation_names_or_title(tmp_path: Path) -> None:
     """Only reference and VCF given: the MITOMAP BED, the gnomAD output name and title do not carry over."""
     own = tmp_path / "own_genome.fa"
     own.write_text((REPO / "data" / "mito" / "chrM.fa").read_text())
     sites = tmp_path / "my_sites.vcf.gz"
     sites.write_bytes(b"")  # a dry run only checks that inputs exist
-    config = tmp_path / "own.yaml"
-    config.write_text(f"reference: {own}\nscore: {{vcf: {sites}}}\n")
-    result = _snakemake("-n", "-p", "--nolock", "--forceall", "--configfile", str(config))
-    out = result.stdout + result.stderr
-    assert result.returncode == 0, out
+    out = _dry_run_printing(tmp_path / "own.yaml", f"reference: {own}\nscore: {{vcf: {sites}}}\n")
     assert "your own data" in out and "variant_risk.annotation: none" in out
     assert "results/own_genome/my_sites.risk.parquet" in out
     assert "mitomap_loci.bed" not in out and "gnomad_chrM" not in out
@@ -149,10 +155,9 @@ def test_a_sequence_model_never_shares_the_demo_output_folder(tmp_path: Path) ->
     meet, and replace, the variant-risk one); an own reference with the bundled VCF to score is warned of."""
     table = REPO / "workflows" / ".test" / "data" / "seq_train.csv"
     config = tmp_path / "seq.yaml"
-    config.write_text(f"model_kind: sequence\nsequence: {{train_table: {table}, eval_table: {table}}}\n")
-    result = _snakemake("-n", "-p", "--nolock", "--forceall", "--configfile", str(config))
-    out = result.stdout + result.stderr
-    assert result.returncode == 0, out
+    out = _dry_run_printing(
+        config, f"model_kind: sequence\nsequence: {{train_table: {table}, eval_table: {table}}}\n"
+    )
     assert "outdir: results/mito-sequence" in out and "results/mito-sequence/model" in out
     assert " results/mito/" not in out and "variant_risk.annotation" not in out
     own = tmp_path / "own.fa"

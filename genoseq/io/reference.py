@@ -86,7 +86,7 @@ class Reference:
             # mv/cp -p/rsync -a keeps its older time; an index copied from elsewhere)
             self._fasta.close()
             logger.warning(
-                "%s: the index %s does not fit this FASTA (made for another file?); rebuilding it", name, fai
+                "%s: the index %s does not fit this FASTA (made for another file?); not using it", name, fai
             )
             fai, gzi = _index_files(self.path, bgzf=bgzf, distrust=fai)
             self._fasta = _open_indexed(name, fai, gzi)

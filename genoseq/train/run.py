@@ -181,11 +181,11 @@ def _valid_table(
                 lengths=np.full(table.n, table.length, dtype=np.int64),
             )
         else:  # mixed lengths: centre each row as given in the training length, not its padded row
-            rows = np.full((table.n, train.length), ord("N"), dtype=np.uint8)
-            for i, seq in enumerate(table.unpadded()):
-                left = (train.length - len(seq)) // 2
-                rows[i, left : left + len(seq)] = np.frombuffer(seq, dtype=np.uint8)
-            table = replace(table, sequences=rows)
+            rows = [
+                pad_center(np.frombuffer(seq, dtype=np.uint8)[None, :], train.length)
+                for seq in table.unpadded()
+            ]
+            table = replace(table, sequences=np.concatenate(rows))
     if (table.features is None) != (train.features is None) or (
         table.feature_names is not None and table.feature_names != train.feature_names
     ):
@@ -208,12 +208,12 @@ def _warn_missing_classes(train: LabelledTable, valid: LabelledTable) -> None:
         shown, trained = valid.labels.any(axis=0), train.labels.any(axis=0)
     missing = [name for name, s, t in zip(train.classes, shown, trained, strict=True) if t and not s]
     if missing:
-        kind = "class" if train.task == "multiclass" else "label"
+        one, many = ("class", "classes") if train.task == "multiclass" else ("label", "labels")
         log.warning(
             "%s: no validation example of %s %s: the validation AUROC/AUPRC (and early stopping on "
             "them) average over the others only",
             valid.path,
-            kind if len(missing) == 1 else kind + "es" if kind == "class" else kind + "s",
+            one if len(missing) == 1 else many,
             ", ".join(missing),
         )
 

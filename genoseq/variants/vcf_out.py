@@ -21,7 +21,7 @@ import polars as pl
 import pysam
 
 from genoseq import __version__
-from genoseq._atomic import CommitOrAbort, atomic_path, final_path, writes_through
+from genoseq._atomic import CommitOrAbort, atomic_path, placement
 from genoseq.errors import InputFormatError
 from genoseq.io.vcf import read_vcf_records
 from genoseq.variants.score import ALT_INDEX_COLUMN, RECORD_COLUMN
@@ -60,7 +60,8 @@ def unique_info_ids(columns: list[str]) -> list[str]:
 def _with_full_header(vcf: Path, header: pysam.VariantHeader, near: Path) -> Iterator[Path]:
     """A temporary plain-text copy of ``vcf`` (beside the output ``near``; in the temporary
     directory when that is a device or pipe) with ``header`` for its own."""
-    where = None if writes_through(near) else final_path(near).parent
+    final, through = placement(near)
+    where = None if through else final.parent
     fd, name = tempfile.mkstemp(prefix=f".{near.name}.", suffix=".input.vcf", dir=where)
     copy = Path(name)
     try:
@@ -287,8 +288,7 @@ class VcfAnnotator(CommitOrAbort):
     def close(self) -> Path:
         """Write the remaining records, bgzip and index; rename into place. Returns the output path."""
         index_tmp = Path(str(self._tmp) + ".tbi")  # the temporary naming scheme until the data is in place
-        through = writes_through(self.out)
-        final = final_path(self.out)  # a link's target: its index goes beside it
+        final, through = placement(self.out)  # a link's target: its index goes beside it
         try:
             if self._rows:  # the last batch's last record, held back by add()
                 self._write_until(max(self._rows))
