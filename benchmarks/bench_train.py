@@ -12,8 +12,9 @@ Three measurements, all on random sequences made in this run:
 3. **Inference** -- ``Predictor.predict_array(strand="forward")`` on the same
    sequences, sequences/s; printed with its ratio to the training rate.
 
-Run ``python benchmarks/bench_train.py [--threads N] [--quick]``; the default run
-takes about two minutes on two CPU cores.
+Run ``python benchmarks/bench_train.py [--threads N] [--quick] [--device auto|cpu|cuda]``; the
+default run takes about two minutes on two CPU cores. On CUDA each model and length runs at the
+CLI's default batch size (64) and at 512, with the precision ``--precision auto`` picks.
 """
 
 from __future__ import annotations
@@ -46,6 +47,14 @@ SIZES = {
     ("transformer", 200): (128, 32),
     ("transformer", 1000): (16, 8),
 }
+#: on CUDA: (model, length) -> sequences; each runs at the CLI's default batch size (64) and a large one
+GPU_SIZES = {
+    ("cnn-lstm", 200): 16384,
+    ("cnn-lstm", 1000): 4096,
+    ("transformer", 200): 8192,
+    ("transformer", 1000): 2048,
+}
+GPU_BATCHES = (64, 512)
 
 
 def random_sequences(n: int, length: int, seed: int) -> np.ndarray:
@@ -132,18 +141,29 @@ def main() -> None:
         "--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)"
     )
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
+    parser.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda"],
+        default="auto",
+        help="auto: CPU, then CUDA too when available (default); cpu or cuda: that one only",
+    )
     args = parser.parse_args()
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: torch sees no CUDA GPU here")
     logging.basicConfig(level=logging.WARNING)
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
     scale = 4 if args.quick else 1
     bench_pipeline(40_000 // scale, workers=0)
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    for device in devices:
+    if args.device in ("auto", "cpu"):
         for (name, length), (n, batch_size) in SIZES.items():
-            n = n * 16 if device == "cuda" else max(batch_size, n // scale)
-            bench_model(name, length, n, batch_size, device)
+            bench_model(name, length, max(batch_size, n // scale), batch_size, "cpu")
+    if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()):
+        print(f"GPU: {torch.cuda.get_device_name(0)}")
+        for (name, length), n in GPU_SIZES.items():
+            for batch_size in GPU_BATCHES:
+                bench_model(name, length, n // scale, batch_size, "cuda")
 
 
 if __name__ == "__main__":

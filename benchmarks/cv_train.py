@@ -48,18 +48,20 @@ def stratified_folds(labels: np.ndarray, k: int, seed: int) -> np.ndarray:
     return fold
 
 
-def run_fold(i: int, work: Path, model: str, threads: int, extra: list[str]) -> dict[str, float]:
+def run_fold(
+    i: int, work: Path, model: str, threads: int, extra: list[str], device: str = "cpu"
+) -> dict[str, float]:
     """Train on ``fold{i}_train.csv``, evaluate on ``fold{i}_test.csv``; the metrics and wall time."""
     out = work / f"model{i}"
     log = (work / f"fold{i}.log").open("w")
     cmd = [sys.executable, "-m", "genoseq", "train", str(work / f"fold{i}_train.csv"), "--model", model]
-    cmd += ["--out", str(out), "--threads", str(threads), "--device", "cpu", *extra]
+    cmd += ["--out", str(out), "--threads", str(threads), "--device", device, *extra]
     start = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT)
     wall = time.perf_counter() - start
     metrics = work / f"fold{i}.json"
     evaluate = [sys.executable, "-m", "genoseq", "evaluate", str(out), str(work / f"fold{i}_test.csv")]
-    subprocess.run([*evaluate, "-o", str(metrics), "--device", "cpu"], check=True, stdout=log, stderr=log)
+    subprocess.run([*evaluate, "-o", str(metrics), "--device", device], check=True, stdout=log, stderr=log)
     result = json.loads(metrics.read_text())
     values = result.get("metrics", result)
     return {**{m: float(values[m]) for m in METRICS}, "train_seconds": wall}
@@ -75,6 +77,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the fold assignment")
     parser.add_argument("--jobs", type=int, default=1, help="folds trained at once (each on --threads)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per fold")
+    parser.add_argument(
+        "--device", default="cpu", choices=["cpu", "cuda", "auto"], help="train and evaluate here"
+    )
     parser.add_argument("--out", type=Path, help="write the per-fold and summary figures here (JSON)")
     parser.add_argument("--keep", action="store_true", help="keep the fold tables and models")
     argv = sys.argv[1:]
@@ -99,11 +104,11 @@ def main() -> None:
             prior.append(float((test["label"].cast(pl.Utf8) == majority).mean()))
         print(
             f"{args.table}: {table.height} rows, {args.folds} stratified folds (seed {args.seed}), "
-            f"model {args.model}, train options {args.train_args or 'defaults'}"
+            f"model {args.model} on {args.device}, train options {args.train_args or 'defaults'}"
         )
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
             futures = [
-                pool.submit(run_fold, i, work, args.model, args.threads, args.train_args)
+                pool.submit(run_fold, i, work, args.model, args.threads, args.train_args, args.device)
                 for i in range(args.folds)
             ]
             results = [f.result() for f in futures]

@@ -10,7 +10,7 @@ from genoseq import Predictor
 from genoseq.errors import ConfigError
 from genoseq.modeldir import save_model_dir
 from genoseq.models import build_model, default_config, encoding_spec
-from genoseq.variants import calibrate, load_background
+from genoseq.variants import calibrate, load_background, score_vcf_to_files
 from tests.test_variants_windows import CONTIG, slow_windows
 
 L = 25
@@ -74,6 +74,32 @@ def test_scores_equal_predict_on_windows(predictor, files, strand):
         assert row["ref_score"] == pytest.approx(float(expected[0]), abs=1e-6)
         assert row["alt_score"] == pytest.approx(float(expected[1]), abs=1e-6)
     assert np.ptp(df["alt_score"].to_numpy()) > 0  # the toy model is not constant
+
+
+def test_a_predictor_built_in_memory_scores_variants_without_a_background(predictor, files, tmp_path, caplog):
+    """A Predictor made from an nn.Module (no model directory) scores like the loaded one; risk is null
+    (there is no calibration to read), and calibrate, which writes into the directory, is refused."""
+    fa, vcf, _ = files
+    kwargs = {k: getattr(predictor, k) for k in ("encoding", "input_length", "task", "classes")}
+    in_memory = Predictor(predictor.model, device="cpu", **kwargs)
+    assert in_memory.model_dir is None
+    with caplog.at_level("WARNING"):
+        df = in_memory.score_variants(vcf, fa)
+    assert "not loaded from a model directory" in caplog.text
+    loaded = predictor.score_variants(vcf, fa)
+    assert df["log_odds"].to_list() == loaded["log_odds"].to_list()
+    assert df["risk"].null_count() == df.height
+    score_vcf_to_files(in_memory, vcf, fa, tmp_path / "s.tsv", vcf_out=tmp_path / "s.vcf.gz")
+    assert "in-memory" in _vcf_header(tmp_path / "s.vcf.gz")
+    with pytest.raises(ConfigError, match="built in memory"):
+        calibrate(in_memory, fa, n=10)
+
+
+def _vcf_header(path) -> str:
+    import pysam
+
+    with pysam.VariantFile(str(path)) as vf:
+        return str(vf.header)
 
 
 def test_iter_form_streams_batches(predictor, files):

@@ -97,6 +97,9 @@ def background_for(predictor: Predictor, strand: str) -> Background | None:
     Warns when there is no background (``risk`` will be null) and when it was made on other
     strand scores than ``strand`` (``risk`` would compare unlike ``|log_odds|``).
     """
+    if predictor.model_dir is None:  # a Predictor built in memory, not loaded from a directory
+        log.warning("the model was not loaded from a model directory, so it has no background: risk is null")
+        return None
     background = load_background(predictor.model_dir)
     if background is None:
         log.warning(
@@ -280,6 +283,11 @@ def calibrate(
     from genoseq.variants.score import resolve_strand
 
     refuse_variant_model(predictor, "calibrate")
+    if predictor.model_dir is None:
+        raise ConfigError(
+            "calibrate stores the background in the model directory; this Predictor was built in "
+            "memory (load it with Predictor.load(DIR), or save it first)"
+        )
     n = require_int("n", n, 1, _MAX_BACKGROUND)
     seed = require_int("seed", seed, 0)
     if n < 1000:

@@ -64,7 +64,7 @@ def score_vcf_to_files(
     try:
         if vcf_out is not None:
             meta = {
-                "model": Path(predictor.model_dir).name,
+                "model": "in-memory" if predictor.model_dir is None else Path(predictor.model_dir).name,
                 "model_sha256": str(getattr(predictor, "weights_sha256", None) or "unknown"),
                 # a variant-risk model scores the reference strand only (its annotation is stranded)
                 "strand": "forward" if is_variant_model(predictor) else strand,
