@@ -17,7 +17,8 @@ from click.testing import CliRunner
 from genoseq.cli import main
 from tests.tiny_models import save_tiny_cnn
 
-MITO = Path(__file__).resolve().parents[1] / "data" / "mito"
+REPO = Path(__file__).resolve().parents[1]
+MITO = REPO / "data" / "mito"
 LENGTH = 11
 
 
@@ -284,7 +285,9 @@ def test_a_link_to_standard_output_appends_to_the_shells_file(model: Path, tmp_p
     (tmp_path / "so.tsv").symlink_to("/dev/stdout")
     shell_file = tmp_path / "log.tsv"
     shell_file.write_text("earlier\n")
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    )
     command = [
         sys.executable,
         "-m",
@@ -316,7 +319,9 @@ def test_numbered_descriptors_are_outputs_and_closed_ones_are_refused(model: Pat
     -o /dev/stdout is an error before any work, not a write into whatever file took descriptor 1."""
     table = tmp_path / "in.csv"
     table.write_text("sequence,label\nACGTACGTACG,1\nACGTTCGTACG,0\n")
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    )
     base = [sys.executable, "-m", "genoseq", "predict", str(model), str(table), "-o"]
     out = tmp_path / "fd3.tsv"
     with out.open("w") as fh:
