@@ -129,6 +129,22 @@ def test_calibration_gives_quantile_risk(predictor, files, tmp_path, caplog):
     with caplog.at_level("WARNING", logger="genoseq.variants.score"):
         predictor.score_variants(vcf, fa, strand=other)
     assert f"calibrated on {bg.strand}-strand scores but is scoring with strand={other}" in caplog.text
+    assert again.reference == fa.name and again.contigs == {"chrT": len(CONTIG)}
+    # the same sequence under another spelling of its name is the same reference; another one is not
+    for name, warned in (("T", False), ("chrU", True)):
+        seq = CONTIG if name == "T" else CONTIG + "ACGT"  # another length: another sequence
+        other_fa = tmp_path / f"{name}.fa"
+        other_fa.write_text(f">{name}\n" + "\n".join(seq[i : i + 60] for i in range(0, len(seq), 60)) + "\n")
+        other_vcf = tmp_path / f"{name}.vcf"
+        other_vcf.write_text(vcf.read_text().replace("chrT", name))
+        caplog.clear()
+        with caplog.at_level("WARNING"):
+            predictor.score_variants(other_vcf, other_fa, on_ref_mismatch="skip")
+        assert ("was calibrated on another reference (ref.fa: 1 contig(s)" in caplog.text) is warned, name
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        predictor.score_variants(vcf, fa)
+    assert "another reference" not in caplog.text
     # a tampered background is refused
     (predictor.model_dir / "background.safetensors").write_bytes(b"junk")
     from genoseq.errors import ModelFormatError

@@ -45,6 +45,7 @@ _CALIBRATION_KEYS = {
     "seed",
     "strand",
     "reference",
+    "reference_contigs",
     "genoseq_version",
 }
 
@@ -58,14 +59,25 @@ class Background:
         float ``(m, n_outputs)``: ``|log_odds|`` of background SNVs (any order).
     strand
         The strand policy the background was scored with (``None``: not recorded).
+    reference, contigs
+        The reference's file name and its contigs' lengths (``None``: not recorded, calibrations
+        made before genoseq recorded them).
     """
 
-    def __init__(self, values: np.ndarray, strand: str | None = None) -> None:
+    def __init__(
+        self,
+        values: np.ndarray,
+        strand: str | None = None,
+        reference: str | None = None,
+        contigs: dict[str, int] | None = None,
+    ) -> None:
         values = np.asarray(values, dtype=np.float64)
         if values.ndim == 1:
             values = values[:, None]
         self.sorted = np.sort(values, axis=0)
         self.strand = strand
+        self.reference = reference
+        self.contigs = contigs
 
     @property
     def n(self) -> int:
@@ -91,11 +103,14 @@ def refuse_variant_model(predictor: Predictor, what: str) -> None:
         )
 
 
-def background_for(predictor: Predictor, strand: str) -> Background | None:
+def background_for(
+    predictor: Predictor, strand: str, reference: Reference | None = None
+) -> Background | None:
     """The model's stored background (``None`` without one), with a warning when risk will mislead.
 
-    Warns when there is no background (``risk`` will be null) and when it was made on other
-    strand scores than ``strand`` (``risk`` would compare unlike ``|log_odds|``).
+    Warns when there is no background (``risk`` will be null), when it was made on other
+    strand scores than ``strand`` (``risk`` would compare unlike ``|log_odds|``), and when
+    ``reference`` (the one being scored) shares no contig with the one it was drawn from.
     """
     if predictor.model_dir is None:  # a Predictor built in memory, not loaded from a directory
         log.warning("the model was not loaded from a model directory, so it has no background: risk is null")
@@ -114,7 +129,32 @@ def background_for(predictor: Predictor, strand: str) -> Background | None:
             background.strand,
             strand,
         )
+    if background is not None and background.contigs and reference is not None:
+        _warn_other_reference(predictor, background, reference)
     return background
+
+
+def _contig_key(name: str) -> str:
+    """A contig's name without a ``chr`` prefix, mitochondria as ``M`` (``chrM`` = ``MT`` = ``M``)."""
+    key = name[3:] if name.lower().startswith("chr") else name
+    return "M" if key.upper() in ("M", "MT") else key
+
+
+def _warn_other_reference(predictor: Predictor, background: Background, reference: Reference) -> None:
+    """Warn when no contig of ``reference`` has a name and length the background's reference had."""
+    drawn = {(_contig_key(name), length) for name, length in (background.contigs or {}).items()}
+    scored = {(_contig_key(name), reference.length(name)) for name in reference.contigs}
+    if drawn & scored:
+        return
+    log.warning(
+        "model %s was calibrated on another reference (%s: %d contig(s), %s bp) than %s: risk reads "
+        "|log_odds| against a background from other sequence (calibrate again with this --reference)",
+        predictor.model_dir,
+        background.reference or "unnamed",
+        len(drawn),
+        f"{sum(background.contigs.values()):,}",
+        Path(getattr(reference, "path", "the reference")).name,
+    )
 
 
 def load_background(model_dir: str | Path) -> Background | None:
@@ -163,7 +203,19 @@ def load_background(model_dir: str | Path) -> Background | None:
     if "abs_log_odds" not in tensors:
         raise ModelFormatError("missing tensor 'abs_log_odds'", path=bg_path)
     strand = meta.get("strand")
-    return Background(tensors["abs_log_odds"], strand=strand if isinstance(strand, str) else None)
+    contigs = meta.get("reference_contigs")
+    if contigs is not None and not (
+        isinstance(contigs, dict)
+        and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in contigs.values())
+    ):
+        raise ModelFormatError("reference_contigs must map contig names to lengths", path=meta_path)
+    reference = meta.get("reference")
+    return Background(
+        tensors["abs_log_odds"],
+        strand=strand if isinstance(strand, str) else None,
+        reference=reference if isinstance(reference, str) else None,
+        contigs=contigs,
+    )
 
 
 def sample_snvs(
@@ -300,10 +352,11 @@ def calibrate(
     try:
         values = background_log_odds(predictor, ref, n, seed=seed, strand=strand, batch_size=batch_size)
         ref_name = Path(getattr(ref, "path", str(reference))).name
+        contigs = {name: int(ref.length(name)) for name in ref.contigs}
     finally:
         if own:
             ref.close()
-    bg = Background(values, strand=strand)
+    bg = Background(values, strand=strand, reference=ref_name, contigs=contigs)
     model_dir = Path(predictor.model_dir)
     # both files are written in full under temporary names before either is renamed into place,
     # so a failed write (e.g. a full disk) leaves the old pair as it was
@@ -319,6 +372,7 @@ def calibrate(
             "seed": int(seed),
             "strand": strand,
             "reference": ref_name,
+            "reference_contigs": contigs,
             "genoseq_version": __version__,
         }
         meta_tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8")

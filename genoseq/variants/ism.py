@@ -75,7 +75,7 @@ def saturation_mutagenesis(
     refs = [b for b in seq if b in "ACGT" for _ in range(3)]
     alts = [a for b in seq if b in "ACGT" for a in "ACGT" if a != b]
     names = output_names(predictor)
-    background = background_for(predictor, predictor.resolve_strand(strand))
+    background = background_for(predictor, predictor.resolve_strand(strand), reference)
     parts: list[dict[str, np.ndarray]] = []
     for lo in range(0, len(starts), batch_size):
         hi = min(lo + batch_size, len(starts))

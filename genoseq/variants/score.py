@@ -272,9 +272,14 @@ def iter_score_variants(
         scorer = VariantRiskScorer.from_predictor(predictor)
         scorer.check_vcf(vcf)
     names = output_names(predictor)
-    background = None if scorer is not None else background_for(predictor, strand)
     own_ref = not isinstance(reference, Reference)
     ref = Reference(reference) if own_ref else reference
+    try:
+        background = None if scorer is not None else background_for(predictor, strand, ref)
+    except BaseException:
+        if own_ref:
+            ref.close()
+        raise
     bar = None
     if progress:
         from tqdm import tqdm
