@@ -25,6 +25,7 @@ from genoseq.train import TrainConfig, TrainingInterrupted, fit
 from genoseq.train.checkpoint import read_checkpoint
 from genoseq.train.loop import CHECKPOINT_NAME
 from tests.test_cli_train import TINY_CNN, TINY_TRANSFORMER
+from tests.test_train_loop import StopAfter
 from tests.test_train_toys import ToyConvNet, planted_sequences, toy_datasets, toy_model, write_csv
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
@@ -74,17 +75,6 @@ def test_auto_picks_cuda_and_native_bf16(tmp_path: Path) -> None:
     assert config["training"]["precision"] == expected
 
 
-class _StopAfter:
-    """A stop request that turns on after ``calls`` checks (the loop checks once per step)."""
-
-    def __init__(self, calls: int) -> None:
-        self.calls = calls
-
-    def is_set(self) -> bool:
-        self.calls -= 1
-        return self.calls < 0
-
-
 @pytest.mark.parametrize("precision", ["fp32", "fp16"])
 def test_resume_mid_epoch_on_cuda(tmp_path: Path, precision: str) -> None:
     """Stopped mid-epoch on the GPU and resumed (GradScaler state included for fp16): the weights of an
@@ -95,7 +85,7 @@ def test_resume_mid_epoch_on_cuda(tmp_path: Path, precision: str) -> None:
     fit(straight, train, valid, config, out_dir=tmp_path / "straight")
     run_dir = tmp_path / "cut"
     with pytest.raises(TrainingInterrupted, match="--resume"):
-        fit(toy_model(), train, valid, config, out_dir=run_dir, stop_event=_StopAfter(40))
+        fit(toy_model(), train, valid, config, out_dir=run_dir, stop_event=StopAfter(40))
     _, meta = read_checkpoint(run_dir / CHECKPOINT_NAME)
     assert meta["state"]["step_in_epoch"] > 0
     torch.manual_seed(123)
