@@ -41,6 +41,7 @@ from genoseq import __version__
 from genoseq._atomic import atomic_path, atomic_write
 from genoseq._hashing import file_sha256
 from genoseq.errors import ConfigError, ModelFormatError
+from genoseq.io._open import require_path
 from genoseq.models import MODEL_REGISTRY, ModelConfig, build_model, config_from_dict, encoding_spec
 from genoseq.models.config import TASKS
 
@@ -421,7 +422,7 @@ def load_model_dir(path: str | os.PathLike[str], device: str | torch.device = "c
         file; a checksum mismatch; unknown or missing keys; a newer format
         version; tensors that do not fit the architecture.
     """
-    directory = Path(path)
+    directory = Path(require_path(path, "a model directory"))
     document = read_config(directory)
     weights_path = directory / WEIGHTS_FILE
     state = _read_safetensors(weights_path, document["weights"]["sha256"], document["weights"].get("bytes"))

@@ -46,6 +46,7 @@ from genoseq.data.tables import DNA_BYTE, DNA_LETTERS
 from genoseq.data.writers import TableWriter, output_table_format, write_table
 from genoseq.errors import ConfigError, InputFormatError
 from genoseq.modeldir import VARIANT_KIND, LoadedModel, load_model_dir
+from genoseq.tokenize._spec import require_int
 
 __all__ = [
     "Predictor",
@@ -192,7 +193,17 @@ def _as_sequences(seqs: Sequence[str] | str | np.ndarray) -> Sequence[str | byte
                 f"array of shape {seqs.shape}"
             )
         seqs = seqs.tolist()
-    out = list(seqs)
+    elif hasattr(seqs, "columns") and hasattr(seqs, "shape"):  # a pandas/polars DataFrame
+        # iterating one gives its column names, which would be scored as sequences
+        raise InputFormatError(
+            f"expected sequences, got a {type(seqs).__name__}: pass its sequence column (e.g. df['sequence'])"
+        )
+    try:
+        out = list(seqs)
+    except TypeError:
+        raise InputFormatError(
+            f"expected a DNA string or an iterable of them, got {type(seqs).__name__}"
+        ) from None
     for i, seq in enumerate(out):
         if not isinstance(seq, str | bytes):
             raise InputFormatError(f"expected a DNA string, got {type(seq).__name__}", record=f"sequence {i}")
@@ -467,9 +478,9 @@ class Predictor:
                 np.concatenate([windows, edited]), strand=strand, batch_size=batch_size
             )
             return probs[: windows.shape[0]], probs[windows.shape[0] :]
-        batch_size = self.default_batch_size if batch_size is None else batch_size
-        if batch_size < 1:
-            raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+        batch_size = (
+            self.default_batch_size if batch_size is None else require_int("batch_size", batch_size, 1)
+        )
         n = windows.shape[0]
         original = np.empty((n, self.n_outputs), dtype=np.float32)
         edited = np.empty((n, self.n_outputs), dtype=np.float32)
@@ -613,7 +624,9 @@ class Predictor:
                 f"{self.model_dir} is a variant-risk model: it scores variants (genoseq score-variants, "
                 "Predictor.score_variants), not sequences"
             )
-        batch_size = self.default_batch_size if batch_size is None else batch_size
+        batch_size = (
+            self.default_batch_size if batch_size is None else require_int("batch_size", batch_size, 1)
+        )
         strand = self.resolve_strand(strand)
         if (
             isinstance(seqs, np.ndarray)
@@ -744,9 +757,9 @@ class Predictor:
         probabilities: bool,
     ) -> np.ndarray:
         strand = self.resolve_strand(strand)
-        batch_size = self.default_batch_size if batch_size is None else batch_size
-        if batch_size < 1:
-            raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+        batch_size = (
+            self.default_batch_size if batch_size is None else require_int("batch_size", batch_size, 1)
+        )
         arr = np.asarray(arr)
         if arr.dtype != np.uint8 or arr.ndim != 2:
             raise InputFormatError(

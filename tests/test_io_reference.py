@@ -427,3 +427,17 @@ def test_fetch_on_the_minus_strand(tmp_path) -> None:
         assert ref.fetch("chr1", 0, 4, strand=".") == "ACGT"
         with pytest.raises(ConfigError, match="strand must be"):
             ref.fetch("chr1", 0, 4, strand="minus")
+
+
+def test_fetch_coordinates_must_be_integers(tmp_path) -> None:
+    from genoseq.errors import ConfigError
+    from genoseq.io import Reference
+
+    fa = tmp_path / "r.fa"
+    fa.write_text(">c\nACGTACGT\n")
+    with Reference(fa) as ref:
+        assert ref.fetch("c", 1, 3) == "CG"
+        with pytest.raises(ConfigError, match="start and end must be integers"):
+            ref.fetch("c", 0.5, 3)
+    with pytest.raises(ConfigError, match="expected a file path"):
+        Reference(5)

@@ -229,6 +229,25 @@ def test_reference_harmonises_chrom(tmp_path, vcf):
     assert str(vcf) in msg and "chr2" in msg and "line 19" in msg and str(ref_path) in msg
 
 
+def test_a_contig_length_unlike_the_references_is_warned_about(tmp_path, caplog):
+    """hg19's chrM (16,571 bp) against rCRS (16,569 bp): the positions may all be off, so say so."""
+    ref_path = tmp_path / "ref.fa"
+    write_fasta([("chrM", "ACGT" * 4142 + "A")], ref_path)  # 16,569 bp
+    header = (
+        "##fileformat=VCFv4.2\n##contig=<ID=MT,length={}>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    )
+    body = "MT\t3\t.\tG\tA\t.\t.\t.\nMT\t7\t.\tG\tT\t.\t.\t.\n"
+    for length, warned in ((16571, True), (16569, False)):
+        path = tmp_path / f"v{length}.vcf"
+        path.write_text(header.format(length) + body)
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="genoseq.io.vcf"):
+            assert len(list(read_vcf(path, reference=ref_path))) == 2
+        expected = "the header gives contig MT length 16571, but chrM in the reference"
+        assert (expected in caplog.text) is warned
+        assert caplog.text.count("another genome build") == warned  # once per contig, not per record
+
+
 def test_header_info_and_count(vcf, indexed):
     info = vcf_header_info(vcf)
     assert info["AC"] == ("A", "Integer", "allele count")

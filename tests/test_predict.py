@@ -572,3 +572,36 @@ def test_narrow_arrays_score_like_the_sequences_they_hold(name: str) -> None:
     np.testing.assert_allclose(predictor.predict_logits_array(arr), predictor.predict_logits(seqs), rtol=1e-6)
     reverse = np.frombuffer("".join(slow_revcomp(s) for s in seqs).encode(), dtype=np.uint8).reshape(3, 7)
     np.testing.assert_allclose(predictor.predict_array(reverse), predictor.predict_array(arr), rtol=1e-5)
+
+
+def test_arguments_of_the_wrong_kind_are_typed_errors() -> None:
+    """A DataFrame (iterating one gives its column names, which can spell DNA), a non-iterable, a
+    batch size that is not an integer, a path that is not one: typed one-line errors, not TypeError."""
+    predictor = make_predictor()
+    frame = pl.DataFrame({"dna": ["ACGTACGTAC"] * 3})
+    with pytest.raises(InputFormatError, match=r"got a DataFrame: pass its sequence column"):
+        predictor.predict(frame)
+    assert predictor.predict(frame["dna"]).shape == (3, 1)
+    for bad in (5, None):
+        with pytest.raises(InputFormatError, match="expected a DNA string or an iterable of them"):
+            predictor.predict(bad)
+    for bad in ("8", 2.5, True):
+        with pytest.raises(ConfigError, match="batch_size must be an integer >= 1"):
+            predictor.predict(["ACGTACGTAC"], batch_size=bad)
+        with pytest.raises(ConfigError, match="batch_size must be an integer >= 1"):
+            predictor.predict_array(np.full((1, LENGTH), ord("A"), np.uint8), batch_size=bad)
+    for bad in (None, 5):
+        with pytest.raises(ConfigError, match=r"expected a model directory \(str or os.PathLike\)"):
+            Predictor.load(bad)
+        with pytest.raises(ConfigError, match=r"expected a file path \(str or os.PathLike\)"):
+            predictor.score_variants(bad, Path(__file__).parents[1] / "data" / "mito" / "chrM.fa")
+
+
+@pytest.mark.parametrize("name", ["cnn-lstm", "transformer"])
+def test_arrays_in_any_memory_order_score_alike(name: str) -> None:
+    predictor = make_predictor(name)
+    rng = np.random.default_rng(0)
+    arr = np.frombuffer(b"ACGT", dtype=np.uint8)[rng.integers(0, 4, (3, LENGTH))]
+    expected = predictor.predict_array(arr)
+    np.testing.assert_array_equal(predictor.predict_array(np.asfortranarray(arr)), expected)
+    np.testing.assert_array_equal(predictor.predict(np.asfortranarray(arr)), predictor.predict(arr))

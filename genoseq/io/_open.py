@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Generic, TypeVar
 
-from genoseq.errors import InputFileNotFoundError, InputFormatError, InputIsADirectoryError
+from genoseq.errors import ConfigError, InputFileNotFoundError, InputFormatError, InputIsADirectoryError
 
 T = TypeVar("T")
 
@@ -29,6 +29,13 @@ BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b00030000000000000000
 def display_name(path: str | os.PathLike[str]) -> str:
     """The name used for ``path`` in error messages (``<stdin>`` for ``-``)."""
     return "<stdin>" if str(path) == "-" else str(path)
+
+
+def require_path(path: object, what: str = "a file path") -> str | os.PathLike[str]:
+    """``path`` itself when it is a ``str`` or ``os.PathLike``, else :class:`ConfigError` naming its type."""
+    if isinstance(path, str | os.PathLike):
+        return path
+    raise ConfigError(f"expected {what} (str or os.PathLike), got {type(path).__name__}")
 
 
 def check_input_path(path: str | os.PathLike[str], *, allow_stdin: bool = False) -> Path:
@@ -43,6 +50,7 @@ def check_input_path(path: str | os.PathLike[str], *, allow_stdin: bool = False)
     InputFormatError
         ``path`` cannot be read (permission denied), or is ``-`` where stdin is not allowed.
     """
+    require_path(path)
     if str(path) == "-":
         if not allow_stdin:
             raise InputFormatError("reading from stdin ('-') is not supported here", path="-")

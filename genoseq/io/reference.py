@@ -163,8 +163,13 @@ class Reference:
             return forward.encode("latin-1").translate(_COMPLEMENT)[::-1].decode("latin-1")
         name = self.resolve(contig)
         length = self._lengths[name]
-        start = 0 if start is None else operator.index(start)
-        end = length if end is None else operator.index(end)
+        try:
+            start = 0 if start is None else operator.index(start)
+            end = length if end is None else operator.index(end)
+        except TypeError:
+            raise ConfigError(
+                f"start and end must be integers (0-based, half-open) or None, got {start!r} and {end!r}"
+            ) from None
         where = f"{contig}:{start}-{end}"
         if start > end:
             raise InputFormatError(

@@ -13,6 +13,7 @@ file and the line (or ``chrom:pos`` when reading an indexed region).
 from __future__ import annotations
 
 import gzip
+import logging
 import os
 import zlib
 from collections.abc import Callable, Iterator
@@ -34,6 +35,8 @@ from genoseq.io._vcf_text import (
 )
 from genoseq.io.contigs import ContigResolver, contig_key, parse_region
 from genoseq.io.reference import Reference
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Variant", "count_vcf_records", "parse_region", "read_vcf", "vcf_header_info"]
 
@@ -525,6 +528,7 @@ def _split_records(vcf: _VcfFile, region: str | None, ref: Reference | None) -> 
                         record=where,
                     ) from None
                 known = names[chrom] = (resolved, ref.length(resolved))
+                _check_declared_length(vcf, rec.chrom, ref, resolved)
             chrom, length = known
             # POS outside the contig means another genome build; a REF that merely runs off the
             # contig's end is left to the REF check (a REF mismatch)
@@ -543,6 +547,28 @@ def _split_records(vcf: _VcfFile, region: str | None, ref: Reference | None) -> 
                     record=where,
                 )
         yield from _split(rec, where, vcf.numbers, vcf.name, chrom, text)
+
+
+def _check_declared_length(vcf: _VcfFile, chrom: str, ref: Reference, resolved: str) -> None:
+    """Warn when the header's ``##contig`` line gives ``chrom`` another length than the reference's.
+
+    A warning, not an error: positions inside both lengths still mean the same bases on a
+    patched assembly, and a REF check follows; but a different length is the mark of another
+    build (hg19's chrM is 16,571 bp, rCRS 16,569 bp), where every position may be off.
+    """
+    contig = vcf.vf.header.contigs.get(chrom)
+    declared = None if contig is None else contig.length
+    if declared is not None and declared != ref.length(resolved):
+        log.warning(
+            "%s: the header gives contig %s length %d, but %s in the reference %s has %d: is this VCF "
+            "from another genome build?",
+            vcf.name,
+            chrom,
+            declared,
+            resolved,
+            ref.path,
+            ref.length(resolved),
+        )
 
 
 def vcf_header_info(path: PathLike) -> dict[str, tuple[int | str, str, str]]:

@@ -164,7 +164,8 @@ class OneHotEncoder(JsonSpecMixin):
         arr = np.asarray(arr)
         if arr.dtype != np.uint8:
             raise InputFormatError(f"expected a uint8 array of ASCII codes, got dtype {arr.dtype}")
-        rows = self._row_table[arr]
+        # indexing keeps the index array's memory order; the byte view below needs C order
+        rows = self._row_table[np.ascontiguousarray(arr)]
         return rows.view(self.dtype).reshape(*arr.shape, 4)
 
     def decode(self, onehot: np.ndarray) -> str:
