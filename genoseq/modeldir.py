@@ -270,6 +270,8 @@ def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
         keys, unknown model name or invalid model config; names ``config.json``.
     """
     cfg_path = Path(path) / CONFIG_FILE
+    if not Path(path).exists():
+        raise ModelFormatError("no such model directory", path=path)
     if not cfg_path.is_file():
         raise ModelFormatError("missing model config (is this a genoseq model directory?)", path=cfg_path)
     try:

@@ -165,7 +165,17 @@ def test_bad_options(tmp_path: Path) -> None:
     seqs, labels = planted_sequences(40, 2)
     data = write_csv(tmp_path / "t.csv", seqs, labels)
     unknown = _invoke(str(data), "--model", "cnn-lstm", "--out", str(tmp_path / "m"), "--set", "filters=3")
-    assert unknown.exit_code == 1 and "filters" in unknown.output
+    assert (
+        unknown.exit_code == 2
+        and "Invalid value for --set: unknown cnn-lstm config key 'filters'" in unknown.output
+    )
+    not_a_number = _invoke(
+        str(data), "--model", "cnn-lstm", "--out", str(tmp_path / "m"), "--set", "conv_filters=x"
+    )
+    assert (
+        not_a_number.exit_code == 2
+        and "Invalid value for --set: conv_filters must be int" in not_a_number.output
+    )
     bad_weight = _invoke(
         str(data), "--model", "cnn-lstm", "--out", str(tmp_path / "m"), "--pos-weight", "lots"
     )
@@ -256,6 +266,17 @@ def test_a_class_the_validation_table_lacks_is_warned_about(tmp_path: Path, capl
         _warn_missing_classes(train, valid)
         _warn_missing_classes(train, train)
     assert caplog.text.count("no validation example of class gamma") == 1
+    binary = load_table(write_text(tmp_path / "b.csv", ["sequence,label", "ACGT,0", "ACGA,1", "ACGC,1"]))
+    one_class = load_table(
+        write_text(tmp_path / "b1.csv", ["sequence,label", "ACGA,1"]), classes=binary.classes
+    )
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="genoseq"):
+        _warn_missing_classes(binary, one_class)
+        _warn_missing_classes(binary, binary)
+    assert (
+        caplog.text.count("no validation example of class 0: the validation AUROC/AUPRC are undefined") == 1
+    )
 
 
 def write_text(path: Path, lines: list[str]) -> Path:

@@ -90,11 +90,16 @@ def test_multilabel_forms(tmp_path: Path) -> None:
         load_table(_csv(tmp_path / "f.csv", "sequence,label_x,label_z\nAC,1,1\n"), classes=["x", "y"])
 
 
-def test_fasta_with_labels_table(tmp_path: Path) -> None:
+def test_fasta_with_labels_table(tmp_path: Path, caplog) -> None:
     fa = tmp_path / "s.fa"
     fa.write_text(">r1 description\nACGT\nAA\n>r2\nCCCCCC\n>r3\nGGGGGG\n")
     labels = _csv(tmp_path / "labels.csv", "name,label\nr3,1\nr1,0\nr2,1\nextra,0\n")
-    table = load_table(fa, labels)
+    with caplog.at_level("WARNING", logger="genoseq"):
+        table = load_table(fa, labels)
+    assert (
+        "labels.csv: 1 labelled name(s) have no record in" in caplog.text
+        and "(first: 'extra')" in caplog.text
+    )
     assert table.names == ["r1", "r2", "r3"]
     assert _rows(table) == ["ACGTAA", "CCCCCC", "GGGGGG"]
     np.testing.assert_array_equal(table.labels, [0, 1, 1])

@@ -324,8 +324,9 @@ def test_cli_predict_errors_are_one_line(tmp_path: Path, model_dir: Path) -> Non
         ([str(model_dir), str(table), "-o", str(tmp_path / "out.csv")], "no 'sequence' column"),
         (
             [str(tmp_path / "nomodel"), str(table), "-o", str(tmp_path / "o.csv")],
-            "config.json: missing model config",
+            "nomodel: no such model directory",
         ),
+        ([str(tmp_path), str(table), "-o", str(tmp_path / "o.csv")], "config.json: missing model config"),
     ]
     for args, message in cases:
         result = CliRunner().invoke(main, ["predict", *args])
@@ -363,6 +364,18 @@ def test_cli_evaluate_writes_metrics(tmp_path: Path, model_dir: Path) -> None:
         v is None or math.isfinite(v) for k, v in metrics.items() if k in ("auroc", "auprc", "mcc", "f1")
     )
     assert "accuracy\t" in result.output
+    # `-o -`: the JSON alone on standard output, the summary on stderr; a table name is refused
+    to_stdout = CliRunner().invoke(main, ["evaluate", str(model_dir), str(data), "-o", "-"])
+    assert to_stdout.exit_code == 0, to_stdout.output
+    assert json.loads(to_stdout.stdout)["accuracy"] == metrics["accuracy"]
+    assert "accuracy\t" in to_stdout.stderr
+    as_table = CliRunner().invoke(
+        main, ["evaluate", str(model_dir), str(data), "-o", str(tmp_path / "m.csv")]
+    )
+    assert (
+        as_table.exit_code == 1 and "evaluate writes JSON: give -o a name ending in .json" in as_table.output
+    )
+    assert not (tmp_path / "m.csv").exists() and not (tmp_path / "-").exists()
 
 
 def test_default_batch_size_follows_input_length():

@@ -39,6 +39,21 @@ def _parse_set(values: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
+def _check_set_keys(model_name: str, overrides: dict[str, Any]) -> None:
+    """A misspelt ``--set`` key is a usage error now, before any data is read."""
+    import dataclasses
+
+    from genoseq.models.registry import get_entry
+
+    known = {f.name for f in dataclasses.fields(get_entry(model_name).config_cls)} - DERIVED_KEYS
+    for key in overrides:
+        if key not in known:
+            raise click.BadParameter(
+                f"unknown {model_name} config key {key!r}; known keys: {', '.join(sorted(known))}",
+                param_hint="--set",
+            )
+
+
 def _pos_weight(value: str | None) -> tuple[float | None, bool]:
     if value is None:
         return None, False
@@ -190,6 +205,7 @@ def build_train_config(
 
         torch.set_num_threads(threads)
     overrides = _parse_set(values.pop("model_set"))
+    _check_set_keys(model_name, overrides)
     weight, balance = _pos_weight(values.pop("pos_weight"))
     per_model = MODEL_TRAIN_DEFAULTS.get(model_name, {})
     for name in ("lr", "ema_decay"):  # unset: the architecture's default

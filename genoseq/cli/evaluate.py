@@ -14,7 +14,13 @@ from genoseq.cli._paths import InputFile, ModelDir, OutputDir, OutputFile, infer
 @click.command()
 @click.argument("model", type=ModelDir())
 @click.argument("data", type=InputFile())
-@click.option("-o", "--output", required=True, type=OutputFile(), help="Metrics JSON file.")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=OutputFile(),
+    help="Metrics JSON file (.json); `-` writes it to standard output.",
+)
 @click.option("--labels", type=InputFile(), help="Labels table (name,label) for a FASTA DATA.")
 @click.option("--plots-dir", type=OutputDir(), help="Write the ROC/PR curves on DATA here (roc_pr.png).")
 @inference_options
@@ -35,7 +41,7 @@ def evaluate(
     sequences of any length are scored as `genoseq predict` scores them (padded
     centrally with N, or in sliding windows; said on stderr).
     Writes accuracy, AUROC, AUPRC, MCC and F1 (macro for multi-class) to the
-    JSON file OUTPUT (null where undefined) and prints them; with --plots-dir, also
+    JSON file OUTPUT (null where undefined; `-o -`: to standard output) and prints them; with --plots-dir, also
     the ROC and precision-recall curves on DATA (roc_pr.png).
     """
     import datetime
@@ -43,13 +49,18 @@ def evaluate(
     import torch
 
     from genoseq import __version__
-    from genoseq._atomic import atomic_write
+    from genoseq._atomic import atomic_write, writes_through
     from genoseq.data import load_table
     from genoseq.errors import ConfigError
     from genoseq.modeldir import VARIANT_KIND
     from genoseq.predict import Predictor, evaluate_table
 
     predictor = Predictor.load(model, device=device)
+    to_stdout = output == "-"
+    if not to_stdout and Path(output).suffix.lower() != ".json" and not writes_through(Path(output)):
+        raise ConfigError(
+            "evaluate writes JSON: give -o a name ending in .json (or - for standard output)", path=output
+        )
     if ((predictor.config or {}).get("extra") or {}).get("kind") == VARIANT_KIND:
         raise ConfigError(
             f"{model} is a variant-risk model: evaluate scores labelled sequence tables (a variant-risk "
@@ -81,9 +92,12 @@ def evaluate(
         "torch_version": torch.__version__,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
-    with atomic_write(output, "w", encoding="utf-8") as fh:
-        json.dump(document, fh, indent=2, allow_nan=False)
-        fh.write("\n")
+    text = json.dumps(document, indent=2, allow_nan=False) + "\n"
+    if to_stdout:  # the JSON alone on standard output (for jq and the like); the summary on stderr
+        click.echo(text, nl=False)
+    else:
+        with atomic_write(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
     for key in ("accuracy", "auroc", "auprc", "mcc", "f1"):
         value = metrics.get(key)
-        click.echo(f"{key}\t{'nan' if value is None else f'{value:.4f}'}")
+        click.echo(f"{key}\t{'nan' if value is None else f'{value:.4f}'}", err=to_stdout)

@@ -158,21 +158,28 @@ def train(data: str, model_name: str, out_dir: str, **params: Any) -> None:
                 f"(genomic blocks); validation AUROC {m['auroc']:.4f}, AUPRC {m['auprc']:.4f}"
             )
         return
+    from genoseq.errors import ConfigError
     from genoseq.train.run import train_model
 
-    output = train_model(
-        data,
-        model_name=model_name,
-        out_dir=out_dir,
-        config=config,
-        valid=params["valid"],
-        labels=params["labels"],
-        valid_labels=params["valid_labels"],
-        model_overrides=overrides,
-        resume=params["resume"],
-        pad=params["pad"],
-        positive_class=params["positive_class"],
-    )
+    try:
+        output = train_model(
+            data,
+            model_name=model_name,
+            out_dir=out_dir,
+            config=config,
+            valid=params["valid"],
+            labels=params["labels"],
+            valid_labels=params["valid_labels"],
+            model_overrides=overrides,
+            resume=params["resume"],
+            pad=params["pad"],
+            positive_class=params["positive_class"],
+        )
+    except ConfigError as exc:  # a --set value the model config refuses ("conv_filters must be int, ...")
+        message = str(exc)
+        if overrides and exc.path is None and exc.record is None and message.split(None, 1)[0] in overrides:
+            raise click.BadParameter(message, param_hint="--set") from None
+        raise
     if output.model_dir is None:
         return
     result = output.result

@@ -744,6 +744,15 @@ def _load_table(
                     f"no label for this record in {labels_path}", path=path, record=f"record {name}"
                 )
             order.append(row_of[name])
+        if len(row_of) > len(order):  # names with no record: a labels table of another FASTA, or a subset
+            unused = [k for k in keys if k not in seen]
+            log.warning(
+                "%s: %d labelled name(s) have no record in %s and are not used (first: %s)",
+                labels_path,
+                len(unused),
+                path,
+                ", ".join(repr(k) for k in unused[:3]),
+            )
         frame = frame.select(pl.all().gather(order))
         where = [f"record {name}" for name in names]
         label_array, class_list, task = _parse_labels(

@@ -568,14 +568,17 @@ class _Trainer:
         if exists:
             if not resume:
                 raise ConfigError(
-                    f"{self.out_dir} already holds a training checkpoint; pass --resume to continue it, "
-                    "or choose another output directory"
+                    f"{self.out_dir} already holds a training checkpoint; pass --resume to continue that run "
+                    "(a finished one is written again as it was), or choose another output directory"
                 )
             self.load_checkpoint()
         elif (self.out_dir / CONFIG_FILE).exists() or (self.out_dir / WEIGHTS_FILE).exists():
+            held = " and ".join(
+                name for name in (CONFIG_FILE, WEIGHTS_FILE) if (self.out_dir / name).exists()
+            )
             raise ConfigError(
-                f"{self.out_dir} already holds a model (and no training checkpoint to resume); choose"
-                " another output directory, or remove that model first"
+                f"{self.out_dir} already holds {held} (a model's files) and no training checkpoint to resume;"
+                " choose another output directory, or remove them first"
             )
         elif resume:
             log.warning("no checkpoint in %s: starting from the beginning", self.out_dir)

@@ -200,7 +200,15 @@ def _warn_missing_classes(train: LabelledTable, valid: LabelledTable) -> None:
     """Say which classes (multiclass) or labels (multilabel) of the training table ``--valid`` never
     shows: the validation AUROC/AUPRC, early stopping and the ROC/PR plot then leave them out."""
     if train.task == "binary":
-        return  # one class only: the undefined metric is reported when it is monitored
+        missing = [name for value, name in enumerate(train.classes) if not np.any(valid.labels == value)]
+        if missing:
+            log.warning(
+                "%s: no validation example of class %s: the validation AUROC/AUPRC are undefined, and "
+                "the best epoch goes by validation loss (give --valid both classes)",
+                valid.path,
+                ", ".join(missing),
+            )
+        return
     if train.task == "multiclass":
         shown = np.bincount(valid.labels, minlength=len(train.classes)) > 0
         trained = np.bincount(train.labels, minlength=len(train.classes)) > 0
