@@ -409,8 +409,8 @@ FAILURES: dict[str, Case] = {
     ),
     "predict-missing-model": Case(
         ("predict", "{c}/no_model", "{c}/crlf.fa", "-o", "{o}/pred.tsv"),
-        names="config.json",
-        problem=("missing model",),
+        names="no_model",
+        problem=("no such model directory",),
     ),
     "evaluate-non-dna": Case(
         ("evaluate", "{m}", "{c}/non_dna.csv", "-o", "{o}/metrics.json", "--device", "cpu"),
