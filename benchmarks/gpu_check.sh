@@ -5,7 +5,8 @@
 #   2. benchmarks/bench_train.py --device cuda -- training samples/s and inference sequences/s;
 #   3. benchmarks/cv_train.py on the GPU -- iEnhancer 5-fold CV with defaults, both models;
 #   4. the whole test suite with CUDA visible (so every `--device auto` default takes the GPU).
-# Each step's full log goes to LOGDIR/<step>.log; its last lines and exit status to stdout.
+# Each step's full log goes to LOGDIR/<step>.log; its last lines and exit status to stdout. Every step
+# runs even when one fails; the script's exit status is 1 when any failed (or ran out of time).
 #
 #   bash benchmarks/gpu_check.sh [LOGDIR] [IENHANCER_TRAIN_CSV]
 set -uo pipefail
@@ -24,12 +25,18 @@ step() {  # step NAME SECONDS COMMAND...
     rc=$?
     echo "   exit $rc after $(($(date +%s) - start)) s"
     tail -n "${TAIL:-12}" "$logs/$name.log"
+    if [ "$rc" -ne 0 ]; then failed+=("$name"); fi
 }
+failed=()
 
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c "import torch; print('torch', torch.__version__, 'CUDA', torch.version.cuda, torch.cuda.get_device_name(0))"
 step cuda_tests 120 python3 -m pytest -q -p no:cacheprovider -rs tests/test_cuda.py
 TAIL=22 step bench_train 100 python3 benchmarks/bench_train.py --device cuda
 step cv_cnn_lstm 100 python3 benchmarks/cv_train.py "$ienhancer" --model cnn-lstm --device cuda --jobs 5
-step suite 150 python3 -m pytest -q -p no:cacheprovider -rf -n 8 --ignore=tests/test_cuda.py
+step suite 200 python3 -m pytest -q -p no:cacheprovider -rf -n 15 --ignore=tests/test_cuda.py
 step cv_transformer 80 python3 benchmarks/cv_train.py "$ienhancer" --model transformer --device cuda --jobs 5
+if [ "${#failed[@]}" -gt 0 ]; then
+    echo "failed: ${failed[*]}"
+    exit 1
+fi

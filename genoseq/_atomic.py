@@ -104,6 +104,12 @@ def placement(target: str | os.PathLike[str]) -> tuple[Path, bool]:
     return (Path(os.path.realpath(target)) if target.is_symlink() else target), False
 
 
+def is_stdout(target: str | os.PathLike[str]) -> bool:
+    """Whether ``target`` is ``-`` or names this process's standard output (``/dev/stdout``,
+    ``/dev/fd/1``, a link to either)."""
+    return str(target) == "-" or _descriptor(Path(target)) == 1
+
+
 def writes_through(target: str | os.PathLike[str]) -> bool:
     """Whether an output to ``target`` is written into a special file (a device, a named pipe)
     rather than put in place as a file; side files such as an index then have nowhere to go."""

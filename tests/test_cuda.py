@@ -1,6 +1,6 @@
 """CUDA code paths: training under each precision, resume, prediction and variant scoring on the GPU
 against the same model on CPU, and ``torchrun`` on one GPU. Skipped on machines without a CUDA GPU (CI);
-run on one with ``python -m pytest -q tests/test_cuda.py`` (BENCHMARKS.md, "GPU checks", has the last run).
+run on one with ``python -m pytest -q tests/test_cuda.py`` (BENCHMARKS.md, section "GPU", has the last run).
 """
 
 from __future__ import annotations

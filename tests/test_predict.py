@@ -336,7 +336,8 @@ def test_cli_predict_errors_are_one_line(tmp_path: Path, model_dir: Path) -> Non
     assert not (tmp_path / "out.csv").exists()
 
 
-def test_cli_evaluate_writes_metrics(tmp_path: Path, model_dir: Path) -> None:
+def test_cli_evaluate_writes_metrics(tmp_path: Path, model_dir: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # where `-o -` once made a file named '-'
     rng = np.random.default_rng(2)
     seqs = [random_dna(rng, LENGTH) for _ in range(12)]
     labels = ["pos" if i % 3 else "neg" for i in range(12)]
@@ -376,6 +377,15 @@ def test_cli_evaluate_writes_metrics(tmp_path: Path, model_dir: Path) -> None:
         as_table.exit_code == 1 and "evaluate writes JSON: give -o a name ending in .json" in as_table.output
     )
     assert not (tmp_path / "m.csv").exists() and not (tmp_path / "-").exists()
+    # standard output by another name: the JSON goes there (through fd 1), the summary to stderr
+    by_name = CliRunner().invoke(main, ["evaluate", str(model_dir), str(data), "-o", "/dev/stdout"])
+    assert by_name.exit_code == 0 and "accuracy\t" in by_name.stderr and "accuracy\t" not in by_name.stdout
+    # commands that cannot stream refuse '-' instead of writing a file of that name
+    vcf = tmp_path / "v.vcf"
+    vcf.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+    args = ["score-variants", str(model_dir), "--vcf", str(vcf), "--reference", str(vcf), "-o", "-"]
+    dash = CliRunner().invoke(main, args)
+    assert dash.exit_code == 2 and "'-' (standard output) is not supported here" in dash.output
 
 
 def test_default_batch_size_follows_input_length():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -130,9 +132,10 @@ def test_calibration_gives_quantile_risk(predictor, files, tmp_path, caplog):
         predictor.score_variants(vcf, fa, strand=other)
     assert f"calibrated on {bg.strand}-strand scores but is scoring with strand={other}" in caplog.text
     assert again.reference == fa.name and again.contigs == {"chrT": len(CONTIG)}
+    assert "reference_contigs" not in json.loads((predictor.model_dir / "calibration.json").read_text())
     # the same sequence under another spelling of its name is the same reference; another one is not
-    for name, warned in (("T", False), ("chrU", True)):
-        seq = CONTIG if name == "T" else CONTIG + "ACGT"  # another length: another sequence
+    for name, warned in (("T", False), ("NC_0001.1", False), ("chrU", True)):
+        seq = CONTIG + "ACGT" if name == "chrU" else CONTIG  # another length: another sequence
         other_fa = tmp_path / f"{name}.fa"
         other_fa.write_text(f">{name}\n" + "\n".join(seq[i : i + 60] for i in range(0, len(seq), 60)) + "\n")
         other_vcf = tmp_path / f"{name}.vcf"
@@ -144,6 +147,22 @@ def test_calibration_gives_quantile_risk(predictor, files, tmp_path, caplog):
     caplog.clear()
     with caplog.at_level("WARNING"):
         predictor.score_variants(vcf, fa)
+    assert "another reference" not in caplog.text
+    # a calibration made before the contig lengths were recorded loads, and warns of nothing
+    from safetensors.numpy import save_file
+
+    from genoseq._hashing import file_sha256
+
+    bg_file, meta_file = (
+        predictor.model_dir / "background.safetensors",
+        predictor.model_dir / "calibration.json",
+    )
+    save_file({"abs_log_odds": bg.sorted}, str(bg_file))
+    meta_file.write_text(json.dumps({**json.loads(meta_file.read_text()), "sha256": file_sha256(bg_file)}))
+    assert load_background(predictor.model_dir).contigs is None
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        predictor.score_variants(tmp_path / "chrU.vcf", tmp_path / "chrU.fa", on_ref_mismatch="skip")
     assert "another reference" not in caplog.text
     # a tampered background is refused
     (predictor.model_dir / "background.safetensors").write_bytes(b"junk")

@@ -35,8 +35,7 @@ class InputFile(click.Path):
 class ModelDir(click.Path):
     """A model directory; a file is refused here, the rest is checked on loading.
 
-    A missing directory is left to :func:`genoseq.modeldir.read_config`, which names the
-    ``config.json`` it could not find.
+    A missing directory is left to :func:`genoseq.modeldir.read_config` ("no such model directory").
     """
 
     def __init__(self) -> None:
@@ -78,12 +77,20 @@ def _check_writable(path: Path) -> None:
 
 
 class OutputFile(click.Path):
-    """A file to write; an existing directory of that name is refused."""
+    """A file to write; an existing directory of that name is refused.
 
-    def __init__(self) -> None:
-        super().__init__(dir_okay=False)
+    ``allow_dash``: ``-`` means standard output (and is not checked as a path); without it ``-`` is
+    refused rather than written as a file named ``-``.
+    """
+
+    def __init__(self, *, allow_dash: bool = False) -> None:
+        super().__init__(dir_okay=False, allow_dash=allow_dash)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if str(value) == "-":
+            if self.allow_dash:
+                return "-"
+            raise click.BadParameter("'-' (standard output) is not supported here; give the name of a file")
         if not str(value).strip():
             raise click.BadParameter("is empty; give the name of the file to write")
         path = Path(value)

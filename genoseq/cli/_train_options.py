@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -52,6 +53,19 @@ def _check_set_keys(model_name: str, overrides: dict[str, Any]) -> None:
                 f"unknown {model_name} config key {key!r}; known keys: {', '.join(sorted(known))}",
                 param_hint="--set",
             )
+
+
+@contextlib.contextmanager
+def set_values_as_usage_errors(overrides: dict[str, Any]) -> Iterator[None]:
+    """Inside: a ``ConfigError`` about a ``--set`` key's value (``conv_filters must be int, got 'x'``)
+    becomes a usage error (exit 2) naming ``--set``, like a misspelt key."""
+    try:
+        yield
+    except ConfigError as exc:
+        message = str(exc)
+        if overrides and exc.path is None and exc.record is None and message.split(None, 1)[0] in overrides:
+            raise click.BadParameter(message, param_hint="--set") from None
+        raise
 
 
 def _pos_weight(value: str | None) -> tuple[float | None, bool]:

@@ -18,7 +18,7 @@ from genoseq.cli._paths import InputFile, ModelDir, OutputDir, OutputFile, infer
     "-o",
     "--output",
     required=True,
-    type=OutputFile(),
+    type=OutputFile(allow_dash=True),
     help="Metrics JSON file (.json); `-` writes it to standard output.",
 )
 @click.option("--labels", type=InputFile(), help="Labels table (name,label) for a FASTA DATA.")
@@ -49,7 +49,7 @@ def evaluate(
     import torch
 
     from genoseq import __version__
-    from genoseq._atomic import atomic_write, writes_through
+    from genoseq._atomic import atomic_write, is_stdout, writes_through
     from genoseq.data import load_table
     from genoseq.errors import ConfigError
     from genoseq.modeldir import VARIANT_KIND
@@ -57,6 +57,7 @@ def evaluate(
 
     predictor = Predictor.load(model, device=device)
     to_stdout = output == "-"
+    summary_to_stderr = is_stdout(output)  # the summary must not follow the JSON on standard output
     if not to_stdout and Path(output).suffix.lower() != ".json" and not writes_through(Path(output)):
         raise ConfigError(
             "evaluate writes JSON: give -o a name ending in .json (or - for standard output)", path=output
@@ -100,4 +101,4 @@ def evaluate(
             fh.write(text)
     for key in ("accuracy", "auroc", "auprc", "mcc", "f1"):
         value = metrics.get(key)
-        click.echo(f"{key}\t{'nan' if value is None else f'{value:.4f}'}", err=to_stdout)
+        click.echo(f"{key}\t{'nan' if value is None else f'{value:.4f}'}", err=summary_to_stderr)

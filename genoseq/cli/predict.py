@@ -14,7 +14,7 @@ from genoseq.cli._paths import InputFile, ModelDir, OutputFile, inference_option
     "-o",
     "--output",
     required=True,
-    type=OutputFile(),
+    type=OutputFile(allow_dash=True),
     help="Output table; .parquet, .tsv or .csv (format from the extension); `-` streams TSV to standard output.",
 )
 @inference_options

@@ -10,7 +10,13 @@ from typing import Any
 import click
 
 from genoseq.cli._paths import InputFile, OutputDir, OutputFile
-from genoseq.cli._train_options import MODEL_NAMES, RC_AUGMENT_VCF, build_train_config, train_options
+from genoseq.cli._train_options import (
+    MODEL_NAMES,
+    RC_AUGMENT_VCF,
+    build_train_config,
+    set_values_as_usage_errors,
+    train_options,
+)
 from genoseq.cli.train import variant_model_options, variant_options
 
 
@@ -50,7 +56,7 @@ def cross_validate(
         raise click.UsageError(RC_AUGMENT_VCF)
     config, overrides = build_train_config(model_name, params)
     options = variant_model_options(params)
-    with tempfile.TemporaryDirectory(prefix="genoseq-cv-") as work:
+    with tempfile.TemporaryDirectory(prefix="genoseq-cv-") as work, set_values_as_usage_errors(overrides):
         result = cross_validate_variant_model(
             vcf,
             params["reference"],

@@ -7,7 +7,13 @@ from typing import Any
 import click
 
 from genoseq.cli._paths import InputFile, OutputDir
-from genoseq.cli._train_options import MODEL_NAMES, RC_AUGMENT_VCF, build_train_config, train_options
+from genoseq.cli._train_options import (
+    MODEL_NAMES,
+    RC_AUGMENT_VCF,
+    build_train_config,
+    set_values_as_usage_errors,
+    train_options,
+)
 
 _VCF_SUFFIXES = (".vcf", ".vcf.gz", ".vcf.bgz", ".bcf")
 
@@ -141,16 +147,17 @@ def train(data: str, model_name: str, out_dir: str, **params: Any) -> None:
         for name in ("valid", "labels", "valid_labels", "positive_class"):
             if params.get(name):
                 raise click.UsageError(f"--{name.replace('_', '-')} applies to table DATA, not a VCF")
-        out = train_variant_model(
-            data,
-            params["reference"],
-            model_name=model_name,
-            out_dir=out_dir,
-            config=config,
-            options=options,
-            model_overrides=overrides,
-            resume=params["resume"],
-        )
+        with set_values_as_usage_errors(overrides):
+            out = train_variant_model(
+                data,
+                params["reference"],
+                model_name=model_name,
+                out_dir=out_dir,
+                config=config,
+                options=options,
+                model_overrides=overrides,
+                resume=params["resume"],
+            )
         if out.model_dir is not None:
             m = out.metrics
             click.echo(
@@ -158,10 +165,9 @@ def train(data: str, model_name: str, out_dir: str, **params: Any) -> None:
                 f"(genomic blocks); validation AUROC {m['auroc']:.4f}, AUPRC {m['auprc']:.4f}"
             )
         return
-    from genoseq.errors import ConfigError
     from genoseq.train.run import train_model
 
-    try:
+    with set_values_as_usage_errors(overrides):
         output = train_model(
             data,
             model_name=model_name,
@@ -175,11 +181,6 @@ def train(data: str, model_name: str, out_dir: str, **params: Any) -> None:
             pad=params["pad"],
             positive_class=params["positive_class"],
         )
-    except ConfigError as exc:  # a --set value the model config refuses ("conv_filters must be int, ...")
-        message = str(exc)
-        if overrides and exc.path is None and exc.record is None and message.split(None, 1)[0] in overrides:
-            raise click.BadParameter(message, param_hint="--set") from None
-        raise
     if output.model_dir is None:
         return
     result = output.result

@@ -203,8 +203,8 @@ def _warn_missing_classes(train: LabelledTable, valid: LabelledTable) -> None:
         missing = [name for value, name in enumerate(train.classes) if not np.any(valid.labels == value)]
         if missing:
             log.warning(
-                "%s: no validation example of class %s: the validation AUROC/AUPRC are undefined, and "
-                "the best epoch goes by validation loss (give --valid both classes)",
+                "%s: no validation example of class %s: the validation AUROC/AUPRC are undefined "
+                "(give --valid both classes)",
                 valid.path,
                 ", ".join(missing),
             )

@@ -4,7 +4,8 @@
 contig length, reference base A/C/G/T, ALT uniform among the other three), and stores their
 ``|log_odds|`` per model output in the model directory:
 
-* ``background.safetensors`` — tensor ``abs_log_odds`` float64 ``(n, n_outputs)``, sorted per column;
+* ``background.safetensors`` — tensor ``abs_log_odds`` float64 ``(n, n_outputs)``, sorted per column,
+  with the reference's contig lengths in its metadata (``reference_contigs``, JSON);
 * ``calibration.json`` — how it was made (reference file name, n, seed, strand, genoseq version)
   and the SHA-256 of ``background.safetensors``, checked when it is loaded.
 
@@ -45,7 +46,6 @@ _CALIBRATION_KEYS = {
     "seed",
     "strand",
     "reference",
-    "reference_contigs",
     "genoseq_version",
 }
 
@@ -141,10 +141,11 @@ def _contig_key(name: str) -> str:
 
 
 def _warn_other_reference(predictor: Predictor, background: Background, reference: Reference) -> None:
-    """Warn when no contig of ``reference`` has a name and length the background's reference had."""
+    """Warn when no contig of ``reference`` has a name and length the background's reference had,
+    nor one of its lengths at all (the same sequence under another naming scheme: ``NC_012920.1``)."""
     drawn = {(_contig_key(name), length) for name, length in (background.contigs or {}).items()}
     scored = {(_contig_key(name), reference.length(name)) for name in reference.contigs}
-    if drawn & scored:
+    if drawn & scored or {length for _, length in drawn} & {length for _, length in scored}:
         return
     log.warning(
         "model %s was calibrated on another reference (%s: %d contig(s), %s bp) than %s: risk reads "
@@ -166,6 +167,7 @@ def load_background(model_dir: str | Path) -> Background | None:
         If ``calibration.json`` is malformed, has unknown keys, a newer format, or its checksum does
         not match ``background.safetensors``.
     """
+    from safetensors import safe_open
     from safetensors.numpy import load_file
 
     model_dir = Path(model_dir)
@@ -198,17 +200,22 @@ def load_background(model_dir: str | Path) -> Background | None:
         raise ModelFormatError("checksum mismatch: file differs from calibration.json", path=bg_path)
     try:
         tensors = load_file(str(bg_path))
+        with safe_open(str(bg_path), framework="np") as fh:
+            file_meta = fh.metadata() or {}
     except Exception as exc:  # safetensors raises its own error types
         raise ModelFormatError(f"not a safetensors file ({exc})", path=bg_path) from exc
     if "abs_log_odds" not in tensors:
         raise ModelFormatError("missing tensor 'abs_log_odds'", path=bg_path)
     strand = meta.get("strand")
-    contigs = meta.get("reference_contigs")
+    try:
+        contigs = json.loads(file_meta["reference_contigs"]) if "reference_contigs" in file_meta else None
+    except json.JSONDecodeError:
+        contigs = False  # refused just below
     if contigs is not None and not (
         isinstance(contigs, dict)
         and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in contigs.values())
     ):
-        raise ModelFormatError("reference_contigs must map contig names to lengths", path=meta_path)
+        raise ModelFormatError("reference_contigs must map contig names to lengths", path=bg_path)
     reference = meta.get("reference")
     return Background(
         tensors["abs_log_odds"],
@@ -363,7 +370,13 @@ def calibrate(
     with contextlib.ExitStack() as stack:  # on success the background is renamed first, then the JSON
         meta_tmp = stack.enter_context(atomic_path(model_dir / CALIBRATION_FILE))
         tmp = stack.enter_context(atomic_path(model_dir / BACKGROUND_FILE))
-        save_file({"abs_log_odds": np.ascontiguousarray(bg.sorted)}, str(tmp))
+        # the contig lengths ride in the tensor file's own metadata (covered by its checksum), not as a
+        # new calibration.json key, which earlier genoseq versions would refuse as unknown
+        save_file(
+            {"abs_log_odds": np.ascontiguousarray(bg.sorted)},
+            str(tmp),
+            metadata={"reference_contigs": json.dumps(contigs)},
+        )
         meta = {
             "format_version": _CALIBRATION_VERSION,
             "file": BACKGROUND_FILE,
@@ -372,7 +385,6 @@ def calibrate(
             "seed": int(seed),
             "strand": strand,
             "reference": ref_name,
-            "reference_contigs": contigs,
             "genoseq_version": __version__,
         }
         meta_tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8")
