@@ -383,7 +383,7 @@ def test_cli_evaluate_writes_metrics(tmp_path: Path, model_dir: Path, monkeypatc
     # commands that cannot stream refuse '-' instead of writing a file of that name
     vcf = tmp_path / "v.vcf"
     vcf.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
-    args = ["score-variants", str(model_dir), "--vcf", str(vcf), "--reference", str(vcf), "-o", "-"]
+    args = ["ism", str(model_dir), "--reference", str(vcf), "--region", "c:1-2", "-o", "-"]
     dash = CliRunner().invoke(main, args)
     assert dash.exit_code == 2 and "'-' (standard output) is not supported here" in dash.output
 

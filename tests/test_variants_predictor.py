@@ -206,6 +206,21 @@ def test_cli_score_calibrate_ism(predictor, files, tmp_path):
     assert r.exit_code == 0, r.output
     table = pl.read_csv(out, separator="\t")
     assert table["pos"].to_list() == [3, 40] and table["risk"].null_count() == 0
+    # `-o -` streams the same table to standard output
+    args = [
+        "score-variants",
+        model,
+        "--vcf",
+        str(vcf),
+        "--reference",
+        str(fa),
+        "-o",
+        "-",
+        "--region",
+        "chrT:1-50",
+    ]
+    r = run(main, [*args, "--device", "cpu", "--quiet"])
+    assert r.exit_code == 0 and r.stdout == out.read_text(), r.output
     ism = tmp_path / "ism.parquet"
     r = run(
         main,
@@ -326,3 +341,27 @@ def test_background_snvs_are_uniform_over_the_whole_reference(tmp_path) -> None:
         counts = np.histogram(on, bins=4, range=(0, 5000))[0]
         assert counts.min() > 0.8 * counts.mean(), counts  # the contig's end as often as its start
     assert all(r != a for r, a in zip(refs, alts, strict=True))
+
+
+def test_another_reference_is_told_by_contig_names_and_lengths(tmp_path, caplog):
+    """Same name and length: the same contig; a one-contig background also matches its length under
+    another name (chrM as NC_012920.1); a genome's small contigs, shared across builds, do not."""
+    from genoseq.io import Reference
+    from genoseq.variants.calibrate import Background, _warn_other_reference
+
+    class Model:
+        model_dir = tmp_path / "model"
+
+    def warned(contigs: dict[str, int], scored: dict[str, int]) -> bool:
+        fa = tmp_path / f"r{len(list(tmp_path.glob('r*.fa')))}.fa"
+        fa.write_text("".join(f">{name}\n{'A' * length}\n" for name, length in scored.items()))
+        caplog.clear()
+        with caplog.at_level("WARNING"), Reference(fa) as ref:
+            _warn_other_reference(Model, Background(np.zeros(3), contigs=contigs), ref)
+        return "calibrated on another reference" in caplog.text
+
+    assert not warned({"chrM": 169}, {"MT": 169})
+    assert not warned({"chrM": 169}, {"NC_012920.1": 169})
+    assert warned({"chrM": 169}, {"chrM": 171})
+    assert not warned({"chr1": 300, "chrUn_gl1": 50}, {"1": 300})
+    assert warned({"chr1": 300, "chrUn_gl1": 50}, {"chr1": 310, "chrUn_GL1v1": 50})

@@ -157,7 +157,7 @@ def _guard_outputs(command: click.Command) -> click.Command:
                     given += [os.path.join(model, f) for f in os.listdir(model) if ".bed" in f]
         for name in outputs:
             for out in _values(kwargs.get(name)):
-                if any(_same_file(out, src) for src in given):
+                if out != "-" and any(_same_file(out, src) for src in given):
                     raise ConfigError(
                         f"--{name.replace('_', '-')} is also an input of this command; refusing to "
                         "overwrite it (write the output elsewhere)",

@@ -12,6 +12,7 @@ from genoseq.cli._paths import STRAND_HELP, InputFile, ModelDir, OutputFile
 _file = InputFile()
 _model_dir = ModelDir()
 _out = OutputFile()
+_table_out = OutputFile(allow_dash=True)  # a table: `-` streams TSV to standard output
 _device = click.Choice(["auto", "cpu", "cuda"])
 
 
@@ -25,7 +26,13 @@ def _load(model: str, device: str):
 @click.argument("model", type=_model_dir)
 @click.option("--vcf", required=True, type=_file, help="VCF / VCF.gz / BCF of variants to score.")
 @click.option("--reference", required=True, type=_file, help="Reference FASTA (plain or bgzip).")
-@click.option("-o", "--out", required=True, type=_out, help="Output table (.parquet/.tsv/.csv).")
+@click.option(
+    "-o",
+    "--out",
+    required=True,
+    type=_table_out,
+    help="Output table (.parquet/.tsv/.csv; `-`: TSV to standard output).",
+)
 @click.option("--vcf-out", type=_out, help="Also write an annotated, bgzipped, indexed VCF.")
 @click.option("--region", help="Only variants in chrom:start-end (1-based, inclusive) or chrom.")
 @click.option(
@@ -71,7 +78,7 @@ def score_variants(
     if not quiet:
         click.echo(
             f"scored {stats.scored} variant(s); REF mismatches {stats.ref_mismatch}; "
-            f"symbolic skipped {stats.skipped_symbolic} -> {out}",
+            f"symbolic skipped {stats.skipped_symbolic} -> {'standard output' if out == '-' else out}",
             err=True,
         )
 

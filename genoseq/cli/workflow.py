@@ -15,6 +15,7 @@ from genoseq.errors import ConfigError
 
 _file = InputFile()
 _out_file = OutputFile()
+_table_out = OutputFile(allow_dash=True)  # a table: `-` streams TSV to standard output
 
 
 @click.command()
@@ -109,7 +110,13 @@ def split_vcf(vcf: str, shards: int, out_dir: str) -> None:
 
 @click.command("gather-scores")
 @click.argument("tables", nargs=-1, required=True, type=_file)
-@click.option("-o", "--out", required=True, type=_out_file, help="Gathered table (.parquet/.tsv/.csv).")
+@click.option(
+    "-o",
+    "--out",
+    required=True,
+    type=_table_out,
+    help="Gathered table (.parquet/.tsv/.csv; `-`: TSV to standard output).",
+)
 @click.option(
     "--vcfs",
     "--vcf",
@@ -138,7 +145,7 @@ def gather_scores(tables: tuple[str, ...], out: str, vcfs: tuple[str, ...], vcf_
         records = gather_vcfs(list(vcfs), vcf_out)
         msg = f"; {len(vcfs)} VCF(s), {records} record(s) -> {vcf_out}"
     rows = gather_tables(list(tables), out)
-    msg = f"{len(tables)} table(s), {rows} row(s) -> {out}" + msg
+    msg = f"{len(tables)} table(s), {rows} row(s) -> {'standard output' if out == '-' else out}" + msg
     click.echo(msg, err=True)
 
 

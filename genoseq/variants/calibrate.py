@@ -46,6 +46,7 @@ _CALIBRATION_KEYS = {
     "seed",
     "strand",
     "reference",
+    "reference_contigs",  # written for a few commits of session 9 only; read from the tensor file now
     "genoseq_version",
 }
 
@@ -141,11 +142,14 @@ def _contig_key(name: str) -> str:
 
 
 def _warn_other_reference(predictor: Predictor, background: Background, reference: Reference) -> None:
-    """Warn when no contig of ``reference`` has a name and length the background's reference had,
-    nor one of its lengths at all (the same sequence under another naming scheme: ``NC_012920.1``)."""
+    """Warn when no contig of ``reference`` has a name and length the background's reference had
+    (or, for a one-contig background such as chrM, its length under another name: ``NC_012920.1``;
+    a genome's small unplaced contigs share lengths across builds, so no such fallback there)."""
     drawn = {(_contig_key(name), length) for name, length in (background.contigs or {}).items()}
     scored = {(_contig_key(name), reference.length(name)) for name in reference.contigs}
-    if drawn & scored or {length for _, length in drawn} & {length for _, length in scored}:
+    if drawn & scored:
+        return
+    if len(drawn) == 1 and next(iter(drawn))[1] in {length for _, length in scored}:
         return
     log.warning(
         "model %s was calibrated on another reference (%s: %d contig(s), %s bp) than %s: risk reads "
@@ -176,7 +180,7 @@ def load_background(model_dir: str | Path) -> Background | None:
         return None
     try:
         meta = json.loads(meta_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise ModelFormatError(f"not valid JSON ({exc})", path=meta_path) from exc
     if not isinstance(meta, dict):
         raise ModelFormatError("expected a JSON object", path=meta_path)
@@ -209,7 +213,7 @@ def load_background(model_dir: str | Path) -> Background | None:
     strand = meta.get("strand")
     try:
         contigs = json.loads(file_meta["reference_contigs"]) if "reference_contigs" in file_meta else None
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         contigs = False  # refused just below
     if contigs is not None and not (
         isinstance(contigs, dict)
