@@ -324,6 +324,18 @@ def test_ism_warns_like_score_variants_about_the_calibration(predictor, files, c
                 (predictor.model_dir / name).unlink()
 
 
+def test_ism_says_how_many_positions_it_could_not_mutate(predictor, tmp_path, caplog):
+    from genoseq.io import Reference
+    from genoseq.variants.ism import saturation_mutagenesis
+
+    fa = tmp_path / "n.fa"
+    fa.write_text(">chrN\n" + CONTIG[:20] + "NNRN" + CONTIG[24:60] + "\n")
+    with Reference(fa) as ref, caplog.at_level("WARNING", logger="genoseq"):
+        df = saturation_mutagenesis(predictor, ref, "chrN", 15, 30)
+    assert df.height == 3 * 11
+    assert "region chrN:16-30: 4 of its 15 positions are not A/C/G/T" in caplog.text
+
+
 def test_background_snvs_are_uniform_over_the_whole_reference(tmp_path) -> None:
     """Drawn over every contig by length and over whole contigs (the first n draws, grouped by contig and
     sorted, once left out the last contigs and contig ends)."""

@@ -71,6 +71,13 @@ def saturation_mutagenesis(
     ok = np.array([b in "ACGT" for b in seq], dtype=bool)
     if not ok.any():
         raise ConfigError(f"region {chrom}:{start + 1}-{end} has no A/C/G/T bases")
+    if not ok.all():
+        log.warning(
+            "region %s: %d of its %d positions are not A/C/G/T (N or another IUPAC code) and are not mutated",
+            region,
+            int((~ok).sum()),
+            ok.size,
+        )
     starts = np.repeat(positions[ok], 3)
     refs = [b for b in seq if b in "ACGT" for _ in range(3)]
     alts = [a for b in seq if b in "ACGT" for a in "ACGT" if a != b]
