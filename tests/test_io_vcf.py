@@ -183,6 +183,29 @@ def test_region_indexed_and_streamed_agree(vcf, indexed, region, contig, start, 
     assert as_tuples(read_vcf(vcf, region=region)) == expected
 
 
+def test_a_csi_index_serves_region_queries_like_a_tbi(tmp_path, vcf):
+    """bcftools index writes CSI by default (the only index for contigs over 512 Mbp)."""
+    gz = tmp_path / "csi.vcf.gz"
+    pysam.tabix_compress(str(vcf), str(gz), force=True)
+    pysam.tabix_index(str(gz), preset="vcf", csi=True, force=True)
+    assert not Path(f"{gz}.tbi").exists() and Path(f"{gz}.csi").exists()
+    assert as_tuples(read_vcf(gz, region="chr1:15-35")) == slow_overlaps(VCF, "chr1", 14, 35)
+    bare = tmp_path / "bare.vcf"  # no ##contig lines: the contig names come from the index
+    bare.write_text("".join(line + "\n" for line in VCF.splitlines() if not line.startswith("##contig")))
+    pysam.tabix_compress(str(bare), str(gz), force=True)
+    pysam.tabix_index(str(gz), preset="vcf", csi=True, force=True)
+    assert [v.pos for v in read_vcf(gz, region="1:15-35")] == [
+        v[1] for v in slow_overlaps(VCF, "chr1", 14, 35)
+    ]
+
+
+def test_a_missing_number_a_value_is_missing_for_every_alt(tmp_path):
+    path = tmp_path / "m.vcf"
+    path.write_text(HEADER + "chr1\t10\t.\tA\tC,G\t.\t.\tAC=.;AF=.\n")
+    variants = list(read_vcf(path))
+    assert [(v.alt, v.info["AC"], v.info["AF"]) for v in variants] == [("C", None, None), ("G", None, None)]
+
+
 def test_region_needs_an_index(tmp_path, vcf):
     gz = tmp_path / "noindex.vcf.gz"
     pysam.tabix_compress(str(vcf), str(gz), force=True)

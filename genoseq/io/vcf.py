@@ -227,7 +227,7 @@ class _VcfFile:
             yield from self._checked_binary(recs)
             return
         with pysam_errors(self.name, f"cannot query region {region!r}"):
-            tabix = pysam.TabixFile(str(self.path))
+            tabix = pysam.TabixFile(str(self.path), index=str(self._index_file()))  # .tbi or .csi
         try:
             with pysam_errors(self.name, f"cannot query region {region!r}"):
                 lines = tabix.fetch(contig, start, end)
@@ -246,7 +246,7 @@ class _VcfFile:
         ):
             with (
                 pysam_errors(self.name, "cannot read the tabix index"),
-                pysam.TabixFile(str(self.path)) as tbx,
+                pysam.TabixFile(str(self.path), index=str(self._index_file())) as tbx,
             ):
                 names = list(tbx.contigs)
         if names:
@@ -374,10 +374,12 @@ def _split(
     if end is not None:  # pysam moves INFO/END out of rec.info (into rec.stop)
         raw["END"] = end
     n_alts = len(alts) if alts else 1
-    for key, value in raw.items():
+    for key, value in list(raw.items()):
         number = numbers.get(key)
         if number in ("A", "R") and isinstance(value, tuple) and alts:
             expected = n_alts + (number == "R")
+            if value == (None,):  # one '.' stands for the whole missing value (AF=. on A,C,G)
+                raw[key] = value = (None,) * expected
             if len(value) != expected:
                 raise InputFormatError(
                     f"INFO/{key} has {len(value)} values but Number={number} needs {expected}"
