@@ -86,6 +86,19 @@ def test_platt_recovers_known_coefficients():
     assert a == pytest.approx(0.5, abs=0.05) and b == pytest.approx(-1.0, abs=0.08)
 
 
+def test_platt_never_reverses_the_ranking():
+    """A model whose validation logits rank positives below negatives gets a = 0 (the base rate for
+    every variant), not a negative slope that would turn its scores upside down."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=2000)
+    y = (rng.random(2000) < 1 / (1 + np.exp(2.0 * x))).astype(int)  # P(y=1) falls with x
+    a, b = fit_platt(x, y)
+    n_pos = y.sum()
+    mean = np.where(y > 0, (n_pos + 1) / (n_pos + 2), 1 / (2000 - n_pos + 2)).mean()
+    assert a == 0.0 and b == pytest.approx(np.log(mean / (1 - mean)))
+    assert fit_platt(-x, y)[0] > 1.0  # the same data the right way round: an ordinary fit
+
+
 def test_model_dir_carries_annotation_and_features(trained):
     cfg = json.loads((trained / "config.json").read_text())
     extra = cfg["extra"]

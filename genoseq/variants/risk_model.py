@@ -114,6 +114,11 @@ def fit_platt(logits: np.ndarray, labels: np.ndarray, *, l2: float = 1e-3) -> tu
     1 and 0, so that a validation set the logits separate perfectly still gives finite ``a`` and
     risks strictly between 0 and 1.
 
+    The slope is kept non-negative: calibration must not reverse the model's ranking. Where the
+    unconstrained fit's slope is negative (a model that ranks the validation set's positives
+    below its negatives), the constrained optimum is ``a = 0`` and ``b`` the logit of the mean
+    target: every variant gets the base rate.
+
     Parameters
     ----------
     logits, labels
@@ -129,6 +134,9 @@ def fit_platt(logits: np.ndarray, labels: np.ndarray, *, l2: float = 1e-3) -> tu
     n_neg = float(labels.size - n_pos)
     targets = np.where(labels > 0, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
     a, b = fit_logistic(x, targets, l2=l2, l2_intercept=l2, start=(1.0, 0.0))
+    if a[0] < 0:
+        mean = float(targets.mean())
+        return 0.0, float(np.log(mean / (1.0 - mean)))
     return float(a[0]), b
 
 
@@ -426,6 +434,14 @@ def train_variant_model(
         return VariantTrainOutput(None, {}, (1.0, 0.0), len(train_idx), len(valid_idx))
     valid_logits = _flat_logit(result.valid_probs)
     a, b = fit_platt(valid_logits, result.valid_labels)
+    if a == 0.0:
+        log.warning(
+            "the model ranks the validation set's pathogenic variants below its benign ones (AUROC %.3f): "
+            "calibration cannot turn that into a risk, so every variant gets the base rate %.3f (train "
+            "longer, or check the labels)",
+            compute_metrics(result.valid_labels, valid_logits[:, None], "binary")["auroc"],
+            1.0 / (1.0 + np.exp(-b)),
+        )
     calibrated = 1.0 / (1.0 + np.exp(-(a * valid_logits + b)))
     metrics = compute_metrics(result.valid_labels, calibrated[:, None], "binary")
     plot_training_curves(result.history, out_dir / "training_curves.png", monitor=result.monitor)
