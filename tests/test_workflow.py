@@ -165,6 +165,7 @@ def test_a_sequence_model_never_shares_the_demo_output_folder(tmp_path: Path) ->
     config.write_text(f"reference: {own}\n")
     result = _snakemake("-n", "--nolock", "--forceall", "--configfile", str(config))
     assert "WARNING: score.vcf is still the bundled" in result.stdout + result.stderr
+    assert "WARNING: variant_risk.vcf is still the bundled" in result.stdout + result.stderr
 
 
 def test_learning_rate_given_or_left_to_genoseq_train(tmp_path: Path) -> None:
@@ -178,6 +179,26 @@ def test_learning_rate_given_or_left_to_genoseq_train(tmp_path: Path) -> None:
     assert len(re.findall(r"--lr 0\.002", out)) == 2, out  # train and cross_validate
     default = _snakemake("-n", "-p", "--nolock", "--forceall")
     assert default.returncode == 0 and "--lr" not in default.stdout + default.stderr
+    # YAML 1.1 reads `1e-3` as text (it wants `1.0e-3`); the README and schema write it so
+    config.write_text("train: {lr: 1e-3}\n")
+    result = _snakemake("-n", "-p", "--nolock", "--forceall", "--configfile", str(config))
+    assert result.returncode == 0 and "--lr 0.001 " in result.stdout + result.stderr, result.stderr
+
+
+def test_a_misspelt_input_path_is_a_short_error_even_with_old_results(tmp_path: Path) -> None:
+    """Snakemake would skip a job whose outputs exist without asking for its (missing) input, and hand
+    back the last run's results: the workflow names the missing file first."""
+    config = tmp_path / "typo.yaml"
+    config.write_text(f"score: {{vcf: {tmp_path / 'nope' / 'sites.vcf.gz'}}}\n")
+    result = _snakemake("-n", "--nolock", "--configfile", str(config))
+    out = result.stdout + result.stderr
+    assert (
+        result.returncode != 0
+        and f"config: score.vcf: {tmp_path / 'nope' / 'sites.vcf.gz'}: no such file" in out
+    )
+    config.write_text(f"variant_risk: {{annotation: {tmp_path}}}\n")
+    result = _snakemake("-n", "--nolock", "--configfile", str(config))
+    assert f"config: variant_risk.annotation: {tmp_path}: is a directory" in result.stdout + result.stderr
 
 
 SCHEMA = REPO / "workflows" / "schemas" / "config.schema.yaml"

@@ -80,9 +80,39 @@ def _follow_own_data(config):
             "sites): set score.vcf to the variants to score against your reference",
             file=sys.stderr,
         )
+    if own_reference and not sequence and not _user_set("variant_risk", "vcf"):
+        print(
+            f"genoseq workflow: WARNING: variant_risk.vcf is still the bundled {_DEMO['variant_risk']['vcf']} "
+            "(chrM ClinVar/MITOMAP labels): set it to labelled variants on your reference, or train a "
+            "sequence classifier (model_kind: sequence)",
+            file=sys.stderr,
+        )
 
 
 _follow_own_data(config)
+
+
+def _check_inputs(config):
+    """Every configured input file must exist, said now in one line: Snakemake skips a job whose
+    outputs exist without asking for its inputs, so a misspelt path would hand back the last run's
+    results (with exit status 0)."""
+    from snakemake.exceptions import WorkflowError
+
+    keys = [("reference",), ("score", "vcf")]
+    if config["model_kind"] == "variant-risk":
+        keys += [("variant_risk", "vcf"), ("variant_risk", "annotation")]
+    else:
+        keys += [("sequence", "train_table"), ("sequence", "eval_table")]
+    for key in keys:
+        value = config
+        for part in key:
+            value = (value or {}).get(part)
+        if value and not os.path.isfile(value):
+            what = "is a directory" if os.path.isdir(value) else "no such file"
+            raise WorkflowError(f"config: {'.'.join(key)}: {value}: {what}")
+
+
+_check_inputs(config)
 
 VARIANT_RISK = config["model_kind"] == "variant-risk"
 SHARDS = [f"{i:03d}" for i in range(config["score"]["shards"])]

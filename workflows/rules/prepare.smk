@@ -18,14 +18,15 @@ rule prepare:
         mem_mb=res("prepare")["mem_mb"],
         runtime=res("prepare")["runtime"],
     params:
-        vcfs=lambda wildcards, input: repeat_opt("--vcf", input.vcfs),
+        # plain strings, not functions: Snakemake reruns a job whose params changed only for those
+        vcfs=repeat_opt("--vcf", [config["variant_risk"]["vcf"]] if VARIANT_RISK else []),
         # what training will need, checked here (cheap) rather than in the training job (a GPU job)
-        checks=lambda wildcards, input: (
+        checks=(
             " ".join(
                 [
                     opt("--label-field", config["variant_risk"]["label_field"]),
                     opt("--info-features", ",".join(config["variant_risk"]["info_features"])),
-                    opt("--annotation", input.annotation),
+                    opt("--annotation", config["variant_risk"]["annotation"]),
                 ]
             )
             if VARIANT_RISK
