@@ -186,40 +186,13 @@ def test_cli_score_calibrate_ism(predictor, files, tmp_path):
     r = run(main, ["calibrate", model, "--reference", str(fa), "--n", "200", "--device", "cpu"])
     assert r.exit_code == 0, r.output
     out = tmp_path / "s.tsv"
-    r = run(
-        main,
-        [
-            "score-variants",
-            model,
-            "--vcf",
-            str(vcf),
-            "--reference",
-            str(fa),
-            "-o",
-            str(out),
-            "--region",
-            "chrT:1-50",
-            "--device",
-            "cpu",
-        ],
-    )
+    score = ["score-variants", model, "--vcf", str(vcf), "--reference", str(fa), "--region", "chrT:1-50"]
+    r = run(main, [*score, "-o", str(out), "--device", "cpu"])
     assert r.exit_code == 0, r.output
     table = pl.read_csv(out, separator="\t")
     assert table["pos"].to_list() == [3, 40] and table["risk"].null_count() == 0
     # `-o -` streams the same table to standard output
-    args = [
-        "score-variants",
-        model,
-        "--vcf",
-        str(vcf),
-        "--reference",
-        str(fa),
-        "-o",
-        "-",
-        "--region",
-        "chrT:1-50",
-    ]
-    r = run(main, [*args, "--device", "cpu", "--quiet"])
+    r = run(main, [*score, "-o", "-", "--device", "cpu", "--quiet"])
     assert r.exit_code == 0 and r.stdout == out.read_text(), r.output
     ism = tmp_path / "ism.parquet"
     r = run(
