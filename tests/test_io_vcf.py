@@ -201,9 +201,19 @@ def test_a_csi_index_serves_region_queries_like_a_tbi(tmp_path, vcf):
 
 def test_a_missing_number_a_value_is_missing_for_every_alt(tmp_path):
     path = tmp_path / "m.vcf"
-    path.write_text(HEADER + "chr1\t10\t.\tA\tC,G\t.\t.\tAC=.;AF=.\n")
+    text = '##INFO=<ID=SA,Number=A,Type=String,Description="s">\n#CHROM'
+    path.write_text(HEADER.replace("#CHROM", text) + "chr1\t10\t.\tA\tC,G\t.\t.\tAC=.;AF=.;SA=.\n")
     variants = list(read_vcf(path))
-    assert [(v.alt, v.info["AC"], v.info["AF"]) for v in variants] == [("C", None, None), ("G", None, None)]
+    got = [(v.alt, v.info["AC"], v.info["AF"], v.info["SA"]) for v in variants]
+    assert got == [("C", None, None, "."), ("G", None, None, ".")]
+
+
+def test_an_info_field_pysam_cannot_read_is_a_one_line_error(tmp_path):
+    path = tmp_path / "g.vcf"
+    text = '##INFO=<ID=GL,Number=G,Type=Float,Description="g">\n#CHROM'
+    path.write_text(HEADER.replace("#CHROM", text) + "chr1\t10\t.\tA\tC\t.\t.\tGL=1,2,3\n")
+    with pytest.raises(InputFormatError, match=r"g\.vcf: line \d+ \(chr1:10\): cannot read INFO: .*Number=G"):
+        list(read_vcf(path))
 
 
 def test_region_needs_an_index(tmp_path, vcf):

@@ -362,13 +362,13 @@ def _split(
         if info_text == "." or info_text == "":
             raw: dict[str, Any] = {}
         else:
-            raw = {key: rec.info[key] for key in rec.info}
+            raw = _read_info(rec, path, where)
             _check_missing_values(raw, info_text, path, where)
     else:
         alts = list(rec.alts) if rec.alts else None
         ident, ref, qual = rec.id, rec.ref, rec.qual
         filters = tuple(rec.filter.keys())
-        raw = {key: rec.info[key] for key in rec.info}
+        raw = _read_info(rec, path, where)
     pos = rec.pos
     end = _info_end(rec, text)
     if end is not None:  # pysam moves INFO/END out of rec.info (into rec.stop)
@@ -378,8 +378,8 @@ def _split(
         number = numbers.get(key)
         if number in ("A", "R") and isinstance(value, tuple) and alts:
             expected = n_alts + (number == "R")
-            if value == (None,):  # one '.' stands for the whole missing value (AF=. on A,C,G)
-                raw[key] = value = (None,) * expected
+            if value in ((None,), (".",)):  # one '.' stands for the whole missing value (AF=. on A,C,G)
+                raw[key] = value = (value[0],) * expected
             if len(value) != expected:
                 raise InputFormatError(
                     f"INFO/{key} has {len(value)} values but Number={number} needs {expected}"
@@ -499,6 +499,15 @@ def _info_end(rec: pysam.VariantRecord, text: list[str] | None) -> int | None:
     if "END" not in rec.header.info or "SVLEN" in rec.info or rec.stop == rec.pos - 1 + len(rec.ref):
         return None
     return rec.stop
+
+
+def _read_info(rec: pysam.VariantRecord, path: str, where: str) -> dict[str, Any]:
+    """The record's INFO as pysam parses it; what pysam refuses (an INFO field declared
+    ``Number=G``, which VCF allows in FORMAT only) is a one-line error naming the record."""
+    try:
+        return {key: rec.info[key] for key in rec.info}
+    except ValueError as exc:
+        raise InputFormatError(f"cannot read INFO: {exc}", path=path, record=where) from None
 
 
 def _telomeric(rec: pysam.VariantRecord) -> bool:

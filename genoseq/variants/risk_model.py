@@ -435,11 +435,17 @@ def train_variant_model(
     valid_logits = _flat_logit(result.valid_probs)
     a, b = fit_platt(valid_logits, result.valid_labels)
     if a == 0.0:
+        auroc = compute_metrics(result.valid_labels, valid_logits[:, None], "binary")["auroc"]
+        why = (
+            "the model ranks the validation set's pathogenic variants below its benign ones"
+            if auroc < 0.5
+            else "confident errors on the validation set outweigh the model's ranking"
+        )
         log.warning(
-            "the model ranks the validation set's pathogenic variants below its benign ones (AUROC %.3f): "
-            "calibration cannot turn that into a risk, so every variant gets the base rate %.3f (train "
-            "longer, or check the labels)",
-            compute_metrics(result.valid_labels, valid_logits[:, None], "binary")["auroc"],
+            "%s (AUROC %.3f): calibration cannot make a risk of its scores that rises with them, so every "
+            "variant gets the base rate %.3f (train longer, or check the labels)",
+            why,
+            auroc,
             1.0 / (1.0 + np.exp(-b)),
         )
     calibrated = 1.0 / (1.0 + np.exp(-(a * valid_logits + b)))

@@ -95,8 +95,15 @@ _follow_own_data(config)
 def _check_inputs(config):
     """Every configured input file must exist, said now in one line: Snakemake skips a job whose
     outputs exist without asking for its inputs, so a misspelt path would hand back the last run's
-    results (with exit status 0)."""
+    results (with exit status 0).
+
+    Not checked: remote paths (``s3://``, ``https://``: Snakemake's storage fetches them), and any
+    path when this workflow is a ``module`` of another, whose own rules may make its inputs.
+    """
     from snakemake.exceptions import WorkflowError
+
+    if len(getattr(workflow, "modifier_stack", ())) > 1:  # loaded as a module
+        return
 
     keys = [("reference",), ("score", "vcf")]
     if config["model_kind"] == "variant-risk":
@@ -107,7 +114,7 @@ def _check_inputs(config):
         value = config
         for part in key:
             value = (value or {}).get(part)
-        if value and not os.path.isfile(value):
+        if value and "://" not in str(value) and not os.path.isfile(value):
             what = "is a directory" if os.path.isdir(value) else "no such file"
             raise WorkflowError(f"config: {'.'.join(key)}: {value}: {what}")
 
