@@ -242,8 +242,12 @@ def test_decode_unknown_and_special_tokens() -> None:
     assert tok.decode(tok.encode("ACNGT")) == "NNNNN"  # every 3-mer holds the N
     assert tok.decode(tok.encode("ACGTNA")) == "ACGTNN"
     ids, _ = tok.encode_batch(["ACGTA"], max_length=8)
-    assert tok.decode(ids[0]) == "ACGTA"  # [CLS]/[SEP]/[PAD] skipped
-    assert tok.decode([4, 5, 4]) == "AAA"  # [MASK] skipped
+    assert tok.decode(ids[0]) == "ACGTA"  # [CLS]/[SEP] and the row's padding dropped
+    # a [MASK] (or inner [PAD]) holds one k-mer's place, like [UNK]: the bases after it keep theirs
+    masked = tok.encode("ACGTTGCA")
+    masked[2] = tok.mask_id
+    assert tok.decode(masked) == "ACGTTGCA"  # its bases covered by the k-mers either side
+    assert tok.decode([5, 0, 5]) == "AAAAA" and tok.decode([5, 4, 4, 4, 5]) == "AAANAAA"
     assert tok.decode([]) == ""
     assert tok.decode(np.array([1])) == "NNN"
     non_overlapping = KmerTokenizer(k=2, stride=2)

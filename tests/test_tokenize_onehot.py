@@ -123,7 +123,14 @@ def test_reverse_complement_is_onehot_flip(seq: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"dtype": "int32"}, {"dtype": "nonsense"}, {"iupac": True, "dtype": "uint8"}, {"iupac": 1}]
+    "kwargs",
+    [
+        {"dtype": "int32"},
+        {"dtype": "nonsense"},
+        {"dtype": None},
+        {"iupac": True, "dtype": "uint8"},
+        {"iupac": 1},
+    ],
 )
 def test_invalid_parameters(kwargs: dict) -> None:
     with pytest.raises(ConfigError):

@@ -224,6 +224,10 @@ class KmerTokenizer(JsonSpecMixin):
               A=0, C=1, G=2, T=3
     ========  ===================================================================
 
+    The special tokens have DNABERT's ids, the k-mers do not: DNABERT's ``vocab.txt`` lists them
+    in A, T, C, G order (``AAT`` is its id 6, here 8), so its pretrained embeddings do not fit
+    these ids without reordering.
+
     Lower case counts as upper case. K-mers start at positions 0, ``stride``,
     ``2*stride``, … up to ``len(seq) - k``; a sequence shorter than ``k`` has none.
 
@@ -427,7 +431,9 @@ class KmerTokenizer(JsonSpecMixin):
         ``stride`` bases. A base that only ``[UNK]`` tokens gave is taken from any
         known k-mer that also covers it, so an ``N`` costs only the bases no known
         k-mer covers (``ACGTACGNACGTACG``, k = 6: just the ``N``; near an end, more);
-        ``[PAD]``, ``[CLS]``, ``[SEP]`` and ``[MASK]`` are skipped. Overlaps are not
+        ``[CLS]``, ``[SEP]`` and the ``[PAD]`` run that pads a batch row at its end are
+        dropped, and a ``[MASK]`` (or ``[PAD]``) between k-mers counts as ``[UNK]``: it holds
+        one k-mer's place, so the bases after it keep theirs. Overlaps are not
         cross-checked: ids that do not come from one sequence give the sequence this rule implies.
         ``decode(encode(s)) == s.upper()`` for ACGT ``s`` with
         ``(len(s) - k) % stride == 0``.
@@ -456,7 +462,10 @@ class KmerTokenizer(JsonSpecMixin):
         ids = self._check_ids(np.asarray(ids))
         if ids.ndim != 1:
             raise InputFormatError(f"decode expects a 1-D array of ids, got shape {ids.shape}")
-        ids = ids[(ids >= _N_SPECIAL) | (ids == UNK_ID)]
+        ids = ids[(ids != CLS_ID) & (ids != SEP_ID)]
+        kept = np.flatnonzero(ids != PAD_ID)
+        ids = ids[: kept[-1] + 1] if kept.size else ids[:0]  # the padding at the end of a batch row
+        ids = np.where((ids == PAD_ID) | (ids == MASK_ID), UNK_ID, ids)
         if ids.size == 0:
             return ""
         letters = self._kmer_letters(ids - _N_SPECIAL)

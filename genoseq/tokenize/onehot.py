@@ -72,8 +72,8 @@ class OneHotEncoder(JsonSpecMixin):
         if not isinstance(self.iupac, bool | np.bool_):
             raise ConfigError(f"iupac must be true or false, got {self.iupac!r}")
         object.__setattr__(self, "iupac", bool(self.iupac))
-        try:
-            name = np.dtype(self.dtype).name
+        try:  # None is refused, not numpy's float64 default
+            name = None if self.dtype is None else np.dtype(self.dtype).name
         except TypeError:
             name = None
         if name not in _DTYPES:
