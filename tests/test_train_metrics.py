@@ -103,6 +103,15 @@ def test_undefined_metrics_are_nan() -> None:
     labels = np.array([[1, 1], [1, 0], [1, 1], [1, 0]])  # label 0 on every row
     multilabel = compute_metrics(labels, probs, "multilabel")
     assert multilabel["auprc"] == pytest.approx(average_precision(labels[:, 1], probs[:, 1]))
+    # a label on no row and never predicted is left out of MCC/F1 (as an absent class is); one
+    # predicted though absent counts as 0
+    y3 = np.array([[1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 0]])
+    perfect = compute_metrics(y3, y3.astype(float), "multilabel")
+    assert perfect["mcc"] == 1.0 and perfect["f1"] == 1.0
+    wrong = y3.astype(float)
+    wrong[0, 2] = 1.0
+    spurious = compute_metrics(y3, wrong, "multilabel")
+    assert spurious["f1"] == pytest.approx(2 / 3) and spurious["mcc"] == pytest.approx(2 / 3)
     # a constant predictor has MCC 0 (sklearn's convention)
     assert compute_metrics(np.array([0, 1, 0, 1]), np.full(4, 0.7), "binary")["mcc"] == 0.0
     with pytest.raises(ValueError, match="finite"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import click
@@ -187,7 +188,7 @@ def train(data: str, model_name: str, out_dir: str, **params: Any) -> None:
     shown = ", ".join(
         f"{name} {output.metrics[name]:.4f}"
         for name in ("accuracy", "auroc", "mcc")
-        if isinstance(output.metrics.get(name), float)
+        if isinstance(output.metrics.get(name), float) and math.isfinite(output.metrics[name])
     )
     click.echo(
         f"wrote {output.model_dir}: best epoch {result.best_epoch} of {result.epochs_run} "

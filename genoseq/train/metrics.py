@@ -222,12 +222,15 @@ def compute_metrics(
         y = y_true.astype(bool)
         pred = probs >= threshold
         cols = range(probs.shape[1])
+        # as for classes: a label neither on any row nor predicted for any is left out of MCC/F1
+        # (nothing to get right or wrong); one predicted but absent still counts, as a 0
+        seen = [j for j in cols if y[:, j].any() or pred[:, j].any()]
         result = {
             "accuracy": float(np.mean((pred == y).all(axis=1))) if y.size else math.nan,
             "auroc": _nanmean([roc_auc(y[:, j], probs[:, j]) for j in cols]),
             "auprc": _nanmean([_ranking_auprc(y[:, j], probs[:, j]) for j in cols]),
-            "mcc": float(np.mean([_binary_mcc(y[:, j], pred[:, j]) for j in cols])),
-            "f1": float(np.mean([_binary_f1(y[:, j], pred[:, j]) for j in cols])),
+            "mcc": _nanmean([_binary_mcc(y[:, j], pred[:, j]) for j in seen]),
+            "f1": _nanmean([_binary_f1(y[:, j], pred[:, j]) for j in seen]),
         }
     else:
         raise ValueError(f"unknown task {task!r}")
