@@ -146,11 +146,24 @@ def test_unknown_format_and_missing_file(tmp_path: Path) -> None:
         load_table(tmp_path / "absent.csv")
 
 
-def test_pad_centres_shorter_sequences(tmp_path: Path) -> None:
+def test_pad_centres_shorter_sequences(tmp_path: Path, caplog) -> None:
+    from genoseq.train.run import _warn_length_outliers
+
     path = _csv(tmp_path / "t.csv", "sequence,label\nACGTACG,1\nTT,0\nCCC,1\n")
     table = load_table(path, pad=True)
     # independent rule: left = (7 - len) // 2 Ns, the rest on the right
     assert _rows(table) == ["ACGTACG", "NNTTNNN", "NNCCCNN"]
+    # training on a table where one outlier makes every other row mostly N says so
+    rows = "".join(f"{'ACGT' * 5},{i % 2}\n" for i in range(9)) + "A" * 200 + ",1\n"
+    outlier = load_table(_csv(tmp_path / "o.csv", "sequence,label\n" + rows), pad=True)
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="genoseq"):
+        _warn_length_outliers(table)
+        assert not caplog.text
+        _warn_length_outliers(outlier)
+    assert (
+        "o.csv: the longest sequence (" in caplog.text and "200 bases) sets the input length" in caplog.text
+    )
 
 
 def test_feature_columns(tmp_path: Path) -> None:

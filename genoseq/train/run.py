@@ -196,6 +196,25 @@ def _valid_table(
     return train, table, table.provenance()
 
 
+def _warn_length_outliers(table: LabelledTable) -> None:
+    """With ``--pad`` the longest row sets the model's input length: say so when it is far above the
+    rest (one stray long row makes every other one mostly N, and training several times slower)."""
+    if table.lengths is None:
+        return
+    median = float(np.median(table.lengths))
+    if table.length > 4 * median:
+        i = int(np.argmax(table.lengths))
+        name = table.names[i] if table.names is not None else f"row {i + 1}"
+        log.warning(
+            "%s: the longest sequence (%s, %d bases) sets the input length, over 4x the median length "
+            "(%g): most rows become mostly N; drop or cut the outliers if that is not meant",
+            table.path,
+            name,
+            table.length,
+            median,
+        )
+
+
 def _warn_missing_classes(train: LabelledTable, valid: LabelledTable) -> None:
     """Say which classes (multiclass) or labels (multilabel) of the training table ``--valid`` never
     shows: the validation AUROC/AUPRC, early stopping and the ROC/PR plot then leave them out."""
@@ -305,6 +324,7 @@ def train_model(
     started = time.perf_counter()
     out_dir = Path(out_dir)
     table = load_table(data, labels, pad=pad, positive=positive_class)
+    _warn_length_outliers(table)
     train_table, valid_table, valid_info = _valid_table(table, valid, valid_labels, config, pad)
     if config.rc_augment is None:  # strand "auto": see TrainConfig.rc_augment
         from genoseq.train.strand import MIN_EXAMPLES
