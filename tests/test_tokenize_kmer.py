@@ -248,6 +248,7 @@ def test_decode_unknown_and_special_tokens() -> None:
     masked[2] = tok.mask_id
     assert tok.decode(masked) == "ACGTTGCA"  # its bases covered by the k-mers either side
     assert tok.decode([5, 0, 5]) == "AAAAA" and tok.decode([5, 4, 4, 4, 5]) == "AAANAAA"
+    assert tok.decode([0, 0, 2, 5, 6, 11, 3]) == tok.decode([2, 5, 6, 11, 3, 0, 0]) == "AAACG"  # left padding
     assert tok.decode([]) == ""
     assert tok.decode(np.array([1])) == "NNN"
     non_overlapping = KmerTokenizer(k=2, stride=2)

@@ -112,6 +112,15 @@ def test_undefined_metrics_are_nan() -> None:
     wrong[0, 2] = 1.0
     spurious = compute_metrics(y3, wrong, "multilabel")
     assert spurious["f1"] == pytest.approx(2 / 3) and spurious["mcc"] == pytest.approx(2 / 3)
+    # a label on every row, predicted exactly, has nothing to score either (its MCC is undefined)
+    everywhere = np.array([[1, 1], [1, 0], [1, 1], [1, 0]])
+    assert compute_metrics(everywhere, everywhere.astype(float), "multilabel")["mcc"] == 1.0
+    # no label anywhere: an epoch with a spurious prediction must not outrank one without (both 0)
+    none = np.zeros((6, 2), dtype=int)
+    clean, fp = np.full((6, 2), 0.1), np.full((6, 2), 0.1)
+    fp[0, 0] = 0.9
+    scores = [compute_metrics(none, p, "multilabel") for p in (clean, fp)]
+    assert [(m["mcc"], m["f1"]) for m in scores] == [(0.0, 0.0), (0.0, 0.0)]
     # a constant predictor has MCC 0 (sklearn's convention)
     assert compute_metrics(np.array([0, 1, 0, 1]), np.full(4, 0.7), "binary")["mcc"] == 0.0
     with pytest.raises(ValueError, match="finite"):

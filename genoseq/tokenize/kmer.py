@@ -431,8 +431,8 @@ class KmerTokenizer(JsonSpecMixin):
         ``stride`` bases. A base that only ``[UNK]`` tokens gave is taken from any
         known k-mer that also covers it, so an ``N`` costs only the bases no known
         k-mer covers (``ACGTACGNACGTACG``, k = 6: just the ``N``; near an end, more);
-        ``[CLS]``, ``[SEP]`` and the ``[PAD]`` run that pads a batch row at its end are
-        dropped, and a ``[MASK]`` (or ``[PAD]``) between k-mers counts as ``[UNK]``: it holds
+        ``[CLS]``, ``[SEP]`` and the ``[PAD]`` runs that pad a batch row (at its end, or its
+        start) are dropped, and a ``[MASK]`` (or ``[PAD]``) between k-mers counts as ``[UNK]``: it holds
         one k-mer's place, so the bases after it keep theirs. Overlaps are not
         cross-checked: ids that do not come from one sequence give the sequence this rule implies.
         ``decode(encode(s)) == s.upper()`` for ACGT ``s`` with
@@ -464,7 +464,7 @@ class KmerTokenizer(JsonSpecMixin):
             raise InputFormatError(f"decode expects a 1-D array of ids, got shape {ids.shape}")
         ids = ids[(ids != CLS_ID) & (ids != SEP_ID)]
         kept = np.flatnonzero(ids != PAD_ID)
-        ids = ids[: kept[-1] + 1] if kept.size else ids[:0]  # the padding at the end of a batch row
+        ids = ids[kept[0] : kept[-1] + 1] if kept.size else ids[:0]  # a batch row's padding, either side
         ids = np.where((ids == PAD_ID) | (ids == MASK_ID), UNK_ID, ids)
         if ids.size == 0:
             return ""

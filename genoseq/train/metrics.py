@@ -1,7 +1,7 @@
 """Classification metrics in NumPy: accuracy, AUROC, AUPRC, MCC, F1, and ROC/PR curves.
 
 Definitions follow scikit-learn's (checked against it in the tests; it is not a
-runtime dependency):
+runtime dependency), except where a label has nothing to score (multilabel, below):
 
 * AUROC is the area under the ROC curve with ties in the scores handled as one
   threshold (equal to the Mann-Whitney statistic); AUPRC is the *average
@@ -17,8 +17,12 @@ runtime dependency):
   average over the classes present in ``y_true`` or the predictions; MCC is the
   multiclass (Gorodkin) correlation.
 * Multilabel: accuracy is the subset (exact-match) accuracy; AUROC, AUPRC, MCC
-  and F1 are macro averages over the labels (AUROC/AUPRC over labels that have
-  both values).
+  and F1 are macro averages over the labels: AUROC/AUPRC over labels that have
+  both values; F1 over labels present in ``y_true`` or the predictions; MCC over
+  labels except those constant in ``y_true`` and predicted exactly (nothing to
+  get right or wrong; scikit-learn counts them as 0). Where no label is left,
+  the mean is over all of them (each 0), so that an epoch with a spurious
+  prediction never outranks one without.
 
 A metric that is undefined (e.g. AUROC with a single class) is ``nan``.
 """
@@ -222,15 +226,19 @@ def compute_metrics(
         y = y_true.astype(bool)
         pred = probs >= threshold
         cols = range(probs.shape[1])
-        # as for classes: a label neither on any row nor predicted for any is left out of MCC/F1
-        # (nothing to get right or wrong); one predicted but absent still counts, as a 0
-        seen = [j for j in cols if y[:, j].any() or pred[:, j].any()]
+        # as for classes: a label with nothing to get right or wrong is left out (module docstring)
+        f1_labels = [j for j in cols if y[:, j].any() or pred[:, j].any()] or list(cols)
+        constant = (
+            [(y[:, j] == y[0, j]).all() and (pred[:, j] == y[:, j]).all() for j in cols] if y.size else []
+        )
+        mcc_labels = [j for j in cols if not constant[j]] if y.size else []
+        mcc_labels = mcc_labels or list(cols)
         result = {
             "accuracy": float(np.mean((pred == y).all(axis=1))) if y.size else math.nan,
             "auroc": _nanmean([roc_auc(y[:, j], probs[:, j]) for j in cols]),
             "auprc": _nanmean([_ranking_auprc(y[:, j], probs[:, j]) for j in cols]),
-            "mcc": _nanmean([_binary_mcc(y[:, j], pred[:, j]) for j in seen]),
-            "f1": _nanmean([_binary_f1(y[:, j], pred[:, j]) for j in seen]),
+            "mcc": _nanmean([_binary_mcc(y[:, j], pred[:, j]) for j in mcc_labels]) if y.size else math.nan,
+            "f1": _nanmean([_binary_f1(y[:, j], pred[:, j]) for j in f1_labels]) if y.size else math.nan,
         }
     else:
         raise ValueError(f"unknown task {task!r}")

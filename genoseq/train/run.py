@@ -204,12 +204,12 @@ def _warn_length_outliers(table: LabelledTable) -> None:
     median = float(np.median(table.lengths))
     if table.length > 4 * median:
         i = int(np.argmax(table.lengths))
-        name = table.names[i] if table.names is not None else f"row {i + 1}"
+        name = table.names[i] if table.names is not None and table.names[i] else None
         log.warning(
-            "%s: the longest sequence (%s, %d bases) sets the input length, over 4x the median length "
+            "%s: the longest sequence (%s%d bases) sets the input length, over 4x the median length "
             "(%g): most rows become mostly N; drop or cut the outliers if that is not meant",
             table.path,
-            name,
+            f"{name!r}, " if name else "",
             table.length,
             median,
         )
