@@ -176,6 +176,8 @@ def test_bad_options(tmp_path: Path) -> None:
         not_a_number.exit_code == 2
         and "Invalid value for --set: conv_filters must be int" in not_a_number.output
     )
+    clash = _invoke(str(data), "--model", "transformer", "--out", str(tmp_path / "m"), "--set", "n_heads=3")
+    assert clash.exit_code == 2 and "Invalid value for --set:" in clash.output and "n_heads" in clash.output
     bad_weight = _invoke(
         str(data), "--model", "cnn-lstm", "--out", str(tmp_path / "m"), "--pos-weight", "lots"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -57,13 +58,16 @@ def _check_set_keys(model_name: str, overrides: dict[str, Any]) -> None:
 
 @contextlib.contextmanager
 def set_values_as_usage_errors(overrides: dict[str, Any]) -> Iterator[None]:
-    """Inside: a ``ConfigError`` about a ``--set`` key's value (``conv_filters must be int, got 'x'``)
-    becomes a usage error (exit 2) naming ``--set``, like a misspelt key."""
+    """Inside: a ``ConfigError`` about a ``--set`` key's value (``conv_filters must be int, got 'x'``,
+    one that names the key) becomes a usage error (exit 2) naming ``--set``, like a misspelt key."""
     try:
         yield
     except ConfigError as exc:
         message = str(exc)
-        if overrides and exc.path is None and exc.record is None and message.split(None, 1)[0] in overrides:
+        # about a --set key: it names one ("conv_filters must be int", "d_model (64) must be divisible by
+        # n_heads (3)"); errors about files carry a path or record and stay what they are
+        named = any(re.search(rf"\b{re.escape(key)}\b", message) for key in overrides)
+        if overrides and exc.path is None and exc.record is None and named:
             raise click.BadParameter(message, param_hint="--set") from None
         raise
 
