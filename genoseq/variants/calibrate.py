@@ -26,6 +26,7 @@ from genoseq import __version__
 from genoseq._atomic import atomic_path
 from genoseq._hashing import file_sha256
 from genoseq.errors import ConfigError, ModelFormatError
+from genoseq.io.contigs import contig_key
 from genoseq.modeldir import BACKGROUND_FILE, CALIBRATION_FILE
 from genoseq.tokenize._spec import require_int
 
@@ -135,18 +136,12 @@ def background_for(
     return background
 
 
-def _contig_key(name: str) -> str:
-    """A contig's name without a ``chr`` prefix, mitochondria as ``M`` (``chrM`` = ``MT`` = ``M``)."""
-    key = name[3:] if name.lower().startswith("chr") else name
-    return "M" if key.upper() in ("M", "MT") else key
-
-
 def _warn_other_reference(predictor: Predictor, background: Background, reference: Reference) -> None:
     """Warn when no contig of ``reference`` has a name and length the background's reference had
     (or, for a one-contig background such as chrM, its length under another name: ``NC_012920.1``;
     a genome's small unplaced contigs share lengths across builds, so no such fallback there)."""
-    drawn = {(_contig_key(name), length) for name, length in (background.contigs or {}).items()}
-    scored = {(_contig_key(name), reference.length(name)) for name in reference.contigs}
+    drawn = {(contig_key(name), length) for name, length in (background.contigs or {}).items()}
+    scored = {(contig_key(name), reference.length(name)) for name in reference.contigs}
     if drawn & scored:
         return
     if len(drawn) == 1 and next(iter(drawn))[1] in {length for _, length in scored}:
