@@ -43,17 +43,12 @@ def _parse_set(values: tuple[str, ...]) -> dict[str, Any]:
 
 def _check_set_keys(model_name: str, overrides: dict[str, Any]) -> None:
     """A misspelt ``--set`` key is a usage error now, before any data is read."""
-    import dataclasses
+    from genoseq.models.registry import check_override_keys
 
-    from genoseq.models.registry import get_entry
-
-    known = {f.name for f in dataclasses.fields(get_entry(model_name).config_cls)} - DERIVED_KEYS
-    for key in overrides:
-        if key not in known:
-            raise click.BadParameter(
-                f"unknown {model_name} config key {key!r}; known keys: {', '.join(sorted(known))}",
-                param_hint="--set",
-            )
+    try:
+        check_override_keys(model_name, overrides)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc), param_hint="--set") from None
 
 
 @contextlib.contextmanager

@@ -120,6 +120,21 @@ def config_from_dict(model_name: str, values: Mapping[str, Any]) -> ModelConfig:
     return build_config(entry.config_cls, values, what=model_name)
 
 
+def check_override_keys(name: str, overrides: Mapping[str, Any]) -> None:
+    """Refuse an override key model ``name``'s config does not have, naming the keys one may set.
+
+    Raises
+    ------
+    ConfigError
+        Unknown model or key.
+    """
+    known = {f.name for f in dataclasses.fields(get_entry(name).config_cls)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        settable = ", ".join(sorted(known - DERIVED_KEYS))
+        raise ConfigError(f"unknown {name} config key {unknown[0]!r}; known keys: {settable}")
+
+
 def default_config(
     name: str,
     *,
@@ -140,15 +155,11 @@ def default_config(
         Unknown model, unknown override key (named) or invalid value.
     """
     entry = get_entry(name)
-    known = {f.name for f in dataclasses.fields(entry.config_cls)}
     from_data = {"input_length", "n_outputs", "task", "n_features"}
     reserved = sorted(from_data & set(overrides))
     if reserved:
         raise ConfigError(f"{reserved[0]} is set from the data, not as an override")
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        settable = ", ".join(sorted(known - DERIVED_KEYS))
-        raise ConfigError(f"unknown {name} config key {unknown[0]!r}; known keys: {settable}")
+    check_override_keys(name, overrides)
     values = dict(overrides, input_length=input_length, n_outputs=n_outputs, task=task, n_features=n_features)
     if not isinstance(input_length, int) or isinstance(input_length, bool) or input_length < 1:
         raise ConfigError(f"input_length must be a positive int, got {input_length!r}")
