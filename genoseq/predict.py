@@ -1030,7 +1030,7 @@ def evaluate_table(
     features = table.features if predictor.n_features else None
     # load_table checked the letters; rows of mixed lengths are scored each at its own length, as
     # predict scores them (not as the windows of the table's padding to its longest row)
-    seqs = table.sequences if getattr(table, "lengths", None) is None else table.unpadded()
+    seqs = table.sequences if table.lengths is None else table.unpadded()
     probs = predictor._predict_any(seqs, strand, batch_size, features, probabilities=True, checked=True)
     metrics = compute_metrics(table.labels, probs, predictor.task)
     if roc_pr_png is not None:

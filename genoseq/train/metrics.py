@@ -228,11 +228,9 @@ def compute_metrics(
         cols = range(probs.shape[1])
         # as for classes: a label with nothing to get right or wrong is left out (module docstring)
         f1_labels = [j for j in cols if y[:, j].any() or pred[:, j].any()] or list(cols)
-        constant = (
-            [(y[:, j] == y[0, j]).all() and (pred[:, j] == y[:, j]).all() for j in cols] if y.size else []
-        )
-        mcc_labels = [j for j in cols if not constant[j]] if y.size else []
-        mcc_labels = mcc_labels or list(cols)
+        # a label the same on every row and predicted exactly (with no rows, every label is one)
+        exact = [j for j in cols if (y[:, j] == y[:1, j]).all() and (pred[:, j] == y[:, j]).all()]
+        mcc_labels = [j for j in cols if j not in exact] or list(cols)
         result = {
             "accuracy": float(np.mean((pred == y).all(axis=1))) if y.size else math.nan,
             "auroc": _nanmean([roc_auc(y[:, j], probs[:, j]) for j in cols]),
