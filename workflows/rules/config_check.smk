@@ -4,12 +4,18 @@
 import os
 
 
+def _resolved(schema, root):
+    """``schema`` itself, or the shared definition its ``$ref`` names (``resources.<rule>``)."""
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/definitions/"):
+        return root.get("definitions", {}).get(ref.rsplit("/", 1)[1], {})
+    return schema
+
+
 def _unknown_key(cfg, schema, path="", root=None):
     """The first key of ``cfg`` the schema does not know (a misspelling), with the keys it knows."""
     root = schema if root is None else root
-    ref = schema.get("$ref", "")
-    if ref.startswith("#/definitions/"):
-        schema = root.get("definitions", {}).get(ref.rsplit("/", 1)[1], {})
+    schema = _resolved(schema, root)
     props = schema.get("properties") or {}
     if schema.get("additionalProperties") is False:
         for key in cfg:
@@ -26,10 +32,7 @@ def _unknown_key(cfg, schema, path="", root=None):
 def _numbers_from_text(cfg, schema, root):
     """Numbers YAML read as text (``lr: 1e-3``: YAML 1.1 wants ``1.0e-3``) become numbers where the
     schema asks for one (in place)."""
-    ref = schema.get("$ref", "")
-    if ref.startswith("#/definitions/"):
-        schema = root.get("definitions", {}).get(ref.rsplit("/", 1)[1], {})
-    props = schema.get("properties") or {}
+    props = _resolved(schema, root).get("properties") or {}
     for key, value in cfg.items():
         spec = props.get(key)
         if not isinstance(spec, dict):
