@@ -216,12 +216,18 @@ def test_an_info_field_pysam_cannot_read_is_a_one_line_error(tmp_path):
         list(read_vcf(path))
 
 
-def test_region_needs_an_index(tmp_path, vcf):
+def test_a_region_of_an_unindexed_file_is_found_by_reading_it_all(tmp_path, vcf):
     gz = tmp_path / "noindex.vcf.gz"
     pysam.tabix_compress(str(vcf), str(gz), force=True)
-    with pytest.raises(InputFormatError, match="index") as info:
-        list(read_vcf(gz, region="chr1:1-100"))
-    assert str(gz) in str(info.value)
+    expected = slow_overlaps(VCF, "chr1", 14, 35)
+    assert expected and as_tuples(read_vcf(gz, region="chr1:15-35")) == expected
+    simple = tmp_path / "simple.vcf"  # the records BCF round-trips (as in the test above)
+    simple.write_text(HEADER + "\n".join([RECORDS[0], RECORDS[1], RECORDS[7]]) + "\n")
+    bcf = tmp_path / "noindex.bcf"
+    with pysam.VariantFile(str(simple)) as src, pysam.VariantFile(str(bcf), "wb", header=src.header) as dst:
+        for rec in src:
+            dst.write(rec)
+    assert [v.pos for v in read_vcf(bcf, region="2:1-10")] == [5, 5]
     plain_gz = tmp_path / "plain.vcf.gz"
     plain_gz.write_bytes(gzip.compress(VCF.encode()))
     with pytest.raises(InputFormatError, match="not bgzip") as info:

@@ -263,6 +263,36 @@ def test_clinvar_style_labels_and_unlabelled_variants(mito, tmp_path, caplog):
         read_variant_table(bad, ref, label_field="CLNSIG")
 
 
+def test_info_features_and_labels_take_each_alts_own_value(mito, tmp_path):
+    """Number=R gives the ALT's value (not the REF's), Number=. one value per ALT gives each ALT's;
+    a feature with several values per ALT is refused."""
+    ref, _ = mito
+    seq = ref.fetch("chrM", 0, 40)
+    alts = [b for b in "ACGT" if b != seq[9]]
+    lines = [
+        "##fileformat=VCFv4.2",
+        "##contig=<ID=chrM,length=16569>",
+        '##INFO=<ID=FR,Number=R,Type=Float,Description="per allele">',
+        '##INFO=<ID=FD,Number=.,Type=Float,Description="any count">',
+        '##INFO=<ID=LR,Number=R,Type=String,Description="label per allele">',
+        '##INFO=<ID=F2,Number=2,Type=Float,Description="two">',
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO",
+        f"chrM\t10\t.\t{seq[9]}\t{alts[0]},{alts[1]}\t.\tPASS\tFR=0.9,0.1,0.2;FD=0.3,0.4;LR=benign,pathogenic,benign;F2=1,2",
+        f"chrM\t20\t.\t{seq[19]}\t{'A' if seq[19] != 'A' else 'C'}\t.\tPASS\tFR=0.9,0.5;FD=0.7;LR=benign,benign;F2=1,2",
+    ]
+    vcf = tmp_path / "per_alt.vcf"
+    vcf.write_text("\n".join(lines) + "\n")
+    table = read_variant_table(vcf, ref, label_field="LR", info_fields=["FR", "FD"])
+    assert table.labels.tolist() == [1, 0, 0]
+    np.testing.assert_allclose(table.info, [[0.1, 0.3], [0.2, 0.4], [0.5, 0.7]], rtol=1e-6)  # float32 in VCF
+    with pytest.raises(InputFormatError, match=r"F2 \(Number=2\) hold several values per ALT"):
+        read_variant_table(vcf, ref, label_field="LR", info_fields=["F2"])
+    three = tmp_path / "three.vcf"
+    three.write_text(vcf.read_text().replace("FD=0.3,0.4;", "FD=0.3,0.4,0.5;"))
+    with pytest.raises(InputFormatError, match=r"chrM:10.*INFO/FD has 3 values for 2 ALT allele\(s\)"):
+        read_variant_table(three, ref, label_field="LR", info_fields=["FD"])
+
+
 def test_out_of_range_info_values_count_as_missing(caplog):
     feats = InfoFeatures.fit(["AF"], np.array([[0.0], [0.1], [0.5], [np.nan]]))
     assert feats.log_fields == ("AF",)

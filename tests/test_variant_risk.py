@@ -300,6 +300,40 @@ def test_the_seed_picks_the_validation_blocks(mito, trained, tmp_path):
     assert seed0["seed"] == 0 and seed1["seed"] == 1
     assert seed0["data"]["n_valid"] != seed1["data"]["n_valid"]
     assert seed1["config"]["rc_augment"] is False  # recorded as trained
+    extra1 = json.loads((tmp_path / "s1" / "config.json").read_text())["extra"]["validation"]
+    assert extra1["method"] == "genomic blocks" and extra1["held_out_fold"] == 1 % extra1["n_folds"]
+
+
+def test_a_validation_vcf_validates_and_calibrates(mito, tmp_path, caplog):
+    lines = (mito / "labelled_variants.vcf").read_text().splitlines()
+    header = [ln for ln in lines if ln.startswith("#")]
+    body = [ln for ln in lines if not ln.startswith("#")]
+    early = [ln for ln in body if int(ln.split("\t")[1]) <= 12000]
+    late = [ln for ln in body if int(ln.split("\t")[1]) > 12000]
+    for name, rows in (("train.vcf", early), ("valid.vcf", late), ("overlap.vcf", late + early[-3:])):
+        (tmp_path / name).write_text("\n".join(header + rows) + "\n")
+    args = ["train", str(tmp_path / "train.vcf"), "--reference", str(mito / "chrM.fa")]
+    args += ["--label-field", "LABEL", "--model", "cnn-lstm", *TINY, "--epochs", "1"]
+    result = CliRunner().invoke(
+        main, [*args, "--valid", str(tmp_path / "valid.vcf"), "--out", str(tmp_path / "m")]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"{len(early)} training / {len(late)} validation variants (--valid)" in result.output
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert config["extra"]["validation"]["method"] == "file"
+    assert config["extra"]["validation"]["n"] == len(late)
+    assert config["training"]["data"]["valid_vcf"] == str(tmp_path / "valid.vcf")
+    with caplog.at_level("WARNING", logger="genoseq"):
+        result = CliRunner().invoke(
+            main, [*args, "--valid", str(tmp_path / "overlap.vcf"), "--out", str(tmp_path / "m2")]
+        )
+    assert result.exit_code == 0, result.output
+    assert "also hold training variants" in caplog.text
+    benign = tmp_path / "benign.vcf"
+    benign.write_text("\n".join(header + [ln for ln in late if "LABEL=0" in ln]) + "\n")
+    result = CliRunner().invoke(main, [*args, "--valid", str(benign), "--out", str(tmp_path / "m3")])
+    assert result.exit_code == 1 and "benign.vcf: INFO/LABEL holds a single class" in result.output
+    assert not (tmp_path / "m3" / "config.json").exists()
 
 
 def test_fit_logistic_recovers_known_coefficients():
@@ -346,3 +380,24 @@ def test_a_variant_model_scores_the_reference_strand_and_says_so(mito, trained, 
         both = predictor.score_variants(mito / "sites.vcf", mito / "chrM.fa", strand="both")
     assert "scores the reference strand only" in caplog.text
     assert both.equals(default)
+
+
+def test_a_contig_the_annotation_does_not_name_is_scored_with_a_warning(mito, trained, tmp_path, caplog):
+    from genoseq import Predictor
+
+    # the same rCRS under its RefSeq name: not harmonised with the BED's chrM
+    fasta = tmp_path / "nc.fa"
+    fasta.write_text(">NC_012920.1\n" + (mito / "chrM.fa").read_text().split("\n", 1)[1])
+    lines = (mito / "sites.vcf").read_text().splitlines()
+    renamed = [ln.replace("ID=chrM,", "ID=NC_012920.1,") if ln.startswith("##contig") else ln for ln in lines]
+    renamed = [ln if ln.startswith("#") else "NC_012920.1" + ln[len("chrM") :] for ln in renamed][:200]
+    vcf = tmp_path / "nc.vcf"
+    vcf.write_text("\n".join(renamed) + "\n")
+    predictor = Predictor.load(trained, device="cpu")
+    with caplog.at_level("WARNING", logger="genoseq"):
+        predictor.score_variants(mito / "sites.vcf", mito / "chrM.fa")
+    assert "annotation has no locus" not in caplog.text
+    with caplog.at_level("WARNING", logger="genoseq"):
+        scored = predictor.score_variants(vcf, fasta)
+    assert caplog.text.count("its annotation has no locus on contig NC_012920.1 (its own: chrM)") == 1
+    assert scored.height > 0

@@ -203,6 +203,17 @@ def test_cli_score_calibrate_ism(predictor, files, tmp_path):
     df = pl.read_parquet(ism)
     assert df.height == 30 and set(df["pos"].to_list()) == set(range(10, 20))
     assert (tmp_path / "ism.png").stat().st_size > 1000
+    # -o as a prefix without an extension, or as a directory (existing, or named with a trailing /)
+    ism_args = ["ism", model, "--reference", str(fa), "--region", "chrT:10-19", "--device", "cpu", "-o"]
+    (tmp_path / "existing").mkdir()
+    for given, table, png in (
+        (tmp_path / "pre", tmp_path / "pre.parquet", tmp_path / "pre.png"),
+        (tmp_path / "existing", tmp_path / "existing/ism.parquet", tmp_path / "existing/ism.png"),
+        (f"{tmp_path}/new/", tmp_path / "new/ism.parquet", tmp_path / "new/ism.png"),
+    ):
+        r = run(main, [*ism_args, str(given)])
+        assert r.exit_code == 0, r.output
+        assert pl.read_parquet(table).equals(df) and png.stat().st_size > 1000
     past = run(main, ["ism", model, "--reference", str(fa), "--region", "chrT:10-999999", "-o", str(ism)])
     assert past.exit_code == 1 and "ends past the end of contig chrT (length" in past.output, past.output
     # the ISM value of one SNV equals what score-variants gives for it

@@ -94,7 +94,12 @@ def variant_model_options(params: dict[str, Any]) -> Any:
 
 @click.command()
 @click.argument("data", type=InputFile())
-@click.option("--valid", type=InputFile(), help="Validation table (default: hold out --valid-fraction).")
+@click.option(
+    "--valid",
+    type=InputFile(),
+    help="Validation table, or labelled VCF for VCF DATA (default: hold out --valid-fraction; of a VCF by"
+    " genomic blocks).",
+)
 @click.option("--labels", type=InputFile(), help="Labels table (name,label) for FASTA DATA.")
 @click.option("--valid-labels", type=InputFile(), help="Labels table for a FASTA --valid.")
 @click.option("--model", "model_name", required=True, type=click.Choice(MODEL_NAMES), help="Architecture.")
@@ -145,7 +150,7 @@ def train(data: str, model_name: str, out_dir: str, **params: Any) -> None:
         from genoseq.variants.risk_model import train_variant_model
 
         options = variant_model_options(params)
-        for name in ("valid", "labels", "valid_labels", "positive_class"):
+        for name in ("labels", "valid_labels", "positive_class"):
             if params.get(name):
                 raise click.UsageError(f"--{name.replace('_', '-')} applies to table DATA, not a VCF")
         with set_values_as_usage_errors(overrides):
@@ -158,12 +163,14 @@ def train(data: str, model_name: str, out_dir: str, **params: Any) -> None:
                 options=options,
                 model_overrides=overrides,
                 resume=params["resume"],
+                valid_vcf=params["valid"],
             )
         if out.model_dir is not None:
             m = out.metrics
+            how = "--valid" if params["valid"] else "genomic blocks"
             click.echo(
                 f"wrote {out.model_dir}: {out.n_train} training / {out.n_valid} validation variants "
-                f"(genomic blocks); validation AUROC {m['auroc']:.4f}, AUPRC {m['auprc']:.4f}"
+                f"({how}); validation AUROC {m['auroc']:.4f}, AUPRC {m['auprc']:.4f}"
             )
         return
     from genoseq.train.run import train_model

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -14,6 +15,24 @@ _model_dir = ModelDir()
 _out = OutputFile()
 _table_out = OutputFile(allow_dash=True)  # a table: `-` streams TSV to standard output
 _device = click.Choice(["auto", "cpu", "cuda"])
+
+
+class _IsmOutput(OutputFile):
+    """``ism -o``: a table (.parquet/.tsv/.csv, the heat map beside it as .png), a prefix without an
+    extension (``PREFIX.parquet`` + ``PREFIX.png``) or a directory (``DIR/ism.parquet`` + ``DIR/ism.png``;
+    a name ending in ``/`` is made if missing)."""
+
+    def convert(self, value, param, ctx):  # noqa: ANN001, ANN201 - click's signature
+        from genoseq._atomic import writes_through
+
+        text = os.fspath(value)
+        if text.strip() and text != "-" and not writes_through(text):
+            path = Path(text)
+            if path.is_dir() or text.endswith(("/", os.sep)):
+                value = str(path / "ism.parquet")
+            elif not path.suffix:
+                value = text + ".parquet"
+        return super().convert(value, param, ctx)
 
 
 def _load(model: str, device: str):
@@ -113,8 +132,9 @@ def calibrate(model, reference, n, seed, strand, device):
     "-o",
     "--out",
     required=True,
-    type=_out,
-    help="Output table (.parquet/.tsv/.csv); the heat map goes beside it as .png.",
+    type=_IsmOutput(),
+    help="Output table (.parquet/.tsv/.csv; the heat map goes beside it as .png), or a prefix without an"
+    " extension (PREFIX.parquet + PREFIX.png), or a directory (DIR/ism.parquet + DIR/ism.png).",
 )
 @click.option("--strand", type=click.Choice(["both", "forward"]), default=None, help=STRAND_HELP)
 @click.option("--device", type=_device, default="auto", show_default=True)

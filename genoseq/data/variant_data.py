@@ -141,9 +141,29 @@ def _parse_label(value: Any, path: str, where: str, field: str) -> int | None:
     return 1 if pathogenic else 0
 
 
-def _info_value(value: Any) -> float:
+def _info_value(v: Any, field: str, number: int | str | None, path: str) -> float:
+    """The numeric value of INFO/``field`` for one ALT allele (:class:`~genoseq.io.Variant` ``v``).
+
+    ``Number=A`` fields are already this ALT's value; a ``Number=R`` field read as ``(ref, alt)``
+    gives the ALT's; a ``Number=.`` field gives its one value, or with one value per ALT allele this
+    ALT's. Missing (``.``) is NaN, a Flag 1/0. Any other count of values is an
+    :class:`~genoseq.errors.InputFormatError` naming the record.
+    """
+    value = v.info.get(field)
     if isinstance(value, tuple):
-        value = value[0] if value else None
+        if number == "R" and len(value) == 2:
+            value = value[1]
+        elif len(value) == 1:
+            value = value[0]
+        elif len(value) == v.n_alts:
+            value = value[v.alt_index]
+        else:
+            raise InputFormatError(
+                f"INFO/{field} has {len(value)} values for {v.n_alts} ALT allele(s) (Number={number}):"
+                " a feature takes one value per ALT (declare it Number=1, A or R)",
+                path=path,
+                record=f"{v.chrom}:{v.pos}",
+            )
     if value is None or value is True or value is False:
         return math.nan if value is None else float(value)
     try:
@@ -152,8 +172,20 @@ def _info_value(value: Any) -> float:
         return math.nan
 
 
-def check_info_fields(path: str | Path, label_field: str | None, info_fields: Sequence[str] = ()) -> None:
-    """Check that a VCF's header declares ``label_field`` and the ``info_fields``, the latter numeric.
+def info_values(
+    variants: Sequence[Any], fields: Sequence[str], numbers: dict[str, Any], path: str
+) -> np.ndarray:
+    """float64 ``(len(variants), len(fields))``: each variant's INFO features (see :func:`_info_value`)."""
+    return np.array(
+        [[_info_value(v, f, numbers.get(f), path) for f in fields] for v in variants], dtype=np.float64
+    ).reshape(len(variants), len(fields))
+
+
+def check_info_fields(
+    path: str | Path, label_field: str | None, info_fields: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Check that a VCF's header declares ``label_field`` and the ``info_fields``, the latter numeric
+    with one value per ALT allele; return ``{field: Number}`` of ``label_field`` and the ``info_fields``.
 
     Raises
     ------
@@ -179,6 +211,26 @@ def check_info_fields(path: str | Path, label_field: str | None, info_fields: Se
             f"INFO feature(s) {', '.join(textual)} are not numeric: features take Integer, Float or Flag fields",
             path=path,
         )
+    check_info_numbers(path, header, info_fields)
+    return {f: header[f][0] for f in ([label_field] if label_field else []) + list(info_fields)}
+
+
+def check_info_numbers(
+    path: str | Path, header: dict[str, tuple[Any, str, str]], info_fields: Sequence[str]
+) -> None:
+    """Refuse INFO features with several values per ALT allele (``Number=G`` or a fixed count
+    above 1) with an :class:`InputFormatError`: which one to use is not for genoseq to guess."""
+    several = [
+        f"{f} (Number={header[f][0]})"
+        for f in info_fields
+        if header[f][0] == "G" or (isinstance(header[f][0], int) and header[f][0] > 1)
+    ]
+    if several:
+        raise InputFormatError(
+            f"INFO feature(s) {', '.join(several)} hold several values per ALT allele: a feature takes"
+            " one (Number=1, A, R or .)",
+            path=str(path),
+        )
 
 
 def read_variant_table(
@@ -202,7 +254,8 @@ def read_variant_table(
     from genoseq.io import read_vcf
 
     path = str(path)
-    check_info_fields(path, label_field, info_fields)
+    numbers = check_info_fields(path, label_field, info_fields)
+    label_number = numbers.get(label_field)
     chroms: list[str] = []
     starts: list[int] = []
     refs: list[str] = []
@@ -216,7 +269,10 @@ def read_variant_table(
             skipped += 1
             continue
         where = f"{v.chrom}:{v.pos}"
-        label = _parse_label(v.info.get(label_field), path, where, label_field) if label_field else -1
+        raw_label = v.info.get(label_field) if label_field else None
+        if label_number == "R" and isinstance(raw_label, tuple) and len(raw_label) == 2:
+            raw_label = raw_label[1]  # (REF's, this ALT's): the ALT's label
+        label = _parse_label(raw_label, path, where, label_field) if label_field else -1
         if label is None:
             unlabelled += 1
             continue
@@ -226,9 +282,13 @@ def read_variant_table(
         alts.append(v.alt)
         ids.append(v.id)
         labels.append(label)
-        info.append([_info_value(v.info.get(f)) for f in info_fields])
+        info.append([_info_value(v, f, numbers[f], path) for f in info_fields])
     if skipped:
-        log.info("%s: skipped %d symbolic allele(s)", path, skipped)
+        log.warning(
+            "%s: skipped %d allele(s) that cannot be scored (symbolic like <DEL>, '*', or no ALT '.')",
+            path,
+            skipped,
+        )
     if unlabelled:
         log.warning(
             "%s: left out %d variant(s) without a binary INFO/%s (missing, '.', uncertain or conflicting)",

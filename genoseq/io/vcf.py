@@ -208,16 +208,26 @@ class _VcfFile:
                 yield from self._checked_binary(iter(self.vf))
             return
         contig, start, end = self._region(region)
-        if self.kind == "vcf" and self.compressed is None:
-            # plain text has no index: filter while streaming (by name key if no ##contig lines)
+        if self._index_file() is None or (self.kind == "vcf" and self.compressed is None):
+            # plain text, or a file without an index: filter while streaming the whole file (by name
+            # key if no ##contig lines)
+            if self.compressed is not None:
+                log.info(
+                    "%s: no .tbi/.csi index, so the region %s is found by reading the whole file",
+                    self.name,
+                    region,
+                )
             key = contig_key(contig)
-            lines = ((t, f"line {self.line_no}") for t in self._text_lines())
-            for rec, where, info in self._lockstep(lines, iter(self.vf)):
+            if self.kind == "vcf":
+                lines = ((t, f"line {self.line_no}") for t in self._text_lines())
+                stream = self._lockstep(lines, iter(self.vf))
+            else:
+                stream = self._checked_binary(iter(self.vf))
+            for rec, where, info in stream:
                 same = rec.chrom == contig or (not self.header_contigs and contig_key(rec.chrom) == key)
                 if same and (start is None or rec.stop > start) and (end is None or rec.start < end):
                     yield rec, where, info
             return
-        self._require_index()
         index = self.vf.index
         if index is not None and contig not in index:
             return  # a contig of the header without records: the index never saw it, nothing to fetch
@@ -259,18 +269,6 @@ class _VcfFile:
             if index.exists():
                 return index
         return None
-
-    def _require_index(self) -> None:
-        if self._index_file() is None:
-            how = (
-                "bcftools index"
-                if self.kind == "bcf"
-                else "tabix -p vcf, or pysam.tabix_index(path, preset='vcf')"
-            )
-            raise InputFormatError(
-                f"a region query needs an index ({self.path}.tbi or .csi), which is missing; create it with {how}",
-                path=self.name,
-            )
 
     def _lockstep(
         self, lines: Iterator[tuple[str, str]], recs: Iterator[pysam.VariantRecord]

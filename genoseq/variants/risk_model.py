@@ -351,6 +351,46 @@ def _prepare(
     return table, feat
 
 
+def _with_validation_file(
+    table: VariantTable,
+    valid_vcf: str | Path,
+    reference: Reference,
+    model_name: str,
+    options: VariantModelOptions,
+    overrides: Mapping[str, Any] | None,
+) -> tuple[VariantTable, np.ndarray, np.ndarray, dict[str, Any]]:
+    """``table`` followed by the labelled variants of ``valid_vcf``, the two parts' row indices, and
+    the ``validation`` record of the model directory."""
+    valid, _ = _prepare(valid_vcf, reference, model_name, options, overrides)  # refuses a single class
+
+    def blocks(t: VariantTable) -> set[tuple[str, int]]:
+        return set(zip(t.chroms, (t.starts // options.block_size).tolist(), strict=True))
+
+    shared = blocks(table) & blocks(valid)
+    if shared:
+        log.warning(
+            "%s: validation variants in %d genomic block(s) of %d bp that also hold training variants:"
+            " neighbours share context, so validation figures (and the calibration) may be optimistic",
+            valid_vcf,
+            len(shared),
+            options.block_size,
+        )
+    both = VariantTable(
+        table.chroms + valid.chroms,
+        np.concatenate([table.starts, valid.starts]),
+        table.refs + valid.refs,
+        table.alts + valid.alts,
+        table.ids + valid.ids,
+        np.concatenate([table.labels, valid.labels]),
+        np.concatenate([table.info, valid.info]),
+        table.info_fields,
+        table.path,
+        table.checksum,
+    )
+    validation = {"method": "file", "vcf": str(valid_vcf), "sha256": valid.checksum}
+    return both, np.arange(table.n), np.arange(table.n, both.n), validation
+
+
 def _drop_mismatches(table: VariantTable, match: np.ndarray, vcf: str | Path) -> np.ndarray:
     keep = np.flatnonzero(match)
     if len(keep) < table.n:
@@ -371,12 +411,15 @@ def train_variant_model(
     model_overrides: Mapping[str, Any] | None = None,
     resume: bool = False,
     stop_event: Any = None,
+    valid_vcf: str | Path | None = None,
 ) -> VariantTrainOutput:
     """Train a variant-risk model on a labelled VCF and write a model directory.
 
-    Validation = the block fold closest to ``config.valid_fraction`` of the variants
-    (``round(1 / valid_fraction)`` block folds, fold ``seed % n_folds`` held out: the seed
-    changes the validation blocks as well as the initialisation).
+    Validation (early stopping and the risk calibration) = the labelled variants of ``valid_vcf``
+    when given (a warning if they share genomic blocks with the training variants), else the block
+    fold closest to ``config.valid_fraction`` of the variants (``round(1 / valid_fraction)`` block
+    folds, fold ``seed % n_folds`` held out: the seed changes the validation blocks as well as the
+    initialisation).
 
     Returns
     -------
@@ -392,18 +435,26 @@ def train_variant_model(
     out_dir = Path(out_dir)
     with Reference(reference) as ref:
         table, feat = _prepare(vcf, ref, model_name, options, model_overrides)
-        n_blocks = len(np.unique(block_ids(table.chroms, table.starts, options.block_size)))
-        n_folds = max(2, min(round(1 / config.valid_fraction), n_blocks))
-        folds = block_folds(
-            table.chroms,
-            table.starts,
-            table.labels,
-            n_folds=n_folds,
-            block_size=options.block_size,
-            seed=config.seed,
-        )
-        held = config.seed % n_folds  # the seed picks which block fold validates (seed 0: fold 0)
-        train_idx, valid_idx = np.flatnonzero(folds != held), np.flatnonzero(folds == held)
+        data_checksum = table.checksum
+        if valid_vcf is not None:
+            table, train_idx, valid_idx, validation = _with_validation_file(
+                table, valid_vcf, ref, model_name, options, model_overrides
+            )
+            data_checksum = hashlib.sha256(f"{table.checksum} {validation['sha256']}".encode()).hexdigest()
+        else:
+            n_blocks = len(np.unique(block_ids(table.chroms, table.starts, options.block_size)))
+            n_folds = max(2, min(round(1 / config.valid_fraction), n_blocks))
+            folds = block_folds(
+                table.chroms,
+                table.starts,
+                table.labels,
+                n_folds=n_folds,
+                block_size=options.block_size,
+                seed=config.seed,
+            )
+            held = config.seed % n_folds  # the seed picks which block fold validates (seed 0: fold 0)
+            train_idx, valid_idx = np.flatnonzero(folds != held), np.flatnonzero(folds == held)
+            validation = {"method": "genomic blocks", "n_folds": n_folds, "held_out_fold": held}
         if options.info_features:
             feat = replace(feat, info=InfoFeatures.fit(options.info_features, table.info[train_idx]))
         arrays, match = _encode(feat, ref, table)
@@ -412,7 +463,7 @@ def train_variant_model(
     valid_idx = np.array([i for i in valid_idx if i in keep], dtype=np.int64)
     fingerprint = hashlib.sha256(
         json.dumps(
-            [table.checksum, model_name, feat.to_dict(), dict(model_overrides or {})], sort_keys=True
+            [data_checksum, model_name, feat.to_dict(), dict(model_overrides or {})], sort_keys=True
         ).encode()
     ).hexdigest()
     model, model_config, result = _train_once(
@@ -461,12 +512,7 @@ def train_variant_model(
         "platt": [a, b],
         "genetic_code": options.genetic_code,
         "block_size": options.block_size,
-        "validation": {
-            "method": "genomic blocks",
-            "n_folds": n_folds,
-            "held_out_fold": 0,
-            "n": int(len(valid_idx)),
-        },
+        "validation": {**validation, "n": int(len(valid_idx))},
     }
     if options.annotation is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -481,6 +527,7 @@ def train_variant_model(
         "data": {
             "vcf": str(vcf),
             "sha256": table.checksum,
+            **({"valid_vcf": str(valid_vcf), "valid_sha256": validation["sha256"]} if valid_vcf else {}),
             "n_train": int(len(train_idx)),
             "n_valid": int(len(valid_idx)),
         },
@@ -664,6 +711,7 @@ class VariantRiskScorer:
     predictor: Any
     featurizer: VariantFeaturizer
     platt: tuple[float, float]
+    _contigs_seen: set[str] = field(default_factory=set, repr=False)
 
     @classmethod
     def from_predictor(cls, predictor: Any) -> VariantRiskScorer:
@@ -705,8 +753,15 @@ class VariantRiskScorer:
     def info_fields(self) -> tuple[str, ...]:
         return self.featurizer.info.fields if self.featurizer.info is not None else ()
 
-    def check_vcf(self, vcf: str | Path) -> None:
-        """Raise :class:`InputFormatError` naming any INFO feature the VCF header lacks."""
+    def check_vcf(self, vcf: str | Path) -> dict[str, Any]:
+        """``{field: Number}`` of the model's INFO features in the VCF's header.
+
+        Raises
+        ------
+        InputFormatError
+            Naming any INFO feature the VCF header lacks, or declares with several values per ALT.
+        """
+        from genoseq.data.variant_data import check_info_numbers
         from genoseq.io import vcf_header_info
 
         header = vcf_header_info(vcf)
@@ -716,9 +771,28 @@ class VariantRiskScorer:
                 f"the model needs INFO field(s) {', '.join(missing)}, which the VCF header does not declare",
                 path=vcf,
             )
+        check_info_numbers(vcf, header, self.info_fields)
+        return {f: header[f][0] for f in self.info_fields}
 
     def score(self, reference: Reference, table: VariantTable) -> dict[str, np.ndarray]:
-        """Score columns (``ref_score, alt_score, diff, log_odds, risk``), float64 ``(n,)`` each."""
+        """Score columns (``ref_score, alt_score, diff, log_odds, risk``), float64 ``(n,)`` each.
+
+        Warns, once per contig, when the model's annotation has no locus on a contig it scores (a
+        contig named otherwise than in the training BED, e.g. ``NC_012920.1`` for ``chrM``): its
+        annotation channels and consequences are then all 0 there.
+        """
+        annotation = self.featurizer.annotation
+        for chrom in set(table.chroms) - self._contigs_seen:
+            self._contigs_seen.add(chrom)
+            if annotation is not None and not annotation.covers(chrom):
+                log.warning(
+                    "model %s: its annotation has no locus on contig %s (its own: %s), so the"
+                    " variants there are scored without annotation (name the contig as in the"
+                    " training BED to use it)",
+                    self.predictor.model_dir,
+                    chrom,
+                    ", ".join(annotation.contigs[:5]) or "none",
+                )
         model = self.predictor.model
         device = getattr(self.predictor, "device", "cpu")
         null = replace(table, alts=list(table.refs))

@@ -23,7 +23,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -262,6 +262,7 @@ def iter_score_variants(
     from genoseq.variants.risk_model import VariantRiskScorer, is_variant_model
 
     scorer = None
+    info_numbers: dict[str, Any] = {}
     if is_variant_model(predictor):
         if asked == "both":
             log.warning(
@@ -270,7 +271,7 @@ def iter_score_variants(
                 predictor.model_dir,
             )
         scorer = VariantRiskScorer.from_predictor(predictor)
-        scorer.check_vcf(vcf)
+        info_numbers = scorer.check_vcf(vcf)
     names = output_names(predictor)
     own_ref = not isinstance(reference, Reference)
     ref = Reference(reference) if own_ref else reference
@@ -289,7 +290,17 @@ def iter_score_variants(
         variants = read_vcf(vcf, region=region, reference=ref)
         for batch in _batches(variants, batch_size, stats):
             df = _score_batch(
-                predictor, ref, batch, names, background, strand, on_ref_mismatch, vcf, stats, scorer
+                predictor,
+                ref,
+                batch,
+                names,
+                background,
+                strand,
+                on_ref_mismatch,
+                vcf,
+                stats,
+                scorer,
+                info_numbers,
             )
             if bar is not None:
                 bar.update(len(batch))
@@ -327,6 +338,7 @@ def _score_batch(
     vcf: str | Path,
     stats: ScoreStats,
     scorer: VariantRiskScorer | None = None,
+    info_numbers: dict[str, Any] | None = None,
 ) -> pl.DataFrame:
     n = len(batch)
     length = predictor.input_length
@@ -362,7 +374,8 @@ def _score_batch(
 
     ok = np.flatnonzero(match)
     if scorer is not None:
-        cols_ok = scorer.score(ref, _variant_table([batch[i][1] for i in ok], scorer.info_fields, vcf))
+        variants = [batch[i][1] for i in ok]
+        cols_ok = scorer.score(ref, _variant_table(variants, scorer.info_fields, info_numbers or {}, vcf))
     else:
         r, a = score_window_pairs(predictor, ref_win[ok], alt_win[ok], strand=strand)
         cols_ok = effect_table(r, a, names, background)
@@ -393,8 +406,10 @@ def _score_batch(
     return df.with_columns([pl.col(c).fill_nan(None) for c in score_cols])
 
 
-def _variant_table(variants: list[Variant], info_fields: tuple[str, ...], vcf: str | Path) -> VariantTable:
-    from genoseq.data.variant_data import VariantTable, _info_value
+def _variant_table(
+    variants: list[Variant], info_fields: tuple[str, ...], numbers: dict[str, Any], vcf: str | Path
+) -> VariantTable:
+    from genoseq.data.variant_data import VariantTable, info_values
 
     return VariantTable(
         [v.chrom for v in variants],
@@ -403,9 +418,7 @@ def _variant_table(variants: list[Variant], info_fields: tuple[str, ...], vcf: s
         [v.alt for v in variants],
         [v.id for v in variants],
         np.full(len(variants), -1, dtype=np.int64),
-        np.array(
-            [[_info_value(v.info.get(f)) for f in info_fields] for v in variants], dtype=np.float64
-        ).reshape(len(variants), len(info_fields)),
+        info_values(variants, info_fields, numbers, str(vcf)),
         list(info_fields),
         str(vcf),
     )
