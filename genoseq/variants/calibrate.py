@@ -244,7 +244,9 @@ def sample_snvs(
     names = contigs if contigs is not None else list(reference.contigs)
     lengths = np.array([reference.length(c) for c in names], dtype=np.float64)
     if lengths.sum() == 0:
-        raise ConfigError("reference has no sequence to draw background SNVs from")
+        raise ConfigError(
+            "reference has no sequence to draw background SNVs from", path=getattr(reference, "path", None)
+        )
     bases = np.frombuffer(b"ACGT", dtype=np.uint8)
     chroms: list[str] = []
     starts: list[np.ndarray] = []
@@ -268,7 +270,10 @@ def sample_snvs(
         if needed <= 0:
             break
     else:
-        raise ConfigError("could not draw enough A/C/G/T positions from the reference (mostly N?)")
+        raise ConfigError(
+            "could not draw enough A/C/G/T positions from the reference (mostly N?)",
+            path=getattr(reference, "path", None),
+        )
     # n of the draws at random: the draws are grouped by contig and sorted by position, so the first
     # n would leave out the last contigs and the ends of contigs
     keep = np.sort(rng.choice(len(refs), size=n, replace=False))
