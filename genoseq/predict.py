@@ -819,7 +819,11 @@ _CHUNK_BASES = 16_000_000
 
 
 def iter_sequence_records(
-    path: str | os.PathLike[str], *, chunk_records: int | None = None, chunk_bases: int | None = None
+    path: str | os.PathLike[str],
+    *,
+    chunk_records: int | None = None,
+    chunk_bases: int | None = None,
+    allow_empty: bool = False,
 ) -> Iterator[tuple[list[str], list[str]]]:
     """Stream names and sequences from FASTA/FASTQ (by extension, gzip allowed) or a table, in chunks.
 
@@ -836,7 +840,8 @@ def iter_sequence_records(
     Yields
     ------
     names, sequences : list[str], list[str]
-        One chunk; every sequence in it checked (non-empty, DNA/IUPAC letters).
+        One chunk; every sequence in it checked (DNA/IUPAC letters; non-empty unless
+        ``allow_empty``, which yields an empty record, or a table's empty or missing cell, as ``""``).
 
     Raises
     ------
@@ -857,8 +862,8 @@ def iter_sequence_records(
         bases = 0
         with read_fastx(path) as records:
             for record in records:
-                if not record.sequence:
-                    raise InputFormatError("empty sequence", path=path, record=record.name)
+                if not record.sequence and not allow_empty:
+                    raise InputFormatError("empty sequence", path=path, record=f"record {record.name}")
                 names.append(record.name)
                 seqs.append(record.sequence)
                 bases += len(record.sequence)
@@ -886,7 +891,9 @@ def iter_sequence_records(
     all_seqs = frame.get_column("sequence").cast(pl.Utf8).to_list()
     for i, seq in enumerate(all_seqs):
         if not seq:
-            raise InputFormatError("empty or missing sequence", path=path, record=row_location(first, i))
+            if not allow_empty:
+                raise InputFormatError("empty or missing sequence", path=path, record=row_location(first, i))
+            all_seqs[i] = ""
     # located as genoseq train does: the line of a text table, the 1-based row of a Parquet one
     check_letters(all_seqs, path=path, names=[row_location(first, i) for i in range(len(all_seqs))])
     name_col = next((c for c in ("name", "id") if c in frame.columns), None)
@@ -965,22 +972,36 @@ def predict_file(
 
     columns = output_columns(predictor)
     n = 0
-    chunks = iter_sequence_records(input_path)
+    empty: list[str] = []
+    chunks = iter_sequence_records(input_path, allow_empty=True)
     with contextlib.closing(chunks), TableWriter(output_path) as writer:  # all chunks scored, or nothing
         for names, seqs in chunks:
-            probs = predictor._predict_any(seqs, strand, batch_size, None, probabilities=True, checked=True)
+            scored = [i for i, seq in enumerate(seqs) if seq]
+            empty.extend(names[i] for i, seq in enumerate(seqs) if not seq)
+            probs = np.full((len(seqs), len(columns)), np.nan, dtype=np.float32)
+            if scored:
+                probs[scored] = predictor._predict_any(
+                    [seqs[i] for i in scored], strand, batch_size, None, probabilities=True, checked=True
+                )
             frame: dict[str, Any] = {
                 "name": pl.Series("name", names, dtype=pl.Utf8),
                 "length": pl.Series("length", [len(s) for s in seqs], dtype=pl.Int64),
             }
             for j, col in enumerate(columns):
-                frame[col] = pl.Series(col, probs[:, j], dtype=pl.Float32)
+                frame[col] = pl.Series(col, probs[:, j], dtype=pl.Float32).fill_nan(None)
             writer.write(pl.DataFrame(frame))
             n += len(names)
         if n == 0:  # an empty input still gives a table with the columns
             empty = {"name": pl.Utf8, "length": pl.Int64} | {col: pl.Float32 for col in columns}
             writer.write(pl.DataFrame(schema=empty))
-    log.info("scored %d records from %s", n, input_path)
+    if empty:
+        log.warning(
+            "%s: %d empty record(s) (first: %s) have nothing to score: their probabilities are null",
+            input_path,
+            len(empty),
+            empty[0],
+        )
+    log.info("scored %d records from %s", n - len(empty), input_path)
     return n
 
 

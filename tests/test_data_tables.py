@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 from pathlib import Path
 
@@ -108,6 +109,12 @@ def test_fasta_with_labels_table(tmp_path: Path, caplog) -> None:
         load_table(fa, _csv(tmp_path / "l2.csv", "name,label\nr1,0\nr3,1\n"))
     with pytest.raises(InputFormatError, match="needs a labels table"):
         load_table(fa)
+    # FASTQ (here gzipped) + the same labels table reads alike
+    fq = tmp_path / "s.fq.gz"
+    fq.write_bytes(gzip.compress(b"@r1\nACGTAA\n+\nIIIIII\n@r2\nCCCCCC\n+\nIIIIII\n@r3\nGGGGGG\n+\nIIIIII\n"))
+    from_fastq = load_table(fq, labels)
+    assert _rows(from_fastq) == _rows(table) and from_fastq.names == table.names
+    np.testing.assert_array_equal(from_fastq.labels, table.labels)
 
 
 @pytest.mark.parametrize(
@@ -255,6 +262,22 @@ def test_a_label_column_mixing_integers_and_other_values_is_refused(tmp_path: Pa
     path = _csv(tmp_path / "t.csv", "sequence,label\nACGT,0\nACGA,1\nACGC,1.5\nACGG,0\n")
     with pytest.raises(InputFormatError, match=r"t.csv.*line 4.*label '1.5' is not an integer, unlike 3"):
         load_table(path)
+
+
+def test_a_label_column_beside_label_class_columns_is_ambiguous(tmp_path: Path) -> None:
+    path = _csv(tmp_path / "b.csv", "sequence,label_a,label_b,label\nACGT,1,0,1\nACGA,0,1,0\n")
+    with pytest.raises(InputFormatError, match=r"b.csv: both a 'label' column and label_<class> columns"):
+        load_table(path)
+
+
+def test_a_continuous_label_column_is_refused(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    rows = "".join(f"ACGT,{v:.4f}\n" for v in rng.random(40))
+    path = _csv(tmp_path / "r.csv", "sequence,label\n" + rows)
+    with pytest.raises(InputFormatError, match=r"r.csv: the label column looks continuous \(40 distinct"):
+        load_table(path)
+    few = _csv(tmp_path / "f.csv", "sequence,label\n" + "ACGT,0.5\nACGA,1.5\n" * 20)
+    assert load_table(few).classes == ["0.5", "1.5"]  # a few decimal names are still class names
 
 
 def test_whole_numbers_written_as_decimals_are_integer_labels(tmp_path: Path) -> None:

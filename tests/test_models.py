@@ -506,3 +506,11 @@ def test_an_even_conv_width_runs_without_torch_warnings() -> None:
         warnings.simplefilter("error")
         out = model(inputs("cnn-lstm", config, n=2)[0])
     assert out.shape == (2, 1)
+
+
+def test_a_transformer_on_sequences_shorter_than_its_kmers_is_refused():
+    with pytest.raises(
+        ConfigError, match=r"sequences of 3 bases are shorter than the transformer's k-mers \(k=4\)"
+    ):
+        default_config("transformer", input_length=3, n_outputs=1, task="binary")
+    assert default_config("transformer", input_length=3, n_outputs=1, task="binary", k=3).k == 3

@@ -583,6 +583,28 @@ def test_an_empty_sequence_is_refused(model_dir: Path) -> None:
         predictor.predict(["ACGT", ""])
 
 
+def test_predict_gives_empty_records_null_rows(model_dir: Path, tmp_path: Path, caplog) -> None:
+    """A zero-length read (trimmed FASTQ) or an empty table cell keeps its row, with null
+    probabilities and one warning, instead of stopping the whole run."""
+    fastq = tmp_path / "reads.fq"
+    fastq.write_text("@r1\nACGTACGTAC\n+\nIIIIIIIIII\n@r2\n\n+\n\n@r3\nGGGTACGTAC\n+\nIIIIIIIIII\n")
+    table = tmp_path / "reads.csv"
+    table.write_text("name,sequence\nr1,ACGTACGTAC\nr2,\nr3,GGGTACGTAC\n")
+    expected = Predictor.load(model_dir, device="cpu").predict(["ACGTACGTAC", "GGGTACGTAC"])[:, 0]
+    for path in (fastq, table):
+        out = tmp_path / "out.tsv"
+        with caplog.at_level("WARNING", logger="genoseq"):
+            result = CliRunner().invoke(main, ["predict", str(model_dir), str(path), "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        assert "1 empty record(s) (first: r2) have nothing to score" in caplog.text
+        caplog.clear()
+        df = pl.read_csv(out, separator="\t")
+        assert df["name"].to_list() == ["r1", "r2", "r3"] and df["length"].to_list() == [10, 0, 10]
+        probs = df.columns[2]
+        assert df[probs][1] is None
+        np.testing.assert_allclose([df[probs][0], df[probs][2]], expected, rtol=1e-5)
+
+
 @pytest.mark.parametrize("name", ["cnn-lstm", "transformer"])
 def test_narrow_arrays_score_like_the_sequences_they_hold(name: str) -> None:
     """predict_array/predict_logits_array on rows narrower than the input, both strands: each strand

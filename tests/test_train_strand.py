@@ -211,3 +211,23 @@ def test_strand_is_refused_for_vcf_data(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, [*cv, "-o", str(tmp_path / "cv.json"), "--rc-augment"])
     assert result.exit_code == 2 and "--rc-augment applies to table DATA" in result.output
     assert not (tmp_path / "m").exists() and not (tmp_path / "cv.json").exists()
+
+
+def test_valid_labels_without_valid_is_a_usage_error(tmp_path: Path) -> None:
+    table = tmp_path / "t.csv"
+    table.write_text("sequence,label\nACGT,0\nACGA,1\n")
+    labels = tmp_path / "l.csv"
+    labels.write_text("name,label\nr1,0\n")
+    args = [
+        "train",
+        str(table),
+        "--valid-labels",
+        str(labels),
+        "--model",
+        "cnn-lstm",
+        "--out",
+        str(tmp_path / "m"),
+    ]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and "--valid-labels labels a FASTA/FASTQ --valid" in result.output
+    assert not (tmp_path / "m").exists()

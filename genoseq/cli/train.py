@@ -173,6 +173,8 @@ def train(data: str, model_name: str, out_dir: str, **params: Any) -> None:
                 f"({how}); validation AUROC {m['auroc']:.4f}, AUPRC {m['auprc']:.4f}"
             )
         return
+    if params["valid_labels"] and not params["valid"]:
+        raise click.UsageError("--valid-labels labels a FASTA/FASTQ --valid; give --valid too")
     from genoseq.train.run import train_model
 
     with set_values_as_usage_errors(overrides):

@@ -1,4 +1,4 @@
-"""Labelled sequence tables: CSV/TSV/Parquet (or FASTA + a labels table) → arrays.
+"""Labelled sequence tables: CSV/TSV/Parquet (or FASTA/FASTQ + a labels table) → arrays.
 
 A training table holds one DNA sequence and its label(s) per row:
 
@@ -12,7 +12,7 @@ A training table holds one DNA sequence and its label(s) per row:
 
   An optional ``name`` (or ``id``) column names the rows; optional
   ``feature_<name>`` columns hold extra numeric per-example features.
-* **FASTA** + a labels table (``labels=``) of the same label forms keyed by a
+* **FASTA** (or FASTQ) + a labels table (``labels=``) of the same label forms keyed by a
   ``name`` (or ``id``) column holding the record names.
 
 Sequences become one ``uint8`` ASCII matrix ``(n, L)`` (upper case) — the
@@ -50,7 +50,7 @@ __all__ = ["LabelledTable", "file_sha256", "legacy_class_order", "load_table"]
 
 log = logging.getLogger(__name__)
 
-_FASTA_SUFFIXES = {".fa", ".fasta", ".fna", ".fas", ".ffn"}
+_FASTA_SUFFIXES = {".fa", ".fasta", ".fna", ".fas", ".ffn", ".fq", ".fastq"}  # FASTA or FASTQ + labels
 _TABLE_SEPARATORS = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": "\t"}
 _PARQUET_SUFFIXES = {".parquet", ".pq"}
 _COMPRESSION_SUFFIXES = {".gz", ".bgz", ".zst"}
@@ -183,7 +183,9 @@ def _kind(path: Path) -> str:
     if last in _TABLE_SEPARATORS:
         return last
     raise InputFormatError(
-        "unknown table format (expected .csv, .tsv, .parquet, or FASTA .fa/.fasta with --labels)", path=path
+        "unknown table format (expected .csv, .tsv, .parquet, or FASTA/FASTQ .fa/.fasta/.fq/.fastq with"
+        " --labels)",
+        path=path,
     )
 
 
@@ -191,7 +193,7 @@ def read_frame(path: Path) -> tuple[pl.DataFrame, int]:
     """Read a CSV/TSV/Parquet table with every column as text; return (frame, first data line/row number)."""
     kind = _kind(path)
     if kind == "fasta":
-        raise InputFormatError("expected a CSV/TSV/Parquet table, got FASTA", path=path)
+        raise InputFormatError("expected a CSV/TSV/Parquet table, got FASTA/FASTQ", path=path)
     if kind != "parquet" and path.suffix.lower() != ".zst":
         _check_text(path, kind)
     try:
@@ -389,6 +391,15 @@ def _check_label_values(canon: list[str], locate: Callable[[int], str], path: Pa
     """Refuse a label column mixing integers with other values (``1.5`` or ``yes`` among 0/1 labels)."""
     is_int = [_is_int(v) for v in canon]
     n_int = sum(is_int)
+    distinct = set(canon)
+    if n_int < len(canon) and len(distinct) > max(10, len(canon) // 2) and all(map(_is_float, distinct)):
+        example = next(v for v in canon if not _is_int(v))
+        raise InputFormatError(
+            f"the label column looks continuous ({len(distinct)} distinct numbers among {len(canon)} rows,"
+            f" such as {example!r}): genoseq trains classifiers, so give integers or class names"
+            " (threshold the values into classes first)",
+            path=path,
+        )
     if 0 < n_int < len(canon):
         i = is_int.index(False)
         raise InputFormatError(
@@ -397,6 +408,14 @@ def _check_label_values(canon: list[str], locate: Callable[[int], str], path: Pa
             path=path,
             record=locate(i),
         )
+
+
+def _is_float(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_int(value: str) -> bool:
@@ -475,7 +494,14 @@ def _parse_labels(
             f"no 'label' column (nor 'label_<class>' columns); columns are: {', '.join(frame.columns)}",
             path=path,
         )
-    if indicator_cols and "label" not in frame.columns:
+    if indicator_cols and "label" in frame.columns:
+        raise InputFormatError(
+            f"both a 'label' column and label_<class> columns ({', '.join(indicator_cols[:3])}"
+            f"{' …' if len(indicator_cols) > 3 else ''}): which holds the labels is ambiguous; keep one"
+            " form (label_<class> 0/1 columns mean multi-label)",
+            path=path,
+        )
+    if indicator_cols:
         if task not in (None, "multilabel"):
             raise InputFormatError(f"label_<class> columns (multilabel) in a {task} table", path=path)
         names = [c[len("label_") :] for c in indicator_cols]
@@ -624,7 +650,7 @@ def _read_fasta(path: Path) -> tuple[list[str], list[str]]:
     except (OSError, ValueError) as exc:
         if not path.exists():
             raise FileNotFoundError(2, "No such file or directory", str(path)) from None
-        raise InputFormatError(f"cannot read FASTA: {exc}", path=path) from exc
+        raise InputFormatError(f"cannot read FASTA/FASTQ: {exc}", path=path) from exc
     return names, seqs
 
 
@@ -708,8 +734,8 @@ def _load_table(
     if kind == "fasta":
         if labels is None:
             raise InputFormatError(
-                "FASTA input needs a labels table keyed by record name (genoseq train: --labels TABLE; "
-                "for a FASTA --valid, --valid-labels TABLE)",
+                "FASTA/FASTQ input needs a labels table keyed by record name (--labels TABLE; for a"
+                " FASTA/FASTQ --valid of genoseq train, --valid-labels TABLE)",
                 path=path,
             )
         labels_path = Path(labels)
@@ -717,7 +743,7 @@ def _load_table(
             raise FileNotFoundError(2, "No such file or directory", str(labels_path))
         names, seqs = _read_fasta(path)
         if not names:
-            raise InputFormatError("the FASTA file holds no records", path=path)
+            raise InputFormatError("the FASTA/FASTQ file holds no records", path=path)
         frame, first = read_frame(labels_path)
         key = _name_column(frame)
         if key is None:

@@ -33,9 +33,14 @@ def _kmer_sizes(values: dict[str, Any]) -> dict[str, Any]:
     """Fill ``vocab_size`` and ``max_tokens`` from the k-mer tokenizer the config names."""
     from genoseq.tokenize import KmerTokenizer
 
-    tokenizer = KmerTokenizer(
-        values.get("k", TransformerConfig.k), values.get("stride", TransformerConfig.stride)
-    )
+    k = values.get("k", TransformerConfig.k)
+    tokenizer = KmerTokenizer(k, values.get("stride", TransformerConfig.stride))
+    if isinstance(values.get("input_length"), int) and values["input_length"] < k:
+        raise ConfigError(
+            f"sequences of {values['input_length']} bases are shorter than the transformer's k-mers"
+            f" (k={k}): it would see no k-mer at all; use --set k={values['input_length']} or less, or the"
+            " cnn-lstm"
+        )
     ids, _ = tokenizer.encode_batch(["A" * values["input_length"]], add_special_tokens=True)
     values.setdefault("vocab_size", tokenizer.vocab_size)
     values.setdefault("max_tokens", int(ids.shape[1]))
