@@ -972,12 +972,12 @@ def predict_file(
 
     columns = output_columns(predictor)
     n = 0
-    empty: list[str] = []
+    empty_names: list[str] = []
     chunks = iter_sequence_records(input_path, allow_empty=True)
     with contextlib.closing(chunks), TableWriter(output_path) as writer:  # all chunks scored, or nothing
         for names, seqs in chunks:
             scored = [i for i, seq in enumerate(seqs) if seq]
-            empty.extend(names[i] for i, seq in enumerate(seqs) if not seq)
+            empty_names.extend(names[i] for i, seq in enumerate(seqs) if not seq)
             probs = np.full((len(seqs), len(columns)), np.nan, dtype=np.float32)
             if scored:
                 probs[scored] = predictor._predict_any(
@@ -994,14 +994,14 @@ def predict_file(
         if n == 0:  # an empty input still gives a table with the columns
             empty = {"name": pl.Utf8, "length": pl.Int64} | {col: pl.Float32 for col in columns}
             writer.write(pl.DataFrame(schema=empty))
-    if empty:
+    if empty_names:
         log.warning(
             "%s: %d empty record(s) (first: %s) have nothing to score: their probabilities are null",
             input_path,
-            len(empty),
-            empty[0],
+            len(empty_names),
+            empty_names[0],
         )
-    log.info("scored %d records from %s", n - len(empty), input_path)
+    log.info("scored %d records from %s", n - len(empty_names), input_path)
     return n
 
 

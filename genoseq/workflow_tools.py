@@ -221,16 +221,19 @@ def split_vcf(vcf: str | Path, n_shards: int, out_dir: str | Path) -> list[Path]
 @contextlib.contextmanager
 def _vcf_lines(path: str | Path) -> Iterator[tuple[bytes, Iterator[bytes]]]:
     """The header (bytes, every ``#`` line) and an iterator over the record lines of a VCF/BCF."""
-    with _open_vcf(path) as vf:  # a typed error for what htslib cannot read as VCF/BCF
-        is_bcf = vf.is_bcf
-        if is_bcf:
-            header = str(vf.header).encode()
-            yield header, (str(rec).encode() for rec in vf)
-            return
     import gzip
 
+    from genoseq.io._open import is_bgzf, is_gzip
+
     with open(path, "rb") as fh:
-        compressed = fh.read(2) == b"\x1f\x8b"
+        start = fh.read(18)
+    compressed = is_gzip(start)
+    if not compressed or is_bgzf(start):  # plain gzip is text VCF (BCF is bgzip), which htslib cannot open
+        with _open_vcf(path) as vf:  # a typed error for what htslib cannot read as VCF/BCF
+            if vf.is_bcf:
+                header = str(vf.header).encode()
+                yield header, (str(rec).encode() for rec in vf)
+                return
     with (gzip.open if compressed else open)(path, "rb") as src:
         head: list[bytes] = []
         first: bytes | None = None

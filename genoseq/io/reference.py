@@ -241,7 +241,9 @@ def _writable_dir(directory: Path) -> bool:
 
 
 def _open_indexed(name: str, fai: Path, gzi: Path | None) -> pysam.FastaFile:
-    with pysam_errors(name, "cannot open the indexed FASTA"):
+    index = f"{fai}" if gzi is None else f"{fai} / {gzi}"
+    what = f"cannot open the indexed FASTA (is its index {index} damaged? delete it to have it rebuilt)"
+    with pysam_errors(name, what):
         return pysam.FastaFile(
             name, filepath_index=str(fai), filepath_index_compressed=None if gzi is None else str(gzi)
         )

@@ -109,6 +109,27 @@ class Variant:
         )
 
 
+def _decompressed_copy(path: Path, name: str) -> Path:
+    """A temporary, decompressed copy of the plain-gzip file ``path`` (the caller removes it)."""
+    import shutil
+    import tempfile
+
+    log.info("%s: gzip, not bgzip: reading a decompressed temporary copy (bgzip it to skip this)", name)
+    fd, tmp = tempfile.mkstemp(prefix="genoseq-", suffix=".vcf")
+    try:
+        with os.fdopen(fd, "wb") as out, gzip.open(path, "rb") as src:
+            shutil.copyfileobj(src, out, 1 << 20)
+    except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, gzip.BadGzipFile) and exc.errno is not None:
+            raise
+        raise InputFormatError(f"corrupt or truncated gzip data ({exc})", path=name) from exc
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
 class _VcfFile:
     """An opened VCF/BCF: pysam's reader plus, for text VCF, a second stream of its raw lines."""
 
@@ -119,23 +140,20 @@ class _VcfFile:
         self.compressed = self.src.compressed
         self.line_no = 0
         self.n_columns = 0
+        self._plain_copy: Path | None = None
         try:
             self.kind = classify_start(self.src.head, self.name)
-            if self.compressed == "gzip":
-                raise InputFormatError(
-                    "gzip-compressed but not bgzip; htslib reads compressed VCF only as bgzip."
-                    " Recompress it: `gzip -dc in.vcf.gz | bgzip > out.vcf.gz`"
-                    " (or pysam.tabix_compress on the decompressed file)",
-                    path=self.name,
-                )
             if self.compressed == "bgzf" and not has_bgzf_eof(self.path):
                 raise InputFormatError(
                     "truncated bgzip file: the BGZF end-of-file marker is missing", path=self.name
                 )
             if self.kind == "vcf":
                 self._read_text_header()
+            if self.compressed == "gzip":
+                # htslib reads compressed VCF only as bgzip: give it a decompressed temporary copy
+                self._plain_copy = _decompressed_copy(self.path, self.name)
             with pysam_errors(self.name, "htslib cannot read the VCF header"):
-                self.vf = pysam.VariantFile(str(self.path))
+                self.vf = pysam.VariantFile(str(self._plain_copy or self.path))
             header = self.vf.header
             self.numbers = {key: meta.number for key, meta in header.info.items()}
             self.header_contigs = list(header.contigs)
@@ -186,11 +204,14 @@ class _VcfFile:
                 ) from None
 
     def close(self) -> None:
-        """Close pysam's reader and the text stream."""
+        """Close pysam's reader and the text stream (and remove a decompressed copy)."""
         vf = getattr(self, "vf", None)
         if vf is not None:
             vf.close()
         self.src.close()
+        if getattr(self, "_plain_copy", None) is not None:
+            self._plain_copy.unlink(missing_ok=True)
+            self._plain_copy = None
 
     # -- records -------------------------------------------------------------------------------
 
@@ -208,10 +229,10 @@ class _VcfFile:
                 yield from self._checked_binary(iter(self.vf))
             return
         contig, start, end = self._region(region)
-        if self._index_file() is None or (self.kind == "vcf" and self.compressed is None):
-            # plain text, or a file without an index: filter while streaming the whole file (by name
-            # key if no ##contig lines)
-            if self.compressed is not None:
+        if self._index_file() is None or (self.kind == "vcf" and self.compressed != "bgzf"):
+            # plain text or gzip, or a file without an index: filter while streaming the whole file
+            # (by name key if no ##contig lines)
+            if self.compressed == "bgzf":
                 log.info(
                     "%s: no .tbi/.csi index, so the region %s is found by reading the whole file",
                     self.name,

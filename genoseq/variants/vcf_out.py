@@ -23,7 +23,8 @@ import pysam
 from genoseq import __version__
 from genoseq._atomic import CommitOrAbort, atomic_path, placement
 from genoseq.errors import InputFormatError
-from genoseq.io.vcf import read_vcf_records
+from genoseq.io._open import is_bgzf, is_gzip
+from genoseq.io.vcf import _decompressed_copy, read_vcf_records
 from genoseq.variants.score import ALT_INDEX_COLUMN, RECORD_COLUMN
 
 #: INFO descriptions of each score stem
@@ -197,15 +198,20 @@ class VcfAnnotator(CommitOrAbort):
         try:
             # genoseq's checked reader first: a malformed VCF fails with a typed error naming the line
             read_vcf_records(self.vcf, region).close()
-            self._in = self._stack.enter_context(pysam.VariantFile(str(self.vcf)))
+            source = self.vcf
+            with open(self.vcf, "rb") as fh:
+                start = fh.read(18)
+            if is_gzip(start) and not is_bgzf(start):  # htslib reads compressed VCF only as bgzip
+                source = _decompressed_copy(self.vcf, str(self.vcf))
+                self._stack.callback(source.unlink, missing_ok=True)
+            self._in = self._stack.enter_context(pysam.VariantFile(str(source)))
             declared = str(self._in.header)
             symbolic = _check_records(self._in, self.vcf, region)
-            source = self.vcf
             if str(self._in.header) != declared:
                 # the header leaves out contigs, INFO or FILTER keys that records use (htslib has now
                 # declared them); such records cannot be copied into another header (htslib's
                 # translate ends the process), so they are read from a copy with the full header
-                source = self._stack.enter_context(_with_full_header(self.vcf, self._in.header, self.out))
+                source = self._stack.enter_context(_with_full_header(source, self._in.header, self.out))
             self._records = read_vcf_records(source, region)
             self._stack.callback(self._records.close)
             header, self._stale = _without_genoseq_fields(self._in.header)
