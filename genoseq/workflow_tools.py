@@ -228,12 +228,16 @@ def _vcf_lines(path: str | Path) -> Iterator[tuple[bytes, Iterator[bytes]]]:
     with open(path, "rb") as fh:
         start = fh.read(18)
     compressed = is_gzip(start)
-    if not compressed or is_bgzf(start):  # plain gzip is text VCF (BCF is bgzip), which htslib cannot open
+    if not compressed or is_bgzf(start):
         with _open_vcf(path) as vf:  # a typed error for what htslib cannot read as VCF/BCF
             if vf.is_bcf:
                 header = str(vf.header).encode()
                 yield header, (str(rec).encode() for rec in vf)
                 return
+    else:  # plain gzip: text VCF (BCF is bgzip), checked by genoseq's reader (htslib cannot open it)
+        from genoseq.io.vcf import read_vcf_records
+
+        read_vcf_records(path).close()
     with (gzip.open if compressed else open)(path, "rb") as src:
         head: list[bytes] = []
         first: bytes | None = None

@@ -268,6 +268,9 @@ def test_a_label_column_beside_label_class_columns_is_ambiguous(tmp_path: Path) 
     path = _csv(tmp_path / "b.csv", "sequence,label_a,label_b,label\nACGT,1,0,1\nACGA,0,1,0\n")
     with pytest.raises(InputFormatError, match=r"b.csv: both a 'label' column and label_<class> columns"):
         load_table(path)
+    # label_* columns of other values are metadata (label_source ...): 'label' holds the labels
+    meta = _csv(tmp_path / "m.csv", "sequence,label,label_source\nACGT,1,chip\nACGA,0,atac\n")
+    assert load_table(meta).classes == ["0", "1"]
 
 
 def test_a_continuous_label_column_is_refused(tmp_path: Path) -> None:

@@ -329,6 +329,19 @@ def test_a_validation_vcf_validates_and_calibrates(mito, tmp_path, caplog):
         )
     assert result.exit_code == 0, result.output
     assert "also hold training variants" in caplog.text
+
+    def wrong_ref(line: str) -> str:
+        f = line.split("\t")
+        f[3] = next(b for b in "ACGT" if b not in (f[3], f[4]))
+        return "\t".join(f)
+
+    other_build = tmp_path / "other_build.vcf"
+    other_build.write_text("\n".join(header + [wrong_ref(ln) for ln in late]) + "\n")
+    with caplog.at_level("WARNING", logger="genoseq"):
+        result = CliRunner().invoke(main, [*args, "--valid", str(other_build), "--out", str(tmp_path / "m4")])
+    assert result.exit_code == 1 and "other_build.vcf: the validation variants left" in result.output
+    assert f"other_build.vcf: {len(late)} variant(s) whose REF disagrees" in caplog.text
+    assert not (tmp_path / "m4" / "config.json").exists()
     benign = tmp_path / "benign.vcf"
     benign.write_text("\n".join(header + [ln for ln in late if "LABEL=0" in ln]) + "\n")
     result = CliRunner().invoke(main, [*args, "--valid", str(benign), "--out", str(tmp_path / "m3")])

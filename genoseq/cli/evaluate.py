@@ -21,7 +21,7 @@ from genoseq.cli._paths import InputFile, ModelDir, OutputDir, OutputFile, infer
     type=OutputFile(allow_dash=True),
     help="Metrics JSON file (.json); `-` writes it to standard output.",
 )
-@click.option("--labels", type=InputFile(), help="Labels table (name,label) for a FASTA DATA.")
+@click.option("--labels", type=InputFile(), help="Labels table (name,label) for FASTA/FASTQ DATA.")
 @click.option("--plots-dir", type=OutputDir(), help="Write the ROC/PR curves on DATA here (roc_pr.png).")
 @inference_options
 def evaluate(
@@ -37,7 +37,7 @@ def evaluate(
     """Evaluate the model directory MODEL on the labelled table DATA.
 
     DATA is read like `genoseq train` reads it (CSV/TSV/Parquet with `sequence`
-    and `label` columns, or FASTA with --labels), with the model's classes;
+    and `label` columns, or FASTA/FASTQ with --labels), with the model's classes;
     sequences of any length are scored as `genoseq predict` scores them (padded
     centrally with N, or in sliding windows; said on stderr).
     Writes accuracy, AUROC, AUPRC, MCC and F1 (macro for multi-class) to the

@@ -100,8 +100,8 @@ def variant_model_options(params: dict[str, Any]) -> Any:
     help="Validation table, or labelled VCF for VCF DATA (default: hold out --valid-fraction; of a VCF by"
     " genomic blocks).",
 )
-@click.option("--labels", type=InputFile(), help="Labels table (name,label) for FASTA DATA.")
-@click.option("--valid-labels", type=InputFile(), help="Labels table for a FASTA --valid.")
+@click.option("--labels", type=InputFile(), help="Labels table (name,label) for FASTA/FASTQ DATA.")
+@click.option("--valid-labels", type=InputFile(), help="Labels table for a FASTA/FASTQ --valid.")
 @click.option("--model", "model_name", required=True, type=click.Choice(MODEL_NAMES), help="Architecture.")
 @click.option("--out", "out_dir", required=True, type=OutputDir(), help="Output model directory.")
 @click.option(
@@ -129,7 +129,7 @@ def variant_model_options(params: dict[str, Any]) -> Any:
 def train(data: str, model_name: str, out_dir: str, **params: Any) -> None:
     """Train a model on DATA and write OUT as a model directory.
 
-    DATA is a table (CSV/TSV/Parquet with sequence,label columns, or FASTA + --labels) for a sequence
+    DATA is a table (CSV/TSV/Parquet with sequence,label columns, or FASTA/FASTQ + --labels) for a sequence
     classifier, or a labelled VCF (+ --reference, --label-field, optionally --annotation and
     --info-features) for a variant-risk model. OUT gets config.json + model.safetensors, the training
     log, checkpoint and plots. Runs data-parallel under `torchrun --nproc_per_node N -m genoseq train ...`.

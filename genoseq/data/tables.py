@@ -410,6 +410,12 @@ def _check_label_values(canon: list[str], locate: Callable[[int], str], path: Pa
         )
 
 
+def _holds_indicators(column: pl.Series) -> bool:
+    """Whether a (text) column holds only 0/1 values (empty cells aside): a ``label_<class>`` column."""
+    values = {v.strip() for v in column.cast(pl.Utf8).drop_nulls().to_list()} - {""}
+    return bool(values) and values <= {"0", "1", "0.0", "1.0"}
+
+
 def _is_float(value: str) -> bool:
     try:
         float(value)
@@ -494,6 +500,12 @@ def _parse_labels(
             f"no 'label' column (nor 'label_<class>' columns); columns are: {', '.join(frame.columns)}",
             path=path,
         )
+    if (
+        indicator_cols
+        and "label" in frame.columns
+        and not all(_holds_indicators(frame.get_column(c)) for c in indicator_cols)
+    ):
+        indicator_cols = []  # label_source, label_text ...: other columns; 'label' holds the labels
     if indicator_cols and "label" in frame.columns:
         raise InputFormatError(
             f"both a 'label' column and label_<class> columns ({', '.join(indicator_cols[:3])}"

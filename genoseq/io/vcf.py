@@ -109,11 +109,28 @@ class Variant:
         )
 
 
+#: decompressed copies of plain-gzip VCFs, by (path, mtime, size): made once per process and file
+#: (a scoring run opens its VCF several times), removed when the process exits
+_PLAIN_COPIES: dict[tuple[str, int, int], Path] = {}
+
+
+def _remove_plain_copies() -> None:
+    while _PLAIN_COPIES:
+        _PLAIN_COPIES.popitem()[1].unlink(missing_ok=True)
+
+
 def _decompressed_copy(path: Path, name: str) -> Path:
-    """A temporary, decompressed copy of the plain-gzip file ``path`` (the caller removes it)."""
+    """A decompressed temporary copy of the plain-gzip file ``path``, shared by every reader of the
+    same file in this process and removed at exit."""
+    import atexit
     import shutil
     import tempfile
 
+    stat = Path(path).stat()
+    key = (str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
+    copy = _PLAIN_COPIES.get(key)
+    if copy is not None and copy.exists():
+        return copy
     log.info("%s: gzip, not bgzip: reading a decompressed temporary copy (bgzip it to skip this)", name)
     fd, tmp = tempfile.mkstemp(prefix="genoseq-", suffix=".vcf")
     try:
@@ -127,6 +144,9 @@ def _decompressed_copy(path: Path, name: str) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    if not _PLAIN_COPIES:
+        atexit.register(_remove_plain_copies)
+    _PLAIN_COPIES[key] = Path(tmp)
     return Path(tmp)
 
 
@@ -204,14 +224,11 @@ class _VcfFile:
                 ) from None
 
     def close(self) -> None:
-        """Close pysam's reader and the text stream (and remove a decompressed copy)."""
+        """Close pysam's reader and the text stream."""
         vf = getattr(self, "vf", None)
         if vf is not None:
             vf.close()
         self.src.close()
-        if getattr(self, "_plain_copy", None) is not None:
-            self._plain_copy.unlink(missing_ok=True)
-            self._plain_copy = None
 
     # -- records -------------------------------------------------------------------------------
 

@@ -458,9 +458,23 @@ def train_variant_model(
         if options.info_features:
             feat = replace(feat, info=InfoFeatures.fit(options.info_features, table.info[train_idx]))
         arrays, match = _encode(feat, ref, table)
-    keep = set(_drop_mismatches(table, match, vcf).tolist())
+    if valid_vcf is None:
+        keep = set(_drop_mismatches(table, match, vcf).tolist())
+    else:  # each file's REF mismatches counted against that file
+        keep = set(train_idx[_drop_mismatches(table.subset(train_idx), match[train_idx], vcf)].tolist())
+        keep |= set(
+            valid_idx[_drop_mismatches(table.subset(valid_idx), match[valid_idx], valid_vcf)].tolist()
+        )
     train_idx = np.array([i for i in train_idx if i in keep], dtype=np.int64)
     valid_idx = np.array([i for i in valid_idx if i in keep], dtype=np.int64)
+    n_valid_pos = int(table.labels[valid_idx].sum())
+    if n_valid_pos in (0, len(valid_idx)):
+        raise InputFormatError(
+            f"the validation variants left after dropping REF mismatches hold {n_valid_pos} pathogenic and"
+            f" {len(valid_idx) - n_valid_pos} benign: early stopping and the risk calibration need both"
+            f" classes{'' if valid_vcf else ' (use a smaller --block-size, or --valid VCF)'}",
+            path=valid_vcf or vcf,
+        )
     fingerprint = hashlib.sha256(
         json.dumps(
             [data_checksum, model_name, feat.to_dict(), dict(model_overrides or {})], sort_keys=True

@@ -202,8 +202,7 @@ class VcfAnnotator(CommitOrAbort):
             with open(self.vcf, "rb") as fh:
                 start = fh.read(18)
             if is_gzip(start) and not is_bgzf(start):  # htslib reads compressed VCF only as bgzip
-                source = _decompressed_copy(self.vcf, str(self.vcf))
-                self._stack.callback(source.unlink, missing_ok=True)
+                source = _decompressed_copy(self.vcf, str(self.vcf))  # the reader's, shared
             self._in = self._stack.enter_context(pysam.VariantFile(str(source)))
             declared = str(self._in.header)
             symbolic = _check_records(self._in, self.vcf, region)
