@@ -34,3 +34,35 @@ rule all:
     default_target: True
     input:
         final_outputs(),
+
+
+# Targets named after the workflow's steps, in both modes: `snakemake evaluate`, `snakemake score` ...
+localrules:
+    all,
+    score,
+
+
+rule score:
+    """Target: the scored variants (split_vcf -> score_shard x N -> gather_scores)."""
+    input:
+        f"{SCORED}.parquet",
+        f"{SCORED}.vcf.gz",
+        f"{SCORED}.vcf.gz.tbi",
+
+
+if VARIANT_RISK:
+
+    localrules:
+        evaluate,
+        calibrate,
+
+    rule evaluate:
+        """Target: the variant-risk model's block cross-validation (rule cross_validate)."""
+        input:
+            METRICS,
+            PLOTS_DIR,
+
+    rule calibrate:
+        """Target: the trained variant-risk model, calibrated (Platt, on its validation blocks) by train."""
+        input:
+            MODEL_DIR,

@@ -103,6 +103,15 @@ def test_default_dry_run_plans_the_whole_dag() -> None:
     assert "results/mito/gnomad_chrM.risk.vcf.gz" in out
 
 
+@pytest.mark.parametrize("config", [None, TEST_CONFIG_SEQUENCE], ids=["default", "sequence"])
+def test_every_step_of_the_issue_is_a_target(config: Path | None) -> None:
+    """`snakemake prepare|train|evaluate|calibrate|score|report` plan in both modes."""
+    args = [] if config is None else ["--configfile", str(config)]
+    for target in ("prepare", "train", "evaluate", "calibrate", "score", "report"):
+        plan = _snakemake("-n", target, *args)
+        assert plan.returncode == 0, (target, plan.stdout + plan.stderr)
+
+
 def test_sequence_config_plans_calibration() -> None:
     result = _snakemake("-n", "--nolock", "--forceall", "--configfile", str(TEST_CONFIG_SEQUENCE))
     assert result.returncode == 0, result.stderr
@@ -176,7 +185,8 @@ def test_learning_rate_given_or_left_to_genoseq_train(tmp_path: Path) -> None:
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
     assert re.search(r"genoseq -v train .* --lr 0\.002 ", out) and "cross-validate" in out, out
-    assert len(re.findall(r"--lr 0\.002", out)) == 2, out  # train and cross_validate
+    # cross_validate once, train's three spellings of one command (resume, afresh after a misfit, afresh)
+    assert len(re.findall(r"--lr 0\.002", out)) == 4, out
     default = _snakemake("-n", "-p", "--nolock", "--forceall")
     assert default.returncode == 0 and "--lr" not in default.stdout + default.stderr
     # YAML 1.1 reads `1e-3` as text (it wants `1.0e-3`); the README and schema write it so
@@ -364,6 +374,38 @@ def test_end_to_end_variant_risk(tmp_path: Path) -> None:
     counts = _job_counts(plan.stdout + plan.stderr)
     assert counts.get("prepare_score") == 1 and counts.get("score_shard", 0) >= 1, counts
     assert not {"prepare", "train", "cross_validate"} & set(counts), counts
+
+    # an interrupted train job leaves its checkpoint in results/work/train (Snakemake deletes a failed
+    # job's directory() output): the next try resumes it, or starts afresh when it does not fit
+    model, work = tmp_path / "results" / "model", tmp_path / "results" / "work" / "train"
+    weights = (model / "model.safetensors").read_bytes()
+    shutil.copytree(model, work)  # a checkpoint of these very settings (here a finished one)
+    again = _snakemake(
+        "--cores",
+        "1",
+        "--configfile",
+        str(config),
+        "-d",
+        str(tmp_path),
+        "--forcerun",
+        "train",
+        "--",
+        "train",
+        cwd=tmp_path,
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    log = (tmp_path / "results" / "logs" / "train.log").read_text()
+    assert "resumed from" in log and (model / "model.safetensors").read_bytes() == weights
+    assert not work.exists()
+    shutil.copytree(model, work)
+    cfg["train"]["epochs"] += 1  # other settings: the checkpoint does not fit
+    config.write_text(yaml.safe_dump(cfg))
+    fresh = _snakemake(
+        "--cores", "1", "--configfile", str(config), "-d", str(tmp_path), "--", "train", cwd=tmp_path
+    )
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
+    log = (tmp_path / "results" / "logs" / "train.log").read_text()
+    assert "cannot resume: epochs was" in log and (model / "config.json").exists() and not work.exists()
 
 
 def test_end_to_end_sequence(tmp_path: Path) -> None:

@@ -198,6 +198,23 @@ def torch_threads(threads):
     return max(1, threads // int(config["train"]["nproc"]))
 
 
+def resumable_train(train_args):
+    """The train rule's shell command: `genoseq train` into `params.work` (a working directory outside
+    the rule's `directory()` output, which Snakemake deletes when a job fails), moved to the output
+    when done. A job that finds a checkpoint there (its time limit or a preemption stopped the last
+    try; genoseq checkpoints every epoch and on SIGTERM) continues it with `--resume`; one the
+    checkpoint does not fit (other settings or data) starts afresh."""
+    run = f'{{params.launcher}} -v train {train_args} --out "$W" --threads {{params.threads:q}} {{params.extra}}'
+    return (
+        "W={params.work:q}; "
+        'if [ -e "$W/checkpoint.safetensors" ]; then '
+        f"{run} --resume > {{log:q}} 2>&1 || {{{{ grep -q 'cannot resume' {{log:q}}"
+        f' && rm -rf -- "$W" && {run} >> {{log:q}} 2>&1; }}}}; '
+        f'else rm -rf -- "$W" && {run} > {{log:q}} 2>&1; fi; '
+        'rm -rf -- {output.model:q} && mv -- "$W" {output.model:q}'
+    )
+
+
 def final_outputs():
     return [
         out("report.html"),

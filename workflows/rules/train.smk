@@ -1,5 +1,6 @@
 # Train the model: a variant-risk model on a labelled VCF, or a sequence classifier on a labelled table.
 # With train.nproc > 1 the rule launches `torchrun --nproc_per_node N -m genoseq train ...` (DDP).
+# It trains in <outdir>/work/train and resumes from a checkpoint found there (resumable_train).
 
 TRAIN = config["train"]
 
@@ -37,14 +38,15 @@ if VARIANT_RISK:
             block_size=TRAIN["block_size"],
             threads=lambda wildcards, threads: torch_threads(threads),
             extra=quoted(TRAIN["extra_args"]),
+            work=out("work", "train"),
         shell:
-            "{params.launcher} -v train {input.vcf:q} --reference {input.reference:q}"
-            " --label-field {params.label:q} {params.annotation} {params.info_features}"
-            " --model {params.model:q} --out {output.model:q} --epochs {params.epochs:q}"
-            " --batch-size {params.batch_size:q} {params.lr} --seed {params.seed:q}"
-            " --device {params.device:q} --block-size {params.block_size:q} --threads {params.threads:q}"
-            " {params.extra}"
-            " > {log:q} 2>&1"
+            resumable_train(
+                "{input.vcf:q} --reference {input.reference:q}"
+                " --label-field {params.label:q} {params.annotation} {params.info_features}"
+                " --model {params.model:q} --epochs {params.epochs:q}"
+                " --batch-size {params.batch_size:q} {params.lr} --seed {params.seed:q}"
+                " --device {params.device:q} --block-size {params.block_size:q}"
+            )
 
 else:
 
@@ -74,8 +76,10 @@ else:
             device=device_for(TRAIN["device"]),
             threads=lambda wildcards, threads: torch_threads(threads),
             extra=quoted(TRAIN["extra_args"]),
+            work=out("work", "train"),
         shell:
-            "{params.launcher} -v train {input.table:q} --model {params.model:q} --out {output.model:q}"
-            " --epochs {params.epochs:q} --batch-size {params.batch_size:q} {params.lr}"
-            " --seed {params.seed:q} --device {params.device:q} --threads {params.threads:q} {params.extra}"
-            " > {log:q} 2>&1"
+            resumable_train(
+                "{input.table:q} --model {params.model:q}"
+                " --epochs {params.epochs:q} --batch-size {params.batch_size:q} {params.lr}"
+                " --seed {params.seed:q} --device {params.device:q}"
+            )
