@@ -276,7 +276,7 @@ def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ModelFormatError("missing model config (is this a genoseq model directory?)", path=cfg_path)
     try:
         document = json.loads(cfg_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ModelFormatError(f"not valid JSON: {exc}", path=cfg_path) from exc
     if not isinstance(document, dict):
         raise ModelFormatError("expected a JSON object", path=cfg_path)
@@ -357,7 +357,7 @@ def _read_safetensors(path: Path, sha256: str, size: Any = None) -> dict[str, to
     try:
         header = json.loads(data[8 : 8 + header_len])
         end = max((int(v["data_offsets"][1]) for k, v in header.items() if k != "__metadata__"), default=0)
-    except (UnicodeDecodeError, ValueError, TypeError, KeyError, IndexError) as exc:
+    except (UnicodeDecodeError, ValueError, TypeError, KeyError, IndexError, RecursionError) as exc:
         raise ModelFormatError(f"not a safetensors file (bad header: {exc})", path=path) from exc
     if 8 + header_len + end > len(data):
         raise ModelFormatError(
@@ -422,12 +422,17 @@ def load_model_dir(path: str | os.PathLike[str], device: str | torch.device = "c
         Naming the file: missing ``config.json`` or ``model.safetensors``; a
         pickle or ``torch.save`` archive in place of safetensors; a truncated
         file; a checksum mismatch; unknown or missing keys; a newer format
-        version; tensors that do not fit the architecture.
+        version; tensors that do not fit the architecture, or hold NaN/infinity.
     """
     directory = Path(require_path(path, "a model directory"))
     document = read_config(directory)
     weights_path = directory / WEIGHTS_FILE
     state = _read_safetensors(weights_path, document["weights"]["sha256"], document["weights"].get("bytes"))
+    bad = next(
+        (key for key, t in state.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())), None
+    )
+    if bad is not None:  # a diverged run saves none; NaN weights would only predict NaN
+        raise ModelFormatError(f"tensor {bad!r} holds NaN or infinite values", path=weights_path)
     name = document["model"]["name"]
     model_config = config_from_dict(name, document["model"]["config"])
     model = build_model(name, model_config)

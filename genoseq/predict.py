@@ -44,7 +44,7 @@ from genoseq._cuda import bf16_native, exact_fp32
 from genoseq.data.encoding import encode_for_model, make_encoder, pad_center, to_torch
 from genoseq.data.tables import DNA_BYTE, DNA_LETTERS
 from genoseq.data.writers import TableWriter, output_table_format, write_table
-from genoseq.errors import ConfigError, InputFormatError
+from genoseq.errors import ConfigError, InputFormatError, ModelFormatError
 from genoseq.modeldir import VARIANT_KIND, LoadedModel, load_model_dir
 from genoseq.tokenize._spec import require_int
 
@@ -328,6 +328,10 @@ class Predictor:
         """
         target = resolve_device(device)
         loaded: LoadedModel = load_model_dir(path, device=target)
+        try:
+            make_encoder(loaded.encoding)  # a hand-edited tokenizer spec: named as the model's file
+        except ConfigError as exc:
+            raise ModelFormatError(f"encoding: {exc.problem}", path=loaded.path / "config.json") from None
         return cls(
             loaded.model,
             encoding=loaded.encoding,

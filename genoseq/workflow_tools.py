@@ -645,7 +645,7 @@ def render_report(
             obj = json.loads(Path(path).read_text(encoding="utf-8"))
         except UnicodeDecodeError:
             raise InputFormatError("binary data, not a JSON metrics file", path=path) from None
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, RecursionError) as exc:
             raise InputFormatError(f"not valid JSON: {exc}", path=path) from exc
         summary, records = split_records(obj)
         parts.append(f"<h2>Metrics: {esc(Path(path).name)}</h2>")

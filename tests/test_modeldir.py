@@ -208,6 +208,7 @@ def test_refuses_weights_of_another_model(tmp_path: Path) -> None:
         (lambda d: d.update(task="multilabel"), "task 'multilabel' disagrees"),
         (lambda d: d.update(metrics=[1, 2]), "'metrics' must be an object"),
         (lambda d: d["encoding"].update(type="kmer", k=4), "does not match the cnn-lstm architecture"),
+        (lambda d: d["model"]["config"].update(lstm_layers=100000), "lstm_layers must be between 1 and 64"),
     ],
 )
 def test_refuses_bad_config_json(tmp_path: Path, edit, match: str) -> None:
@@ -232,6 +233,25 @@ def test_refuses_missing_files_and_bad_json(tmp_path: Path) -> None:
     _refused(tmp_path / "m", CONFIG_FILE, "not valid JSON")
     (tmp_path / "m" / CONFIG_FILE).unlink()
     _refused(tmp_path / "m", CONFIG_FILE, "missing model config")
+
+
+def test_refuses_deeply_nested_json_and_nan_weights(tmp_path: Path) -> None:
+    from safetensors.torch import load_file, save_file
+
+    save_tiny(tmp_path / "m")
+    weights = tmp_path / "m" / WEIGHTS_FILE
+    state = load_file(str(weights))
+    name = next(iter(state))
+    state[name] = torch.full_like(state[name], float("nan"))
+    save_file(state, str(weights))
+    data = weights.read_bytes()
+    _edit_config(
+        tmp_path / "m",
+        lambda d: d["weights"].update(sha256=hashlib.sha256(data).hexdigest(), bytes=len(data)),
+    )
+    _refused(tmp_path / "m", WEIGHTS_FILE, f"tensor {name!r} holds NaN or infinite values")
+    (tmp_path / "m" / CONFIG_FILE).write_text("[" * 100_000 + "]" * 100_000)  # deeper than Python recurses
+    _refused(tmp_path / "m", CONFIG_FILE, "not valid JSON")
 
 
 def test_refuses_a_file_that_is_not_safetensors(tmp_path: Path) -> None:

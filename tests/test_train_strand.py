@@ -231,3 +231,12 @@ def test_valid_labels_without_valid_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2 and "--valid-labels labels a FASTA/FASTQ --valid" in result.output
     assert not (tmp_path / "m").exists()
+
+
+def test_too_few_rows_to_split_names_the_table(tmp_path: Path) -> None:
+    table = tmp_path / "two_rows.csv"
+    table.write_text("sequence,label\nACGT,0\nACGA,1\n")
+    result = CliRunner().invoke(
+        main, ["train", str(table), "--model", "cnn-lstm", "--out", str(tmp_path / "m")]
+    )
+    assert result.exit_code == 1 and "two_rows.csv: a validation fraction of 0.1 of 2 rows" in result.output

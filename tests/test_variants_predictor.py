@@ -170,6 +170,17 @@ def test_calibration_gives_quantile_risk(predictor, files, tmp_path, caplog):
 
     with pytest.raises(ModelFormatError):
         load_background(predictor.model_dir)
+    # so is an empty or NaN one, even with a checksum to match
+    for values, problem in (
+        (np.zeros((0, 1), dtype=np.float32), r"non-empty array of finite values, got shape \(0, 1\)"),
+        (np.full((5, 1), np.nan, dtype=np.float32), "with NaN or infinity"),
+    ):
+        save_file({"abs_log_odds": values}, str(bg_file))
+        meta_file.write_text(
+            json.dumps({**json.loads(meta_file.read_text()), "sha256": file_sha256(bg_file)})
+        )
+        with pytest.raises(ModelFormatError, match=problem):
+            load_background(predictor.model_dir)
     (predictor.model_dir / "calibration.json").unlink()
     (predictor.model_dir / "background.safetensors").unlink()
 

@@ -17,7 +17,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from genoseq.errors import ConfigError
-from genoseq.models.config import ModelConfig, _positive
+from genoseq.models.config import ModelConfig, _layers, _positive
 from genoseq.models.layers import SequenceClassifier, masked_max_mean
 
 
@@ -61,6 +61,7 @@ class CNNLSTMConfig(ModelConfig):
         _positive(
             self, "in_channels", "conv_filters", "conv_width", "pool_size", "lstm_hidden", "lstm_layers"
         )
+        _layers(self, "lstm_layers")
 
 
 class _CNNLSTMTrunk(nn.Module):

@@ -102,6 +102,17 @@ def _positive(config: ModelConfig, *names: str) -> None:
             raise ConfigError(f"{name} must be >= 1, got {getattr(config, name)}")
 
 
+#: the most stacked layers a config may ask for: far beyond any model genoseq trains (2 by default),
+#: and a bound that keeps a damaged or hostile config.json from building a model for hours
+MAX_LAYERS = 64
+
+
+def _layers(config: ModelConfig, *names: str) -> None:
+    for name in names:
+        if not 1 <= getattr(config, name) <= MAX_LAYERS:
+            raise ConfigError(f"{name} must be between 1 and {MAX_LAYERS}, got {getattr(config, name)}")
+
+
 def _non_negative(config: ModelConfig, *names: str) -> None:
     for name in names:
         if getattr(config, name) < 0:

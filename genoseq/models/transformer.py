@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from genoseq.errors import ConfigError
-from genoseq.models.config import ModelConfig, _choice, _non_negative, _positive
+from genoseq.models.config import ModelConfig, _choice, _layers, _non_negative, _positive
 from genoseq.models.layers import SequenceClassifier, masked_mean
 
 
@@ -67,7 +67,8 @@ class TransformerConfig(ModelConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _positive(self, "vocab_size", "max_tokens", "k", "stride", "d_model", "n_layers", "n_heads")
+        _positive(self, "vocab_size", "max_tokens", "k", "stride", "d_model", "n_heads")
+        _layers(self, "n_layers")
         _positive(self, "dim_feedforward")
         _non_negative(self, "n_token_channels")
         _choice(self, "pooling", ("mean", "cls"))

@@ -101,7 +101,7 @@ class JsonSpecMixin:
         path = Path(path)
         try:
             d = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, RecursionError) as exc:
             raise ConfigError(f"not valid JSON: {exc}", path=path) from exc
         except UnicodeDecodeError as exc:
             raise ConfigError("not a tokenizer file (not UTF-8 text)", path=path) from exc

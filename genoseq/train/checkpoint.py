@@ -180,7 +180,7 @@ def read_checkpoint(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tenso
         ) from exc
     try:
         meta = json.loads(metadata[META_KEY])
-    except (KeyError, json.JSONDecodeError) as exc:
+    except (KeyError, json.JSONDecodeError, RecursionError) as exc:
         raise TrainingError("not a genoseq training checkpoint (no metadata)", path=path) from exc
     if meta.get("format") != CHECKPOINT_FORMAT:
         raise TrainingError(f"not a genoseq training checkpoint (format {meta.get('format')!r})", path=path)

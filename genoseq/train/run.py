@@ -32,7 +32,7 @@ from genoseq import __version__
 from genoseq.data.datasets import SequenceDataset
 from genoseq.data.splits import stratified_split
 from genoseq.data.tables import LabelledTable, legacy_class_order, load_table
-from genoseq.errors import InputFormatError
+from genoseq.errors import ConfigError, InputFormatError
 from genoseq.train.config import TrainConfig
 from genoseq.train.logs import LOG_CSV, LOG_JSON, json_safe
 from genoseq.train.loop import CHECKPOINT_NAME, TrainResult, fit
@@ -145,7 +145,10 @@ def _valid_table(
 ) -> tuple[LabelledTable, LabelledTable, dict[str, Any]]:
     """(training part, validation part, provenance of the validation data)."""
     if valid is None:
-        train_idx, valid_idx = stratified_split(train.labels, config.valid_fraction, config.seed)
+        try:
+            train_idx, valid_idx = stratified_split(train.labels, config.valid_fraction, config.seed)
+        except ConfigError as exc:
+            raise ConfigError(exc.problem, path=train.path) from None
         info = {
             "split_of": str(train.path),
             "method": "stratified",

@@ -205,6 +205,13 @@ def load_background(model_dir: str | Path) -> Background | None:
         raise ModelFormatError(f"not a safetensors file ({exc})", path=bg_path) from exc
     if "abs_log_odds" not in tensors:
         raise ModelFormatError("missing tensor 'abs_log_odds'", path=bg_path)
+    values = np.asarray(tensors["abs_log_odds"])
+    if values.ndim not in (1, 2) or values.shape[0] == 0 or not np.isfinite(values).all():
+        raise ModelFormatError(
+            f"'abs_log_odds' must be a non-empty array of finite values, got shape {values.shape}"
+            f"{'' if values.size == 0 or np.isfinite(values).all() else ' with NaN or infinity'}",
+            path=bg_path,
+        )
     strand = meta.get("strand")
     try:
         contigs = json.loads(file_meta["reference_contigs"]) if "reference_contigs" in file_meta else None
