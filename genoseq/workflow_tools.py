@@ -85,6 +85,7 @@ def prepare_inputs(
     label_field: str | None = None,
     info_fields: Sequence[str] = (),
     annotation: str | Path | None = None,
+    require_sorted: bool = False,
 ) -> dict[str, Any]:
     """Index ``reference`` (``.fai``) and validate each VCF against it, counting what it holds.
 
@@ -93,13 +94,16 @@ def prepare_inputs(
     before any model is trained or any variant scored. REF alleles that disagree with the reference
     are counted (and logged), not fatal: scoring has its own policy for them (``--on-ref-mismatch``).
     ``label_field`` and ``info_fields`` must be declared in every VCF's header (the features numeric),
-    and an ``annotation`` BED must have loci on the VCFs' contigs, as training checks later.
+    and an ``annotation`` BED must have loci on the VCFs' contigs, as training checks later. Each
+    VCF's ``sorted`` says whether its records come contig by contig in rising POS (what an annotated,
+    indexed VCF needs); ``require_sorted`` makes an unsorted one an error naming the first record out
+    of order.
 
     Returns
     -------
     dict
         ``{"genoseq_version", "reference": {"path", "contigs": {name: length}},
-        "vcfs": [{"path", "variants", "snv", "mnv", "indel", "symbolic", "ref_mismatch",
+        "vcfs": [{"path", "variants", "snv", "mnv", "indel", "symbolic", "ref_mismatch", "sorted",
         "contigs": {name: count}}]}``; variants are counted one per ALT allele, contigs by the
         reference's spelling.
     """
@@ -118,11 +122,26 @@ def prepare_inputs(
         for path in vcfs:
             counts: Counter[str] = Counter()
             contigs: Counter[str] = Counter()
+            unsorted: str | None = None  # why, at the first record out of order
+            last: tuple[str, int] | None = None
             with read_vcf(path, reference=ref) as variants:
                 for variant in variants:
                     counts["variants"] += 1
                     counts[_variant_kind(variant)] += 1
                     counts["ref_mismatch"] += not _ref_matches(ref, variant)
+                    if unsorted is None and last is not None:
+                        if variant.chrom != last[0] and variant.chrom in contigs:
+                            unsorted = f"contig {variant.chrom} appears again after {last[0]}"
+                        elif variant.chrom == last[0] and variant.pos < last[1]:
+                            unsorted = f"POS {variant.pos} comes after {last[1]}"
+                        if unsorted is not None and require_sorted:
+                            raise InputFormatError(
+                                f"records are not sorted: {unsorted}; the annotated VCF written from it"
+                                " must be sorted to be indexed (sort it, e.g. bcftools sort)",
+                                path=path,
+                                record=f"{variant.chrom}:{variant.pos}",
+                            )
+                    last = (variant.chrom, variant.pos)
                     contigs[variant.chrom] += 1
             if counts["variants"] == 0:
                 log.warning("%s: no variants", path)
@@ -132,7 +151,12 @@ def prepare_inputs(
                 )
             keys = ("variants", "snv", "mnv", "indel", "symbolic", "ref_mismatch")
             summary["vcfs"].append(
-                {"path": str(path), **{k: counts[k] for k in keys}, "contigs": dict(contigs)}
+                {
+                    "path": str(path),
+                    **{k: counts[k] for k in keys},
+                    "sorted": unsorted is None,
+                    "contigs": dict(contigs),
+                }
             )
             log.info("%s: %d variant(s) validated", path, counts["variants"])
     if annotation is not None:

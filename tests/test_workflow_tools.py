@@ -581,6 +581,27 @@ def test_prepare_counts_ref_mismatches_and_symbolic(tmp_path: Path, chrm: Path) 
 
 
 @needs_vcf_reader
+def test_prepare_reports_order_and_can_require_it(tmp_path: Path, chrm: Path) -> None:
+    seq = "".join(CHRM.read_text().splitlines()[1:]).upper()
+    header = "##fileformat=VCFv4.2\n##contig=<ID=chrM,length=16569>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    rows = [
+        f"chrM\t{p}\t.\t{seq[p - 1]}\t{'A' if seq[p - 1] != 'A' else 'C'}\t.\t.\t." for p in (300, 100, 200)
+    ]
+    unsorted = _write_vcf(tmp_path / "unsorted.vcf", rows, header)
+    ordered = _write_vcf(tmp_path / "sorted.vcf", sorted(rows, key=lambda r: int(r.split("\t")[1])), header)
+    from genoseq.workflow_tools import prepare_inputs
+
+    assert [v["sorted"] for v in prepare_inputs(chrm, [unsorted, ordered])["vcfs"]] == [False, True]
+    base = ["prepare", "--reference", str(chrm), "--require-sorted", "-o", str(tmp_path / "s.json")]
+    assert CliRunner().invoke(main, [*base, "--vcf", str(ordered)]).exit_code == 0
+    bad = CliRunner().invoke(main, [*base, "--vcf", str(unsorted)])
+    assert (
+        bad.exit_code == 1
+        and "unsorted.vcf: chrM:100: records are not sorted: POS 100 comes after 300" in bad.output
+    )
+
+
+@needs_vcf_reader
 def test_prepare_unknown_contig_is_one_line_error(tmp_path: Path, chrm: Path) -> None:
     vcf = _write_vcf(tmp_path / "other.vcf", _records(2))
     out = tmp_path / "summary.json"

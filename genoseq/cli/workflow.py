@@ -45,6 +45,11 @@ _table_out = OutputFile(allow_dash=True)  # a table: `-` streams TSV to standard
     default=None,
     help="Annotation BED that must have loci on the VCFs' contigs (as `genoseq train --annotation`).",
 )
+@click.option(
+    "--require-sorted",
+    is_flag=True,
+    help="Refuse a VCF whose records are not sorted (an annotated, indexed VCF will be written from it).",
+)
 @click.option("-o", "--out", required=True, type=_out_file, help="Summary JSON to write.")
 def prepare(
     reference: str,
@@ -52,6 +57,7 @@ def prepare(
     label_field: str | None,
     info_features: str,
     annotation: str | None,
+    require_sorted: bool,
     out: str,
 ) -> None:
     """Index the reference and validate each VCF against it; write counts and contigs as JSON.
@@ -67,7 +73,12 @@ def prepare(
 
     fields = [f.strip() for f in info_features.split(",") if f.strip()]
     summary = prepare_inputs(
-        reference, list(vcfs), label_field=label_field, info_fields=fields, annotation=annotation
+        reference,
+        list(vcfs),
+        label_field=label_field,
+        info_fields=fields,
+        annotation=annotation,
+        require_sorted=require_sorted,
     )
     write_json(summary, out)
     counts = ", ".join(f"{v['path']}: {v['variants']}" for v in summary["vcfs"]) or "no VCFs"

@@ -60,4 +60,4 @@ rule prepare_score:
         ),
     shell:
         "genoseq -v prepare --reference {input.reference:q} --vcf {input.vcf:q} {params.checks}"
-        " -o {output.summary:q} > {log:q} 2>&1"
+        " --require-sorted -o {output.summary:q} > {log:q} 2>&1"
