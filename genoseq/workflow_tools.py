@@ -122,27 +122,13 @@ def prepare_inputs(
         for path in vcfs:
             counts: Counter[str] = Counter()
             contigs: Counter[str] = Counter()
-            unsorted: str | None = None  # why, at the first record out of order
-            last: tuple[str, int] | None = None
             with read_vcf(path, reference=ref) as variants:
                 for variant in variants:
                     counts["variants"] += 1
                     counts[_variant_kind(variant)] += 1
                     counts["ref_mismatch"] += not _ref_matches(ref, variant)
-                    if unsorted is None and last is not None:
-                        if variant.chrom != last[0] and variant.chrom in contigs:
-                            unsorted = f"contig {variant.chrom} appears again after {last[0]}"
-                        elif variant.chrom == last[0] and variant.pos < last[1]:
-                            unsorted = f"POS {variant.pos} comes after {last[1]}"
-                        if unsorted is not None and require_sorted:
-                            raise InputFormatError(
-                                f"records are not sorted: {unsorted}; the annotated VCF written from it"
-                                " must be sorted to be indexed (sort it, e.g. bcftools sort)",
-                                path=path,
-                                record=f"{variant.chrom}:{variant.pos}",
-                            )
-                    last = (variant.chrom, variant.pos)
                     contigs[variant.chrom] += 1
+            is_sorted = _is_sorted(path, require_sorted)
             if counts["variants"] == 0:
                 log.warning("%s: no variants", path)
             if counts["ref_mismatch"]:
@@ -154,7 +140,7 @@ def prepare_inputs(
                 {
                     "path": str(path),
                     **{k: counts[k] for k in keys},
-                    "sorted": unsorted is None,
+                    "sorted": is_sorted,
                     "contigs": dict(contigs),
                 }
             )
@@ -165,6 +151,23 @@ def prepare_inputs(
         contigs = list(dict.fromkeys(c for v in summary["vcfs"] for c in v["contigs"]))
         Annotation.from_bed(annotation).check_covers(contigs, path=str(annotation))
     return summary
+
+
+def _is_sorted(path: str | Path, require: bool) -> bool:
+    """Whether the VCF's records are sorted as the annotated VCF writer needs (contigs as written, one
+    block each, POS rising); ``require``: an :class:`InputFormatError` naming the first record out of
+    order instead of False."""
+    from genoseq.io.vcf import read_vcf_records
+    from genoseq.variants.vcf_out import _scan
+
+    try:
+        with read_vcf_records(path) as records:
+            _scan(records, Path(path))
+    except InputFormatError as exc:
+        if require or "not sorted" not in exc.problem:
+            raise
+        return False
+    return True
 
 
 # ---------------------------------------------------------------------------------------------- scatter

@@ -273,12 +273,6 @@ def test_a_label_column_beside_label_class_columns_is_ambiguous(tmp_path: Path) 
     assert load_table(meta).classes == ["0", "1"]
 
 
-def test_a_nan_label_is_a_missing_label(tmp_path: Path) -> None:
-    path = _csv(tmp_path / "n.csv", "sequence,label\nACGT,1\nACGA,NaN\nACGC,0\n")
-    with pytest.raises(InputFormatError, match=r"n.csv: line 3: missing label"):
-        load_table(path)
-
-
 def test_a_continuous_label_column_is_refused(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     rows = "".join(f"ACGT,{v:.4f}\n" for v in rng.random(40))

@@ -406,6 +406,15 @@ def test_end_to_end_variant_risk(tmp_path: Path) -> None:
     assert fresh.returncode == 0, fresh.stdout + fresh.stderr
     log = (tmp_path / "results" / "logs" / "train.log").read_text()
     assert "cannot resume: epochs was" in log and (model / "config.json").exists() and not work.exists()
+    # any other failure of the resumed run fails the job and keeps the checkpoint for the next try
+    shutil.copytree(model, work)
+    cfg["train"]["extra_args"] = ["--set", "conv_filters=0"]
+    config.write_text(yaml.safe_dump(cfg))
+    broken = _snakemake(
+        "--cores", "1", "--configfile", str(config), "-d", str(tmp_path), "--", "train", cwd=tmp_path
+    )
+    assert broken.returncode != 0 and (work / "checkpoint.safetensors").exists()
+    assert not (model / "config.json").exists()
 
 
 def test_end_to_end_sequence(tmp_path: Path) -> None:

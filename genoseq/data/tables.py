@@ -575,7 +575,7 @@ def _parse_labels(
 
     canon = _whole_numbers([_canonical(v) for v in values])
     for i, v in enumerate(canon):
-        if v == "" or v.lower() == "nan":  # NaN: a float column's missing value
+        if v == "":
             raise InputFormatError("missing label", path=path, record=locate(i))
     if classes is None:
         _check_label_values(canon, locate, path)

@@ -203,15 +203,18 @@ def resumable_train(train_args):
     the rule's `directory()` output, which Snakemake deletes when a job fails), moved to the output
     when done. A job that finds a checkpoint there (its time limit or a preemption stopped the last
     try; genoseq checkpoints every epoch and on SIGTERM) continues it with `--resume`; one the
-    checkpoint does not fit (other settings or data) starts afresh."""
+    checkpoint does not fit (other settings or data) or that cannot read it starts afresh. Any other
+    failure fails the job and keeps the checkpoint for the next try."""
     run = f'{{params.launcher}} -v train {train_args} --out "$W" --threads {{params.threads:q}} {{params.extra}}'
+    misfit = "cannot resume|not a readable checkpoint|not a genoseq training checkpoint"
     return (
         "W={params.work:q}; "
         'if [ -e "$W/checkpoint.safetensors" ]; then '
-        f"{run} --resume > {{log:q}} 2>&1 || {{{{ grep -q 'cannot resume' {{log:q}}"
-        f' && rm -rf -- "$W" && {run} >> {{log:q}} 2>&1; }}}}; '
-        f'else rm -rf -- "$W" && {run} > {{log:q}} 2>&1; fi; '
-        'rm -rf -- {output.model:q} && mv -- "$W" {output.model:q}'
+        f"if ! {run} --resume > {{log:q}} 2>&1; then "
+        f"grep -Eq '{misfit}' {{log:q}} || exit 1; "
+        f'rm -rf -- "$W"; {run} >> {{log:q}} 2>&1; fi; '
+        f'else rm -rf -- "$W"; {run} > {{log:q}} 2>&1; fi; '
+        'rm -rf -- {output.model:q}; mv -- "$W" {output.model:q}'
     )
 
 
