@@ -351,6 +351,13 @@ def _prepare(
     return table, feat
 
 
+def _table_folds(table: VariantTable, n_folds: int, block_size: int, seed: int) -> np.ndarray:
+    """Genomic-block fold of each variant of ``table`` (:func:`block_folds`): int64 ``(n,)``."""
+    return block_folds(
+        table.chroms, table.starts, table.labels, n_folds=n_folds, block_size=block_size, seed=seed
+    )
+
+
 def _with_validation_file(
     table: VariantTable,
     valid_vcf: str | Path,
@@ -444,14 +451,7 @@ def train_variant_model(
         else:
             n_blocks = len(np.unique(block_ids(table.chroms, table.starts, options.block_size)))
             n_folds = max(2, min(round(1 / config.valid_fraction), n_blocks))
-            folds = block_folds(
-                table.chroms,
-                table.starts,
-                table.labels,
-                n_folds=n_folds,
-                block_size=options.block_size,
-                seed=config.seed,
-            )
+            folds = _table_folds(table, n_folds, options.block_size, config.seed)
             held = config.seed % n_folds  # the seed picks which block fold validates (seed 0: fold 0)
             train_idx, valid_idx = np.flatnonzero(folds != held), np.flatnonzero(folds == held)
             validation = {"method": "genomic blocks", "n_folds": n_folds, "held_out_fold": held}
@@ -593,14 +593,7 @@ def cross_validate_variant_model(
     work_dir = Path(work_dir)
     with Reference(reference) as ref:
         table, feat0 = _prepare(vcf, ref, model_name, options, model_overrides)
-        folds = block_folds(
-            table.chroms,
-            table.starts,
-            table.labels,
-            n_folds=n_folds,
-            block_size=options.block_size,
-            seed=config.seed,
-        )
+        folds = _table_folds(table, n_folds, options.block_size, config.seed)
         per_fold: list[dict[str, Any]] = []
         oof = np.full(table.n, np.nan)
         base_arrays = None
