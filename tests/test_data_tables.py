@@ -273,6 +273,13 @@ def test_a_label_column_beside_label_class_columns_is_ambiguous(tmp_path: Path) 
     assert load_table(meta).classes == ["0", "1"]
 
 
+def test_nan_in_a_parquet_float_label_column_is_a_missing_label(tmp_path: Path) -> None:
+    path = tmp_path / "nan.parquet"
+    pl.DataFrame({"sequence": ["ACGT"] * 4, "label": [1.0, 0.0, float("nan"), 1.0]}).write_parquet(path)
+    with pytest.raises(InputFormatError, match=r"nan.parquet: row 3: missing label"):
+        load_table(path)
+
+
 def test_a_continuous_label_column_is_refused(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     rows = "".join(f"ACGT,{v:.4f}\n" for v in rng.random(40))

@@ -42,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import polars.selectors as cs
 
 from genoseq._hashing import file_sha256
 from genoseq.errors import InputFormatError
@@ -199,7 +200,8 @@ def read_frame(path: Path) -> tuple[pl.DataFrame, int]:
     try:
         if kind == "parquet":
             frame = pl.read_parquet(path)
-            frame = frame.with_columns(pl.all().cast(pl.String))
+            # a float column's NaN is its missing value (as pandas writes it), not the text "NaN"
+            frame = frame.with_columns(cs.float().fill_nan(None)).with_columns(pl.all().cast(pl.String))
             return frame, 1
         frame = pl.read_csv(path, separator=_TABLE_SEPARATORS[kind], infer_schema=False)
     except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:

@@ -659,3 +659,43 @@ def read_vcf_records(path: PathLike, region: str | None = None) -> RecordIterato
             vcf.close()
 
     return RecordIterator(gen(), vcf.close)
+
+
+def scan_record_order(vcf: Any, path: Path) -> bool:
+    """Check that ``vcf``'s records (pysam records) are sorted as an indexed VCF needs -- each contig,
+    as written, in one block, POS rising -- and say whether any ALT is symbolic (``<DEL>`` ...).
+
+    Raises
+    ------
+    InputFormatError
+        Naming the first record out of order.
+    """
+    symbolic = False
+    done: set[str] = set()
+    last_chrom, last_pos = None, 0
+    for rec in vcf:
+        chrom, pos = rec.chrom, rec.pos
+        if chrom != last_chrom:
+            if chrom in done:
+                raise InputFormatError(
+                    f"records are not sorted: contig {chrom} appears again after {last_chrom}; the "
+                    "annotated VCF must be sorted to be indexed (sort it, e.g. bcftools sort, or leave "
+                    "out --vcf-out)",
+                    path=path,
+                    record=f"{chrom}:{pos}",
+                )
+            if last_chrom is not None:
+                done.add(last_chrom)
+            last_chrom, last_pos = chrom, pos
+        elif pos < last_pos:
+            raise InputFormatError(
+                f"records are not sorted: POS {pos} comes after {last_pos}; the annotated VCF must be "
+                "sorted to be indexed (sort it, e.g. bcftools sort, or leave out --vcf-out)",
+                path=path,
+                record=f"{chrom}:{pos}",
+            )
+        else:
+            last_pos = pos
+        if not symbolic and any(a.startswith("<") for a in rec.alts or ()):
+            symbolic = True
+    return symbolic

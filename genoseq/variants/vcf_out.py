@@ -24,7 +24,7 @@ from genoseq import __version__
 from genoseq._atomic import CommitOrAbort, atomic_path, placement
 from genoseq.errors import InputFormatError
 from genoseq.io._open import is_bgzf, is_gzip
-from genoseq.io.vcf import _decompressed_copy, read_vcf_records
+from genoseq.io.vcf import _decompressed_copy, read_vcf_records, scan_record_order
 from genoseq.variants.score import ALT_INDEX_COLUMN, RECORD_COLUMN
 
 #: INFO descriptions of each score stem
@@ -93,45 +93,13 @@ def _check_records(vcf: pysam.VariantFile, path: Path, region: str | None = None
         except (ValueError, OSError, KeyError):
             records = vcf  # no index, or a contig spelt another way: read it all
     try:
-        return _scan(records, path)
+        return scan_record_order(records, path)
     except (OSError, ValueError) as exc:
         if isinstance(exc, InputFormatError):
             raise
         for _ in read_vcf_records(path):  # genoseq's checked reader names the bad line
             pass
         raise InputFormatError(f"cannot read the records: {exc}", path=path) from exc
-
-
-def _scan(vcf: Any, path: Path) -> bool:
-    symbolic = False
-    done: set[str] = set()
-    last_chrom, last_pos = None, 0
-    for rec in vcf:
-        chrom, pos = rec.chrom, rec.pos
-        if chrom != last_chrom:
-            if chrom in done:
-                raise InputFormatError(
-                    f"records are not sorted: contig {chrom} appears again after {last_chrom}; the "
-                    "annotated VCF must be sorted to be indexed (sort it, e.g. bcftools sort, or leave "
-                    "out --vcf-out)",
-                    path=path,
-                    record=f"{chrom}:{pos}",
-                )
-            if last_chrom is not None:
-                done.add(last_chrom)
-            last_chrom, last_pos = chrom, pos
-        elif pos < last_pos:
-            raise InputFormatError(
-                f"records are not sorted: POS {pos} comes after {last_pos}; the annotated VCF must be "
-                "sorted to be indexed (sort it, e.g. bcftools sort, or leave out --vcf-out)",
-                path=path,
-                record=f"{chrom}:{pos}",
-            )
-        else:
-            last_pos = pos
-        if not symbolic and any(a.startswith("<") for a in rec.alts or ()):
-            symbolic = True
-    return symbolic
 
 
 def _without_genoseq_fields(header: pysam.VariantHeader) -> tuple[pysam.VariantHeader, list[str]]:
