@@ -329,6 +329,15 @@ def test_ism_says_how_many_positions_it_could_not_mutate(predictor, tmp_path, ca
         df = saturation_mutagenesis(predictor, ref, "chrN", 15, 30)
     assert df.height == 3 * 11
     assert "region chrN:16-30: 4 of its 15 positions are not A/C/G/T" in caplog.text
+    # the heat map keeps the region's coordinates: a blank column where a position was not mutated
+    from genoseq.variants.ism import ism_heatmap, ism_matrix
+
+    positions, mat = ism_matrix(df, "diff")
+    assert positions.tolist() == list(range(16, 31))
+    blank = [p for p, column in zip(positions, mat.T, strict=True) if np.isnan(column).all()]
+    assert blank == [21, 22, 23, 24]  # the NNRN
+    assert (np.isfinite(mat).sum(axis=0) == 4).sum() == 11  # mutated columns: 3 scores and the 0 of REF
+    assert ism_heatmap(df, tmp_path / "n.png").stat().st_size > 1000
 
 
 def test_background_snvs_are_uniform_over_the_whole_reference(tmp_path) -> None:

@@ -101,4 +101,4 @@ def evaluate(
             fh.write(text)
     for key in ("accuracy", "auroc", "auprc", "mcc", "f1"):
         value = metrics.get(key)
-        click.echo(f"{key}\t{'nan' if value is None else f'{value:.4f}'}", err=summary_to_stderr)
+        click.echo(f"{key}\t{'null (undefined)' if value is None else f'{value:.4f}'}", err=summary_to_stderr)

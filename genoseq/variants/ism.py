@@ -95,10 +95,34 @@ def saturation_mutagenesis(
     return df.with_columns([pl.col(c).fill_nan(None) for c in score_cols])
 
 
+def ism_matrix(df: pl.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """The (bases × positions) matrix of one score column of an ISM table.
+
+    Returns
+    -------
+    positions : np.ndarray
+        int64 ``(P,)``: every 1-based position from the table's first to its last.
+    matrix : np.ndarray
+        float64 ``(4, P)``, rows A, C, G, T: the score of each substitution, 0 for the reference base,
+        NaN over a whole column where the table has no rows (a position not mutated).
+    """
+    given = df["pos"].to_numpy().astype(np.int64)
+    if not len(given):
+        return np.zeros(0, dtype=np.int64), np.zeros((4, 0))
+    positions = np.arange(given.min(), given.max() + 1, dtype=np.int64)
+    mat = np.full((4, len(positions)), np.nan)
+    mat[:, np.unique(given - positions[0])] = 0.0
+    for pos, alt, value in df.select(["pos", "alt", column]).iter_rows():
+        mat["ACGT".index(alt), pos - positions[0]] = 0.0 if value is None else value
+    return positions, mat
+
+
 def ism_heatmap(df: pl.DataFrame, path: str | Path, *, column: str | None = None, title: str = "") -> Path:
     """Save a heat map (bases × positions) of one score column of an ISM table as PNG.
 
-    Cells for the reference base are 0. The colour scale is symmetric around 0.
+    Cells for the reference base are 0; positions without rows (an ``N`` in the reference, not
+    mutated) are left blank, so that the columns keep the region's coordinates. The colour scale is
+    symmetric around 0.
     """
     import matplotlib
 
@@ -109,12 +133,10 @@ def ism_heatmap(df: pl.DataFrame, path: str | Path, *, column: str | None = None
 
     if column is None:
         column = next(c for c in df.columns if c.startswith("diff"))
-    positions = np.unique(df["pos"].to_numpy())
-    col_of = {p: i for i, p in enumerate(positions.tolist())}
-    mat = np.zeros((4, len(positions)))
-    for pos, alt, value in df.select(["pos", "alt", column]).iter_rows():
-        mat[("ACGT").index(alt), col_of[pos]] = 0.0 if value is None else value
-    vmax = float(np.abs(mat).max()) or 1.0
+    positions, mat = ism_matrix(df, column)
+    vmax = float(np.nanmax(np.abs(mat))) if np.isfinite(mat).any() else 1.0
+    vmax = vmax or 1.0
+    mat = np.ma.masked_invalid(mat)  # blank where a position was not mutated
     width = min(max(6.0, len(positions) / 12), 40.0)
     fig, ax = plt.subplots(figsize=(width, 2.6))
     im = ax.imshow(mat, aspect="auto", cmap="RdBu_r", vmin=-vmax, vmax=vmax, interpolation="nearest")
