@@ -214,7 +214,7 @@ def resumable_train(train_args):
         f"grep -Eq '{misfit}' {{log:q}} || exit 1; "
         f'rm -rf -- "$W"; {run} >> {{log:q}} 2>&1; fi; '
         f'else rm -rf -- "$W"; {run} > {{log:q}} 2>&1; fi; '
-        'rm -rf -- {output.model:q}; mv -- "$W" {output.model:q}'
+        'rm -rf -- {output.model:q}; mv -- "$W" {output.model:q}; rmdir -- "$(dirname -- "$W")" 2>/dev/null || true'
     )
 
 
