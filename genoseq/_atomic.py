@@ -123,6 +123,10 @@ def _write_through(tmp: Path, target: Path) -> None:
         # a descriptor is written through a duplicate: its offset and flags, never truncated
         with open(tmp, "rb") as src, open(target, "wb") if fd is None else os.fdopen(os.dup(fd), "wb") as dst:
             shutil.copyfileobj(src, dst, 1 << 20)
+    except OSError as exc:
+        if exc.filename is None and not isinstance(exc, BrokenPipeError):
+            exc.filename = str(target)  # /dev/full: "No space left on device", named
+        raise
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

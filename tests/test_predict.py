@@ -650,3 +650,11 @@ def test_arrays_in_any_memory_order_score_alike(name: str) -> None:
     expected = predictor.predict_array(arr)
     np.testing.assert_array_equal(predictor.predict_array(np.asfortranarray(arr)), expected)
     np.testing.assert_array_equal(predictor.predict(np.asfortranarray(arr)), predictor.predict(arr))
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_device_is_named_in_the_error(model_dir: Path, tmp_path: Path) -> None:
+    fasta = tmp_path / "in.fa"
+    fasta.write_text(">r\nACGTACGTAC\n")
+    result = CliRunner().invoke(main, ["predict", str(model_dir), str(fasta), "-o", "/dev/full"])
+    assert result.exit_code == 1 and "/dev/full: No space left on device" in result.output, result.output
