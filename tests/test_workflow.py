@@ -437,6 +437,13 @@ def test_end_to_end_sequence(tmp_path: Path) -> None:
     assert not (results / "model" / "calibration.json").exists()  # the trained model stays as trained
     trained = json.loads((results / "model" / "config.json").read_text())
     assert trained["training"]["world_size"] == 2
+    # Snakemake's own report gathers the plots and genoseq's report.html
+    html = tmp_path / "snakemake_report.html"
+    made = _snakemake("--report", str(html), "--configfile", str(config), "-d", str(tmp_path), cwd=tmp_path)
+    assert made.returncode == 0, made.stdout + made.stderr
+    for name in ("roc_pr.png", "training_curves.png", "report.html"):
+        assert f"Adding {name}" in made.stdout + made.stderr, made.stdout + made.stderr
+    assert html.stat().st_size > 100_000
     # a second run has nothing to do
     again = _snakemake("-n", "--configfile", str(config), "-d", str(tmp_path), cwd=tmp_path)
     assert again.returncode == 0

@@ -12,7 +12,7 @@ if VARIANT_RISK:
             validated=rules.prepare.output.summary,
         output:
             metrics=METRICS,
-            plots=directory(PLOTS_DIR),
+            plots=report(directory(PLOTS_DIR), patterns=["{name}.png"], category="Evaluation"),
         log:
             out("logs", "cross_validate.log"),
         conda:
@@ -53,7 +53,7 @@ else:
             table=config["sequence"]["eval_table"],
         output:
             metrics=METRICS,
-            plots=directory(PLOTS_DIR),
+            plots=report(directory(PLOTS_DIR), patterns=["{name}.png"], category="Evaluation"),
         log:
             out("logs", "evaluate.log"),
         conda:

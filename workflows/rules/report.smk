@@ -5,7 +5,7 @@ rule report:
         plots=[PLOTS_DIR, MODEL_DIR],
         table=f"{SCORED}.parquet",
     output:
-        html=out("report.html"),
+        html=report(out("report.html"), category="genoseq report"),
     log:
         out("logs", "report.log"),
     conda:

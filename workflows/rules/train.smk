@@ -14,7 +14,7 @@ if VARIANT_RISK:
             annotation=config["variant_risk"]["annotation"] or [],
             validated=rules.prepare.output.summary,
         output:
-            model=directory(MODEL_DIR),
+            model=report(directory(MODEL_DIR), patterns=["{name}.png"], category="Training"),
         log:
             out("logs", "train.log"),
         conda:
@@ -56,7 +56,7 @@ else:
             table=config["sequence"]["train_table"],
             validated=rules.prepare.output.summary,
         output:
-            model=directory(MODEL_DIR),
+            model=report(directory(MODEL_DIR), patterns=["{name}.png"], category="Training"),
         log:
             out("logs", "train.log"),
         conda:
