@@ -976,12 +976,15 @@ def predict_file(
 
     columns = output_columns(predictor)
     n = 0
-    empty_names: list[str] = []
+    n_empty, first_empty = 0, None
     chunks = iter_sequence_records(input_path, allow_empty=True)
     with contextlib.closing(chunks), TableWriter(output_path) as writer:  # all chunks scored, or nothing
         for names, seqs in chunks:
             scored = [i for i, seq in enumerate(seqs) if seq]
-            empty_names.extend(names[i] for i, seq in enumerate(seqs) if not seq)
+            if len(scored) < len(seqs):
+                if first_empty is None:
+                    first_empty = next(name for name, seq in zip(names, seqs, strict=True) if not seq)
+                n_empty += len(seqs) - len(scored)
             probs = np.full((len(seqs), len(columns)), np.nan, dtype=np.float32)
             if scored:
                 probs[scored] = predictor._predict_any(
@@ -998,14 +1001,14 @@ def predict_file(
         if n == 0:  # an empty input still gives a table with the columns
             empty = {"name": pl.Utf8, "length": pl.Int64} | {col: pl.Float32 for col in columns}
             writer.write(pl.DataFrame(schema=empty))
-    if empty_names:
+    if n_empty:
         log.warning(
             "%s: %d empty record(s) (first: %s) have nothing to score: their probabilities are null",
             input_path,
-            len(empty_names),
-            empty_names[0],
+            n_empty,
+            first_empty,
         )
-    log.info("scored %d records from %s", n - len(empty_names), input_path)
+    log.info("scored %d records from %s", n - n_empty, input_path)
     return n
 
 

@@ -157,17 +157,14 @@ def _is_sorted(path: str | Path, require: bool) -> bool:
     """Whether the VCF's records are sorted as the annotated VCF writer needs (contigs as written, one
     block each, POS rising); ``require``: an :class:`InputFormatError` naming the first record out of
     order instead of False."""
-    from genoseq.io.vcf import read_vcf_records, scan_record_order
+    from genoseq.io.vcf import RecordOrderError, read_vcf_records, scan_record_order
 
     try:
         with read_vcf_records(path) as records:
             scan_record_order(records, Path(path))
-    except InputFormatError as exc:
-        if "not sorted" not in exc.problem:
+    except RecordOrderError:
+        if require:
             raise
-        if require:  # said for score-variants --vcf-out; here the workflow always writes that VCF
-            problem = exc.problem.replace(", or leave out --vcf-out", "")
-            raise InputFormatError(problem, path=exc.path, record=exc.record) from None
         return False
     return True
 
@@ -196,14 +193,15 @@ def chunk_sizes(n_records: int, n_shards: int) -> list[int]:
     return [q + 1 if i < r else q for i in range(n_shards)]
 
 
-def _open_vcf(path: str | Path) -> pysam.VariantFile:
+def _open_vcf(path: str | Path, name: str | Path | None = None) -> pysam.VariantFile:
+    """pysam's reader of ``path``; what htslib cannot read is an error naming ``name`` (default ``path``)."""
     quiet = pysam.set_verbosity(0)  # no "[E::idx_find_and_load]" line for a bgzipped VCF without index
     try:
         return pysam.VariantFile(str(path))
     except (OSError, ValueError) as exc:
         if isinstance(exc, FileNotFoundError):
             raise
-        raise InputFormatError(f"cannot read as VCF/BCF: {exc}", path=path) from exc
+        raise InputFormatError(f"cannot read as VCF/BCF: {exc}", path=name or path) from exc
     finally:
         pysam.set_verbosity(quiet)
 
@@ -252,21 +250,16 @@ def _vcf_lines(path: str | Path) -> Iterator[tuple[bytes, Iterator[bytes]]]:
     """The header (bytes, every ``#`` line) and an iterator over the record lines of a VCF/BCF."""
     import gzip
 
-    from genoseq.io._open import is_bgzf, is_gzip
+    from genoseq.io.vcf import htslib_path
 
+    # a typed error for what htslib cannot read as VCF/BCF (a plain-gzip VCF: its decompressed copy)
+    with _open_vcf(htslib_path(path), name=path) as vf:
+        if vf.is_bcf:
+            header = str(vf.header).encode()
+            yield header, (str(rec).encode() for rec in vf)
+            return
     with open(path, "rb") as fh:
-        start = fh.read(18)
-    compressed = is_gzip(start)
-    if not compressed or is_bgzf(start):
-        with _open_vcf(path) as vf:  # a typed error for what htslib cannot read as VCF/BCF
-            if vf.is_bcf:
-                header = str(vf.header).encode()
-                yield header, (str(rec).encode() for rec in vf)
-                return
-    else:  # plain gzip: text VCF (BCF is bgzip), checked by genoseq's reader (htslib cannot open it)
-        from genoseq.io.vcf import read_vcf_records
-
-        read_vcf_records(path).close()
+        compressed = fh.read(2) == b"\x1f\x8b"
     with (gzip.open if compressed else open)(path, "rb") as src:
         head: list[bytes] = []
         first: bytes | None = None

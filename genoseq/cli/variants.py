@@ -26,12 +26,12 @@ class _IsmOutput(OutputFile):
         from genoseq._atomic import writes_through
 
         text = os.fspath(value)
-        if text.strip() and text != "-" and writes_through(text):
-            raise click.BadParameter(
-                "ism writes a heat map beside its table: give a file name, prefix or directory, not a"
-                " device or pipe"
-            )
-        if text.strip() and text != "-":
+        if text.strip() and text != "-":  # the empty and '-' are refused by OutputFile
+            if writes_through(text):
+                raise click.BadParameter(
+                    "ism writes a heat map beside its table: give a file name, prefix or directory, not"
+                    " a device or pipe"
+                )
             path = Path(text)
             if path.is_dir() or text.endswith(("/", os.sep)):
                 value = str(path / "ism.parquet")

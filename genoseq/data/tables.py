@@ -502,19 +502,16 @@ def _parse_labels(
             f"no 'label' column (nor 'label_<class>' columns); columns are: {', '.join(frame.columns)}",
             path=path,
         )
-    if (
-        indicator_cols
-        and "label" in frame.columns
-        and not all(_holds_indicators(frame.get_column(c)) for c in indicator_cols)
-    ):
-        indicator_cols = []  # label_source, label_text ...: other columns; 'label' holds the labels
     if indicator_cols and "label" in frame.columns:
-        raise InputFormatError(
-            f"both a 'label' column and label_<class> columns ({', '.join(indicator_cols[:3])}"
-            f"{' …' if len(indicator_cols) > 3 else ''}): which holds the labels is ambiguous; keep one"
-            " form (label_<class> 0/1 columns mean multi-label)",
-            path=path,
-        )
+        if not all(_holds_indicators(frame.get_column(c)) for c in indicator_cols):
+            indicator_cols = []  # label_source, label_text ...: other columns; 'label' holds the labels
+        else:
+            raise InputFormatError(
+                f"both a 'label' column and label_<class> columns ({', '.join(indicator_cols[:3])}"
+                f"{' …' if len(indicator_cols) > 3 else ''}): which holds the labels is ambiguous; keep one"
+                " form (label_<class> 0/1 columns mean multi-label)",
+                path=path,
+            )
     if indicator_cols:
         if task not in (None, "multilabel"):
             raise InputFormatError(f"label_<class> columns (multilabel) in a {task} table", path=path)

@@ -24,7 +24,7 @@ from typing import Any
 import pysam
 
 from genoseq.errors import InputFormatError, UnknownContigError
-from genoseq.io._open import InputStream, RecordIterator, has_bgzf_eof
+from genoseq.io._open import InputStream, RecordIterator, display_name, has_bgzf_eof, is_bgzf, is_gzip
 from genoseq.io._pysam import PYSAM_ERRORS, as_input_error, pysam_errors
 from genoseq.io._vcf_text import (
     ALT_RE,
@@ -136,18 +136,25 @@ def _decompressed_copy(path: Path, name: str) -> Path:
     try:
         with os.fdopen(fd, "wb") as out, gzip.open(path, "rb") as src:
             shutil.copyfileobj(src, out, 1 << 20)
-    except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError) and not isinstance(exc, gzip.BadGzipFile) and exc.errno is not None:
-            raise
-        raise InputFormatError(f"corrupt or truncated gzip data ({exc})", path=name) from exc
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, EOFError | zlib.error | gzip.BadGzipFile):
+            raise InputFormatError(f"corrupt or truncated gzip data ({exc})", path=name) from exc
         raise
     if not _PLAIN_COPIES:
         atexit.register(_remove_plain_copies)
     _PLAIN_COPIES[key] = Path(tmp)
     return Path(tmp)
+
+
+def htslib_path(path: PathLike) -> Path:
+    """The file htslib (pysam) should open for the VCF/BCF ``path``: ``path`` itself, or for a
+    plain-gzip VCF, which htslib reads only as bgzip, its decompressed temporary copy."""
+    with open(path, "rb") as fh:
+        start = fh.read(18)
+    if is_gzip(start) and not is_bgzf(start):
+        return _decompressed_copy(Path(path), display_name(path))
+    return Path(path)
 
 
 class _VcfFile:
@@ -661,14 +668,18 @@ def read_vcf_records(path: PathLike, region: str | None = None) -> RecordIterato
     return RecordIterator(gen(), vcf.close)
 
 
-def scan_record_order(vcf: Any, path: Path) -> bool:
+class RecordOrderError(InputFormatError):
+    """A VCF's records are not sorted as an indexed VCF needs (:func:`scan_record_order`)."""
+
+
+def scan_record_order(vcf: Any, path: Path, hint: str = "") -> bool:
     """Check that ``vcf``'s records (pysam records) are sorted as an indexed VCF needs -- each contig,
     as written, in one block, POS rising -- and say whether any ALT is symbolic (``<DEL>`` ...).
 
     Raises
     ------
-    InputFormatError
-        Naming the first record out of order.
+    RecordOrderError
+        Naming the first record out of order; ``hint`` ends the advice (``", or leave out ..."``).
     """
     symbolic = False
     done: set[str] = set()
@@ -677,10 +688,9 @@ def scan_record_order(vcf: Any, path: Path) -> bool:
         chrom, pos = rec.chrom, rec.pos
         if chrom != last_chrom:
             if chrom in done:
-                raise InputFormatError(
+                raise RecordOrderError(
                     f"records are not sorted: contig {chrom} appears again after {last_chrom}; the "
-                    "annotated VCF must be sorted to be indexed (sort it, e.g. bcftools sort, or leave "
-                    "out --vcf-out)",
+                    f"annotated VCF must be sorted to be indexed (sort it, e.g. bcftools sort{hint})",
                     path=path,
                     record=f"{chrom}:{pos}",
                 )
@@ -688,9 +698,9 @@ def scan_record_order(vcf: Any, path: Path) -> bool:
                 done.add(last_chrom)
             last_chrom, last_pos = chrom, pos
         elif pos < last_pos:
-            raise InputFormatError(
+            raise RecordOrderError(
                 f"records are not sorted: POS {pos} comes after {last_pos}; the annotated VCF must be "
-                "sorted to be indexed (sort it, e.g. bcftools sort, or leave out --vcf-out)",
+                f"sorted to be indexed (sort it, e.g. bcftools sort{hint})",
                 path=path,
                 record=f"{chrom}:{pos}",
             )

@@ -58,9 +58,7 @@ class CNNLSTMConfig(ModelConfig):
         super().__post_init__()
         if not 0 <= self.kmer_spectrum <= 6:
             raise ConfigError(f"kmer_spectrum must be between 0 and 6, got {self.kmer_spectrum}")
-        _positive(
-            self, "in_channels", "conv_filters", "conv_width", "pool_size", "lstm_hidden", "lstm_layers"
-        )
+        _positive(self, "in_channels", "conv_filters", "conv_width", "pool_size", "lstm_hidden")
         _layers(self, "lstm_layers")
 
 

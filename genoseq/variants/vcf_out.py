@@ -23,8 +23,7 @@ import pysam
 from genoseq import __version__
 from genoseq._atomic import CommitOrAbort, atomic_path, placement
 from genoseq.errors import InputFormatError
-from genoseq.io._open import is_bgzf, is_gzip
-from genoseq.io.vcf import _decompressed_copy, read_vcf_records, scan_record_order
+from genoseq.io.vcf import htslib_path, read_vcf_records, scan_record_order
 from genoseq.variants.score import ALT_INDEX_COLUMN, RECORD_COLUMN
 
 #: INFO descriptions of each score stem
@@ -93,7 +92,7 @@ def _check_records(vcf: pysam.VariantFile, path: Path, region: str | None = None
         except (ValueError, OSError, KeyError):
             records = vcf  # no index, or a contig spelt another way: read it all
     try:
-        return scan_record_order(records, path)
+        return scan_record_order(records, path, hint=", or leave out --vcf-out")
     except (OSError, ValueError) as exc:
         if isinstance(exc, InputFormatError):
             raise
@@ -166,11 +165,7 @@ class VcfAnnotator(CommitOrAbort):
         try:
             # genoseq's checked reader first: a malformed VCF fails with a typed error naming the line
             read_vcf_records(self.vcf, region).close()
-            source = self.vcf
-            with open(self.vcf, "rb") as fh:
-                start = fh.read(18)
-            if is_gzip(start) and not is_bgzf(start):  # htslib reads compressed VCF only as bgzip
-                source = _decompressed_copy(self.vcf, str(self.vcf))  # the reader's, shared
+            source = htslib_path(self.vcf)  # a plain-gzip VCF's decompressed copy, the reader's too
             self._in = self._stack.enter_context(pysam.VariantFile(str(source)))
             declared = str(self._in.header)
             symbolic = _check_records(self._in, self.vcf, region)
