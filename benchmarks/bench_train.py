@@ -12,6 +12,10 @@ Three measurements, all on random sequences made in this run:
 3. **Inference** -- ``Predictor.predict_array(strand="forward")`` on the same
    sequences, sequences/s; printed with its ratio to the training rate.
 
+Each transformer row is followed by the same model with dropout on its attention weights
+(``attention_dropout=0.1``, the default before session 11), and the ratio of the two training
+rates: dropping attention weights makes torch leave its fused attention kernel.
+
 Run ``python benchmarks/bench_train.py [--threads N] [--quick] [--device auto|cpu|cuda]``; the
 default run takes about two minutes on two CPU cores. On CUDA each model and length runs at the
 CLI's default batch size (64) and at 512, with the precision ``--precision auto`` picks.
@@ -45,7 +49,7 @@ SIZES = {
     ("cnn-lstm", 200): (512, 64),
     ("cnn-lstm", 1000): (128, 32),
     ("transformer", 200): (128, 32),
-    ("transformer", 1000): (16, 8),
+    ("transformer", 1000): (64, 16),
 }
 #: on CUDA: (model, length) -> sequences; each runs at the CLI's default batch size (64) and a large one
 GPU_SIZES = {
@@ -89,12 +93,19 @@ def bench_pipeline(n: int, workers: int) -> None:
     )
 
 
-def bench_model(name: str, length: int, n: int, batch_size: int, device: str) -> None:
+#: model -> (label, config overrides) of a baseline timed after each of its rows in the same run
+BASELINES = {"transformer": ("attention_dropout=0.1", {"attention_dropout": 0.1})}
+
+
+def bench_model(
+    name: str, length: int, n: int, batch_size: int, device: str, extra: dict | None = None
+) -> float:
+    """Print (and return) the training samples/s of model ``name``, then its inference rate."""
     torch.manual_seed(0)
     arr = random_sequences(n, length, 1)
     labels = np.arange(n) % 2
     # what `genoseq train` builds by default
-    overrides = SEQUENCE_MODEL_DEFAULTS.get(name, {})
+    overrides = {**SEQUENCE_MODEL_DEFAULTS.get(name, {}), **(extra or {})}
     config = default_config(name, input_length=length, n_outputs=1, task="binary", **overrides)
     spec = encoding_spec(name, config)
     encode_spec = dict(spec)
@@ -129,10 +140,21 @@ def bench_model(name: str, length: int, n: int, batch_size: int, device: str) ->
     start = time.perf_counter()
     predictor.predict_array(arr, strand="forward", batch_size=4 * batch_size)
     infer_rate = n / (time.perf_counter() - start)
+    label = name if not extra else "  " + ",".join(f"{k}={v}" for k, v in extra.items())
     print(
-        f"{name:11s} {length:5d} bp on {result.device} ({result.precision}): training {train_rate:9,.0f} samples/s, "
+        f"{label:11s} {length:5d} bp on {result.device} ({result.precision}): training {train_rate:9,.0f} samples/s, "
         f"inference {infer_rate:9,.0f} seqs/s ({infer_rate / train_rate:.1f} x training)"
     )
+    return train_rate
+
+
+def bench_with_baseline(name: str, length: int, n: int, batch_size: int, device: str) -> None:
+    """:func:`bench_model`, then its baseline (:data:`BASELINES`) and the training-rate ratio."""
+    rate = bench_model(name, length, n, batch_size, device)
+    if name in BASELINES:
+        what, extra = BASELINES[name]
+        base = bench_model(name, length, n, batch_size, device, extra)
+        print(f"{'':11s} default / {what}: {rate / base:.2f} x training samples/s")
 
 
 def main() -> None:
@@ -158,12 +180,12 @@ def main() -> None:
     bench_pipeline(40_000 // scale, workers=0)
     if args.device in ("auto", "cpu"):
         for (name, length), (n, batch_size) in SIZES.items():
-            bench_model(name, length, max(batch_size, n // scale), batch_size, "cpu")
+            bench_with_baseline(name, length, max(batch_size, n // scale), batch_size, "cpu")
     if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()):
         print(f"GPU: {torch.cuda.get_device_name(0)}")
         for (name, length), n in GPU_SIZES.items():
             for batch_size in GPU_BATCHES:
-                bench_model(name, length, n // scale, batch_size, "cuda")
+                bench_with_baseline(name, length, n // scale, batch_size, "cuda")
 
 
 if __name__ == "__main__":

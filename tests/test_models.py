@@ -274,6 +274,25 @@ def test_invalid_transformer_configs() -> None:
         TransformerConfig(**base, pooling="max")
     with pytest.raises(ConfigError, match="positional"):
         TransformerConfig(**base, positional="rotary")
+    with pytest.raises(ConfigError, match="attention_dropout must be in"):
+        TransformerConfig(**base, attention_dropout=1.0)
+
+
+def test_transformer_attention_dropout_is_its_own_rate() -> None:
+    """attention_dropout reaches every layer's attention (0 by default); dropout stays elsewhere."""
+    model = build_model("transformer", tiny_config("transformer", dropout=0.3))
+    layers = model.trunk.encoder.layers
+    assert [layer.self_attn.dropout for layer in layers] == [0.0] * len(layers)
+    assert all(layer.dropout1.p == 0.3 and layer.dropout.p == 0.3 for layer in layers)
+    model = build_model("transformer", tiny_config("transformer", attention_dropout=0.25))
+    assert {layer.self_attn.dropout for layer in model.trunk.encoder.layers} == {0.25}
+    # with no dropout anywhere, training mode computes what eval mode computes: the rate is the only
+    # thing the attention's training path adds
+    model = build_model("transformer", tiny_config("transformer", dropout=0.0))
+    ids, mask = inputs("transformer", model.config, n=4)
+    mask[0, -3:] = False
+    train_out = model.train()(ids, mask=mask)
+    assert torch.allclose(train_out, model.eval()(ids, mask=mask), atol=1e-6)
 
 
 def test_int_given_for_float_becomes_float() -> None:
@@ -455,6 +474,56 @@ def test_model_directories_without_newer_config_keys_still_load(tmp_path) -> Non
     (out / "config.json").write_text(json.dumps(doc))
     loaded = load_model_dir(out, device="cpu")
     assert loaded.model.config.kmer_spectrum == 0
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_transformer_encoding_equals_torchs_encoder(training: bool) -> None:
+    """The written-out layers compute what nn.TransformerEncoder computes (eval: torch's fast path)."""
+    cfg = tiny_config("transformer", length=30, dropout=0.0, n_layers=2, d_model=16, n_heads=4)
+    trunk = build_model("transformer", cfg).trunk.train(training)
+    gen = torch.Generator().manual_seed(3)
+    h = torch.randn(5, cfg.max_tokens, 16, generator=gen)
+    mask = torch.ones(5, cfg.max_tokens, dtype=torch.bool)
+    mask[1, -4:] = False  # padding
+    mask[3, 5:] = False
+    for m in (mask, None):
+        with torch.no_grad():
+            ours = trunk._encode(h, m)
+            theirs = trunk.encoder(h, src_key_padding_mask=None if m is None else ~m)
+        real = slice(None) if m is None else m
+        # padded queries' outputs are never read (pooling skips them); torch's fast path zeroes them
+        assert torch.allclose(ours[real], theirs[real], atol=1e-5), (ours - theirs)[real].abs().max()
+    # gradients reach every parameter through the written-out path
+    trunk.train()
+    trunk._encode(h, mask).sum().backward()
+    assert all(p.grad is not None for p in trunk.encoder.parameters())
+
+
+def test_transformer_directories_without_attention_dropout_load_and_predict_alike(tmp_path) -> None:
+    """config.json written before attention_dropout existed loads (as 0, which inference never uses)."""
+    import json
+
+    from genoseq.modeldir import load_model_dir, save_model_dir
+
+    cfg = tiny_config("transformer", length=20)
+    model = build_model("transformer", cfg).eval()
+    out = save_model_dir(
+        tmp_path / "m",
+        model,
+        model_name="transformer",
+        model_config=cfg,
+        task="binary",
+        classes=["0", "1"],
+        encoding=encoding_spec("transformer", cfg),
+        input_length=20,
+    )
+    doc = json.loads((out / "config.json").read_text())
+    del doc["model"]["config"]["attention_dropout"]
+    (out / "config.json").write_text(json.dumps(doc))
+    loaded = load_model_dir(out, device="cpu")
+    assert loaded.model.config.attention_dropout == 0.0
+    ids, mask = inputs("transformer", cfg)
+    assert torch.equal(loaded.model(ids, mask=mask), model(ids, mask=mask))
 
 
 def test_transformer_token_spectrum_counts_real_tokens_only() -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from genoseq.errors import ConfigError
 from genoseq.models.config import ModelConfig, _choice, _layers, _non_negative, _positive
@@ -45,6 +46,13 @@ class TransformerConfig(ModelConfig):
     n_token_channels : int
         Extra per-token channels (``tokens_extra`` float ``(N, T, C)``, e.g. annotation averaged over
         each k-mer), projected to ``d_model`` and added to the token embeddings; 0 = none.
+    attention_dropout : float
+        Dropout on the attention weights (``dropout`` is the rate everywhere else: embeddings,
+        attention output, feed-forward, head). 0 by default: dropping attention weights makes
+        torch fall back from its fused attention kernel to one that materialises the
+        ``(N, heads, T, T)`` weights and draws a random mask over them, 2x slower per training
+        step at 200 bp and 5x at 1000 bp on CPU, with no better cross-validated accuracy
+        (BENCHMARKS.md). Models saved without this key load with 0 (inference has no dropout).
     token_spectrum : bool
         Also give the head the frequency of every vocabulary token among the window's real tokens
         (scaled by ``4**k``, so that a k-mer of a uniform random sequence averages about 1): a
@@ -62,6 +70,7 @@ class TransformerConfig(ModelConfig):
     pooling: str = "mean"
     positional: str = "learned"
     dropout: float = 0.1
+    attention_dropout: float = 0.0
     n_token_channels: int = 0
     token_spectrum: bool = False
 
@@ -73,6 +82,8 @@ class TransformerConfig(ModelConfig):
         _non_negative(self, "n_token_channels")
         _choice(self, "pooling", ("mean", "cls"))
         _choice(self, "positional", ("learned", "sinusoidal"))
+        if not 0.0 <= self.attention_dropout < 1.0:
+            raise ConfigError(f"attention_dropout must be in [0, 1), got {self.attention_dropout}")
         if self.d_model % self.n_heads:
             raise ConfigError(f"d_model ({self.d_model}) must be divisible by n_heads ({self.n_heads})")
 
@@ -114,6 +125,10 @@ class _TransformerTrunk(nn.Module):
             batch_first=True,
             norm_first=True,
         )
+        # nn.TransformerEncoderLayer has one rate for all its dropouts; the attention weights' own is
+        # the attribute nn.MultiheadAttention passes to scaled_dot_product_attention (copied to each
+        # layer by nn.TransformerEncoder's deep copy).
+        layer.self_attn.dropout = config.attention_dropout
         self.encoder = nn.TransformerEncoder(
             layer, config.n_layers, norm=nn.LayerNorm(config.d_model), enable_nested_tensor=False
         )
@@ -135,11 +150,38 @@ class _TransformerTrunk(nn.Module):
             h = h + self.token_channels(tokens_extra.to(h.dtype))
         elif tokens_extra is not None:
             raise ValueError("this model takes no tokens_extra (n_token_channels == 0)")
-        h = self.encoder(self.embed_dropout(h), src_key_padding_mask=None if mask is None else ~mask)
+        h = self._encode(self.embed_dropout(h), mask)
         pooled = h[:, 0] if self.pooling == "cls" else masked_mean(h, mask)
         if not self.token_spectrum:
             return pooled
         return torch.cat([pooled, self._spectrum(x, mask).to(pooled.dtype)], dim=-1)
+
+    def _encode(self, h: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """``self.encoder`` (pre-LN layers, then the final norm): ``(N, T, d_model)`` -> the same shape.
+
+        The arithmetic of ``nn.TransformerEncoderLayer``'s standard path, written out over its own
+        submodules and weights, so that attention always goes through
+        ``F.scaled_dot_product_attention`` (a fused kernel that never materialises the ``(N, heads,
+        T, T)`` weights, padding mask included). ``nn.TransformerEncoder`` itself would, in eval mode,
+        take torch's "fast path", whose masked softmax on CPU made inference 2x (200 bp) to 4x
+        (1000 bp) slower than this (BENCHMARKS.md); the results agree with it to float rounding
+        (tested).
+        """
+        n, t, d = h.shape
+        # bool (N, 1, 1, T), True = a real key to attend to; broadcast over heads and queries
+        keys = None if mask is None else mask[:, None, None, :]
+        for layer in self.encoder.layers:
+            attn = layer.self_attn
+            heads = attn.num_heads
+            q, k, v = F.linear(layer.norm1(h), attn.in_proj_weight, attn.in_proj_bias).chunk(3, dim=-1)
+            q, k, v = (z.view(n, t, heads, d // heads).transpose(1, 2) for z in (q, k, v))
+            y = F.scaled_dot_product_attention(
+                q, k, v, attn_mask=keys, dropout_p=attn.dropout if self.training else 0.0
+            )  # (N, heads, T, d / heads)
+            h = h + layer.dropout1(attn.out_proj(y.transpose(1, 2).reshape(n, t, d)))
+            ff = layer.linear2(layer.dropout(layer.activation(layer.linear1(layer.norm2(h)))))
+            h = h + layer.dropout2(ff)
+        return self.encoder.norm(h)
 
     def _spectrum(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         """Token frequencies ``(N, vocab_size)`` over the real tokens, times ``4**k``."""
