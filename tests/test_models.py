@@ -499,6 +499,66 @@ def test_transformer_encoding_equals_torchs_encoder(training: bool) -> None:
     assert all(p.grad is not None for p in trunk.encoder.parameters())
 
 
+def test_attention_dropout_is_written_only_when_set() -> None:
+    off = tiny_config("transformer")
+    assert "attention_dropout" not in off.to_dict()
+    assert config_from_dict("transformer", off.to_dict()) == off
+    on = tiny_config("transformer", attention_dropout=0.1)
+    assert on.to_dict()["attention_dropout"] == 0.1
+    assert config_from_dict("transformer", on.to_dict()) == on
+
+
+def _varies_in_training(model, ids, mask) -> bool:
+    """Whether two training-mode passes differ (some dropout acts) -- eval passes must not."""
+    with torch.no_grad():
+        model.eval()
+        assert torch.equal(model(ids, mask=mask), model(ids, mask=mask))
+        model.train()
+        return not torch.equal(model(ids, mask=mask), model(ids, mask=mask))
+
+
+def test_transformer_dropouts_act_where_configured() -> None:
+    """Attention dropout in training only; the attention-output and feed-forward dropouts each act."""
+    torch.manual_seed(0)
+    quiet = tiny_config("transformer", dropout=0.0)
+    model = build_model("transformer", quiet)
+    ids, mask = inputs("transformer", quiet, n=4)
+    assert not _varies_in_training(model, ids, mask)
+    noisy = build_model("transformer", dataclasses.replace(quiet, attention_dropout=0.5))
+    noisy.load_state_dict(model.state_dict())
+    assert _varies_in_training(noisy, ids, mask)
+    with torch.no_grad():  # no attention dropout at inference
+        assert torch.allclose(noisy.eval()(ids, mask=mask), model.eval()(ids, mask=mask), atol=1e-6)
+    for name in ("dropout1", "dropout", "dropout2"):  # attention output, inside and after the FFN
+        for layer in model.trunk.encoder.layers:
+            getattr(layer, name).p = 0.5
+        assert _varies_in_training(model, ids, mask), name
+        for layer in model.trunk.encoder.layers:
+            getattr(layer, name).p = 0.0
+
+
+def test_transformer_attention_bypasses_torchs_encoder_call() -> None:
+    """forward runs the written-out layers, not nn.TransformerEncoder.forward (its slow CPU fast path)."""
+    cfg = tiny_config("transformer")
+    model = build_model("transformer", cfg).eval()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("nn.TransformerEncoder.forward was called")
+
+    model.trunk.encoder.forward = refuse
+    ids, mask = inputs("transformer", cfg)
+    with torch.no_grad():
+        assert model(ids, mask=mask).shape == (3, 1)
+
+
+def test_transformer_refuses_a_float_mask() -> None:
+    cfg = tiny_config("transformer")
+    model = build_model("transformer", cfg)
+    ids, mask = inputs("transformer", cfg)
+    with pytest.raises(ValueError, match="mask must be bool"):
+        model(ids, mask=mask.float())
+
+
 def test_transformer_directories_without_attention_dropout_load_and_predict_alike(tmp_path) -> None:
     """config.json written before attention_dropout existed loads (as 0, which inference never uses)."""
     import json
@@ -518,7 +578,8 @@ def test_transformer_directories_without_attention_dropout_load_and_predict_alik
         input_length=20,
     )
     doc = json.loads((out / "config.json").read_text())
-    del doc["model"]["config"]["attention_dropout"]
+    assert "attention_dropout" not in doc["model"]["config"]  # left out at 0: older genoseq reads it
+    doc["model"]["config"]["dropout"] = 0.3  # as a directory trained before the key existed may say
     (out / "config.json").write_text(json.dumps(doc))
     loaded = load_model_dir(out, device="cpu")
     assert loaded.model.config.attention_dropout == 0.0

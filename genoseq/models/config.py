@@ -70,14 +70,21 @@ class ModelConfig:
     def to_dict(self) -> dict[str, Any]:
         """Return the config as a JSON-ready ``dict`` (the inverse of :func:`config_from_dict`).
 
-        ``feature_skip`` is left out while false, so that model directories without it stay
-        readable by genoseq versions from before it existed.
+        Keys that came after the first release are left out while they hold the value that
+        reads back when they are missing (``feature_skip`` false, the transformer's
+        ``attention_dropout`` 0), so that such model directories stay readable by the genoseq
+        versions from before them.
         """
         out = dataclasses.asdict(self)
-        if not out.get("feature_skip", True):
-            del out["feature_skip"]
+        for key, absent in _OMITTED_WHEN.items():
+            if key in out and out[key] == absent and type(out[key]) is type(absent):
+                del out[key]
         return out
 
+
+#: config keys newer than the first release -> the value ``to_dict`` leaves out (the field's default,
+#: which a config.json without the key reads back as)
+_OMITTED_WHEN: dict[str, Any] = {"feature_skip": False, "attention_dropout": 0.0}
 
 _SCALARS: dict[str, tuple[type, ...]] = {"int": (int,), "float": (float, int), "str": (str,), "bool": (bool,)}
 

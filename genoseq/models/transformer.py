@@ -50,9 +50,11 @@ class TransformerConfig(ModelConfig):
         Dropout on the attention weights (``dropout`` is the rate everywhere else: embeddings,
         attention output, feed-forward, head). 0 by default: dropping attention weights makes
         torch fall back from its fused attention kernel to one that materialises the
-        ``(N, heads, T, T)`` weights and draws a random mask over them, 2x slower per training
-        step at 200 bp and 5x at 1000 bp on CPU, with no better cross-validated accuracy
-        (BENCHMARKS.md). Models saved without this key load with 0 (inference has no dropout).
+        ``(N, heads, T, T)`` weights and draws a random mask over them, 1.4-1.8x slower per
+        training step at 200 bp and 5.6x at 1000 bp on CPU, for no better cross-validated
+        AUROC (BENCHMARKS.md). Left out of ``config.json`` while 0, so older genoseq versions
+        read the directory; a config without it (also one saved before it existed, whose model
+        trained with attention dropout = ``dropout``) reads as 0, which inference never uses.
     token_spectrum : bool
         Also give the head the frequency of every vocabulary token among the window's real tokens
         (scaled by ``4**k``, so that a k-mer of a uniform random sequence averages about 1): a
@@ -163,10 +165,13 @@ class _TransformerTrunk(nn.Module):
         submodules and weights, so that attention always goes through
         ``F.scaled_dot_product_attention`` (a fused kernel that never materialises the ``(N, heads,
         T, T)`` weights, padding mask included). ``nn.TransformerEncoder`` itself would, in eval mode,
-        take torch's "fast path", whose masked softmax on CPU made inference 2x (200 bp) to 4x
+        take torch's "fast path", whose masked softmax on CPU made inference 2x (200 bp) to 4.9x
         (1000 bp) slower than this (BENCHMARKS.md); the results agree with it to float rounding
         (tested).
         """
+        if mask is not None and mask.dtype != torch.bool:
+            # a float mask would be added to the attention scores by scaled_dot_product_attention
+            raise ValueError(f"mask must be bool (True = real token), got {mask.dtype}")
         n, t, d = h.shape
         # bool (N, 1, 1, T), True = a real key to attend to; broadcast over heads and queries
         keys = None if mask is None else mask[:, None, None, :]
