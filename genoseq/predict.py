@@ -556,6 +556,28 @@ class Predictor:
         """Logits of sequences of any length, averaged over strands and windows, float32 ``(n, n_outputs)``."""
         return self._predict_any(seqs, strand, batch_size, features, probabilities=False)
 
+    def predict_regions(
+        self,
+        reference: str | os.PathLike[str],
+        regions: Any,
+        *,
+        centered: bool = False,
+        strand: str | None = None,
+        batch_size: int | None = None,
+    ) -> Any:
+        """Class probabilities of BED regions of a reference FASTA: a polars DataFrame, one row a region.
+
+        ``regions`` is a BED file or a polars DataFrame with ``chrom``, ``start``, ``end``
+        (0-based, half-open) and optionally ``name`` and ``strand``; ``centered`` scores the
+        model's input length around each region's midpoint. See
+        :func:`genoseq.regions.predict_regions` for the columns and the rules.
+        """
+        from genoseq.regions import predict_regions
+
+        return predict_regions(
+            self, reference, regions, centered=centered, strand=strand, batch_size=batch_size
+        )
+
     # ------------------------------------------------------------------ variants
     def score_variants(
         self,

@@ -9,7 +9,7 @@ from genoseq.cli._paths import InputFile, ModelDir, OutputFile, inference_option
 
 @click.command()
 @click.argument("model", type=ModelDir())
-@click.argument("input_path", metavar="INPUT", type=InputFile(allow_dash=True))
+@click.argument("input_path", metavar="[INPUT]", required=False, type=InputFile(allow_dash=True))
 @click.option(
     "-o",
     "--output",
@@ -17,11 +17,35 @@ from genoseq.cli._paths import InputFile, ModelDir, OutputFile, inference_option
     type=OutputFile(allow_dash=True),
     help="Output table; .parquet, .tsv or .csv (format from the extension); `-` streams TSV to standard output.",
 )
+@click.option(
+    "--regions",
+    type=InputFile(),
+    help="BED file (plain or gzip) of regions to score, read from --reference, instead of INPUT.",
+)
+@click.option(
+    "--reference",
+    type=InputFile(),
+    help="Reference FASTA (plain, gzip or bgzip) the --regions are read from.",
+)
+@click.option(
+    "--centered",
+    is_flag=True,
+    help="With --regions: score the model's input length of reference centred on each region's "
+    "midpoint (real flanks; N off a contig's end) instead of the region's own bases.",
+)
 @inference_options
 def predict(
-    model: str, input_path: str, output: str, strand: str, batch_size: int | None, device: str
+    model: str,
+    input_path: str | None,
+    output: str,
+    regions: str | None,
+    reference: str | None,
+    centered: bool,
+    strand: str,
+    batch_size: int | None,
+    device: str,
 ) -> None:
-    """Score each record of INPUT with the model directory MODEL.
+    """Score each record of INPUT, or each BED region of a reference, with the model directory MODEL.
 
     INPUT is FASTA/FASTQ (optionally gzipped; `-` reads it from standard input)
     or a CSV/TSV/Parquet table with a `sequence` column (and optionally `name` or `id`). The output has one row
@@ -29,10 +53,35 @@ def predict(
     (binary models: the positive class only). Sequences shorter than the model
     input are padded centrally with N; longer ones are scored in sliding
     windows (stride half the input length) and their probabilities averaged.
+
+    With --regions BED --reference FASTA instead of INPUT, each BED region's bases are read
+    from the reference (the reverse complement for a `-` strand region) and scored the same
+    way; the rows are chrom, start, end (0-based, half-open, as in the BED file), name,
+    strand, length (or window_start, window_end with --centered) and the probabilities.
     """
     from genoseq.predict import Predictor, output_format, predict_file
 
+    if regions is None:
+        if input_path is None:
+            raise click.UsageError("give INPUT (FASTA/FASTQ/table), or --regions BED with --reference FASTA")
+        for flag, value in (("--reference", reference), ("--centered", centered)):
+            if value:
+                raise click.UsageError(f"{flag} goes with --regions (INPUT is scored as it is)")
+    else:
+        if input_path is not None:
+            raise click.UsageError("give INPUT or --regions, not both")
+        if reference is None:
+            raise click.UsageError("--regions needs --reference FASTA to read the regions' bases from")
     output_format(output)  # refuse a bad extension before any work
     predictor = Predictor.load(model, device=device)
-    n = predict_file(predictor, input_path, output, strand=strand, batch_size=batch_size)
-    click.echo(f"genoseq: scored {n} records -> {'standard output' if output == '-' else output}", err=True)
+    if regions is None:
+        n = predict_file(predictor, input_path, output, strand=strand, batch_size=batch_size)
+        what = "records"
+    else:
+        from genoseq.regions import predict_regions_file
+
+        n = predict_regions_file(
+            predictor, reference, regions, output, centered=centered, strand=strand, batch_size=batch_size
+        )
+        what = "regions"
+    click.echo(f"genoseq: scored {n} {what} -> {'standard output' if output == '-' else output}", err=True)

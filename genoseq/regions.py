@@ -1,0 +1,293 @@
+"""Predictions for BED regions of a reference FASTA (``genoseq predict MODEL --reference FA --regions BED``).
+
+Each region's bases are read from the indexed reference (:class:`genoseq.io.Reference`, so plain,
+bgzipped and ``.fai``-indexed FASTA alike) and scored as a record of its own by
+:meth:`genoseq.predict.Predictor.predict`, in one of two ways:
+
+* **as given** (default) -- the region's own bases, ``[start, end)``: a region shorter than the
+  model's input is padded centrally with ``N``, a longer one is scored in sliding windows and
+  their probabilities averaged, exactly as a FASTA record of those bases would be;
+* **centered** -- the model's input length of reference sequence centred on the region's midpoint,
+  ``window_start = (start + end) // 2 - input_length // 2``, so short regions (peak summits,
+  1-bp sites, even empty BED intervals) are scored with their real flanks instead of ``N``; the
+  part of a window that runs off a contig's end is ``N``.
+
+A region on the ``-`` strand (BED column 6) is scored on its reverse complement -- what a
+strand-specific model (``genoseq train`` recorded ``forward``) needs; a strand-symmetric one, which
+averages both strands by default, gives the same either way. Coordinates stay BED's: 0-based,
+half-open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from genoseq.errors import InputFormatError
+from genoseq.io import Reference, read_bed
+from genoseq.predict import Predictor, check_letters, output_columns
+
+__all__ = ["iter_region_sequences", "predict_regions", "predict_regions_file", "region_columns"]
+
+log = logging.getLogger(__name__)
+
+#: regions per chunk and bases per chunk: a chunk ends at whichever limit comes first
+_CHUNK_REGIONS = 65_536
+_CHUNK_BASES = 16_000_000
+
+
+def region_columns(predictor: Predictor, *, centered: bool) -> dict[str, Any]:
+    """The output schema: column name -> polars dtype (region columns, then ``p_<class>``)."""
+    schema: dict[str, Any] = {
+        "chrom": pl.Utf8,
+        "start": pl.Int64,
+        "end": pl.Int64,
+        "name": pl.Utf8,
+        "strand": pl.Utf8,
+    }
+    schema |= {"window_start": pl.Int64, "window_end": pl.Int64} if centered else {"length": pl.Int64}
+    return schema | {col: pl.Float32 for col in output_columns(predictor)}
+
+
+def _regions_frame(regions: str | os.PathLike[str] | pl.DataFrame) -> tuple[pl.DataFrame, str]:
+    """The regions as a frame with chrom, start, end, name, strand; and how to name their source."""
+    if isinstance(regions, pl.DataFrame):
+        frame, source = regions, "regions"
+        missing = [c for c in ("chrom", "start", "end") if c not in frame.columns]
+        if missing:
+            raise InputFormatError(f"the regions frame lacks column(s) {', '.join(missing)}")
+    else:
+        frame, source = read_bed(regions), os.fspath(regions)
+    names = frame.get_column("name") if "name" in frame.columns else pl.Series([None] * frame.height)
+    strands = frame.get_column("strand") if "strand" in frame.columns else pl.Series([None] * frame.height)
+    out = pl.DataFrame(
+        {
+            "chrom": frame.get_column("chrom").cast(pl.Utf8),
+            "start": frame.get_column("start").cast(pl.Int64),
+            "end": frame.get_column("end").cast(pl.Int64),
+            "name": names.cast(pl.Utf8),
+            "strand": strands.cast(pl.Utf8).fill_null("."),
+        }
+    )
+    bad = out.filter(
+        pl.col("chrom").is_null() | pl.col("start").is_null() | pl.col("end").is_null()
+        | (pl.col("start") < 0) | (pl.col("end") < pl.col("start"))
+        | ~pl.col("strand").is_in(["+", "-", "."])
+    )  # fmt: skip
+    if bad.height:  # a BED file was checked line by line already; a frame from Python may not be
+        row = bad.row(0, named=True)
+        raise InputFormatError(
+            f"invalid region {row['chrom']}:{row['start']}-{row['end']} (strand {row['strand']!r}):"
+            " need a contig, 0 <= start <= end and a strand of +, - or .",
+            path=source,
+        )
+    # a region without a name is called by its BED coordinates (0-based start, as in the file)
+    label = pl.format("{}:{}-{}", "chrom", "start", "end")
+    name = pl.when(pl.col("name").is_null() | pl.col("name").is_in([".", ""])).then(label)
+    return out.with_columns(name.otherwise(pl.col("name")).alias("name")), source
+
+
+def iter_region_sequences(
+    reference: Reference,
+    regions: pl.DataFrame,
+    *,
+    input_length: int,
+    centered: bool,
+    source: str = "regions",
+    chunk_regions: int = _CHUNK_REGIONS,
+    chunk_bases: int = _CHUNK_BASES,
+) -> Iterator[tuple[pl.DataFrame, list[str]]]:
+    """The bases to score for each region, in chunks of rows (see the module docstring).
+
+    Parameters
+    ----------
+    reference
+        The open reference.
+    regions
+        chrom, start, end, name, strand (as :func:`_regions_frame` makes them).
+    input_length
+        The model's input length (the window of ``centered``).
+    centered
+        Score ``input_length`` bases centred on each region's midpoint instead of the region.
+    source
+        How to name the regions in errors (the BED file).
+
+    Yields
+    ------
+    rows, sequences : polars.DataFrame, list[str]
+        A chunk of ``regions`` (with ``window_start``, ``window_end`` when ``centered``, else
+        ``length``) and the sequence of each row, reverse-complemented for ``-`` strand rows.
+
+    Raises
+    ------
+    InputFormatError
+        A contig the reference lacks, or a region that runs off its contig (without
+        ``centered``); named by the region's number and coordinates in ``source``.
+    """
+    start = 0
+    while start < regions.height:
+        chunk = regions.slice(start, chunk_regions)
+        if centered:
+            mid = (chunk.get_column("start") + chunk.get_column("end")) // 2
+            w_start = mid - input_length // 2
+            chunk = chunk.with_columns(
+                w_start.alias("window_start"), (w_start + input_length).alias("window_end")
+            )
+            spans = chunk.select("window_start", "window_end").rows()
+        else:
+            chunk = chunk.with_columns((pl.col("end") - pl.col("start")).alias("length"))
+            spans = chunk.select("start", "end").rows()
+        seqs: list[str] = []
+        bases = 0
+        for i, (contig, strand, (lo, hi)) in enumerate(
+            zip(chunk.get_column("chrom"), chunk.get_column("strand"), spans, strict=True)
+        ):
+            try:
+                seqs.append(reference.fetch(contig, lo, hi, pad=centered, strand=strand))
+            except InputFormatError as exc:
+                row = chunk.row(i, named=True)
+                where = f"region {start + i + 1} ({row['chrom']}:{row['start']}-{row['end']})"
+                raise InputFormatError(exc.problem, path=source, record=where) from None
+            bases += hi - lo
+            if bases >= chunk_bases and i + 1 < chunk.height:  # a chunk's bases bound memory too
+                chunk = chunk.slice(0, i + 1)
+                break
+        names = [f"region {name}" for name in chunk.get_column("name").to_list()]
+        check_letters(seqs, path=os.fspath(reference.path), names=names)
+        yield chunk, seqs
+        start += chunk.height
+
+
+def _score_chunk(
+    predictor: Predictor, rows: pl.DataFrame, seqs: list[str], strand: str | None, batch_size: int | None
+) -> pl.DataFrame:
+    """``rows`` with a ``p_<class>`` column per output (null for an empty region)."""
+    columns = output_columns(predictor)
+    probs = np.full((len(seqs), len(columns)), np.nan, dtype=np.float32)
+    scored = [i for i, seq in enumerate(seqs) if seq]
+    if scored:
+        probs[scored] = predictor._predict_any(
+            [seqs[i] for i in scored], strand, batch_size, None, probabilities=True, checked=True
+        )
+    return rows.with_columns(
+        [pl.Series(col, probs[:, j], dtype=pl.Float32).fill_nan(None) for j, col in enumerate(columns)]
+    )
+
+
+def predict_regions(
+    predictor: Predictor,
+    reference: str | os.PathLike[str],
+    regions: str | os.PathLike[str] | pl.DataFrame,
+    *,
+    centered: bool = False,
+    strand: str | None = None,
+    batch_size: int | None = None,
+) -> pl.DataFrame:
+    """Class probabilities of BED regions of a reference FASTA, one row per region.
+
+    Parameters
+    ----------
+    predictor
+        A sequence model's predictor.
+    reference
+        Reference FASTA (plain, gzip or bgzip; indexed on first use as :class:`genoseq.io.Reference` does).
+    regions
+        A BED file (plain or gzip; 3 or more columns), or a polars DataFrame with ``chrom``,
+        ``start``, ``end`` (0-based, half-open) and optionally ``name`` and ``strand``.
+    centered
+        Score the model's input length centred on each region's midpoint instead of the region
+        itself (see the module docstring).
+    strand
+        ``"both"``, ``"forward"`` or ``None`` (the model's default), as :meth:`Predictor.predict`;
+        relative to each region's own strand.
+    batch_size
+        Windows per forward pass.
+
+    Returns
+    -------
+    polars.DataFrame
+        Columns ``chrom``, ``start``, ``end``, ``name`` (the BED name; ``chrom:start-end`` where
+        there is none), ``strand`` (``.`` where none), then ``length`` (bases scored) or, when
+        ``centered``, ``window_start`` and ``window_end``; then one float32 ``p_<class>`` column
+        per output. An empty region, not centered, has null probabilities.
+
+    Raises
+    ------
+    InputFormatError
+        A bad BED line, a contig the reference lacks, a region off its contig's end (not
+        centered) or a letter that is not a DNA/IUPAC code.
+    """
+    frames = list(_iter_scored(predictor, reference, regions, centered, strand, batch_size))
+    if not frames:
+        return pl.DataFrame(schema=region_columns(predictor, centered=centered))
+    return pl.concat(frames)
+
+
+def _iter_scored(
+    predictor: Predictor,
+    reference: str | os.PathLike[str],
+    regions: str | os.PathLike[str] | pl.DataFrame,
+    centered: bool,
+    strand: str | None,
+    batch_size: int | None,
+    empty: list[str] | None = None,
+) -> Iterator[pl.DataFrame]:
+    """Scored chunks of :func:`predict_regions`; the names of empty regions appended to ``empty``."""
+    frame, source = _regions_frame(regions)
+    strand = predictor.resolve_strand(strand)  # a bad value fails before the reference is read
+    with Reference(reference) as ref:
+        for rows, seqs in iter_region_sequences(
+            ref, frame, input_length=predictor.input_length, centered=centered, source=source
+        ):
+            if empty is not None:
+                empty.extend(name for name, seq in zip(rows.get_column("name"), seqs, strict=True) if not seq)
+            yield _score_chunk(predictor, rows, seqs, strand, batch_size)
+
+
+def predict_regions_file(
+    predictor: Predictor,
+    reference: str | os.PathLike[str],
+    regions: str | os.PathLike[str],
+    output_path: str | os.PathLike[str],
+    *,
+    centered: bool = False,
+    strand: str | None = None,
+    batch_size: int | None = None,
+) -> int:
+    """:func:`predict_regions` of a BED file, written to ``output_path`` (.parquet, .tsv, .csv; ``-``: TSV out).
+
+    Chunks of regions are scored and appended one at a time (memory bounded by the chunk, not the
+    BED file's regions' bases); nothing appears at ``output_path`` until the last region is scored.
+
+    Returns
+    -------
+    int
+        Number of regions written.
+    """
+    from genoseq.data.writers import TableWriter
+
+    empty: list[str] = []
+    n = 0
+    chunks = _iter_scored(predictor, reference, regions, centered, strand, batch_size, empty)
+    with contextlib.closing(chunks), TableWriter(output_path) as writer:
+        for scored in chunks:
+            writer.write(scored)
+            n += scored.height
+        if n == 0:  # an empty BED file still gives a table with the columns
+            writer.write(pl.DataFrame(schema=region_columns(predictor, centered=centered)))
+    if empty:
+        log.warning(
+            "%s: %d empty region(s) (first: %s) have no bases to score: their probabilities are null"
+            " (--centered scores the window around them)",
+            regions,
+            len(empty),
+            empty[0],
+        )
+    log.info("scored %d regions from %s", n - len(empty), regions)
+    return n

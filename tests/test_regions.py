@@ -1,0 +1,178 @@
+"""Predictions for BED regions of a reference: the bases read, strands, centred windows, errors, the CLI."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from genoseq import Predictor
+from genoseq.cli import main
+from genoseq.errors import InputFormatError
+from genoseq.regions import predict_regions, predict_regions_file
+from tests.tiny_models import save_tiny_cnn
+
+LENGTH = 20
+COMPLEMENT = str.maketrans("ACGTNacgtn", "TGCANtgcan")
+CONTIGS = {
+    "c1": "ACGTTGCAACGGATCCATGCAAATTTGGGCCCTAGCTAGGATCCAGTACGATCGTTAGC" * 2,  # 118 bp
+    "c2": "GGGCCCATATNNACGTacgtTTAGGCATCGAT",  # 32 bp: an N run and soft-masked bases
+}
+
+
+def slow_fetch(contig: str, start: int, end: int, strand: str = "+") -> str:
+    """The bases of [start, end), N outside the contig, reverse-complemented on '-'."""
+    seq = CONTIGS[contig]
+    bases = "".join(seq[i] if 0 <= i < len(seq) else "N" for i in range(start, end))
+    return bases.translate(COMPLEMENT)[::-1] if strand == "-" else bases
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("regions")
+    ref = tmp / "ref.fa"
+    ref.write_text("".join(f">{name} some description\n{seq}\n" for name, seq in CONTIGS.items()))
+    save_tiny_cnn(tmp / "model", LENGTH)
+    return tmp, ref, Predictor.load(tmp / "model", device="cpu")
+
+
+REGIONS = [  # chrom, start, end, name, strand
+    ("c1", 0, 20, "whole_window", "+"),
+    ("c1", 30, 35, ".", "-"),  # short: padded (or centred); no name
+    ("c1", 10, 70, "long", "+"),  # longer than the input: sliding windows
+    ("c2", 5, 25, "masked", "-"),  # N and lowercase bases, minus strand
+    ("c2", 0, 4, "edge", "+"),  # centred, the window runs off the contig's start
+]
+
+
+def write_bed(path, rows) -> None:
+    path.write_text("".join("\t".join(map(str, (*r[:4], 0, r[4]))) + "\n" for r in rows))
+
+
+def test_regions_score_what_their_bases_score(files, tmp_path) -> None:
+    _, ref, predictor = files
+    bed = tmp_path / "r.bed"
+    write_bed(bed, REGIONS)
+    out = predict_regions(predictor, ref, bed, strand="forward")
+    assert out.columns == ["chrom", "start", "end", "name", "strand", "length", "p_1"]
+    assert out.get_column("name").to_list() == ["whole_window", "c1:30-35", "long", "masked", "edge"]
+    assert out.get_column("length").to_list() == [r[2] - r[1] for r in REGIONS]
+    expected = predictor.predict([slow_fetch(c, s, e, st) for c, s, e, _, st in REGIONS], strand="forward")
+    np.testing.assert_allclose(out.get_column("p_1").to_numpy(), expected[:, 0], rtol=0, atol=1e-6)
+    # the minus strand really is read reversed: its forward-only score is the reverse complement's
+    plus = predictor.predict([slow_fetch("c2", 5, 25)], strand="forward")[0, 0]
+    assert abs(plus - out.get_column("p_1")[3]) > 1e-6
+    # the model's default strand (both) averages the two, whichever strand the region is on
+    both = predict_regions(predictor, ref, bed)
+    np.testing.assert_allclose(
+        both.get_column("p_1").to_numpy(),
+        predictor.predict([slow_fetch(c, s, e) for c, s, e, _, _ in REGIONS])[:, 0],
+        atol=1e-6,
+    )
+
+
+def test_centered_windows_are_the_input_length_around_the_midpoint(files, tmp_path) -> None:
+    _, ref, predictor = files
+    bed = tmp_path / "r.bed"
+    rows = [*REGIONS, ("c1", 50, 50, "point", "+")]  # an empty interval has a midpoint too
+    write_bed(bed, rows)
+    out = predictor.predict_regions(ref, bed, centered=True, strand="forward")
+    assert out.columns == ["chrom", "start", "end", "name", "strand", "window_start", "window_end", "p_1"]
+    starts = [(s + e) // 2 - LENGTH // 2 for _, s, e, _, _ in rows]
+    assert out.get_column("window_start").to_list() == starts
+    assert (out.get_column("window_end") - out.get_column("window_start")).to_list() == [LENGTH] * len(rows)
+    assert starts[4] < 0  # "edge": N fills the part before the contig
+    windows = [slow_fetch(c, w, w + LENGTH, st) for (c, _, _, _, st), w in zip(rows, starts, strict=True)]
+    expected = predictor.predict(windows, strand="forward")[:, 0]
+    np.testing.assert_allclose(out.get_column("p_1").to_numpy(), expected, atol=1e-6)
+
+
+def test_regions_from_a_frame_and_a_three_column_bed(files, tmp_path) -> None:
+    _, ref, predictor = files
+    frame = pl.DataFrame({"chrom": ["c1", "c2"], "start": [3, 1], "end": [40, 9]})
+    out = predict_regions(predictor, ref, frame)
+    assert out.get_column("name").to_list() == ["c1:3-40", "c2:1-9"]
+    assert out.get_column("strand").to_list() == [".", "."]
+    bed = tmp_path / "three.bed"
+    bed.write_text("track name=x\n# a comment\nc1\t3\t40\nc2\t1\t9\n")
+    assert predict_regions(predictor, ref, bed).equals(out)
+    with pytest.raises(InputFormatError, match="need a contig, 0 <= start <= end"):
+        predict_regions(predictor, ref, frame.with_columns(pl.Series("end", [2, 9])))
+
+
+def test_region_errors_name_the_bed_file_and_region(files, tmp_path) -> None:
+    _, ref, predictor = files
+    bed = tmp_path / "bad.bed"
+    write_bed(bed, [REGIONS[0], ("chrX", 0, 10, "x", "+")])
+    with pytest.raises(InputFormatError, match=r"bad\.bed: region 2 \(chrX:0-10\): .*chrX"):
+        predict_regions(predictor, ref, bed)
+    write_bed(bed, [("c2", 20, 40, "past_end", "+")])  # c2 has 32 bp
+    with pytest.raises(InputFormatError, match=r"region 1 \(c2:20-40\): .*outside contig"):
+        predict_regions(predictor, ref, bed)
+    # centred, the same region is fine: the window's part off the contig is N
+    assert predict_regions(predictor, ref, bed, centered=True).height == 1
+
+
+def test_cli_predict_regions(files, tmp_path) -> None:
+    tmp, ref, predictor = files
+    bed = tmp_path / "r.bed"
+    write_bed(bed, [*REGIONS, ("c1", 60, 60, "empty", "+")])
+    out = tmp_path / "p.parquet"
+    runner = CliRunner()
+    args = ["predict", str(tmp / "model"), "--regions", str(bed), "--reference", str(ref), "-o", str(out)]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "scored 6 regions" in result.output
+    table = pl.read_parquet(out)
+    assert table.height == 6 and table.get_column("p_1")[5] is None  # an empty region: nothing to score
+    assert table.drop_nulls().equals(predict_regions(predictor, ref, bed).drop_nulls())
+    tsv = tmp_path / "p.tsv"
+    result = runner.invoke(main, [*args[:-1], str(tsv), "--centered"])
+    assert result.exit_code == 0, result.output
+    assert pl.read_csv(tsv, separator="\t").columns[5:7] == ["window_start", "window_end"]
+
+
+def test_cli_predict_regions_bad_input_leaves_no_output(files, tmp_path) -> None:
+    tmp, ref, _ = files
+    bed = tmp_path / "r.bed"
+    write_bed(bed, [*REGIONS, ("chrUn", 0, 5, "x", "+")])
+    out = tmp_path / "p.parquet"
+    result = CliRunner().invoke(
+        main, ["predict", str(tmp / "model"), "--regions", str(bed), "--reference", str(ref), "-o", str(out)]
+    )
+    assert result.exit_code == 1
+    assert "r.bed: region 6 (chrUn:0-5)" in result.output and len(result.output.strip().splitlines()) == 1
+    assert not out.exists() and list(tmp_path.iterdir()) == [bed]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ([], "give INPUT"),
+        (["IN", "--regions", "BED", "--reference", "REF"], "not both"),
+        (["--regions", "BED"], "needs --reference"),
+        (["IN", "--reference", "REF"], "--reference goes with --regions"),
+        (["IN", "--centered"], "--centered goes with --regions"),
+    ],
+)
+def test_cli_predict_input_or_regions(files, tmp_path, extra, message) -> None:
+    tmp, ref, _ = files
+    bed = tmp_path / "r.bed"
+    write_bed(bed, REGIONS[:1])
+    fasta = tmp_path / "in.fa"
+    fasta.write_text(">a\nACGTACGT\n")
+    names = {"IN": str(fasta), "BED": str(bed), "REF": str(ref)}
+    args = ["predict", str(tmp / "model"), *[names.get(a, a) for a in extra], "-o", str(tmp_path / "o.tsv")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_an_empty_bed_file_gives_the_columns(files, tmp_path) -> None:
+    _, ref, predictor = files
+    bed = tmp_path / "empty.bed"
+    bed.write_text("")
+    out = tmp_path / "e.parquet"
+    assert predict_regions_file(predictor, ref, bed, out) == 0
+    assert pl.read_parquet(out).columns == ["chrom", "start", "end", "name", "strand", "length", "p_1"]
+    assert predict_regions(predictor, ref, bed, centered=True).columns[5:7] == ["window_start", "window_end"]
