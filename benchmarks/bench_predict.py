@@ -15,25 +15,16 @@ It prints windows per second and the ratios to the baseline. Run:
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import torch
+from _timing import best_of
 
 from genoseq.data.encoding import encode_for_model, to_torch
 from genoseq.models import build_model, default_config, encoding_spec
 from genoseq.predict import Predictor, window_starts
 
 LENGTH = 200
-
-
-def best_of(fn, repeats: int = 3) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def bench_model(name: str, arr: np.ndarray, long_seqs: list[str], bs: int) -> None:

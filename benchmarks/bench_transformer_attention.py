@@ -15,25 +15,14 @@ Run ``python benchmarks/bench_transformer_attention.py [--threads N] [--batch 64
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import torch
+from _timing import best_of
 
 from genoseq.data.encoding import encode_for_model
 from genoseq.models import build_model, default_config, encoding_spec
 from genoseq.train.run import SEQUENCE_MODEL_DEFAULTS
-
-
-def best_of(repeats: int, fn) -> float:
-    """The shortest of ``repeats`` timed calls of ``fn`` (after one warm-up call), in seconds."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def bench(length: int, batch: int, repeats: int, device: str) -> None:
@@ -62,8 +51,10 @@ def bench(length: int, batch: int, repeats: int, device: str) -> None:
             if device == "cuda":
                 torch.cuda.synchronize()
 
-        t_ours = best_of(repeats, lambda: (trunk._encode(h, mask), sync()))
-        t_theirs = best_of(repeats, lambda: (trunk.encoder(h, src_key_padding_mask=~mask), sync()))
+        t_ours = best_of(lambda: (trunk._encode(h, mask), sync()), repeats, warmup=True)
+        t_theirs = best_of(
+            lambda: (trunk.encoder(h, src_key_padding_mask=~mask), sync()), repeats, warmup=True
+        )
     print(
         f"{length:5d} bp, {ids.shape[1]} tokens, batch {batch}, {device}: written-out {batch / t_ours:9,.0f} seqs/s, "
         f"nn.TransformerEncoder {batch / t_theirs:9,.0f} seqs/s = {t_theirs / t_ours:.2f} x; "

@@ -38,6 +38,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
+from _timing import best_of
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 DEFAULT_REFERENCE = SHARED / "data" / "hg38_chr22_piece" / "chr22_32000000_32300000.fa"
@@ -134,16 +135,6 @@ def set_threads(threads: int) -> None:
     import torch
 
     torch.set_num_threads(threads)
-
-
-def best_of(fn: Callable[[], object], repeats: int) -> float:
-    """Shortest wall time of ``repeats`` calls, in seconds."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def all_windows(predictor, vcf: Path, reference: Path) -> np.ndarray:

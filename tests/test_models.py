@@ -451,24 +451,34 @@ def test_cnn_lstm_kmer_spectrum_reaches_the_head_and_point_edits() -> None:
         tiny_config("cnn-lstm", kmer_spectrum=7)
 
 
+def _saved(path, name: str, cfg):
+    """Save an untrained model of ``cfg`` (binary, 20 bp) at ``path``; the model and config.json's dict."""
+    import json
+
+    from genoseq.modeldir import save_model_dir
+
+    model = build_model(name, cfg).eval()
+    out = save_model_dir(
+        path,
+        model,
+        model_name=name,
+        model_config=cfg,
+        task="binary",
+        classes=["0", "1"],
+        encoding=encoding_spec(name, cfg),
+        input_length=20,
+    )
+    return model, json.loads((out / "config.json").read_text())
+
+
 def test_model_directories_without_newer_config_keys_still_load(tmp_path) -> None:
     """config.json written before kmer_spectrum existed builds the model it was saved from (no spectrum)."""
     import json
 
-    from genoseq.modeldir import load_model_dir, save_model_dir
+    from genoseq.modeldir import load_model_dir
 
-    cfg = tiny_config("cnn-lstm", length=20)
-    model = build_model("cnn-lstm", cfg).eval()
-    out = save_model_dir(
-        tmp_path / "m",
-        model,
-        model_name="cnn-lstm",
-        model_config=cfg,
-        task="binary",
-        classes=["0", "1"],
-        encoding=encoding_spec("cnn-lstm", cfg),
-        input_length=20,
-    )
+    out = tmp_path / "m"
+    _saved(out, "cnn-lstm", tiny_config("cnn-lstm", length=20))
     doc = json.loads((out / "config.json").read_text())
     del doc["model"]["config"]["kmer_spectrum"]
     (out / "config.json").write_text(json.dumps(doc))
@@ -563,21 +573,11 @@ def test_transformer_directories_without_attention_dropout_load_and_predict_alik
     """config.json written before attention_dropout existed loads (as 0, which inference never uses)."""
     import json
 
-    from genoseq.modeldir import load_model_dir, save_model_dir
+    from genoseq.modeldir import load_model_dir
 
     cfg = tiny_config("transformer", length=20)
-    model = build_model("transformer", cfg).eval()
-    out = save_model_dir(
-        tmp_path / "m",
-        model,
-        model_name="transformer",
-        model_config=cfg,
-        task="binary",
-        classes=["0", "1"],
-        encoding=encoding_spec("transformer", cfg),
-        input_length=20,
-    )
-    doc = json.loads((out / "config.json").read_text())
+    out = tmp_path / "m"
+    model, doc = _saved(out, "transformer", cfg)
     assert "attention_dropout" not in doc["model"]["config"]  # left out at 0: older genoseq reads it
     doc["model"]["config"]["dropout"] = 0.3  # as a directory trained before the key existed may say
     (out / "config.json").write_text(json.dumps(doc))
