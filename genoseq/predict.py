@@ -632,6 +632,20 @@ class Predictor:
         ):
             yield batch.drop(INTERNAL_COLUMNS)
 
+    def require_sequence_model(self) -> None:
+        """Refuse a variant-risk model where sequences are to be scored.
+
+        Raises
+        ------
+        ConfigError
+            This is a variant-risk model (it scores variants, not sequences).
+        """
+        if ((self.config or {}).get("extra") or {}).get("kind") == VARIANT_KIND:
+            raise ConfigError(
+                f"{self.model_dir} is a variant-risk model: it scores variants (genoseq score-variants, "
+                "Predictor.score_variants), not sequences"
+            )
+
     # ------------------------------------------------------------------ internals
     def _predict_any(
         self,
@@ -645,11 +659,7 @@ class Predictor:
     ) -> np.ndarray:
         """:meth:`predict` / :meth:`predict_logits`; ``checked``: the letters were already checked
         where the sequences were read (a file names its records better than this method can)."""
-        if ((self.config or {}).get("extra") or {}).get("kind") == VARIANT_KIND:
-            raise ConfigError(
-                f"{self.model_dir} is a variant-risk model: it scores variants (genoseq score-variants, "
-                "Predictor.score_variants), not sequences"
-            )
+        self.require_sequence_model()
         batch_size = (
             self.default_batch_size if batch_size is None else require_int("batch_size", batch_size, 1)
         )
@@ -996,6 +1006,7 @@ def predict_file(
     """
     import polars as pl
 
+    predictor.require_sequence_model()  # before any input is read, and even for an input of empty records
     columns = output_columns(predictor)
     n = 0
     n_empty, first_empty = 0, None

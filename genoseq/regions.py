@@ -7,15 +7,20 @@ bgzipped and ``.fai``-indexed FASTA alike) and scored as a record of its own by
 * **as given** (default) -- the region's own bases, ``[start, end)``: a region shorter than the
   model's input is padded centrally with ``N``, a longer one is scored in sliding windows and
   their probabilities averaged, exactly as a FASTA record of those bases would be;
-* **centered** -- the model's input length of reference sequence centred on the region's midpoint,
-  ``window_start = (start + end) // 2 - input_length // 2``, so short regions (peak summits,
-  1-bp sites, even empty BED intervals) are scored with their real flanks instead of ``N``; the
-  part of a window that runs off a contig's end is ``N``.
+* **centered** -- the model's input length ``L`` of reference sequence centred on the region:
+  ``window_start = start + (end - start) // 2 - L // 2`` (so a 1-bp site at ``p`` sits at index
+  ``L // 2`` of its window), and short regions (peak summits, 1-bp sites, even empty BED
+  intervals) are scored with their real flanks instead of ``N``; only the part of a window that
+  runs off a contig's end is ``N``. A ``-`` strand region's window is the mirror image,
+  ``window_end = end - (end - start) // 2 + L // 2``, so that its reverse complement puts the
+  region where a ``+`` region's window does.
 
 A region on the ``-`` strand (BED column 6) is scored on its reverse complement -- what a
 strand-specific model (``genoseq train`` recorded ``forward``) needs; a strand-symmetric one, which
 averages both strands by default, gives the same either way. Coordinates stay BED's: 0-based,
-half-open.
+half-open; every region must lie on its contig (centred or not), which is checked for all of them
+before anything is scored. The BED file is read whole (a few hundred bytes a region); its regions'
+bases are read and scored a chunk at a time.
 """
 
 from __future__ import annotations
@@ -29,11 +34,18 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from genoseq.errors import InputFormatError
+from genoseq.errors import InputFormatError, UnknownContigError
 from genoseq.io import Reference, read_bed
 from genoseq.predict import Predictor, check_letters, output_columns
 
-__all__ = ["iter_region_sequences", "predict_regions", "predict_regions_file", "region_columns"]
+__all__ = [
+    "check_regions",
+    "iter_region_sequences",
+    "predict_regions",
+    "predict_regions_file",
+    "region_columns",
+    "window_starts_for",
+]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +78,9 @@ def _regions_frame(regions: str | os.PathLike[str] | pl.DataFrame) -> tuple[pl.D
         frame, source = read_bed(regions), os.fspath(regions)
     names = frame.get_column("name") if "name" in frame.columns else pl.Series([None] * frame.height)
     strands = frame.get_column("strand") if "strand" in frame.columns else pl.Series([None] * frame.height)
+    for col in ("start", "end"):
+        if not frame.schema[col].is_integer():
+            raise InputFormatError(f"the regions' {col!r} column must hold integers, not {frame.schema[col]}")
     out = pl.DataFrame(
         {
             "chrom": frame.get_column("chrom").cast(pl.Utf8),
@@ -91,6 +106,69 @@ def _regions_frame(regions: str | os.PathLike[str] | pl.DataFrame) -> tuple[pl.D
     label = pl.format("{}:{}-{}", "chrom", "start", "end")
     name = pl.when(pl.col("name").is_null() | pl.col("name").is_in([".", ""])).then(label)
     return out.with_columns(name.otherwise(pl.col("name")).alias("name")), source
+
+
+def _where(i: int, row: dict[str, Any]) -> str:
+    """How errors name region ``i`` (0-based row): its 1-based number among the regions, and where it is."""
+    return f"region {i + 1} ({row['chrom']}:{row['start']}-{row['end']})"
+
+
+def check_regions(reference: Reference, regions: pl.DataFrame, *, source: str = "regions") -> None:
+    """Refuse, before anything is scored, a region whose contig the reference lacks or that leaves it.
+
+    Parameters
+    ----------
+    reference
+        The open reference.
+    regions
+        chrom, start, end (0-based, half-open).
+    source
+        How to name the regions (the BED file).
+
+    Raises
+    ------
+    UnknownContigError
+        A contig the reference does not have (under any of its harmonised names), naming the
+        reference, the region and its number.
+    InputFormatError
+        A region that ends past its contig's end (wrong assembly?).
+    """
+    if regions.height == 0:
+        return
+    lengths: dict[str, int] = {}
+    for i, contig in enumerate(regions.get_column("chrom").to_list()):
+        if contig in lengths:
+            continue
+        try:
+            lengths[contig] = reference.length(contig)
+        except UnknownContigError:
+            names = reference.contigs
+            shown = ", ".join(names[:10]) + (f", ... ({len(names)} in all)" if len(names) > 10 else "")
+            raise UnknownContigError(
+                f"contig {contig!r} is not in the reference {reference.path}, not even as chr-prefixed or"
+                f" MT/chrM alias (its contigs: {shown})",
+                path=source,
+                record=_where(i, regions.row(i, named=True)),
+            ) from None
+    length = regions.get_column("chrom").replace_strict(lengths, return_dtype=pl.Int64)
+    past = (regions.get_column("end") > length).arg_true()
+    if past.len():
+        i = int(past[0])
+        row = regions.row(i, named=True)
+        raise InputFormatError(
+            f"the region ends past its contig, {row['chrom']} of {reference.path}, which has"
+            f" {lengths[row['chrom']]} bases (0-based half-open BED coordinates; another assembly?)",
+            path=source,
+            record=_where(i, row),
+        )
+
+
+def window_starts_for(regions: pl.DataFrame, input_length: int) -> pl.Series:
+    """int64 ``(n,)``: the start of each region's centred window of ``input_length`` (module docstring)."""
+    half = (pl.col("end") - pl.col("start")) // 2
+    plus = pl.col("start") + half - input_length // 2
+    minus = pl.col("end") - half + input_length // 2 - input_length
+    return regions.select(pl.when(pl.col("strand") == "-").then(minus).otherwise(plus)).to_series()
 
 
 def iter_region_sequences(
@@ -127,15 +205,16 @@ def iter_region_sequences(
     Raises
     ------
     InputFormatError
-        A contig the reference lacks, or a region that runs off its contig (without
-        ``centered``); named by the region's number and coordinates in ``source``.
+        A contig the reference lacks, or a region that leaves its contig (:func:`check_regions`,
+        for every region before the first is read), or a letter that is not a DNA/IUPAC code;
+        named by the region's number and coordinates in ``source``.
     """
+    check_regions(reference, regions, source=source)
     start = 0
     while start < regions.height:
         chunk = regions.slice(start, chunk_regions)
         if centered:
-            mid = (chunk.get_column("start") + chunk.get_column("end")) // 2
-            w_start = mid - input_length // 2
+            w_start = window_starts_for(chunk, input_length)
             chunk = chunk.with_columns(
                 w_start.alias("window_start"), (w_start + input_length).alias("window_end")
             )
@@ -148,18 +227,21 @@ def iter_region_sequences(
         for i, (contig, strand, (lo, hi)) in enumerate(
             zip(chunk.get_column("chrom"), chunk.get_column("strand"), spans, strict=True)
         ):
-            try:
-                seqs.append(reference.fetch(contig, lo, hi, pad=centered, strand=strand))
-            except InputFormatError as exc:
-                row = chunk.row(i, named=True)
-                where = f"region {start + i + 1} ({row['chrom']}:{row['start']}-{row['end']})"
-                raise InputFormatError(exc.problem, path=source, record=where) from None
+            seqs.append(reference.fetch(contig, lo, hi, pad=centered, strand=strand))
             bases += hi - lo
             if bases >= chunk_bases and i + 1 < chunk.height:  # a chunk's bases bound memory too
                 chunk = chunk.slice(0, i + 1)
                 break
-        names = [f"region {name}" for name in chunk.get_column("name").to_list()]
-        check_letters(seqs, path=os.fspath(reference.path), names=names)
+        try:
+            check_letters(seqs, names=[str(i) for i in range(len(seqs))])
+        except InputFormatError as exc:  # named by the region, its strand and the bases read
+            i = int(exc.record or 0)
+            row = chunk.row(i, named=True)
+            lo, hi = spans[i]
+            read = f"bases {lo}-{hi} of {reference.path}, {'reverse-complemented' if row['strand'] == '-' else 'as written'}"
+            raise InputFormatError(
+                f"{exc.problem} (counted in the {read})", path=source, record=_where(start + i, row)
+            ) from None
         yield chunk, seqs
         start += chunk.height
 
@@ -196,7 +278,7 @@ def predict_regions(
     predictor
         A sequence model's predictor.
     reference
-        Reference FASTA (plain, gzip or bgzip; indexed on first use as :class:`genoseq.io.Reference` does).
+        Reference FASTA (plain or bgzip; indexed on first use, as :class:`genoseq.io.Reference` does).
     regions
         A BED file (plain or gzip; 3 or more columns), or a polars DataFrame with ``chrom``,
         ``start``, ``end`` (0-based, half-open) and optionally ``name`` and ``strand``.
@@ -220,8 +302,10 @@ def predict_regions(
     Raises
     ------
     InputFormatError
-        A bad BED line, a contig the reference lacks, a region off its contig's end (not
-        centered) or a letter that is not a DNA/IUPAC code.
+        A bad BED line, a contig the reference lacks (:class:`~genoseq.errors.UnknownContigError`),
+        a region past its contig's end or a letter that is not a DNA/IUPAC code.
+    ConfigError
+        A variant-risk model (it scores variants, not sequences).
     """
     frames = list(_iter_scored(predictor, reference, regions, centered, strand, batch_size))
     if not frames:
@@ -236,9 +320,10 @@ def _iter_scored(
     centered: bool,
     strand: str | None,
     batch_size: int | None,
-    empty: list[str] | None = None,
+    empty: list[Any] | None = None,
 ) -> Iterator[pl.DataFrame]:
-    """Scored chunks of :func:`predict_regions`; the names of empty regions appended to ``empty``."""
+    """Scored chunks of :func:`predict_regions`; ``empty``: [count, first name] of empty regions."""
+    predictor.require_sequence_model()
     frame, source = _regions_frame(regions)
     strand = predictor.resolve_strand(strand)  # a bad value fails before the reference is read
     with Reference(reference) as ref:
@@ -246,7 +331,10 @@ def _iter_scored(
             ref, frame, input_length=predictor.input_length, centered=centered, source=source
         ):
             if empty is not None:
-                empty.extend(name for name, seq in zip(rows.get_column("name"), seqs, strict=True) if not seq)
+                blank = [name for name, seq in zip(rows.get_column("name"), seqs, strict=True) if not seq]
+                if blank:
+                    empty[0] += len(blank)
+                    empty[1] = empty[1] or blank[0]
             yield _score_chunk(predictor, rows, seqs, strand, batch_size)
 
 
@@ -262,8 +350,10 @@ def predict_regions_file(
 ) -> int:
     """:func:`predict_regions` of a BED file, written to ``output_path`` (.parquet, .tsv, .csv; ``-``: TSV out).
 
-    Chunks of regions are scored and appended one at a time (memory bounded by the chunk, not the
-    BED file's regions' bases); nothing appears at ``output_path`` until the last region is scored.
+    The BED file is read and checked whole; then chunks of regions are read from the reference,
+    scored and appended one at a time (memory grows with the number of regions, a few hundred
+    bytes each, not with their bases); nothing appears at ``output_path`` until the last region is
+    scored.
 
     Returns
     -------
@@ -272,7 +362,7 @@ def predict_regions_file(
     """
     from genoseq.data.writers import TableWriter
 
-    empty: list[str] = []
+    empty: list[Any] = [0, None]
     n = 0
     chunks = _iter_scored(predictor, reference, regions, centered, strand, batch_size, empty)
     with contextlib.closing(chunks), TableWriter(output_path) as writer:
@@ -281,13 +371,13 @@ def predict_regions_file(
             n += scored.height
         if n == 0:  # an empty BED file still gives a table with the columns
             writer.write(pl.DataFrame(schema=region_columns(predictor, centered=centered)))
-    if empty:
+    if empty[0]:
         log.warning(
             "%s: %d empty region(s) (first: %s) have no bases to score: their probabilities are null"
             " (--centered scores the window around them)",
             regions,
-            len(empty),
             empty[0],
+            empty[1],
         )
-    log.info("scored %d regions from %s", n - len(empty), regions)
+    log.info("scored %d regions from %s", n - empty[0], regions)
     return n

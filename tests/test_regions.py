@@ -9,7 +9,8 @@ from click.testing import CliRunner
 
 from genoseq import Predictor
 from genoseq.cli import main
-from genoseq.errors import InputFormatError
+from genoseq.errors import ConfigError, InputFormatError, UnknownContigError
+from genoseq.modeldir import VARIANT_KIND
 from genoseq.regions import predict_regions, predict_regions_file
 from tests.tiny_models import save_tiny_cnn
 
@@ -79,7 +80,11 @@ def test_centered_windows_are_the_input_length_around_the_midpoint(files, tmp_pa
     write_bed(bed, rows)
     out = predictor.predict_regions(ref, bed, centered=True, strand="forward")
     assert out.columns == ["chrom", "start", "end", "name", "strand", "window_start", "window_end", "p_1"]
-    starts = [(s + e) // 2 - LENGTH // 2 for _, s, e, _, _ in rows]
+    # a + region's centre at index L // 2 of its window; a - region's window is the mirror image
+    starts = [
+        e - (e - s) // 2 + LENGTH // 2 - LENGTH if st == "-" else s + (e - s) // 2 - LENGTH // 2
+        for _, s, e, _, st in rows
+    ]
     assert out.get_column("window_start").to_list() == starts
     assert (out.get_column("window_end") - out.get_column("window_start")).to_list() == [LENGTH] * len(rows)
     assert starts[4] < 0  # "edge": N fills the part before the contig
@@ -99,19 +104,66 @@ def test_regions_from_a_frame_and_a_three_column_bed(files, tmp_path) -> None:
     assert predict_regions(predictor, ref, bed).equals(out)
     with pytest.raises(InputFormatError, match="need a contig, 0 <= start <= end"):
         predict_regions(predictor, ref, frame.with_columns(pl.Series("end", [2, 9])))
+    with pytest.raises(InputFormatError, match="'start' column must hold integers"):
+        predict_regions(predictor, ref, frame.with_columns(pl.col("start") + 0.7))
 
 
 def test_region_errors_name_the_bed_file_and_region(files, tmp_path) -> None:
     _, ref, predictor = files
     bed = tmp_path / "bad.bed"
     write_bed(bed, [REGIONS[0], ("chrX", 0, 10, "x", "+")])
-    with pytest.raises(InputFormatError, match=r"bad\.bed: region 2 \(chrX:0-10\): .*chrX"):
+    with pytest.raises(
+        UnknownContigError,
+        match=r"bad\.bed: region 2 \(chrX:0-10\): contig .chrX. is not in the reference .*ref\.fa",
+    ):
         predict_regions(predictor, ref, bed)
-    write_bed(bed, [("c2", 20, 40, "past_end", "+")])  # c2 has 32 bp
-    with pytest.raises(InputFormatError, match=r"region 1 \(c2:20-40\): .*outside contig"):
+    for centered in (False, True):  # centred, only the flanks may leave the contig, not the region
+        write_bed(bed, [("c2", 20, 40, "past_end", "+")])  # c2 has 32 bp
+        with pytest.raises(InputFormatError, match=r"region 1 \(c2:20-40\): .*past its contig.*32 bases"):
+            predict_regions(predictor, ref, bed, centered=centered)
+        write_bed(bed, [("c1", 10**6, 10**6 + 1, "other_assembly", "+")])
+        with pytest.raises(InputFormatError, match="another assembly"):
+            predict_regions(predictor, ref, bed, centered=centered)
+
+
+def test_regions_are_checked_before_any_is_scored(files, tmp_path, monkeypatch) -> None:
+    _, ref, predictor = files
+    bed = tmp_path / "r.bed"
+    write_bed(bed, [*REGIONS * 3, ("c2", 0, 33, "one_too_far", "+")])
+    calls = []
+    monkeypatch.setattr(predictor, "_predict_any", lambda *a, **k: calls.append(1))
+    with pytest.raises(InputFormatError, match="region 16 "):
         predict_regions(predictor, ref, bed)
-    # centred, the same region is fine: the window's part off the contig is N
-    assert predict_regions(predictor, ref, bed, centered=True).height == 1
+    assert calls == []
+
+
+def test_a_bad_letter_in_the_reference_names_the_region_and_the_bases_read(tmp_path) -> None:
+    ref = tmp_path / "u.fa"
+    ref.write_text(">u\nACGTACGUACGTACGTACGT\n")  # a U at 0-based position 7
+    save_tiny_cnn(tmp_path / "model", LENGTH)
+    predictor = Predictor.load(tmp_path / "model", device="cpu")
+    bed = tmp_path / "r.bed"
+    write_bed(bed, [("u", 0, 4, "fine", "+"), ("u", 3, 10, "r", "-")])
+    with pytest.raises(
+        InputFormatError,
+        match=r"r\.bed: region 2 \(u:3-10\): 'U' at position 3 .*bases 3-10 of .*u\.fa, reverse-complemented",
+    ):
+        predict_regions(predictor, ref, bed)
+
+
+def test_a_variant_risk_model_is_refused_before_the_regions_are_read(files, tmp_path) -> None:
+    import json
+
+    tmp, ref, _ = files
+    model = tmp_path / "vmodel"
+    save_tiny_cnn(model, LENGTH)
+    doc = json.loads((model / "config.json").read_text())
+    doc.setdefault("extra", {})["kind"] = VARIANT_KIND
+    (model / "config.json").write_text(json.dumps(doc))
+    bed = tmp_path / "empty.bed"
+    bed.write_text("")
+    with pytest.raises(ConfigError, match="variant-risk model"):
+        predict_regions(Predictor.load(model, device="cpu"), ref, bed)
 
 
 def test_cli_predict_regions(files, tmp_path) -> None:
@@ -142,7 +194,10 @@ def test_cli_predict_regions_bad_input_leaves_no_output(files, tmp_path) -> None
         main, ["predict", str(tmp / "model"), "--regions", str(bed), "--reference", str(ref), "-o", str(out)]
     )
     assert result.exit_code == 1
-    assert "r.bed: region 6 (chrUn:0-5)" in result.output and len(result.output.strip().splitlines()) == 1
+    assert (
+        "r.bed: region 6 (chrUn:0-5): contig 'chrUn' is not in the reference" in result.output
+        and len(result.output.strip().splitlines()) == 1
+    )
     assert not out.exists() and list(tmp_path.iterdir()) == [bed]
 
 

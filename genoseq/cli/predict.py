@@ -25,13 +25,13 @@ from genoseq.cli._paths import InputFile, ModelDir, OutputFile, inference_option
 @click.option(
     "--reference",
     type=InputFile(),
-    help="Reference FASTA (plain, gzip or bgzip) the --regions are read from.",
+    help="Reference FASTA (plain or bgzip) the --regions are read from.",
 )
 @click.option(
     "--centered",
     is_flag=True,
-    help="With --regions: score the model's input length of reference centred on each region's "
-    "midpoint (real flanks; N off a contig's end) instead of the region's own bases.",
+    help="With --regions: score the model's input length of reference centred on each region "
+    "(real flanks; N only off a contig's end) instead of the region's own bases.",
 )
 @inference_options
 def predict(
