@@ -28,6 +28,7 @@ PATH_KEYS = [
     ("variant_risk", "annotation"),
     ("sequence", "train_table"),
     ("sequence", "eval_table"),
+    ("sequence", "regions"),
     ("score", "vcf"),
 ]
 
@@ -437,6 +438,11 @@ def test_end_to_end_sequence(tmp_path: Path) -> None:
     assert not (results / "model" / "calibration.json").exists()  # the trained model stays as trained
     trained = json.loads((results / "model" / "config.json").read_text())
     assert trained["training"]["world_size"] == 2
+    # the configured BED regions, scored centred by the trained (uncalibrated) model
+    regions = pl.read_parquet(results / "regions.predictions.parquet")
+    assert regions.get_column("name").to_list() == ["dloop_piece", "site_minus", "end_of_contig"]
+    assert (regions.get_column("window_end") - regions.get_column("window_start")).to_list() == [70] * 3
+    assert regions.get_column("p_1").is_between(0, 1).all()
     # Snakemake's own report gathers the plots and genoseq's report.html
     html = tmp_path / "snakemake_report.html"
     made = _snakemake("--report", str(html), "--configfile", str(config), "-d", str(tmp_path), cwd=tmp_path)

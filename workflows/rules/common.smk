@@ -109,7 +109,7 @@ def _check_inputs(config):
     if config["model_kind"] == "variant-risk":
         keys += [("variant_risk", "vcf"), ("variant_risk", "annotation")]
     else:
-        keys += [("sequence", "train_table"), ("sequence", "eval_table")]
+        keys += [("sequence", "train_table"), ("sequence", "eval_table"), ("sequence", "regions")]
     for key in keys:
         value = config
         for part in key:
@@ -136,6 +136,9 @@ SCORING_MODEL = MODEL_DIR if VARIANT_RISK else out("model_calibrated")
 METRICS = out("evaluate", "cv_metrics.json" if VARIANT_RISK else "metrics.json")
 PLOTS_DIR = out("evaluate", "plots")
 SCORED = out(f"{config['score']['name']}.risk")
+# the sequence model's predictions for the configured BED regions (sequence mode, when configured)
+REGIONS = None if VARIANT_RISK else (config.get("sequence") or {}).get("regions")
+REGION_PREDICTIONS = out("regions.predictions.parquet")
 
 
 def res(rule_name):
@@ -225,4 +228,5 @@ def final_outputs():
         f"{SCORED}.parquet",
         f"{SCORED}.vcf.gz",
         f"{SCORED}.vcf.gz.tbi",
+        *([REGION_PREDICTIONS] if REGIONS else []),
     ]

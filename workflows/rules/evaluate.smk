@@ -69,3 +69,31 @@ else:
         shell:
             "genoseq -v evaluate {input.model:q} {input.table:q} {params.strand}"
             " --device {params.device:q} -o {output.metrics:q} --plots-dir {output.plots:q} > {log:q} 2>&1"
+
+    if REGIONS:
+
+        rule predict_regions:
+            """Score the configured BED regions of the reference with the trained sequence model."""
+            input:
+                model=MODEL_DIR,
+                regions=REGIONS,
+                reference=config["reference"],
+                validated=rules.prepare.output.summary,
+            output:
+                REGION_PREDICTIONS,
+            log:
+                out("logs", "predict_regions.log"),
+            conda:
+                "../envs/genoseq.yaml"
+            threads: res("predict_regions")["threads"]
+            resources:
+                mem_mb=res("predict_regions")["mem_mb"],
+                runtime=res("predict_regions")["runtime"],
+                gpu=res("predict_regions")["gpu"],
+            params:
+                centered="--centered" if config["sequence"]["regions_centered"] else "",
+                strand=strand_opt(),
+                device=device_for(config["score"]["device"]),
+            shell:
+                "genoseq -v predict {input.model:q} --regions {input.regions:q} --reference {input.reference:q}"
+                " {params.centered} {params.strand} --device {params.device:q} -o {output:q} > {log:q} 2>&1"
