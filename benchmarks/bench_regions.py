@@ -75,7 +75,7 @@ def main() -> None:
                     f.write(f">r{i}\n{ref.fetch(contig, s, s + LENGTH, strand=st)}\n")
         out_regions, out_fasta = tmp / "regions.parquet", tmp / "fasta.parquet"
         t_regions = best_of(
-            lambda: predict_regions_file(predictor, ref_path, bed, out_regions), args.repeats, warmup=False
+            lambda: predict_regions_file(predictor, bed, ref_path, out_regions), args.repeats, warmup=False
         )
         t_fasta = best_of(lambda: predict_file(predictor, fasta, out_fasta), args.repeats)
         a, b = pl.read_parquet(out_regions), pl.read_parquet(out_fasta)

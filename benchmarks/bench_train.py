@@ -17,7 +17,7 @@ Each transformer row is followed by the same model with dropout on its attention
 rates: dropping attention weights makes torch leave its fused attention kernel.
 
 Run ``python benchmarks/bench_train.py [--threads N] [--quick] [--device auto|cpu|cuda]``; the
-default run takes about two minutes on two CPU cores. On CUDA each model and length runs at the
+default run takes about half a minute on two CPU cores. On CUDA each model and length runs at the
 CLI's default batch size (64) and at 512, with the precision ``--precision auto`` picks.
 """
 
@@ -140,7 +140,7 @@ def bench_model(
     start = time.perf_counter()
     predictor.predict_array(arr, strand="forward", batch_size=4 * batch_size)
     infer_rate = n / (time.perf_counter() - start)
-    label = name if not extra else "  " + ",".join(f"{k}={v}" for k, v in extra.items())
+    label = name if not extra else f"  {','.join(f'{k}={v}' for k, v in extra.items())}\n{'':11s}"
     print(
         f"{label:11s} {length:5d} bp on {result.device} ({result.precision}): training {train_rate:9,.0f} samples/s, "
         f"inference {infer_rate:9,.0f} seqs/s ({infer_rate / train_rate:.1f} x training)"

@@ -558,14 +558,16 @@ class Predictor:
 
     def predict_regions(
         self,
-        reference: str | os.PathLike[str],
         regions: Any,
+        reference: str | os.PathLike[str],
         *,
         centered: bool = False,
         strand: str | None = None,
         batch_size: int | None = None,
     ) -> Any:
         """Class probabilities of BED regions of a reference FASTA: a polars DataFrame, one row a region.
+
+        Arguments in the order of :meth:`score_variants`: what to score, then the reference.
 
         ``regions`` is a BED file or a polars DataFrame with ``chrom``, ``start``, ``end``
         (0-based, half-open) and optionally ``name`` and ``strand``; ``centered`` scores the
@@ -575,7 +577,7 @@ class Predictor:
         from genoseq.regions import predict_regions
 
         return predict_regions(
-            self, reference, regions, centered=centered, strand=strand, batch_size=batch_size
+            self, regions, reference, centered=centered, strand=strand, batch_size=batch_size
         )
 
     # ------------------------------------------------------------------ variants

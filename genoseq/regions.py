@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from genoseq.data.writers import TableWriter
 from genoseq.errors import InputFormatError, UnknownContigError
 from genoseq.io import Reference, read_bed
 from genoseq.predict import Predictor, check_letters, output_columns
@@ -264,8 +265,8 @@ def _score_chunk(
 
 def predict_regions(
     predictor: Predictor,
-    reference: str | os.PathLike[str],
     regions: str | os.PathLike[str] | pl.DataFrame,
+    reference: str | os.PathLike[str],
     *,
     centered: bool = False,
     strand: str | None = None,
@@ -277,11 +278,11 @@ def predict_regions(
     ----------
     predictor
         A sequence model's predictor.
-    reference
-        Reference FASTA (plain or bgzip; indexed on first use, as :class:`genoseq.io.Reference` does).
     regions
         A BED file (plain or gzip; 3 or more columns), or a polars DataFrame with ``chrom``,
         ``start``, ``end`` (0-based, half-open) and optionally ``name`` and ``strand``.
+    reference
+        Reference FASTA (plain or bgzip; indexed on first use, as :class:`genoseq.io.Reference` does).
     centered
         Score the model's input length centred on each region's midpoint instead of the region
         itself (see the module docstring).
@@ -307,7 +308,7 @@ def predict_regions(
     ConfigError
         A variant-risk model (it scores variants, not sequences).
     """
-    frames = list(_iter_scored(predictor, reference, regions, centered, strand, batch_size))
+    frames = list(_iter_scored(predictor, regions, reference, centered, strand, batch_size))
     if not frames:
         return pl.DataFrame(schema=region_columns(predictor, centered=centered))
     return pl.concat(frames)
@@ -315,8 +316,8 @@ def predict_regions(
 
 def _iter_scored(
     predictor: Predictor,
-    reference: str | os.PathLike[str],
     regions: str | os.PathLike[str] | pl.DataFrame,
+    reference: str | os.PathLike[str],
     centered: bool,
     strand: str | None,
     batch_size: int | None,
@@ -340,8 +341,8 @@ def _iter_scored(
 
 def predict_regions_file(
     predictor: Predictor,
-    reference: str | os.PathLike[str],
     regions: str | os.PathLike[str],
+    reference: str | os.PathLike[str],
     output_path: str | os.PathLike[str],
     *,
     centered: bool = False,
@@ -360,11 +361,9 @@ def predict_regions_file(
     int
         Number of regions written.
     """
-    from genoseq.data.writers import TableWriter
-
     empty: list[Any] = [0, None]
     n = 0
-    chunks = _iter_scored(predictor, reference, regions, centered, strand, batch_size, empty)
+    chunks = _iter_scored(predictor, regions, reference, centered, strand, batch_size, empty)
     with contextlib.closing(chunks), TableWriter(output_path) as writer:
         for scored in chunks:
             writer.write(scored)

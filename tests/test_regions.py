@@ -55,7 +55,7 @@ def test_regions_score_what_their_bases_score(files, tmp_path) -> None:
     _, ref, predictor = files
     bed = tmp_path / "r.bed"
     write_bed(bed, REGIONS)
-    out = predict_regions(predictor, ref, bed, strand="forward")
+    out = predict_regions(predictor, bed, ref, strand="forward")
     assert out.columns == ["chrom", "start", "end", "name", "strand", "length", "p_1"]
     assert out.get_column("name").to_list() == ["whole_window", "c1:30-35", "long", "masked", "edge"]
     assert out.get_column("length").to_list() == [r[2] - r[1] for r in REGIONS]
@@ -65,7 +65,7 @@ def test_regions_score_what_their_bases_score(files, tmp_path) -> None:
     plus = predictor.predict([slow_fetch("c2", 5, 25)], strand="forward")[0, 0]
     assert abs(plus - out.get_column("p_1")[3]) > 1e-6
     # the model's default strand (both) averages the two, whichever strand the region is on
-    both = predict_regions(predictor, ref, bed)
+    both = predict_regions(predictor, bed, ref)
     np.testing.assert_allclose(
         both.get_column("p_1").to_numpy(),
         predictor.predict([slow_fetch(c, s, e) for c, s, e, _, _ in REGIONS])[:, 0],
@@ -78,7 +78,7 @@ def test_centered_windows_are_the_input_length_around_the_midpoint(files, tmp_pa
     bed = tmp_path / "r.bed"
     rows = [*REGIONS, ("c1", 50, 50, "point", "+")]  # an empty interval has a midpoint too
     write_bed(bed, rows)
-    out = predictor.predict_regions(ref, bed, centered=True, strand="forward")
+    out = predictor.predict_regions(bed, ref, centered=True, strand="forward")
     assert out.columns == ["chrom", "start", "end", "name", "strand", "window_start", "window_end", "p_1"]
     # a + region's centre at index L // 2 of its window; a - region's window is the mirror image
     starts = [
@@ -96,16 +96,16 @@ def test_centered_windows_are_the_input_length_around_the_midpoint(files, tmp_pa
 def test_regions_from_a_frame_and_a_three_column_bed(files, tmp_path) -> None:
     _, ref, predictor = files
     frame = pl.DataFrame({"chrom": ["c1", "c2"], "start": [3, 1], "end": [40, 9]})
-    out = predict_regions(predictor, ref, frame)
+    out = predict_regions(predictor, frame, ref)
     assert out.get_column("name").to_list() == ["c1:3-40", "c2:1-9"]
     assert out.get_column("strand").to_list() == [".", "."]
     bed = tmp_path / "three.bed"
     bed.write_text("track name=x\n# a comment\nc1\t3\t40\nc2\t1\t9\n")
-    assert predict_regions(predictor, ref, bed).equals(out)
+    assert predict_regions(predictor, bed, ref).equals(out)
     with pytest.raises(InputFormatError, match="need a contig, 0 <= start <= end"):
-        predict_regions(predictor, ref, frame.with_columns(pl.Series("end", [2, 9])))
+        predict_regions(predictor, frame.with_columns(pl.Series("end", [2, 9])), ref)
     with pytest.raises(InputFormatError, match="'start' column must hold integers"):
-        predict_regions(predictor, ref, frame.with_columns(pl.col("start") + 0.7))
+        predict_regions(predictor, frame.with_columns(pl.col("start") + 0.7), ref)
 
 
 def test_region_errors_name_the_bed_file_and_region(files, tmp_path) -> None:
@@ -116,14 +116,14 @@ def test_region_errors_name_the_bed_file_and_region(files, tmp_path) -> None:
         UnknownContigError,
         match=r"bad\.bed: region 2 \(chrX:0-10\): contig .chrX. is not in the reference .*ref\.fa",
     ):
-        predict_regions(predictor, ref, bed)
+        predict_regions(predictor, bed, ref)
     for centered in (False, True):  # centred, only the flanks may leave the contig, not the region
         write_bed(bed, [("c2", 20, 40, "past_end", "+")])  # c2 has 32 bp
         with pytest.raises(InputFormatError, match=r"region 1 \(c2:20-40\): .*past its contig.*32 bases"):
-            predict_regions(predictor, ref, bed, centered=centered)
+            predict_regions(predictor, bed, ref, centered=centered)
         write_bed(bed, [("c1", 10**6, 10**6 + 1, "other_assembly", "+")])
         with pytest.raises(InputFormatError, match="another assembly"):
-            predict_regions(predictor, ref, bed, centered=centered)
+            predict_regions(predictor, bed, ref, centered=centered)
 
 
 def test_regions_are_checked_before_any_is_scored(files, tmp_path, monkeypatch) -> None:
@@ -133,7 +133,7 @@ def test_regions_are_checked_before_any_is_scored(files, tmp_path, monkeypatch) 
     calls = []
     monkeypatch.setattr(predictor, "_predict_any", lambda *a, **k: calls.append(1))
     with pytest.raises(InputFormatError, match="region 16 "):
-        predict_regions(predictor, ref, bed)
+        predict_regions(predictor, bed, ref)
     assert calls == []
 
 
@@ -148,7 +148,7 @@ def test_a_bad_letter_in_the_reference_names_the_region_and_the_bases_read(tmp_p
         InputFormatError,
         match=r"r\.bed: region 2 \(u:3-10\): 'U' at position 3 .*bases 3-10 of .*u\.fa, reverse-complemented",
     ):
-        predict_regions(predictor, ref, bed)
+        predict_regions(predictor, bed, ref)
 
 
 def test_a_variant_risk_model_is_refused_before_the_regions_are_read(files, tmp_path) -> None:
@@ -163,7 +163,7 @@ def test_a_variant_risk_model_is_refused_before_the_regions_are_read(files, tmp_
     bed = tmp_path / "empty.bed"
     bed.write_text("")
     with pytest.raises(ConfigError, match="variant-risk model"):
-        predict_regions(Predictor.load(model, device="cpu"), ref, bed)
+        predict_regions(Predictor.load(model, device="cpu"), bed, ref)
 
 
 def test_cli_predict_regions(files, tmp_path) -> None:
@@ -178,7 +178,7 @@ def test_cli_predict_regions(files, tmp_path) -> None:
     assert "scored 6 regions" in result.output
     table = pl.read_parquet(out)
     assert table.height == 6 and table.get_column("p_1")[5] is None  # an empty region: nothing to score
-    assert table.drop_nulls().equals(predict_regions(predictor, ref, bed).drop_nulls())
+    assert table.drop_nulls().equals(predict_regions(predictor, bed, ref).drop_nulls())
     tsv = tmp_path / "p.tsv"
     result = runner.invoke(main, [*args[:-1], str(tsv), "--centered"])
     assert result.exit_code == 0, result.output
@@ -228,6 +228,6 @@ def test_an_empty_bed_file_gives_the_columns(files, tmp_path) -> None:
     bed = tmp_path / "empty.bed"
     bed.write_text("")
     out = tmp_path / "e.parquet"
-    assert predict_regions_file(predictor, ref, bed, out) == 0
+    assert predict_regions_file(predictor, bed, ref, out) == 0
     assert pl.read_parquet(out).columns == ["chrom", "start", "end", "name", "strand", "length", "p_1"]
-    assert predict_regions(predictor, ref, bed, centered=True).columns[5:7] == ["window_start", "window_end"]
+    assert predict_regions(predictor, bed, ref, centered=True).columns[5:7] == ["window_start", "window_end"]

@@ -442,6 +442,7 @@ def test_end_to_end_sequence(tmp_path: Path) -> None:
     regions = pl.read_parquet(results / "regions.predictions.parquet")
     assert regions.get_column("name").to_list() == ["dloop_piece", "site_minus", "end_of_contig"]
     assert (regions.get_column("window_end") - regions.get_column("window_start")).to_list() == [70] * 3
+    assert regions.get_column("window_end")[2] > 16569  # N where the window runs off chrM's end
     assert regions.get_column("p_1").is_between(0, 1).all()
     # Snakemake's own report gathers the plots and genoseq's report.html
     html = tmp_path / "snakemake_report.html"

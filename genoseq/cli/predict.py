@@ -81,7 +81,7 @@ def predict(
         from genoseq.regions import predict_regions_file
 
         n = predict_regions_file(
-            predictor, reference, regions, output, centered=centered, strand=strand, batch_size=batch_size
+            predictor, regions, reference, output, centered=centered, strand=strand, batch_size=batch_size
         )
         what = "regions"
     click.echo(f"genoseq: scored {n} {what} -> {'standard output' if output == '-' else output}", err=True)
