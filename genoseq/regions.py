@@ -37,6 +37,7 @@ import polars as pl
 from genoseq.data.writers import TableWriter
 from genoseq.errors import InputFormatError, UnknownContigError
 from genoseq.io import Reference, read_bed
+from genoseq.io._open import display_name
 from genoseq.predict import Predictor, check_letters, output_columns
 
 __all__ = [
@@ -76,7 +77,7 @@ def _regions_frame(regions: str | os.PathLike[str] | pl.DataFrame) -> tuple[pl.D
         if missing:
             raise InputFormatError(f"the regions frame lacks column(s) {', '.join(missing)}")
     else:
-        frame, source = read_bed(regions), os.fspath(regions)
+        frame, source = read_bed(regions), display_name(regions)
     names = frame.get_column("name") if "name" in frame.columns else pl.Series([None] * frame.height)
     strands = frame.get_column("strand") if "strand" in frame.columns else pl.Series([None] * frame.height)
     for col in ("start", "end"):
@@ -279,7 +280,7 @@ def predict_regions(
     predictor
         A sequence model's predictor.
     regions
-        A BED file (plain or gzip; 3 or more columns), or a polars DataFrame with ``chrom``,
+        A BED file (plain or gzip, 3 or more columns; ``-``: standard input), or a polars DataFrame with ``chrom``,
         ``start``, ``end`` (0-based, half-open) and optionally ``name`` and ``strand``.
     reference
         Reference FASTA (plain or bgzip; indexed on first use, as :class:`genoseq.io.Reference` does).

@@ -231,3 +231,20 @@ def test_an_empty_bed_file_gives_the_columns(files, tmp_path) -> None:
     assert predict_regions_file(predictor, bed, ref, out) == 0
     assert pl.read_parquet(out).columns == ["chrom", "start", "end", "name", "strand", "length", "p_1"]
     assert predict_regions(predictor, bed, ref, centered=True).columns[5:7] == ["window_start", "window_end"]
+
+
+def test_cli_predict_regions_from_standard_input(files, tmp_path) -> None:
+    tmp, ref, predictor = files
+    bed = tmp_path / "r.bed"
+    write_bed(bed, REGIONS)
+    args = ["predict", str(tmp / "model"), "--regions", "-", "--reference", str(ref), "-o", "-"]
+    result = CliRunner().invoke(main, args, input=bed.read_text())
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stdout.splitlines() if not line.startswith("genoseq:")]
+    table = pl.read_csv("\n".join(lines).encode(), separator="\t")
+    assert (
+        table.get_column("name").to_list()
+        == predict_regions(predictor, bed, ref).get_column("name").to_list()
+    )
+    bad = CliRunner().invoke(main, args, input="chrZ\t0\t5\n")
+    assert bad.exit_code == 1 and "<stdin>: region 1 (chrZ:0-5): contig 'chrZ'" in bad.output

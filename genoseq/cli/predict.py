@@ -19,8 +19,9 @@ from genoseq.cli._paths import InputFile, ModelDir, OutputFile, inference_option
 )
 @click.option(
     "--regions",
-    type=InputFile(),
-    help="BED file (plain or gzip) of regions to score, read from --reference, instead of INPUT.",
+    type=InputFile(allow_dash=True),
+    help="BED file (plain or gzip; `-` reads standard input) of regions to score, read from "
+    "--reference, instead of INPUT.",
 )
 @click.option(
     "--reference",

@@ -23,7 +23,7 @@ _HEADER_FIRST = re.compile(r"^#?\s*(chrom|chr|chromosome|seqname|contig)$", re.I
 
 
 def read_bed(path: str | os.PathLike[str]) -> pl.DataFrame:
-    """Read a BED file (plain or gzip) into a DataFrame.
+    """Read a BED file (plain or gzip; ``-`` reads standard input) into a DataFrame.
 
     Columns: ``chrom`` (Utf8), ``start``, ``end`` (Int64, 0-based half-open as in
     BED), ``name`` (Utf8), ``score`` (Float64, ``.`` → null), ``strand`` (Utf8:
@@ -50,7 +50,7 @@ def read_bed(path: str | os.PathLike[str]) -> pl.DataFrame:
     header: list[str] | None = None
     last_comment: str | None = None
     n_fields = 0
-    with InputStream(path) as src:
+    with InputStream(path, allow_stdin=True) as src:
         name = src.name
         if looks_binary(src.head):
             raise InputFormatError("binary data, not a BED file", path=name)
