@@ -1,4 +1,5 @@
-"""Predictions for BED regions of a reference FASTA (``genoseq predict MODEL --reference FA --regions BED``).
+"""BED regions of a reference FASTA: predictions (``genoseq predict MODEL --regions BED --reference FA``)
+and sequence tables to train on (``genoseq extract BED --reference FA``).
 
 Each region's bases are read from the indexed reference (:class:`genoseq.io.Reference`, so plain,
 bgzipped and ``.fai``-indexed FASTA alike) and scored as a record of its own by
@@ -35,13 +36,15 @@ import numpy as np
 import polars as pl
 
 from genoseq.data.writers import TableWriter
-from genoseq.errors import InputFormatError, UnknownContigError
+from genoseq.errors import ConfigError, InputFormatError, UnknownContigError
 from genoseq.io import Reference, read_bed
 from genoseq.io._open import display_name
 from genoseq.predict import Predictor, check_letters, output_columns
 
 __all__ = [
     "check_regions",
+    "extract_regions",
+    "extract_regions_file",
     "iter_region_sequences",
     "predict_regions",
     "predict_regions_file",
@@ -69,8 +72,11 @@ def region_columns(predictor: Predictor, *, centered: bool) -> dict[str, Any]:
     return schema | {col: pl.Float32 for col in output_columns(predictor)}
 
 
-def _regions_frame(regions: str | os.PathLike[str] | pl.DataFrame) -> tuple[pl.DataFrame, str]:
-    """The regions as a frame with chrom, start, end, name, strand; and how to name their source."""
+def _regions_frame(
+    regions: str | os.PathLike[str] | pl.DataFrame, keep: str | None = None
+) -> tuple[pl.DataFrame, str]:
+    """The regions as a frame with chrom, start, end, name, strand (and column ``keep``, as
+    ``label``, when given); and how to name their source."""
     if isinstance(regions, pl.DataFrame):
         frame, source = regions, "regions"
         missing = [c for c in ("chrom", "start", "end") if c not in frame.columns]
@@ -80,6 +86,13 @@ def _regions_frame(regions: str | os.PathLike[str] | pl.DataFrame) -> tuple[pl.D
         frame, source = read_bed(regions), display_name(regions)
     names = frame.get_column("name") if "name" in frame.columns else pl.Series([None] * frame.height)
     strands = frame.get_column("strand") if "strand" in frame.columns else pl.Series([None] * frame.height)
+    if keep is not None and keep not in frame.columns:
+        raise InputFormatError(
+            f"no column {keep!r} to take labels from; columns are: {', '.join(frame.columns)} (a BED"
+            " file's columns beyond the sixth are col7, col8 ... unless a '#chrom start end ...' header"
+            " line names them)",
+            path=source,
+        )
     for col in ("start", "end"):
         if not frame.schema[col].is_integer():
             raise InputFormatError(f"the regions' {col!r} column must hold integers, not {frame.schema[col]}")
@@ -92,6 +105,11 @@ def _regions_frame(regions: str | os.PathLike[str] | pl.DataFrame) -> tuple[pl.D
             "strand": strands.cast(pl.Utf8).fill_null("."),
         }
     )
+    if keep is not None:
+        labels = frame.get_column(keep)
+        if labels.dtype.is_float() and labels.drop_nulls().is_in([0.0, 1.0]).all():
+            labels = labels.cast(pl.Int64)  # a BED score column of 0/1 (read as floats): integer labels
+        out = out.with_columns(labels.cast(pl.Utf8).alias("label"))
     bad = out.filter(
         pl.col("chrom").is_null() | pl.col("start").is_null() | pl.col("end").is_null()
         | (pl.col("start") < 0) | (pl.col("end") < pl.col("start"))
@@ -380,4 +398,102 @@ def predict_regions_file(
             empty[1],
         )
     log.info("scored %d regions from %s", n - empty[0], regions)
+    return n
+
+
+def _extracted(
+    regions: str | os.PathLike[str] | pl.DataFrame,
+    reference: str | os.PathLike[str],
+    window: int | None,
+    label_column: str | None,
+) -> Iterator[pl.DataFrame]:
+    """Chunks of :func:`extract_regions`."""
+    frame, source = _regions_frame(regions, keep=label_column)
+    if window is not None and (isinstance(window, bool) or not isinstance(window, int) or window < 1):
+        raise ConfigError(f"window must be a positive number of bases, got {window!r}")
+    with Reference(reference) as ref:
+        for rows, seqs in iter_region_sequences(
+            ref, frame, input_length=window or 1, centered=window is not None, source=source
+        ):
+            yield rows.with_columns(pl.Series("sequence", seqs, dtype=pl.Utf8)).select(
+                [c for c in rows.columns if c != "label"] + ["sequence"] + (["label"] if label_column else [])
+            )
+
+
+def extract_regions(
+    regions: str | os.PathLike[str] | pl.DataFrame,
+    reference: str | os.PathLike[str],
+    *,
+    window: int | None = None,
+    label_column: str | None = None,
+) -> pl.DataFrame:
+    """The bases of BED regions of a reference as a sequence table (``genoseq extract``).
+
+    The table ``genoseq train`` / ``evaluate`` / ``predict`` read (a ``sequence`` column, a
+    ``label`` column, a ``name`` column; the coordinates ride along and are ignored there).
+
+    Parameters
+    ----------
+    regions
+        A BED file (plain or gzip; ``-``: standard input), or a polars DataFrame with ``chrom``,
+        ``start``, ``end`` and optionally ``name``, ``strand`` and the label column.
+    reference
+        Reference FASTA (plain or bgzip).
+    window
+        Take ``window`` bases centred on each region (as ``genoseq predict --centered`` does with
+        the model's input length; ``N`` off a contig's end), so that regions of any length give
+        sequences of one length; ``None``: each region's own bases.
+    label_column
+        The BED column holding each region's label (``name``, ``score``, a column a header line
+        names, or ``col7``, ``col8`` ...), written as ``label``; ``None``: no labels.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``chrom``, ``start``, ``end``, ``name``, ``strand``, then ``length`` or (``window``)
+        ``window_start``, ``window_end``, then ``sequence`` (reverse-complemented for ``-``
+        regions, case as in the reference) and ``label`` (text; a 0/1 ``score`` column as integers).
+
+    Raises
+    ------
+    InputFormatError
+        As :func:`predict_regions`, and a ``label_column`` the regions lack.
+    ConfigError
+        A ``window`` that is not a positive integer.
+    """
+    frames = list(_extracted(regions, reference, window, label_column))
+    return pl.concat(frames) if frames else pl.DataFrame(schema=_extract_schema(window, label_column))
+
+
+def _extract_schema(window: int | None, label_column: str | None) -> dict[str, Any]:
+    """The columns of :func:`extract_regions` (for an empty BED file)."""
+    schema = {"chrom": pl.Utf8, "start": pl.Int64, "end": pl.Int64, "name": pl.Utf8, "strand": pl.Utf8}
+    schema |= {"window_start": pl.Int64, "window_end": pl.Int64} if window else {"length": pl.Int64}
+    return schema | {"sequence": pl.Utf8} | ({"label": pl.Utf8} if label_column else {})
+
+
+def extract_regions_file(
+    regions: str | os.PathLike[str],
+    reference: str | os.PathLike[str],
+    output_path: str | os.PathLike[str],
+    *,
+    window: int | None = None,
+    label_column: str | None = None,
+) -> int:
+    """:func:`extract_regions` written to ``output_path`` (.parquet/.tsv/.csv; ``-``: TSV out), atomically.
+
+    Returns
+    -------
+    int
+        Number of regions written.
+    """
+    n = 0
+    chunks = _extracted(regions, reference, window, label_column)
+    with contextlib.closing(chunks), TableWriter(output_path) as writer:
+        for chunk in chunks:
+            writer.write(chunk)
+            n += chunk.height
+        if n == 0:  # an empty BED file still gives a table with the columns
+            writer.write(pl.DataFrame(schema=_extract_schema(window, label_column)))
+    log.info("extracted %d regions from %s", n, regions)
     return n

@@ -248,3 +248,82 @@ def test_cli_predict_regions_from_standard_input(files, tmp_path) -> None:
     )
     bad = CliRunner().invoke(main, args, input="chrZ\t0\t5\n")
     assert bad.exit_code == 1 and "<stdin>: region 1 (chrZ:0-5): contig 'chrZ'" in bad.output
+
+
+# ------------------------------------------------------------------------------ genoseq extract
+
+
+def test_extract_gives_the_regions_bases_and_labels(files, tmp_path) -> None:
+    from genoseq.data import load_table
+    from genoseq.regions import extract_regions
+
+    _, ref, _ = files
+    bed = tmp_path / "lab.bed"
+    rows = [
+        ("c1", 0, 20, "a", 1, "+", "enh"),
+        ("c1", 30, 35, "b", 0, "-", "non"),
+        ("c2", 5, 25, ".", 1, ".", "enh"),
+    ]
+    bed.write_text(
+        "#chrom\tstart\tend\tname\tscore\tstrand\tclass\n"
+        + "".join("\t".join(map(str, r)) + "\n" for r in rows)
+    )
+    table = extract_regions(bed, ref, label_column="class")
+    assert table.columns == ["chrom", "start", "end", "name", "strand", "length", "sequence", "label"]
+    assert table.get_column("sequence").to_list() == [
+        slow_fetch(c, s, e, st) for c, s, e, _, _, st, _ in rows
+    ]
+    assert table.get_column("label").to_list() == ["enh", "non", "enh"]
+    assert table.get_column("name").to_list() == ["a", "b", "c2:5-25"]
+    assert extract_regions(bed, ref, label_column="score").get_column("label").to_list() == ["1", "0", "1"]
+    windowed = extract_regions(bed, ref, window=12)
+    assert "label" not in windowed.columns
+    assert windowed.get_column("sequence").str.len_chars().to_list() == [12, 12, 12]
+    starts = windowed.get_column("window_start").to_list()
+    assert windowed.get_column("sequence").to_list() == [
+        slow_fetch(c, w, w + 12, st) for (c, _, _, _, _, st, _), w in zip(rows, starts, strict=True)
+    ]
+    with pytest.raises(InputFormatError, match="no column 'clas' to take labels from"):
+        extract_regions(bed, ref, label_column="clas")
+    # the table is what genoseq train reads: sequence + label (the coordinates are not features)
+    out = tmp_path / "t.csv"
+    extract_regions(bed, ref, window=12, label_column="class").write_csv(out)
+    labelled = load_table(out)
+    assert labelled.classes == ["non", "enh"] and labelled.labels.tolist() == [1, 0, 1]
+    assert labelled.features is None
+
+
+def test_cli_extract(files, tmp_path) -> None:
+    _, ref, _ = files
+    bed = tmp_path / "r.bed"
+    write_bed(bed, REGIONS)
+    out = tmp_path / "t.parquet"
+    runner = CliRunner()
+    args = [
+        "extract",
+        str(bed),
+        "--reference",
+        str(ref),
+        "-o",
+        str(out),
+        "--window",
+        "30",
+        "--label-column",
+        "name",
+    ]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    table = pl.read_parquet(out)
+    assert table.height == len(REGIONS) and table.get_column("label").to_list()[0] == "whole_window"
+    piped = runner.invoke(main, ["extract", "-", "--reference", str(ref), "-o", "-"], input=bed.read_text())
+    assert piped.exit_code == 0 and "\tsequence" in piped.stdout
+    write_bed(bed, [*REGIONS, ("c2", 0, 99, "too_long", "+")])
+    failed = runner.invoke(main, [*args[:5], str(tmp_path / "new.parquet")])
+    assert failed.exit_code == 1 and "region 6 (c2:0-99): the region ends past its contig" in failed.output
+    assert not (tmp_path / "new.parquet").exists()
+    empty = tmp_path / "empty.bed"
+    empty.write_text("")
+    assert (
+        runner.invoke(main, ["extract", str(empty), "--reference", str(ref), "-o", str(out)]).exit_code == 0
+    )
+    assert pl.read_parquet(out).columns == ["chrom", "start", "end", "name", "strand", "length", "sequence"]

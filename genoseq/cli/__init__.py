@@ -28,6 +28,7 @@ from genoseq.errors import ConfigError, GenoseqError
 _COMMANDS: dict[str, str] = {
     "info": "genoseq.cli.info:info",
     "predict": "genoseq.cli.predict:predict",
+    "extract": "genoseq.cli.extract:extract",
     "evaluate": "genoseq.cli.evaluate:evaluate",
     "train": "genoseq.cli.train:train",
     "score-variants": "genoseq.cli.variants:score_variants",

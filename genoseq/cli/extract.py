@@ -1,0 +1,46 @@
+"""``genoseq extract``: the bases of BED regions of a reference, as a (labelled) sequence table."""
+
+from __future__ import annotations
+
+import click
+
+from genoseq.cli._paths import InputFile, OutputFile
+
+
+@click.command()
+@click.argument("regions", metavar="BED", type=InputFile(allow_dash=True))
+@click.option("--reference", required=True, type=InputFile(), help="Reference FASTA (plain or bgzip).")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=OutputFile(allow_dash=True),
+    help="Output table; .parquet, .tsv or .csv (format from the extension); `-` streams TSV to standard output.",
+)
+@click.option(
+    "--window",
+    type=click.IntRange(1),
+    help="Take this many bases centred on each region (N off a contig's end), so that regions of any "
+    "length give sequences of one length [default: each region's own bases].",
+)
+@click.option(
+    "--label-column",
+    help="BED column holding each region's label, written as `label`: name, score, a column a "
+    "'#chrom start end ...' header line names, or col7, col8 ... [default: no labels].",
+)
+def extract(regions: str, reference: str, output: str, window: int | None, label_column: str | None) -> None:
+    """Write the bases of each BED region of the reference as one row of a sequence table.
+
+    The table is what `genoseq train`, `evaluate` and `predict` read: name, chrom, start,
+    end (0-based, half-open, as in BED), strand, length (or window_start, window_end with
+    --window), `sequence` (reverse-complemented for `-` strand regions) and, with
+    --label-column, `label`. Every region is checked against its contig first.
+    """
+    from genoseq.predict import output_format
+    from genoseq.regions import extract_regions_file
+
+    output_format(output)  # refuse a bad extension before any work
+    n = extract_regions_file(regions, reference, output, window=window, label_column=label_column)
+    click.echo(
+        f"genoseq: extracted {n} regions -> {'standard output' if output == '-' else output}", err=True
+    )
