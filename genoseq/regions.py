@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import operator
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -87,10 +88,14 @@ def _regions_frame(
     names = frame.get_column("name") if "name" in frame.columns else pl.Series([None] * frame.height)
     strands = frame.get_column("strand") if "strand" in frame.columns else pl.Series([None] * frame.height)
     if keep is not None and keep not in frame.columns:
+        advice = (
+            " (a BED file's columns beyond the sixth are col7, col8 ... unless a '#chrom start end ...'"
+            " header line names them)"
+            if source != "regions"
+            else ""
+        )
         raise InputFormatError(
-            f"no column {keep!r} to take labels from; columns are: {', '.join(frame.columns)} (a BED"
-            " file's columns beyond the sixth are col7, col8 ... unless a '#chrom start end ...' header"
-            " line names them)",
+            f"no column {keep!r} to take labels from; columns are: {', '.join(frame.columns)}{advice}",
             path=source,
         )
     for col in ("start", "end"):
@@ -106,10 +111,7 @@ def _regions_frame(
         }
     )
     if keep is not None:
-        labels = frame.get_column(keep)
-        if labels.dtype.is_float() and labels.drop_nulls().is_in([0.0, 1.0]).all():
-            labels = labels.cast(pl.Int64)  # a BED score column of 0/1 (read as floats): integer labels
-        out = out.with_columns(labels.cast(pl.Utf8).alias("label"))
+        out = out.with_columns(_labels(frame.get_column(keep), keep, out, source).alias("label"))
     bad = out.filter(
         pl.col("chrom").is_null() | pl.col("start").is_null() | pl.col("end").is_null()
         | (pl.col("start") < 0) | (pl.col("end") < pl.col("start"))
@@ -189,6 +191,37 @@ def window_starts_for(regions: pl.DataFrame, input_length: int) -> pl.Series:
     plus = pl.col("start") + half - input_length // 2
     minus = pl.col("end") - half + input_length // 2 - input_length
     return regions.select(pl.when(pl.col("strand") == "-").then(minus).otherwise(plus)).to_series()
+
+
+#: more distinct numbers than this in a label column is a score to threshold, not classes
+MAX_NUMERIC_CLASSES = 20
+
+
+def _labels(column: pl.Series, name: str, regions: pl.DataFrame, source: str) -> pl.Series:
+    """``column`` as text labels: whole numbers written as integers; a missing label (null, ``.``,
+    empty) or a many-valued numeric column (a score, not classes) refused, naming the region."""
+    text = column.cast(pl.Utf8)
+    missing = (text.is_null() | text.str.strip_chars().is_in([".", ""])).arg_true()
+    if missing.len():
+        i = int(missing[0])
+        raise InputFormatError(
+            f"no label in column {name!r} ({missing.len()} region(s) lack one): every region to train on"
+            " needs a label",
+            path=source,
+            record=_where(i, regions.row(i, named=True)),
+        )
+    numbers = text.cast(pl.Float64, strict=False)
+    if numbers.is_not_null().all():
+        distinct = numbers.n_unique()
+        if distinct > MAX_NUMERIC_CLASSES:
+            raise InputFormatError(
+                f"column {name!r} holds {distinct} distinct numbers: a score, not class labels; threshold"
+                " it into classes first (with awk, say)",
+                path=source,
+            )
+        if (numbers == numbers.round()).all():  # 1.0 from a BED score column -> 1, as tables write it
+            return numbers.cast(pl.Int64).cast(pl.Utf8)
+    return text
 
 
 def iter_region_sequences(
@@ -408,9 +441,25 @@ def _extracted(
     label_column: str | None,
 ) -> Iterator[pl.DataFrame]:
     """Chunks of :func:`extract_regions`."""
+    if window is not None:
+        try:
+            window = operator.index(window)
+        except TypeError:
+            window = 0
+        if isinstance(window, bool) or window < 1:
+            raise ConfigError(f"window must be a positive number of bases, got {window!r}")
     frame, source = _regions_frame(regions, keep=label_column)
-    if window is not None and (isinstance(window, bool) or not isinstance(window, int) or window < 1):
-        raise ConfigError(f"window must be a positive number of bases, got {window!r}")
+    if label_column == "name":  # the names are the labels now: each row keeps its coordinates as its name
+        frame = frame.with_columns(pl.format("{}:{}-{}", "chrom", "start", "end").alias("name"))
+    if window is None:
+        empty = (frame.get_column("end") == frame.get_column("start")).sum()
+        if empty:
+            log.warning(
+                "%s: %d empty region(s) give empty sequences (training refuses them): --window N takes"
+                " N bases around each region",
+                source,
+                empty,
+            )
     with Reference(reference) as ref:
         for rows, seqs in iter_region_sequences(
             ref, frame, input_length=window or 1, centered=window is not None, source=source
@@ -445,7 +494,10 @@ def extract_regions(
         sequences of one length; ``None``: each region's own bases.
     label_column
         The BED column holding each region's label (``name``, ``score``, a column a header line
-        names, or ``col7``, ``col8`` ...), written as ``label``; ``None``: no labels.
+        names, or ``col7``, ``col8`` ...), written as ``label`` (whole numbers as integers); ``None``:
+        no labels. A region without one (``.``, empty) is an error, and so is a numeric column of
+        more than :data:`MAX_NUMERIC_CLASSES` distinct values (a score to threshold, not classes).
+        With ``"name"``, each row's ``name`` becomes its ``chrom:start-end`` (BED coordinates).
 
     Returns
     -------

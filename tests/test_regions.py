@@ -275,6 +275,8 @@ def test_extract_gives_the_regions_bases_and_labels(files, tmp_path) -> None:
     ]
     assert table.get_column("label").to_list() == ["enh", "non", "enh"]
     assert table.get_column("name").to_list() == ["a", "b", "c2:5-25"]
+    by_name = extract_regions(bed, ref, label_column="score").get_column("name").to_list()
+    assert by_name == ["a", "b", "c2:5-25"]
     assert extract_regions(bed, ref, label_column="score").get_column("label").to_list() == ["1", "0", "1"]
     windowed = extract_regions(bed, ref, window=12)
     assert "label" not in windowed.columns
@@ -285,6 +287,9 @@ def test_extract_gives_the_regions_bases_and_labels(files, tmp_path) -> None:
     ]
     with pytest.raises(InputFormatError, match="no column 'clas' to take labels from"):
         extract_regions(bed, ref, label_column="clas")
+    with pytest.raises(InputFormatError, match=r"lab\.bed: region 3 \(c2:5-25\): no label in column 'name'"):
+        extract_regions(bed, ref, label_column="name")  # its name is '.'
+    assert extract_regions(bed, ref, window=np.int64(12)).height == 3
     # the table is what genoseq train reads: sequence + label (the coordinates are not features)
     out = tmp_path / "t.csv"
     extract_regions(bed, ref, window=12, label_column="class").write_csv(out)
@@ -309,12 +314,12 @@ def test_cli_extract(files, tmp_path) -> None:
         "--window",
         "30",
         "--label-column",
-        "name",
+        "strand",
     ]
     result = runner.invoke(main, args)
     assert result.exit_code == 0, result.output
     table = pl.read_parquet(out)
-    assert table.height == len(REGIONS) and table.get_column("label").to_list()[0] == "whole_window"
+    assert table.height == len(REGIONS) and table.get_column("label").to_list() == [r[4] for r in REGIONS]
     piped = runner.invoke(main, ["extract", "-", "--reference", str(ref), "-o", "-"], input=bed.read_text())
     assert piped.exit_code == 0 and "\tsequence" in piped.stdout
     write_bed(bed, [*REGIONS, ("c2", 0, 99, "too_long", "+")])
@@ -327,3 +332,25 @@ def test_cli_extract(files, tmp_path) -> None:
         runner.invoke(main, ["extract", str(empty), "--reference", str(ref), "-o", str(out)]).exit_code == 0
     )
     assert pl.read_parquet(out).columns == ["chrom", "start", "end", "name", "strand", "length", "sequence"]
+
+
+def test_extract_labels_must_be_classes(files, tmp_path) -> None:
+    from genoseq.regions import MAX_NUMERIC_CLASSES, extract_regions
+
+    _, ref, _ = files
+    bed = tmp_path / "s.bed"
+    bed.write_text("".join(f"c1\t{i}\t{i + 10}\tr{i}\t{1000 if i % 2 else 500}\t+\n" for i in range(6)))
+    assert (
+        extract_regions(bed, ref, label_column="score").get_column("label").to_list() == ["500", "1000"] * 3
+    )
+    by_name = extract_regions(bed, ref, label_column="name").get_column("name").to_list()
+    assert by_name[:2] == ["c1:0-10", "c1:1-11"]  # the names are the labels: rows keep their coordinates
+    n = MAX_NUMERIC_CLASSES + 1
+    bed.write_text("".join(f"c1\t{i}\t{i + 10}\tr{i}\t{i * 10}\t+\n" for i in range(n)))
+    with pytest.raises(
+        InputFormatError, match=f"column 'score' holds {n} distinct numbers: a score, not class"
+    ):
+        extract_regions(bed, ref, label_column="score")
+    bed.write_text("c1\t0\t10\nc1\t5\t5\n")  # three columns: no names to take labels from
+    with pytest.raises(InputFormatError, match=r"region 1 \(c1:0-10\): no label in column 'name' \(2 region"):
+        extract_regions(bed, ref, label_column="name")

@@ -31,10 +31,11 @@ from genoseq.cli._paths import InputFile, OutputFile
 def extract(regions: str, reference: str, output: str, window: int | None, label_column: str | None) -> None:
     """Write the bases of each BED region of the reference as one row of a sequence table.
 
-    The table is what `genoseq train`, `evaluate` and `predict` read: name, chrom, start,
-    end (0-based, half-open, as in BED), strand, length (or window_start, window_end with
+    The table is what `genoseq train`, `evaluate` and `predict` read: chrom, start, end
+    (0-based, half-open, as in BED), name, strand, length (or window_start, window_end with
     --window), `sequence` (reverse-complemented for `-` strand regions) and, with
-    --label-column, `label`. Every region is checked against its contig first.
+    --label-column, `label` (every region needs one; with --label-column name, each row's
+    name becomes its chrom:start-end). Every region is checked against its contig first.
     """
     from genoseq.predict import output_format
     from genoseq.regions import extract_regions_file
@@ -42,5 +43,5 @@ def extract(regions: str, reference: str, output: str, window: int | None, label
     output_format(output)  # refuse a bad extension before any work
     n = extract_regions_file(regions, reference, output, window=window, label_column=label_column)
     click.echo(
-        f"genoseq: extracted {n} regions -> {'standard output' if output == '-' else output}", err=True
+        f"genoseq: extracted {n} region(s) -> {'standard output' if output == '-' else output}", err=True
     )
