@@ -140,6 +140,17 @@ def _check_device(ctx: click.Context, param: click.Parameter, value: str) -> str
     raise click.BadParameter(f"{value!r} is not one of auto, cpu, cuda, cuda:N")
 
 
+def table_output_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``-o/--output``: the output table of a command whose output is one (``-`` streams TSV)."""
+    return click.option(
+        "-o",
+        "--output",
+        required=True,
+        type=OutputFile(allow_dash=True),
+        help="Output table; .parquet, .tsv or .csv (format from the extension); `-` streams TSV to standard output.",
+    )(func)
+
+
 def inference_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """``--strand``, ``--batch-size`` and ``--device``, shared by the commands that run a model on sequences."""
     options = [

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import click
 
-from genoseq.cli._paths import InputFile, OutputFile
+from genoseq.cli._paths import InputFile, table_output_option
 
 
 @click.command()
 @click.argument("regions", metavar="BED", type=InputFile(allow_dash=True))
 @click.option("--reference", required=True, type=InputFile(), help="Reference FASTA (plain or bgzip).")
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=OutputFile(allow_dash=True),
-    help="Output table; .parquet, .tsv or .csv (format from the extension); `-` streams TSV to standard output.",
-)
+@table_output_option
 @click.option(
     "--window",
     type=click.IntRange(1),

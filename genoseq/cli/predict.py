@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import click
 
-from genoseq.cli._paths import InputFile, ModelDir, OutputFile, inference_options
+from genoseq.cli._paths import InputFile, ModelDir, inference_options, table_output_option
 
 
 @click.command()
 @click.argument("model", type=ModelDir())
 @click.argument("input_path", metavar="[INPUT]", required=False, type=InputFile(allow_dash=True))
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=OutputFile(allow_dash=True),
-    help="Output table; .parquet, .tsv or .csv (format from the extension); `-` streams TSV to standard output.",
-)
+@table_output_option
 @click.option(
     "--regions",
     type=InputFile(allow_dash=True),
