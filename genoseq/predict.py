@@ -979,6 +979,23 @@ def output_columns(predictor: Predictor) -> list[str]:
     return [f"p_{name}" for name in predictor.output_names]
 
 
+def probability_columns(
+    predictor: Predictor, seqs: Sequence[str], *, strand: str | None, batch_size: int | None
+) -> list[Any]:
+    """One float32 polars Series ``p_<class>`` per output for already-checked records; an empty
+    record (``""``: nothing to score) gets nulls. The shared step of the table-writing commands."""
+    import polars as pl
+
+    columns = output_columns(predictor)
+    probs = np.full((len(seqs), len(columns)), np.nan, dtype=np.float32)
+    scored = [i for i, seq in enumerate(seqs) if seq]
+    if scored:
+        probs[scored] = predictor._predict_any(
+            [seqs[i] for i in scored], strand, batch_size, None, probabilities=True, checked=True
+        )
+    return [pl.Series(col, probs[:, j], dtype=pl.Float32).fill_nan(None) for j, col in enumerate(columns)]
+
+
 #: ``"parquet"``, ``"tsv"`` or ``"csv"`` from an output path's extension (ConfigError otherwise):
 #: the one rule of every command that writes a table
 output_format = output_table_format
@@ -1015,23 +1032,18 @@ def predict_file(
     chunks = iter_sequence_records(input_path, allow_empty=True)
     with contextlib.closing(chunks), TableWriter(output_path) as writer:  # all chunks scored, or nothing
         for names, seqs in chunks:
-            scored = [i for i, seq in enumerate(seqs) if seq]
-            if len(scored) < len(seqs):
-                if first_empty is None:
-                    first_empty = next(name for name, seq in zip(names, seqs, strict=True) if not seq)
-                n_empty += len(seqs) - len(scored)
-            probs = np.full((len(seqs), len(columns)), np.nan, dtype=np.float32)
-            if scored:
-                probs[scored] = predictor._predict_any(
-                    [seqs[i] for i in scored], strand, batch_size, None, probabilities=True, checked=True
-                )
-            frame: dict[str, Any] = {
-                "name": pl.Series("name", names, dtype=pl.Utf8),
-                "length": pl.Series("length", [len(s) for s in seqs], dtype=pl.Int64),
-            }
-            for j, col in enumerate(columns):
-                frame[col] = pl.Series(col, probs[:, j], dtype=pl.Float32).fill_nan(None)
-            writer.write(pl.DataFrame(frame))
+            blank = [name for name, seq in zip(names, seqs, strict=True) if not seq]
+            if blank:
+                first_empty = first_empty or blank[0]
+                n_empty += len(blank)
+            frame = pl.DataFrame(
+                [
+                    pl.Series("name", names, dtype=pl.Utf8),
+                    pl.Series("length", [len(s) for s in seqs], dtype=pl.Int64),
+                    *probability_columns(predictor, seqs, strand=strand, batch_size=batch_size),
+                ]
+            )
+            writer.write(frame)
             n += len(names)
         if n == 0:  # an empty input still gives a table with the columns
             empty = {"name": pl.Utf8, "length": pl.Int64} | {col: pl.Float32 for col in columns}

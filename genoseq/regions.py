@@ -28,19 +28,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import operator
 import os
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from genoseq.data.writers import TableWriter
-from genoseq.errors import ConfigError, InputFormatError, UnknownContigError
+from genoseq.errors import InputFormatError, UnknownContigError
 from genoseq.io import Reference, read_bed
 from genoseq.io._open import display_name
-from genoseq.predict import Predictor, check_letters, output_columns
+from genoseq.predict import Predictor, check_letters, output_columns, probability_columns
+from genoseq.tokenize._spec import require_int
 
 __all__ = [
     "check_regions",
@@ -58,6 +57,8 @@ log = logging.getLogger(__name__)
 #: regions per chunk and bases per chunk: a chunk ends at whichever limit comes first
 _CHUNK_REGIONS = 65_536
 _CHUNK_BASES = 16_000_000
+#: a region's name from its BED coordinates, ``chrom:start-end`` (0-based start, as bedtools names them)
+_COORDINATES = pl.format("{}:{}-{}", "chrom", "start", "end")
 
 
 def region_columns(predictor: Predictor, *, centered: bool) -> dict[str, Any]:
@@ -125,8 +126,7 @@ def _regions_frame(
             path=source,
         )
     # a region without a name is called by its BED coordinates (0-based start, as in the file)
-    label = pl.format("{}:{}-{}", "chrom", "start", "end")
-    name = pl.when(pl.col("name").is_null() | pl.col("name").is_in([".", ""])).then(label)
+    name = pl.when(pl.col("name").is_null() | pl.col("name").is_in([".", ""])).then(_COORDINATES)
     return out.with_columns(name.otherwise(pl.col("name")).alias("name")), source
 
 
@@ -158,12 +158,12 @@ def check_regions(reference: Reference, regions: pl.DataFrame, *, source: str = 
     if regions.height == 0:
         return
     lengths: dict[str, int] = {}
-    for i, contig in enumerate(regions.get_column("chrom").to_list()):
-        if contig in lengths:
-            continue
+    chroms = regions.get_column("chrom")
+    for contig in chroms.unique(maintain_order=True).to_list():  # one lookup a contig, not a region
         try:
             lengths[contig] = reference.length(contig)
         except UnknownContigError:
+            i = int((chroms == contig).arg_true()[0])
             names = reference.contigs
             shown = ", ".join(names[:10]) + (f", ... ({len(names)} in all)" if len(names) > 10 else "")
             raise UnknownContigError(
@@ -172,7 +172,7 @@ def check_regions(reference: Reference, regions: pl.DataFrame, *, source: str = 
                 path=source,
                 record=_where(i, regions.row(i, named=True)),
             ) from None
-    length = regions.get_column("chrom").replace_strict(lengths, return_dtype=pl.Int64)
+    length = chroms.replace_strict(lengths, return_dtype=pl.Int64)
     past = (regions.get_column("end") > length).arg_true()
     if past.len():
         i = int(past[0])
@@ -299,22 +299,6 @@ def iter_region_sequences(
         start += chunk.height
 
 
-def _score_chunk(
-    predictor: Predictor, rows: pl.DataFrame, seqs: list[str], strand: str | None, batch_size: int | None
-) -> pl.DataFrame:
-    """``rows`` with a ``p_<class>`` column per output (null for an empty region)."""
-    columns = output_columns(predictor)
-    probs = np.full((len(seqs), len(columns)), np.nan, dtype=np.float32)
-    scored = [i for i, seq in enumerate(seqs) if seq]
-    if scored:
-        probs[scored] = predictor._predict_any(
-            [seqs[i] for i in scored], strand, batch_size, None, probabilities=True, checked=True
-        )
-    return rows.with_columns(
-        [pl.Series(col, probs[:, j], dtype=pl.Float32).fill_nan(None) for j, col in enumerate(columns)]
-    )
-
-
 def predict_regions(
     predictor: Predictor,
     regions: str | os.PathLike[str] | pl.DataFrame,
@@ -388,7 +372,9 @@ def _iter_scored(
                 if blank:
                     empty[0] += len(blank)
                     empty[1] = empty[1] or blank[0]
-            yield _score_chunk(predictor, rows, seqs, strand, batch_size)
+            yield rows.with_columns(
+                probability_columns(predictor, seqs, strand=strand, batch_size=batch_size)
+            )
 
 
 def predict_regions_file(
@@ -442,15 +428,10 @@ def _extracted(
 ) -> Iterator[pl.DataFrame]:
     """Chunks of :func:`extract_regions`."""
     if window is not None:
-        try:
-            window = operator.index(window)
-        except TypeError:
-            window = 0
-        if isinstance(window, bool) or window < 1:
-            raise ConfigError(f"window must be a positive number of bases, got {window!r}")
+        window = require_int("window", window, 1)
     frame, source = _regions_frame(regions, keep=label_column)
     if label_column == "name":  # the names are the labels now: each row keeps its coordinates as its name
-        frame = frame.with_columns(pl.format("{}:{}-{}", "chrom", "start", "end").alias("name"))
+        frame = frame.with_columns(_COORDINATES.alias("name"))
     if window is None:
         empty = (frame.get_column("end") == frame.get_column("start")).sum()
         if empty:
