@@ -20,8 +20,9 @@ A region on the ``-`` strand (BED column 6) is scored on its reverse complement 
 strand-specific model (``genoseq train`` recorded ``forward``) needs; a strand-symmetric one, which
 averages both strands by default, gives the same either way. Coordinates stay BED's: 0-based,
 half-open; every region must lie on its contig (centred or not), which is checked for all of them
-before anything is scored. The BED file is read whole (a few hundred bytes a region); its regions'
-bases are read and scored a chunk at a time.
+before anything is scored, and errors name a region by its line of the BED file. The BED file is
+read whole into columns (tens of bytes a region); its regions' bases are read and scored a chunk at
+a time.
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ import polars as pl
 
 from genoseq.data.writers import TableWriter
 from genoseq.errors import InputFormatError, UnknownContigError
-from genoseq.io import Reference, read_bed
+from genoseq.io import Reference
 from genoseq.io._open import display_name
+from genoseq.io.bed import read_bed_lines
 from genoseq.predict import Predictor, check_letters, output_columns, probability_columns
 from genoseq.tokenize._spec import require_int
 
@@ -76,16 +78,18 @@ def region_columns(predictor: Predictor, *, centered: bool) -> dict[str, Any]:
 
 def _regions_frame(
     regions: str | os.PathLike[str] | pl.DataFrame, keep: str | None = None
-) -> tuple[pl.DataFrame, str]:
+) -> tuple[pl.DataFrame, str, pl.Series | None]:
     """The regions as a frame with chrom, start, end, name, strand (and column ``keep``, as
-    ``label``, when given); and how to name their source."""
+    ``label``, when given); how to name their source; and each region's line of the BED file
+    (``None`` for a frame)."""
+    lines: pl.Series | None = None
     if isinstance(regions, pl.DataFrame):
         frame, source = regions, "regions"
         missing = [c for c in ("chrom", "start", "end") if c not in frame.columns]
         if missing:
             raise InputFormatError(f"the regions frame lacks column(s) {', '.join(missing)}")
     else:
-        frame, source = read_bed(regions), display_name(regions)
+        (frame, lines), source = read_bed_lines(regions), display_name(regions)
     names = frame.get_column("name") if "name" in frame.columns else pl.Series([None] * frame.height)
     strands = frame.get_column("strand") if "strand" in frame.columns else pl.Series([None] * frame.height)
     if keep is not None and keep not in frame.columns:
@@ -112,7 +116,7 @@ def _regions_frame(
         }
     )
     if keep is not None:
-        out = out.with_columns(_labels(frame.get_column(keep), keep, out, source).alias("label"))
+        out = out.with_columns(_labels(frame.get_column(keep), keep, out, source, lines).alias("label"))
     bad = out.filter(
         pl.col("chrom").is_null() | pl.col("start").is_null() | pl.col("end").is_null()
         | (pl.col("start") < 0) | (pl.col("end") < pl.col("start"))
@@ -127,15 +131,19 @@ def _regions_frame(
         )
     # a region without a name is called by its BED coordinates (0-based start, as in the file)
     name = pl.when(pl.col("name").is_null() | pl.col("name").is_in([".", ""])).then(_COORDINATES)
-    return out.with_columns(name.otherwise(pl.col("name")).alias("name")), source
+    return out.with_columns(name.otherwise(pl.col("name")).alias("name")), source, lines
 
 
-def _where(i: int, row: dict[str, Any]) -> str:
-    """How errors name region ``i`` (0-based row): its 1-based number among the regions, and where it is."""
-    return f"region {i + 1} ({row['chrom']}:{row['start']}-{row['end']})"
+def _where(i: int, row: dict[str, Any], lines: pl.Series | None = None) -> str:
+    """How errors name region ``i`` (0-based row): its line of the BED file (else its 1-based number
+    among the regions), and where it is."""
+    at = f"line {lines[i]}" if lines is not None else f"region {i + 1}"
+    return f"{at} ({row['chrom']}:{row['start']}-{row['end']})"
 
 
-def check_regions(reference: Reference, regions: pl.DataFrame, *, source: str = "regions") -> None:
+def check_regions(
+    reference: Reference, regions: pl.DataFrame, *, source: str = "regions", lines: pl.Series | None = None
+) -> None:
     """Refuse, before anything is scored, a region whose contig the reference lacks or that leaves it.
 
     Parameters
@@ -146,6 +154,9 @@ def check_regions(reference: Reference, regions: pl.DataFrame, *, source: str = 
         chrom, start, end (0-based, half-open).
     source
         How to name the regions (the BED file).
+    lines
+        Int64 ``(n,)``: each region's line of ``source``, for the errors (``None``: they name the
+        region's number among the regions).
 
     Raises
     ------
@@ -170,7 +181,7 @@ def check_regions(reference: Reference, regions: pl.DataFrame, *, source: str = 
                 f"contig {contig!r} is not in the reference {reference.path}, not even as chr-prefixed or"
                 f" MT/chrM alias (its contigs: {shown})",
                 path=source,
-                record=_where(i, regions.row(i, named=True)),
+                record=_where(i, regions.row(i, named=True), lines),
             ) from None
     length = chroms.replace_strict(lengths, return_dtype=pl.Int64)
     past = (regions.get_column("end") > length).arg_true()
@@ -181,7 +192,7 @@ def check_regions(reference: Reference, regions: pl.DataFrame, *, source: str = 
             f"the region ends past its contig, {row['chrom']} of {reference.path}, which has"
             f" {lengths[row['chrom']]} bases (0-based half-open BED coordinates; another assembly?)",
             path=source,
-            record=_where(i, row),
+            record=_where(i, row, lines),
         )
 
 
@@ -197,7 +208,9 @@ def window_starts_for(regions: pl.DataFrame, input_length: int) -> pl.Series:
 MAX_NUMERIC_CLASSES = 20
 
 
-def _labels(column: pl.Series, name: str, regions: pl.DataFrame, source: str) -> pl.Series:
+def _labels(
+    column: pl.Series, name: str, regions: pl.DataFrame, source: str, lines: pl.Series | None
+) -> pl.Series:
     """``column`` as text labels: whole numbers written as integers; a missing label (null, ``.``,
     empty) or a many-valued numeric column (a score, not classes) refused, naming the region."""
     text = column.cast(pl.Utf8)
@@ -208,7 +221,7 @@ def _labels(column: pl.Series, name: str, regions: pl.DataFrame, source: str) ->
             f"no label in column {name!r} ({missing.len()} region(s) lack one): every region to train on"
             " needs a label",
             path=source,
-            record=_where(i, regions.row(i, named=True)),
+            record=_where(i, regions.row(i, named=True), lines),
         )
     numbers = text.cast(pl.Float64, strict=False)
     if numbers.is_not_null().all():
@@ -231,6 +244,7 @@ def iter_region_sequences(
     input_length: int,
     centered: bool,
     source: str = "regions",
+    lines: pl.Series | None = None,
     chunk_regions: int = _CHUNK_REGIONS,
     chunk_bases: int = _CHUNK_BASES,
 ) -> Iterator[tuple[pl.DataFrame, list[str]]]:
@@ -248,6 +262,9 @@ def iter_region_sequences(
         Score ``input_length`` bases centred on each region's midpoint instead of the region.
     source
         How to name the regions in errors (the BED file).
+    lines
+        Int64 ``(n,)``: each region's line of ``source``, for the errors (``None``: the region's
+        number among the regions).
 
     Yields
     ------
@@ -260,9 +277,9 @@ def iter_region_sequences(
     InputFormatError
         A contig the reference lacks, or a region that leaves its contig (:func:`check_regions`,
         for every region before the first is read), or a letter that is not a DNA/IUPAC code;
-        named by the region's number and coordinates in ``source``.
+        named by the region's line (or number) and coordinates in ``source``.
     """
-    check_regions(reference, regions, source=source)
+    check_regions(reference, regions, source=source, lines=lines)
     start = 0
     while start < regions.height:
         chunk = regions.slice(start, chunk_regions)
@@ -293,7 +310,7 @@ def iter_region_sequences(
             lo, hi = spans[i]
             read = f"bases {lo}-{hi} of {reference.path}, {'reverse-complemented' if row['strand'] == '-' else 'as written'}"
             raise InputFormatError(
-                f"{exc.problem} (counted in the {read})", path=source, record=_where(start + i, row)
+                f"{exc.problem} (counted in the {read})", path=source, record=_where(start + i, row, lines)
             ) from None
         yield chunk, seqs
         start += chunk.height
@@ -361,11 +378,11 @@ def _iter_scored(
 ) -> Iterator[pl.DataFrame]:
     """Scored chunks of :func:`predict_regions`; ``empty``: [count, first name] of empty regions."""
     predictor.require_sequence_model()
-    frame, source = _regions_frame(regions)
+    frame, source, lines = _regions_frame(regions)
     strand = predictor.resolve_strand(strand)  # a bad value fails before the reference is read
     with Reference(reference) as ref:
         for rows, seqs in iter_region_sequences(
-            ref, frame, input_length=predictor.input_length, centered=centered, source=source
+            ref, frame, input_length=predictor.input_length, centered=centered, source=source, lines=lines
         ):
             if empty is not None:
                 blank = [name for name, seq in zip(rows.get_column("name"), seqs, strict=True) if not seq]
@@ -390,8 +407,8 @@ def predict_regions_file(
     """:func:`predict_regions` of a BED file, written to ``output_path`` (.parquet, .tsv, .csv; ``-``: TSV out).
 
     The BED file is read and checked whole; then chunks of regions are read from the reference,
-    scored and appended one at a time (memory grows with the number of regions, a few hundred
-    bytes each, not with their bases); nothing appears at ``output_path`` until the last region is
+    scored and appended one at a time (memory grows with the number of regions, tens of bytes
+    each, not with their bases); nothing appears at ``output_path`` until the last region is
     scored.
 
     Returns
@@ -429,7 +446,7 @@ def _extracted(
     """Chunks of :func:`extract_regions`."""
     if window is not None:
         window = require_int("window", window, 1)
-    frame, source = _regions_frame(regions, keep=label_column)
+    frame, source, lines = _regions_frame(regions, keep=label_column)
     if label_column == "name":  # the names are the labels now: each row keeps its coordinates as its name
         frame = frame.with_columns(_COORDINATES.alias("name"))
     if window is None:
@@ -441,13 +458,34 @@ def _extracted(
                 source,
                 empty,
             )
+    padded, first, longer = 0, "", []
     with Reference(reference) as ref:
         for rows, seqs in iter_region_sequences(
-            ref, frame, input_length=window or 1, centered=window is not None, source=source
+            ref, frame, input_length=window or 1, centered=window is not None, source=source, lines=lines
         ):
+            if window is not None:  # windows that run off a contig's end: N there, said once at the end
+                length = rows.get_column("chrom").replace_strict(
+                    {c: ref.length(c) for c in rows.get_column("chrom").unique().to_list()},
+                    return_dtype=pl.Int64,
+                )
+                off = (rows.get_column("window_start") < 0) | (rows.get_column("window_end") > length)
+                if off.any():
+                    padded += int(off.sum())
+                    first = first or rows.filter(off).get_column("name")[0]
+                    longer += [c for c, n in zip(rows.get_column("chrom"), length, strict=True) if n < window]
             yield rows.with_columns(pl.Series("sequence", seqs, dtype=pl.Utf8)).select(
                 [c for c in rows.columns if c != "label"] + ["sequence"] + (["label"] if label_column else [])
             )
+    if padded:
+        short = sorted(set(longer))
+        log.warning(
+            "%s: %d window(s) of %d bases run off a contig's end (first: %s) and are padded there with N%s",
+            source,
+            padded,
+            window,
+            first,
+            f"; --window {window} is longer than contig(s) {', '.join(short[:5])}" if short else "",
+        )
 
 
 def extract_regions(

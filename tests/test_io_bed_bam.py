@@ -57,6 +57,30 @@ def test_bed6_matches_slow_parser(tmp_path):
     assert df["strand"].to_list() == [r[5] for r in rows]
 
 
+def test_bed_read_in_chunks_is_the_bed_read_at_once(tmp_path, monkeypatch):
+    """Lines are packed into the frame a chunk at a time: any chunk size gives the same frame, and
+    each row keeps its file line (comments and track lines counted) for error messages."""
+    import genoseq.io.bed as bed_module
+
+    path = tmp_path / "a.bed"
+    body = [f"chr1\t{i}\t{i + 5}\tr{i}\t{i % 3 if i % 4 else '.'}\t{'+-.'[i % 3]}\tx{i}\n" for i in range(10)]
+    path.write_text(
+        "browser position chr1:1-100\ntrack name=t\n# a comment\n"
+        + "".join(body[:4])
+        + "# between\n\n"
+        + "".join(body[4:])
+    )
+    whole = read_bed(path)
+    frame, lines = bed_module.read_bed_lines(path)
+    assert frame.equals(whole) and whole.height == 10 and whole.columns[6:] == ["col7"]
+    text_lines = path.read_text().splitlines()
+    assert [text_lines[n - 1].split("\t")[3] for n in lines] == [f"r{i}" for i in range(10)]
+    for size in (1, 3, 10):
+        monkeypatch.setattr(bed_module, "_CHUNK_LINES", size)
+        assert read_bed(path).equals(whole)
+        assert bed_module.read_bed_lines(path)[1].equals(lines)
+
+
 def test_bed3_gzip_crlf(tmp_path):
     path = tmp_path / "a.bed.gz"
     path.write_bytes(gzip.compress(b"chr1\t1\t2\r\nchr2\t3\t9\r\n"))

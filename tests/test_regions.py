@@ -112,14 +112,18 @@ def test_region_errors_name_the_bed_file_and_region(files, tmp_path) -> None:
     _, ref, predictor = files
     bed = tmp_path / "bad.bed"
     write_bed(bed, [REGIONS[0], ("chrX", 0, 10, "x", "+")])
+    bed.write_text("track name=peaks\n# a comment\n" + bed.read_text())  # errors name the file's line
     with pytest.raises(
         UnknownContigError,
-        match=r"bad\.bed: region 2 \(chrX:0-10\): contig .chrX. is not in the reference .*ref\.fa",
+        match=r"bad\.bed: line 4 \(chrX:0-10\): contig .chrX. is not in the reference .*ref\.fa",
     ):
         predict_regions(predictor, bed, ref)
+    frame = pl.DataFrame({"chrom": ["c1", "chrX"], "start": [0, 0], "end": [5, 10]})
+    with pytest.raises(UnknownContigError, match=r"regions: region 2 \(chrX:0-10\)"):  # a frame has no lines
+        predict_regions(predictor, frame, ref)
     for centered in (False, True):  # centred, only the flanks may leave the contig, not the region
         write_bed(bed, [("c2", 20, 40, "past_end", "+")])  # c2 has 32 bp
-        with pytest.raises(InputFormatError, match=r"region 1 \(c2:20-40\): .*past its contig.*32 bases"):
+        with pytest.raises(InputFormatError, match=r"line 1 \(c2:20-40\): .*past its contig.*32 bases"):
             predict_regions(predictor, bed, ref, centered=centered)
         write_bed(bed, [("c1", 10**6, 10**6 + 1, "other_assembly", "+")])
         with pytest.raises(InputFormatError, match="another assembly"):
@@ -132,7 +136,7 @@ def test_regions_are_checked_before_any_is_scored(files, tmp_path, monkeypatch) 
     write_bed(bed, [*REGIONS * 3, ("c2", 0, 33, "one_too_far", "+")])
     calls = []
     monkeypatch.setattr(predictor, "_predict_any", lambda *a, **k: calls.append(1))
-    with pytest.raises(InputFormatError, match="region 16 "):
+    with pytest.raises(InputFormatError, match="line 16 "):
         predict_regions(predictor, bed, ref)
     assert calls == []
 
@@ -146,7 +150,7 @@ def test_a_bad_letter_in_the_reference_names_the_region_and_the_bases_read(tmp_p
     write_bed(bed, [("u", 0, 4, "fine", "+"), ("u", 3, 10, "r", "-")])
     with pytest.raises(
         InputFormatError,
-        match=r"r\.bed: region 2 \(u:3-10\): 'U' at position 3 .*bases 3-10 of .*u\.fa, reverse-complemented",
+        match=r"r\.bed: line 2 \(u:3-10\): 'U' at position 3 .*bases 3-10 of .*u\.fa, reverse-complemented",
     ):
         predict_regions(predictor, bed, ref)
 
@@ -195,7 +199,7 @@ def test_cli_predict_regions_bad_input_leaves_no_output(files, tmp_path) -> None
     )
     assert result.exit_code == 1
     assert (
-        "r.bed: region 6 (chrUn:0-5): contig 'chrUn' is not in the reference" in result.output
+        "r.bed: line 6 (chrUn:0-5): contig 'chrUn' is not in the reference" in result.output
         and len(result.output.strip().splitlines()) == 1
     )
     assert not out.exists() and list(tmp_path.iterdir()) == [bed]
@@ -247,7 +251,7 @@ def test_cli_predict_regions_from_standard_input(files, tmp_path) -> None:
         == predict_regions(predictor, bed, ref).get_column("name").to_list()
     )
     bad = CliRunner().invoke(main, args, input="chrZ\t0\t5\n")
-    assert bad.exit_code == 1 and "<stdin>: region 1 (chrZ:0-5): contig 'chrZ'" in bad.output
+    assert bad.exit_code == 1 and "<stdin>: line 1 (chrZ:0-5): contig 'chrZ'" in bad.output
 
 
 # ------------------------------------------------------------------------------ genoseq extract
@@ -287,7 +291,7 @@ def test_extract_gives_the_regions_bases_and_labels(files, tmp_path) -> None:
     ]
     with pytest.raises(InputFormatError, match="no column 'clas' to take labels from"):
         extract_regions(bed, ref, label_column="clas")
-    with pytest.raises(InputFormatError, match=r"lab\.bed: region 3 \(c2:5-25\): no label in column 'name'"):
+    with pytest.raises(InputFormatError, match=r"lab\.bed: line 4 \(c2:5-25\): no label in column 'name'"):
         extract_regions(bed, ref, label_column="name")  # its name is '.'
     assert extract_regions(bed, ref, window=np.int64(12)).height == 3
     # the table is what genoseq train reads: sequence + label (the coordinates are not features)
@@ -324,7 +328,7 @@ def test_cli_extract(files, tmp_path) -> None:
     assert piped.exit_code == 0 and "\tsequence" in piped.stdout
     write_bed(bed, [*REGIONS, ("c2", 0, 99, "too_long", "+")])
     failed = runner.invoke(main, [*args[:5], str(tmp_path / "new.parquet")])
-    assert failed.exit_code == 1 and "region 6 (c2:0-99): the region ends past its contig" in failed.output
+    assert failed.exit_code == 1 and "line 6 (c2:0-99): the region ends past its contig" in failed.output
     assert not (tmp_path / "new.parquet").exists()
     empty = tmp_path / "empty.bed"
     empty.write_text("")
@@ -352,5 +356,28 @@ def test_extract_labels_must_be_classes(files, tmp_path) -> None:
     ):
         extract_regions(bed, ref, label_column="score")
     bed.write_text("c1\t0\t10\nc1\t5\t5\n")  # three columns: no names to take labels from
-    with pytest.raises(InputFormatError, match=r"region 1 \(c1:0-10\): no label in column 'name' \(2 region"):
+    with pytest.raises(InputFormatError, match=r"line 1 \(c1:0-10\): no label in column 'name' \(2 region"):
         extract_regions(bed, ref, label_column="name")
+
+
+def test_extract_says_when_windows_run_off_a_contig(files, tmp_path, caplog) -> None:
+    _, ref, _ = files
+    from genoseq.regions import extract_regions
+
+    bed = tmp_path / "w.bed"
+    write_bed(bed, [("c1", 50, 60, "inside", "+"), ("c1", 1, 3, "near_start", "+"), ("c2", 10, 12, "x", "-")])
+    with caplog.at_level("WARNING", logger="genoseq.regions"):
+        assert extract_regions(bed, ref, window=12).height == 3
+    assert "w.bed: 1 window(s) of 12 bases run off a contig's end (first: near_start)" in caplog.text
+    assert "longer than" not in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="genoseq.regions"):
+        table = extract_regions(bed, ref, window=40)
+    assert "3 window(s) of 40 bases" not in caplog.text  # c1:50-60's window fits its 118 bp
+    assert "2 window(s) of 40 bases run off a contig's end (first: near_start)" in caplog.text
+    assert "--window 40 is longer than contig(s) c2" in caplog.text
+    assert table.get_column("sequence").to_list()[2] == slow_fetch("c2", -9, 31, "-")
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="genoseq.regions"):
+        extract_regions(bed, ref, window=4)
+    assert "run off" not in caplog.text

@@ -22,6 +22,10 @@ _SCHEMA = {
 _HEADER_FIRST = re.compile(r"^#?\s*(chrom|chr|chromosome|seqname|contig)$", re.IGNORECASE)
 
 
+#: BED lines parsed into Python strings before they are packed into a polars frame (bounds memory)
+_CHUNK_LINES = 65_536
+
+
 def read_bed(path: str | os.PathLike[str]) -> pl.DataFrame:
     """Read a BED file (plain or gzip; ``-`` reads standard input) into a DataFrame.
 
@@ -30,7 +34,9 @@ def read_bed(path: str | os.PathLike[str]) -> pl.DataFrame:
     ``+``, ``-`` or ``.``), then any extra columns as Utf8, named from a header
     line if there is one (``#chrom start end … extra``) and ``col7``, ``col8``, …
     otherwise.  Files with fewer than 6 columns get the missing standard columns
-    as nulls.  ``track``, ``browser`` and ``#`` lines are skipped.
+    as nulls.  ``track``, ``browser`` and ``#`` lines are skipped.  The lines are
+    packed into columns a chunk at a time, so memory is the frame's (≈ 40 bytes a
+    six-column line), not a Python string per field.
 
     Returns
     -------
@@ -46,7 +52,15 @@ def read_bed(path: str | os.PathLike[str]) -> pl.DataFrame:
         strand, or a line with a different number of columns than the first;
         the message names the file and the line.
     """
+    return read_bed_lines(path)[0]
+
+
+def read_bed_lines(path: str | os.PathLike[str]) -> tuple[pl.DataFrame, pl.Series]:
+    """:func:`read_bed`, and the 1-based file line of each row (Int64 ``(n,)``), for error messages
+    that name a line of the file (comments, ``track`` and blank lines make lines and rows differ)."""
     columns: list[list[str | None]] = []
+    lines: list[int] = []
+    chunks: list[pl.DataFrame] = []
     header: list[str] | None = None
     last_comment: str | None = None
     n_fields = 0
@@ -64,7 +78,7 @@ def read_bed(path: str | os.PathLike[str]) -> pl.DataFrame:
                 fields = line.split("\t")
                 if len(fields) == 1 and len(line.split()) > 1:
                     fields = line.split()  # space-separated: tolerated
-                if not columns:
+                if not n_fields:
                     n_fields = len(fields)
                     if n_fields < 3:
                         raise InputFormatError(
@@ -84,7 +98,14 @@ def read_bed(path: str | os.PathLike[str]) -> pl.DataFrame:
                 _check_fields(fields, name, line_no)
                 for col, value in zip(columns, fields, strict=True):
                     col.append(value)
-    return _frame(columns, header, n_fields)
+                lines.append(line_no)
+                if len(lines) == _CHUNK_LINES:
+                    chunks.append(_frame(columns, header, n_fields, lines))
+                    columns, lines = [[] for _ in range(n_fields)], []
+    if lines or not chunks:
+        chunks.append(_frame(columns, header, n_fields, lines))
+    frame = pl.concat(chunks, rechunk=True) if len(chunks) > 1 else chunks[0]
+    return frame.drop(_LINE), frame.get_column(_LINE)
 
 
 def _check_fields(fields: list[str], path: str, line_no: int) -> None:
@@ -129,8 +150,14 @@ def _header_names(comment: str | None, n_fields: int) -> list[str] | None:
     return names
 
 
-def _frame(columns: list[list[str | None]], header: list[str] | None, n_fields: int) -> pl.DataFrame:
-    n_rows = len(columns[0]) if columns else 0
+#: the row's file line while the chunks are built (a name no header can give: headers name extras only)
+_LINE = "\0line"
+
+
+def _frame(
+    columns: list[list[str | None]], header: list[str] | None, n_fields: int, lines: list[int]
+) -> pl.DataFrame:
+    n_rows = len(lines)
     data: dict[str, pl.Series] = {}
     for i, col in enumerate(STANDARD):
         values = columns[i] if i < n_fields else [None] * n_rows
@@ -143,4 +170,5 @@ def _frame(columns: list[list[str | None]], header: list[str] | None, n_fields: 
     for i in range(len(STANDARD), n_fields):
         col = header[i].strip() if header else f"col{i + 1}"
         data[col] = pl.Series(col, columns[i], dtype=pl.Utf8)
+    data[_LINE] = pl.Series(_LINE, lines, dtype=pl.Int64)
     return pl.DataFrame(data)
