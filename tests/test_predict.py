@@ -386,6 +386,16 @@ def test_cli_evaluate_writes_metrics(tmp_path: Path, model_dir: Path, monkeypatc
     args = ["ism", str(model_dir), "--reference", str(vcf), "--region", "c:1-2", "-o", "-"]
     dash = CliRunner().invoke(main, args)
     assert dash.exit_code == 2 and "'-' (standard output) is not supported here" in dash.output
+    # nor is '-' a directory: train --out, split-vcf --out-dir, --plots-dir (no directory named '-' appears)
+    monkeypatch.chdir(tmp_path)
+    for args in (
+        ["train", str(data), "--model", "cnn-lstm", "--out", "-"],
+        ["split-vcf", str(vcf), "--shards", "2", "--out-dir", "-"],
+        ["evaluate", str(model_dir), str(data), "-o", "m.json", "--plots-dir", "-"],
+    ):
+        dash = CliRunner().invoke(main, args)
+        assert dash.exit_code == 2 and "'-' (standard output) is not a directory" in dash.output, args
+        assert not (tmp_path / "-").exists() and not (tmp_path / "m.json").exists()
 
 
 def test_default_batch_size_follows_input_length():

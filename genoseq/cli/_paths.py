@@ -111,6 +111,8 @@ class OutputDir(click.Path):
         super().__init__(file_okay=False)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if str(value) == "-":  # a directory named '-' is never what was meant (stdout has no files)
+            raise click.BadParameter("'-' (standard output) is not a directory; give the name of a directory")
         path = Path(value)
         if path.exists() and not path.is_dir():
             raise ConfigError("is a file; give the name of a directory to write", path=path)
