@@ -183,6 +183,23 @@ def test_vcf_out_declares_what_the_input_header_left_out(files, tmp_path):
         assert len(list(vf.fetch("chrT"))) == 8
 
 
+def test_vcf_out_of_an_undeclared_end_and_into_a_new_directory(files, tmp_path):
+    """A symbolic ALT's END= that the header does not declare (htslib guesses a String, then cannot
+    write the record's end) is declared an Integer; the copy with the full header is made beside an
+    output whose directory does not exist yet."""
+    fa, _ = files
+    vcf = _bare_header_vcf(tmp_path / "bare.vcf", _vcf_text())
+    vcf.write_text(vcf.read_text().replace("\t<DEL>\t.\tPASS\t.", "\t<DEL>\t.\tPASS\tEND=55"))
+    assert "END=55" in vcf.read_text()
+    vout = tmp_path / "new" / "dir" / "o.vcf.gz"
+    score_vcf_to_files(ToyPredictor(tmp_path / "m", L), vcf, fa, tmp_path / "o.tsv", vcf_out=vout)
+    with pysam.VariantFile(str(vout)) as vf:
+        assert vf.header.info["END"].type == "Integer"
+        sym = next(r for r in vf if r.id == "sym")
+        assert sym.stop == 55  # END=55, an integer again
+    assert sorted(p.name for p in vout.parent.iterdir()) == ["o.vcf.gz", "o.vcf.gz.tbi"]
+
+
 def test_annotating_an_annotated_vcf_replaces_the_earlier_fields(files, tmp_path):
     fa, vcf = files
     first, second = ToyPredictor(tmp_path / "m1", L), ToyPredictor(tmp_path / "m2", L)

@@ -57,11 +57,14 @@ def unique_info_ids(columns: list[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def _with_full_header(vcf: Path, header: pysam.VariantHeader, near: Path) -> Iterator[Path]:
-    """A temporary plain-text copy of ``vcf`` (beside the output ``near``; in the temporary
-    directory when that is a device or pipe) with ``header`` for its own."""
+def _with_full_header(vcf: Path, header: str, near: Path) -> Iterator[Path]:
+    """A temporary plain-text copy of ``vcf`` (beside the output ``near``, whose directory is made
+    as the output's would be; in the temporary directory when that is a device or pipe) with the
+    header text ``header`` for its own."""
     final, through = placement(near)
     where = None if through else final.parent
+    if where is not None:
+        where.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{near.name}.", suffix=".input.vcf", dir=where)
     copy = Path(name)
     try:
@@ -69,7 +72,7 @@ def _with_full_header(vcf: Path, header: pysam.VariantHeader, near: Path) -> Ite
             compressed = fh.read(2) == b"\x1f\x8b"
         opener = gzip.open if compressed else open
         with opener(vcf, "rb") as src, os.fdopen(fd, "wb") as dst:
-            dst.write(str(header).encode())
+            dst.write(header.encode())
             for line in src:
                 if not line.startswith(b"#"):
                     dst.write(line)
@@ -77,6 +80,19 @@ def _with_full_header(vcf: Path, header: pysam.VariantHeader, near: Path) -> Ite
     finally:
         with contextlib.suppress(FileNotFoundError):
             copy.unlink()
+
+
+#: htslib's declaration of an INFO key a VCF uses without declaring it
+_GUESSED_END = re.compile(r'^##INFO=<ID=END,Number=1,Type=String,Description="Dummy">$', re.MULTILINE)
+
+
+def _end_as_integer(header: str) -> str:
+    """``header`` with an undeclared ``END`` (which htslib guesses to be a String, and then cannot
+    write as the end of a symbolic ALT's record) declared as the Integer the VCF standard makes it."""
+    return _GUESSED_END.sub(
+        '##INFO=<ID=END,Number=1,Type=Integer,Description="End position of the variant described in this record">',
+        header,
+    )
 
 
 def _check_records(vcf: pysam.VariantFile, path: Path, region: str | None = None) -> bool:
@@ -169,14 +185,18 @@ class VcfAnnotator(CommitOrAbort):
             self._in = self._stack.enter_context(pysam.VariantFile(str(source)))
             declared = str(self._in.header)
             symbolic = _check_records(self._in, self.vcf, region)
-            if str(self._in.header) != declared:
+            full = self._in.header
+            if str(full) != declared:
                 # the header leaves out contigs, INFO or FILTER keys that records use (htslib has now
                 # declared them); such records cannot be copied into another header (htslib's
                 # translate ends the process), so they are read from a copy with the full header
-                source = self._stack.enter_context(_with_full_header(source, self._in.header, self.out))
+                text = _end_as_integer(str(full))
+                source = self._stack.enter_context(_with_full_header(source, text, self.out))
+                if text != str(full):  # END read as the integer it is, in the records and the output
+                    full = self._stack.enter_context(pysam.VariantFile(str(source))).header
             self._records = read_vcf_records(source, region)
             self._stack.callback(self._records.close)
-            header, self._stale = _without_genoseq_fields(self._in.header)
+            header, self._stale = _without_genoseq_fields(full)
             if symbolic and "END" not in header.info:
                 header.info.add("END", 1, "Integer", "End position of the variant described in this record")
             header.add_meta("genoseq_version", __version__)
