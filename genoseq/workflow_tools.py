@@ -16,6 +16,7 @@ import json
 import logging
 import math
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -172,6 +173,10 @@ def _is_sorted(path: str | Path, require: bool) -> bool:
 # ---------------------------------------------------------------------------------------------- scatter
 
 
+#: a file :func:`shard_name` names, and its index
+_SHARD = re.compile(r"^shard_(\d{3,})\.vcf$")
+
+
 def shard_name(index: int) -> str:
     """File name of VCF shard ``index`` (0-based): ``shard_000.vcf``, ``shard_001.vcf``, …"""
     if index < 0:
@@ -215,7 +220,8 @@ def split_vcf(vcf: str | Path, n_shards: int, out_dir: str | Path) -> list[Path]
     concatenating the shards gives back the input's records. A VCF (plain or compressed) is
     split as text, so header and records are copied byte for byte, whatever htslib would make of
     them (a symbolic ALT without a declared ``END``, an undeclared contig); a BCF is written out
-    as VCF text by htslib. The shards appear together: on an error none of them is written.
+    as VCF text by htslib. The shards appear together: on an error none of them is written; after a split, shards of an
+    earlier split of ``out_dir`` into more pieces (``shard_NNN.vcf`` past the last) are removed.
 
     Returns
     -------
@@ -241,6 +247,18 @@ def split_vcf(vcf: str | Path, n_shards: int, out_dir: str | Path) -> list[Path]
                             path=vcf,
                         )
                     out.write(line if line.endswith(b"\n") else line + b"\n")
+    # shards of an earlier split into more pieces would be gathered with these (records twice)
+    stale = sorted(
+        p
+        for p in out_dir.iterdir()
+        if (m := _SHARD.match(p.name)) and int(m.group(1)) >= n_shards and p.is_file()
+    )
+    for path in stale:
+        path.unlink()
+    if stale:
+        log.warning(
+            "%s: removed %d shard(s) of an earlier split (%s ...)", out_dir, len(stale), stale[0].name
+        )
     log.info("%s: %d record(s) split into %d shard(s) in %s", vcf, n_records, n_shards, out_dir)
     return paths
 

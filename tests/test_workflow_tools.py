@@ -136,6 +136,23 @@ def test_split_vcf_copies_records_htslib_would_not_write(tmp_path: Path) -> None
     assert all(p.read_text().startswith(header) for p in paths)
 
 
+def test_split_vcf_removes_the_shards_of_an_earlier_longer_split(tmp_path: Path) -> None:
+    vcf = _write_vcf(tmp_path / "in.vcf", _records(7))
+    shards = tmp_path / "shards"
+    split_vcf(vcf, 5, shards)
+    (shards / "notes.txt").write_text("mine")
+    (shards / "shard_9.vcf").write_text("not a name split_vcf writes")
+    paths = split_vcf(vcf, 2, shards)
+    assert sorted(p.name for p in shards.iterdir()) == [
+        "notes.txt",
+        shard_name(0),
+        shard_name(1),
+        "shard_9.vcf",
+    ]
+    assert sum((_data_lines(p) for p in sorted(shards.glob("shard_???.vcf"))), []) == _data_lines(vcf)
+    assert paths == [shards / shard_name(0), shards / shard_name(1)]
+
+
 def test_split_vcf_writes_all_shards_or_none(tmp_path: Path) -> None:
     vcf = _write_vcf(tmp_path / "in.vcf", _records(6))
     shards = tmp_path / "shards"
