@@ -173,6 +173,17 @@ def test_missing_info_field_is_a_clear_error(mito, trained, tmp_path):
     assert result.exit_code == 1
     assert "AF_hom" in result.output and "noaf.vcf" in result.output
     assert not (tmp_path / "x.tsv").exists()
+    # declared as text: an error as in training, not a feature silently read as missing
+    text = (mito / "sites.vcf").read_text()
+    declared = next(ln for ln in text.splitlines() if ln.startswith("##INFO=<ID=AF_hom,"))
+    assert "Type=Float" in declared
+    (tmp_path / "text.vcf").write_text(text.replace(declared, declared.replace("Type=Float", "Type=String")))
+    result = _score_to_tsv(trained, tmp_path / "text.vcf", mito, tmp_path / "x.tsv")
+    assert (
+        result.exit_code == 1
+        and "text.vcf: INFO feature(s) AF_hom (Type=String) are not numeric" in result.output
+    )
+    assert not (tmp_path / "x.tsv").exists()
 
 
 def test_annotation_for_another_genome_is_refused(mito, tmp_path):

@@ -203,14 +203,6 @@ def check_info_fields(
             f"(declared: {', '.join(sorted(header)) or 'none'})",
             path=path,
         )
-    textual = [
-        f"{f} (Type={header[f][1]})" for f in info_fields if header[f][1] not in ("Integer", "Float", "Flag")
-    ]
-    if textual:
-        raise InputFormatError(
-            f"INFO feature(s) {', '.join(textual)} are not numeric: features take Integer, Float or Flag fields",
-            path=path,
-        )
     check_info_numbers(path, header, info_fields)
     return {f: header[f][0] for f in ([label_field] if label_field else []) + list(info_fields)}
 
@@ -218,8 +210,17 @@ def check_info_fields(
 def check_info_numbers(
     path: str | Path, header: dict[str, tuple[Any, str, str]], info_fields: Sequence[str]
 ) -> None:
-    """Refuse INFO features with several values per ALT allele (``Number=G`` or a fixed count
-    above 1) with an :class:`InputFormatError`: which one to use is not for genoseq to guess."""
+    """Refuse INFO features that are not numeric (``Type=String``/``Character``) or that hold several
+    values per ALT allele (``Number=G`` or a fixed count above 1) with an :class:`InputFormatError`:
+    a feature is one number, and which of several to use is not for genoseq to guess."""
+    textual = [
+        f"{f} (Type={header[f][1]})" for f in info_fields if header[f][1] not in ("Integer", "Float", "Flag")
+    ]
+    if textual:
+        raise InputFormatError(
+            f"INFO feature(s) {', '.join(textual)} are not numeric: features take Integer, Float or Flag fields",
+            path=str(path),
+        )
     several = [
         f"{f} (Number={header[f][0]})"
         for f in info_fields

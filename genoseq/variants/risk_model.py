@@ -766,7 +766,8 @@ class VariantRiskScorer:
         Raises
         ------
         InputFormatError
-            Naming any INFO feature the VCF header lacks, or declares with several values per ALT.
+            Naming any INFO feature the VCF header lacks, or declares as text or with several values
+            per ALT.
         """
         from genoseq.data.variant_data import check_info_numbers
         from genoseq.io import vcf_header_info
