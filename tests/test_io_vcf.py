@@ -250,6 +250,44 @@ def test_a_region_of_an_unindexed_file_is_found_by_reading_it_all(tmp_path, vcf)
     assert str(cut) in str(info.value) and set(temp.glob("genoseq-*.vcf")) <= before
 
 
+def test_a_stale_or_foreign_index_is_not_trusted(tmp_path, vcf, indexed, caplog):
+    """An index older than its file (the VCF re-bgzipped without re-indexing) may point into the old
+    data: the region is found by reading the file whole, with a warning; an index of another file
+    that htslib fails on part-way is an error naming the file and the region."""
+    import os
+
+    expected = slow_overlaps(VCF, "chr1", 14, 35)
+    small = tmp_path / "small.vcf"  # the index is made for the first record only, then the file grows
+    small.write_text(HEADER + RECORDS[0] + "\n")
+    gz = tmp_path / "grown.vcf.gz"
+    pysam.tabix_compress(str(small), str(gz), force=True)
+    pysam.tabix_index(str(gz), preset="vcf", force=True)
+    pysam.tabix_compress(str(vcf), str(gz), force=True)
+    index = Path(f"{gz}.tbi")
+    os.utime(index, ns=(gz.stat().st_mtime_ns - 10**9,) * 2)
+    with caplog.at_level("WARNING", logger="genoseq.io.vcf"):
+        assert as_tuples(read_vcf(gz, region="chr1:15-35")) == expected
+    assert "grown.vcf.gz.tbi is older than the file" in caplog.text and "tabix -f -p vcf" in caplog.text
+    caplog.clear()
+    os.utime(index, ns=(gz.stat().st_mtime_ns + 10**9,) * 2)  # newer again: trusted, and no warning
+    with caplog.at_level("WARNING", logger="genoseq.io.vcf"):
+        list(read_vcf(gz, region="chr1:15-35"))
+    assert "older than the file" not in caplog.text
+    foreign = tmp_path / "foreign.vcf.gz"  # another file's index: htslib reads garbage offsets
+    big = tmp_path / "big.vcf"
+    big.write_text(HEADER + "".join(f"chr1\t{p}\t.\tA\tC\t.\tPASS\t.\n" for p in range(1, 3000)))
+    pysam.tabix_compress(str(big), str(foreign), force=True)
+    pysam.tabix_index(str(foreign), preset="vcf", force=True)
+    pysam.tabix_compress(str(vcf), str(foreign), force=True)
+    os.utime(Path(f"{foreign}.tbi"), ns=(foreign.stat().st_mtime_ns + 10**9,) * 2)
+    try:
+        got = as_tuples(read_vcf(foreign, region="chr1:2000-2990"))
+    except InputFormatError as exc:
+        assert "foreign.vcf.gz" in str(exc) and "chr1:2000-2990" in str(exc)
+    else:  # htslib may also just find nothing there; never a traceback
+        assert got == slow_overlaps(VCF, "chr1", 1999, 2990)
+
+
 def test_region_unknown_contig(vcf):
     with pytest.raises(UnknownContigError, match="chr7") as info:
         list(read_vcf(vcf, region="chr7:1-10"))

@@ -168,6 +168,7 @@ class _VcfFile:
         self.line_no = 0
         self.n_columns = 0
         self._plain_copy: Path | None = None
+        self._warned_stale = False
         try:
             self.kind = classify_start(self.src.head, self.name)
             if self.compressed == "bgzf" and not has_bgzf_eof(self.path):
@@ -286,7 +287,7 @@ class _VcfFile:
         try:
             with pysam_errors(self.name, f"cannot query region {region!r}"):
                 lines = tabix.fetch(contig, start, end)
-            yield from self._lockstep(((t, _location(t)) for t in lines), recs)
+            yield from self._lockstep(_index_lines(lines, self.name, region), recs)
         finally:
             tabix.close()
 
@@ -309,9 +310,23 @@ class _VcfFile:
         return contig, start, end
 
     def _index_file(self) -> Path | None:
+        """The ``.tbi``/``.csi`` beside the file; ``None`` (with a warning, once) for an index older than
+        the file, which may point into the data of the file's earlier version (regions then read
+        nothing, or the wrong records, without any error): such a file is read whole and filtered."""
         for suffix in (".tbi", ".csi"):
             index = Path(f"{self.path}{suffix}")
             if index.exists():
+                if index.stat().st_mtime_ns < Path(self.path).stat().st_mtime_ns:
+                    if not self._warned_stale:
+                        self._warned_stale = True
+                        log.warning(
+                            "%s: its index %s is older than the file, so regions are found by reading the"
+                            " whole file (re-index it: tabix -f -p vcf %s)",
+                            self.name,
+                            index.name,
+                            self.name,
+                        )
+                    return None
                 return index
         return None
 
@@ -363,6 +378,23 @@ class _VcfFile:
                     record=where,
                 )
             yield rec, where, None
+
+
+def _index_lines(lines: Iterator[str], name: str, region: str) -> Iterator[tuple[str, str]]:
+    """``(line, location)`` of a tabix query; htslib failing part-way (an index of another file, say)
+    is an :class:`InputFormatError` naming the file and the region."""
+    while True:
+        try:
+            line = next(lines)
+        except StopIteration:
+            return
+        except PYSAM_ERRORS as exc:
+            raise as_input_error(
+                exc,
+                name,
+                f"cannot read the records of region {region!r} (is the .tbi/.csi index this file's?)",
+            ) from exc
+        yield line, _location(line)
 
 
 def _location(line: str) -> str:
