@@ -121,6 +121,8 @@ def test_empty_bed(tmp_path):
         ("chr1\t1\t2\tn\t0\t>\n", "strand '>'"),
         ("chr1\t1\t2\nchr1\t1\t2\tn\n", "line 2"),
         ("chr1\t0\t99999999999999999999\n", "too large for a genomic coordinate"),
+        ("##fileformat=VCFv4.2\n#CHROM\tPOS\nchrM\t3\n", "line 1: a VCF file, not a BED file"),
+        ("@HD\tVN:1.6\n@SQ\tSN:chr1\tLN:9\n", "line 1: SAM text file, not a BED file"),
     ],
 )
 def test_bad_bed(tmp_path, text, fragment):

@@ -71,6 +71,11 @@ def read_bed_lines(path: str | os.PathLike[str]) -> tuple[pl.DataFrame, pl.Serie
         with read_errors(name, "BED file"):
             for line_no, raw in enumerate(src.stream, start=1):
                 line = raw.decode("utf-8").rstrip("\r\n")
+                if not n_fields and line.startswith(("##fileformat=VCF", "@HD\t", "@SQ\t")):
+                    kind = "a VCF" if line.startswith("##") else "SAM text"
+                    raise InputFormatError(
+                        f"{kind} file, not a BED file", path=name, record=f"line {line_no}"
+                    )
                 if not line.strip() or line.startswith(("#", "track", "browser")):
                     if line.startswith("#"):
                         last_comment = line
