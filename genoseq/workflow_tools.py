@@ -334,6 +334,18 @@ def read_table(path: str | Path) -> pl.DataFrame:
         raise InputFormatError(f"cannot read table: {exc}", path=path) from exc
 
 
+def _refuse_repeats(paths: Sequence[str | Path], what: str) -> None:
+    """A shard given twice (the same file under any name) would be gathered twice: a ConfigError."""
+    seen: dict[Path, int] = {}
+    for i, p in enumerate(paths, start=1):
+        key = Path(p).resolve()
+        if key in seen:
+            raise ConfigError(
+                f"{what} shard {i} is shard {seen[key]} again: each shard is gathered once", path=p
+            )
+        seen[key] = i
+
+
 def gather_tables(tables: Sequence[str | Path], out: str | Path) -> int:
     """Concatenate score tables, in the order given, into ``out`` (format from its extension).
 
@@ -347,6 +359,7 @@ def gather_tables(tables: Sequence[str | Path], out: str | Path) -> int:
     """
     if not tables:
         raise ConfigError("gather needs at least one table")
+    _refuse_repeats(tables, "table")
     output_table_format(out)
     for t in tables:
         _check_table_file(t)
@@ -403,6 +416,7 @@ def gather_vcfs(vcfs: Sequence[str | Path], out: str | Path) -> int:
     """
     if not vcfs:
         raise ConfigError("gather needs at least one VCF")
+    _refuse_repeats(vcfs, "VCF")
     out = Path(out)
     if not out.name.endswith(".vcf.gz"):
         raise ConfigError("the gathered VCF must end in .vcf.gz (it is bgzipped and tabix-indexed)", path=out)

@@ -221,6 +221,10 @@ def test_gather_tables_concatenates_in_order(tmp_path: Path) -> None:
     lines = (tmp_path / "all.tsv").read_text().splitlines()
     assert lines[0].split("\t") == ["chrom", "pos", "risk"]
     assert [ln.split("\t")[1] for ln in lines[1:]] == ["3", "10", "1"]
+    # a shard given twice, under any name, would be gathered twice
+    with pytest.raises(ConfigError, match="table shard 3 is shard 1 again"):
+        gather_tables([paths[0], paths[1], tmp_path / "." / "s0.parquet"], tmp_path / "dup.parquet")
+    assert not (tmp_path / "dup.parquet").exists()
 
 
 def test_gather_scores_needs_a_vcf_for_every_table_shard(tmp_path: Path) -> None:
@@ -275,6 +279,8 @@ def test_gather_vcfs_bgzipped_indexed_and_complete(tmp_path: Path) -> None:
     assert gather_vcfs(shards, out) == 14
     assert _data_lines(out) == _data_lines(plain)
     assert Path(str(out) + ".tbi").exists()
+    with pytest.raises(ConfigError, match="VCF shard 2 is shard 1 again"):
+        gather_vcfs([shards[0], shards[0]], tmp_path / "dup.vcf.gz")
     with pysam.VariantFile(str(out)) as vf:  # the index works: region queries
         assert [r.id for r in vf.fetch("chrB")] == [f"v{i}" for i in range(10, 14)]
         assert [r.pos for r in vf.fetch("chrA", 0, 10)] == [3, 10]
@@ -332,7 +338,9 @@ def test_gather_scores_cli_names_and_long_dotted_outputs(tmp_path: Path) -> None
     table = tmp_path / "t.tsv"
     table.write_text("chrom\tpos\nchrA\t1\n")
     long = tmp_path / "GRCh38.gnomad.v4.1.chr1.cnn-lstm.seed0.windows1000.scores.and.more.dots.tsv"
-    result = CliRunner().invoke(main, ["gather-scores", str(table), str(table), "-o", str(long)])
+    other = tmp_path / "u.tsv"
+    other.write_text(table.read_text())
+    result = CliRunner().invoke(main, ["gather-scores", str(table), str(other), "-o", str(long)])
     assert result.exit_code == 0, result.output
     assert long.read_text() == "chrom\tpos\nchrA\t1\nchrA\t1\n"
     for bad in ("out.txt", "out"):
