@@ -458,7 +458,8 @@ def _extracted(
                 source,
                 empty,
             )
-    padded, first, longer = 0, "", []
+    padded, first = 0, ""
+    longer: set[str] = set()  # contigs shorter than the window
     with Reference(reference) as ref:
         for rows, seqs in iter_region_sequences(
             ref, frame, input_length=window or 1, centered=window is not None, source=source, lines=lines
@@ -472,12 +473,12 @@ def _extracted(
                 if off.any():
                     padded += int(off.sum())
                     first = first or rows.filter(off).get_column("name")[0]
-                    longer += [c for c, n in zip(rows.get_column("chrom"), length, strict=True) if n < window]
+                    longer.update(rows.filter(length < window).get_column("chrom").unique().to_list())
             yield rows.with_columns(pl.Series("sequence", seqs, dtype=pl.Utf8)).select(
                 [c for c in rows.columns if c != "label"] + ["sequence"] + (["label"] if label_column else [])
             )
     if padded:
-        short = sorted(set(longer))
+        short = sorted(longer)
         log.warning(
             "%s: %d window(s) of %d bases run off a contig's end (first: %s) and are padded there with N%s",
             source,

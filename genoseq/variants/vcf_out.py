@@ -82,17 +82,17 @@ def _with_full_header(vcf: Path, header: str, near: Path) -> Iterator[Path]:
             copy.unlink()
 
 
-#: htslib's declaration of an INFO key a VCF uses without declaring it
-_GUESSED_END = re.compile(r'^##INFO=<ID=END,Number=1,Type=String,Description="Dummy">$', re.MULTILINE)
+#: how the output declares ``END`` where the input does not (the VCF standard's Integer)
+_END_DESCRIPTION = "End position of the variant described in this record"
+#: ``END`` declared as a String: htslib's guess for an INFO key a VCF uses without declaring it
+_STRING_END = re.compile(r"^##INFO=<ID=END,Number=1,Type=String,[^\n]*>$", re.MULTILINE)
 
 
 def _end_as_integer(header: str) -> str:
-    """``header`` with an undeclared ``END`` (which htslib guesses to be a String, and then cannot
-    write as the end of a symbolic ALT's record) declared as the Integer the VCF standard makes it."""
-    return _GUESSED_END.sub(
-        '##INFO=<ID=END,Number=1,Type=Integer,Description="End position of the variant described in this record">',
-        header,
-    )
+    """``header`` with an ``END`` declared as a String (htslib's guess where the VCF does not declare
+    it, which it then cannot write as the end of a symbolic ALT's record) declared as the Integer the
+    VCF standard makes it."""
+    return _STRING_END.sub(f'##INFO=<ID=END,Number=1,Type=Integer,Description="{_END_DESCRIPTION}">', header)
 
 
 def _check_records(vcf: pysam.VariantFile, path: Path, region: str | None = None) -> bool:
@@ -198,7 +198,7 @@ class VcfAnnotator(CommitOrAbort):
             self._stack.callback(self._records.close)
             header, self._stale = _without_genoseq_fields(full)
             if symbolic and "END" not in header.info:
-                header.info.add("END", 1, "Integer", "End position of the variant described in this record")
+                header.info.add("END", 1, "Integer", _END_DESCRIPTION)
             header.add_meta("genoseq_version", __version__)
             for key, value in model_meta.items():
                 header.add_meta(f"genoseq_{key}", str(value))
