@@ -265,6 +265,12 @@ FAILURES: dict[str, Case] = {
         problem=("chr1:20", "disagrees with the reference"),
         outputs=SCORES,
     ),
+    "score-ref-past-contig-end": Case(
+        _score("ref_past_contig_end.vcf", "--on-ref-mismatch", "error"),
+        names="ref_past_contig_end.vcf",
+        problem=("chr1:118", "REF GACTT runs past the end of contig 'chr1' (length 120)", "ends after GAC"),
+        outputs=SCORES,
+    ),
     # ---- score-variants: the reference and the output
     "score-missing-reference": Case(
         _score("good.vcf", reference="missing_ref.fa"),

@@ -361,8 +361,17 @@ def _score_batch(
         if on_ref_mismatch == "error" and not w.ref_match.all():
             j = int(np.flatnonzero(~w.ref_match)[0])
             v = batch[rows[j]][1]
+            contig_len = ref.length(chrom)
+            if v.start + len(v.ref) > contig_len:  # another build, or a REF that runs off the contig
+                left = w.observed_ref[j][: contig_len - v.start]
+                problem = (
+                    f"REF {v.ref} runs past the end of contig {chrom!r} (length {contig_len}), which"
+                    f" ends after {left}: is this VCF from another genome build?"
+                )
+            else:
+                problem = f"REF {v.ref} disagrees with the reference ({w.observed_ref[j]})"
             raise ReferenceMismatchError(
-                f"REF {v.ref} disagrees with the reference ({w.observed_ref[j]})",
+                problem,
                 path=vcf,
                 record=f"{v.chrom}:{v.pos} {v.ref}>{v.alt}",
             )
