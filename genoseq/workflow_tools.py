@@ -161,8 +161,8 @@ def _is_sorted(path: str | Path, require: bool) -> bool:
     from genoseq.io.vcf import RecordOrderError, read_vcf_records, scan_record_order
 
     try:
-        with read_vcf_records(path) as records:
-            scan_record_order(records, Path(path))
+        with read_vcf_records(path, with_location=True) as records:
+            scan_record_order(records, Path(path), located=True)
     except RecordOrderError:
         if require:
             raise

@@ -223,8 +223,10 @@ def test_vcf_out_refuses_an_unsorted_vcf_before_scoring(files, tmp_path):
     unsorted = tmp_path / "unsorted.vcf"
     unsorted.write_text("\n".join(header + body[::-1]) + "\n")
     vout = tmp_path / "o.vcf.gz"
-    with pytest.raises(InputFormatError, match="not sorted: POS .* comes after"):
+    with pytest.raises(InputFormatError, match="not sorted: POS .* comes after") as err:
         score_vcf_to_files(ToyPredictor(tmp_path / "m", L), unsorted, fa, tmp_path / "o.tsv", vcf_out=vout)
+    second = len(header) + 2  # the first record out of order, by its line in the file
+    assert f"line {second} (" in str(err.value)
     assert not vout.exists() and not (tmp_path / "o.tsv").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".o.")]
 

@@ -622,7 +622,7 @@ def test_prepare_reports_order_and_can_require_it(tmp_path: Path, chrm: Path) ->
     bad = CliRunner().invoke(main, [*base, "--vcf", str(unsorted)])
     assert (
         bad.exit_code == 1
-        and "unsorted.vcf: chrM:100: records are not sorted: POS 100 comes after 300" in bad.output
+        and "unsorted.vcf: line 5 (chrM:100): records are not sorted: POS 100 comes after 300" in bad.output
     )
 
 

@@ -682,18 +682,22 @@ def count_vcf_records(path: PathLike) -> int:
         vcf.close()
 
 
-def read_vcf_records(path: PathLike, region: str | None = None) -> RecordIterator[pysam.VariantRecord]:
+def read_vcf_records(
+    path: PathLike, region: str | None = None, *, with_location: bool = False
+) -> RecordIterator[Any]:
     """Stream the checked ``pysam.VariantRecord`` s of a VCF/BCF, unsplit.
 
     The same records, checks and order as :func:`read_vcf` (which yields one :class:`Variant` per
     ALT of each of these records), for writers that copy the input records (e.g. an annotated VCF).
+    ``with_location`` yields ``(record, location)`` pairs instead, the location as errors name it
+    (``"line 12 (chr1:100)"`` in a VCF, ``"chr1:100"`` in a BCF).
     """
     vcf = _VcfFile(path)
 
-    def gen() -> Iterator[pysam.VariantRecord]:
+    def gen() -> Iterator[Any]:
         try:
-            for rec, _, _ in vcf.records(region):
-                yield rec
+            for rec, where, _ in vcf.records(region):
+                yield (rec, where) if with_location else rec
         finally:
             vcf.close()
 
@@ -704,9 +708,12 @@ class RecordOrderError(InputFormatError):
     """A VCF's records are not sorted as an indexed VCF needs (:func:`scan_record_order`)."""
 
 
-def scan_record_order(vcf: Any, path: Path, hint: str = "") -> bool:
+def scan_record_order(vcf: Any, path: Path, hint: str = "", *, located: bool = False) -> bool:
     """Check that ``vcf``'s records (pysam records) are sorted as an indexed VCF needs -- each contig,
     as written, in one block, POS rising -- and say whether any ALT is symbolic (``<DEL>`` ...).
+
+    ``located``: ``vcf`` yields ``(record, location)`` pairs (:func:`read_vcf_records` with
+    ``with_location``), and the error names the location too (``"line 12 (chr1:100)"``).
 
     Raises
     ------
@@ -716,15 +723,17 @@ def scan_record_order(vcf: Any, path: Path, hint: str = "") -> bool:
     symbolic = False
     done: set[str] = set()
     last_chrom, last_pos = None, 0
-    for rec in vcf:
+    for item in vcf:
+        rec, where = item if located else (item, None)
         chrom, pos = rec.chrom, rec.pos
+        record = where or f"{chrom}:{pos}"
         if chrom != last_chrom:
             if chrom in done:
                 raise RecordOrderError(
                     f"records are not sorted: contig {chrom} appears again after {last_chrom}; the "
                     f"annotated VCF must be sorted to be indexed (sort it, e.g. bcftools sort{hint})",
                     path=path,
-                    record=f"{chrom}:{pos}",
+                    record=record,
                 )
             if last_chrom is not None:
                 done.add(last_chrom)
@@ -734,7 +743,7 @@ def scan_record_order(vcf: Any, path: Path, hint: str = "") -> bool:
                 f"records are not sorted: POS {pos} comes after {last_pos}; the annotated VCF must be "
                 f"sorted to be indexed (sort it, e.g. bcftools sort{hint})",
                 path=path,
-                record=f"{chrom}:{pos}",
+                record=record,
             )
         else:
             last_pos = pos

@@ -23,7 +23,7 @@ import pysam
 from genoseq import __version__
 from genoseq._atomic import CommitOrAbort, atomic_path, placement
 from genoseq.errors import InputFormatError
-from genoseq.io.vcf import htslib_path, read_vcf_records, scan_record_order
+from genoseq.io.vcf import RecordOrderError, htslib_path, read_vcf_records, scan_record_order
 from genoseq.variants.score import ALT_INDEX_COLUMN, RECORD_COLUMN
 
 #: INFO descriptions of each score stem
@@ -107,8 +107,14 @@ def _check_records(vcf: pysam.VariantFile, path: Path, region: str | None = None
             records = vcf.fetch(region=region)
         except (ValueError, OSError, KeyError):
             records = vcf  # no index, or a contig spelt another way: read it all
+    hint = ", or leave out --vcf-out"
     try:
-        return scan_record_order(records, path, hint=", or leave out --vcf-out")
+        return scan_record_order(records, path, hint=hint)
+    except RecordOrderError:
+        # htslib's records know no line: read again, through the checked reader, to name it
+        with read_vcf_records(path, with_location=True) as located:
+            scan_record_order(located, path, hint=hint, located=True)
+        raise
     except (OSError, ValueError) as exc:
         if isinstance(exc, InputFormatError):
             raise
