@@ -117,8 +117,12 @@ def test_iter_form_streams_batches(predictor, files):
 
 def test_calibration_gives_quantile_risk(predictor, files, tmp_path, caplog):
     fa, vcf, _ = files
-    bg = calibrate(predictor, fa, n=500, seed=1)
+    with caplog.at_level("WARNING", logger="genoseq.variants.calibrate"):
+        bg = calibrate(predictor, fa, n=500, seed=1)
     assert bg.n == 500
+    # a reference of fewer bases than background SNVs repeats them: said so
+    assert f"only {len(CONTIG)} bases ({3 * len(CONTIG)} possible SNVs)" in caplog.text
+    caplog.clear()
     again = load_background(predictor.model_dir)
     assert np.array_equal(again.sorted, bg.sorted)
     assert again.strand == bg.strand == predictor.default_strand

@@ -368,6 +368,15 @@ def calibrate(
     own = not isinstance(reference, Reference)
     ref = Reference(reference) if own else reference
     try:
+        bases = sum(int(ref.length(name)) for name in ref.contigs)
+        if 0 < bases < n:  # draws with replacement: most positions drawn more than once
+            log.warning(
+                "the reference has only %d bases (%d possible SNVs) for a background of %d SNVs: "
+                "many are drawn more than once, so risk is no finer than the distinct ones",
+                bases,
+                3 * bases,
+                n,
+            )
         values = background_log_odds(predictor, ref, n, seed=seed, strand=strand, batch_size=batch_size)
         ref_name = Path(getattr(ref, "path", str(reference))).name
         contigs = {name: int(ref.length(name)) for name in ref.contigs}
