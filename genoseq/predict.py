@@ -564,6 +564,7 @@ class Predictor:
         centered: bool = False,
         strand: str | None = None,
         batch_size: int | None = None,
+        split: bool = False,
     ) -> Any:
         """Class probabilities of BED regions of a reference FASTA: a polars DataFrame, one row a region.
 
@@ -571,13 +572,14 @@ class Predictor:
 
         ``regions`` is a BED file or a polars DataFrame with ``chrom``, ``start``, ``end``
         (0-based, half-open) and optionally ``name`` and ``strand``; ``centered`` scores the
-        model's input length around each region's midpoint. See
-        :func:`genoseq.regions.predict_regions` for the columns and the rules.
+        model's input length around each region's midpoint; ``split`` joins the bases of each
+        BED12 region's blocks. See :func:`genoseq.regions.predict_regions` for the columns and the
+        rules.
         """
         from genoseq.regions import predict_regions
 
         return predict_regions(
-            self, regions, reference, centered=centered, strand=strand, batch_size=batch_size
+            self, regions, reference, centered=centered, strand=strand, batch_size=batch_size, split=split
         )
 
     # ------------------------------------------------------------------ variants

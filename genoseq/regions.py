@@ -36,7 +36,7 @@ from typing import Any
 import polars as pl
 
 from genoseq.data.writers import TableWriter
-from genoseq.errors import InputFormatError, UnknownContigError
+from genoseq.errors import ConfigError, InputFormatError, UnknownContigError
 from genoseq.io import Reference
 from genoseq.io._open import display_name
 from genoseq.io.bed import read_bed_lines
@@ -77,11 +77,11 @@ def region_columns(predictor: Predictor, *, centered: bool) -> dict[str, Any]:
 
 
 def _regions_frame(
-    regions: str | os.PathLike[str] | pl.DataFrame, keep: str | None = None
+    regions: str | os.PathLike[str] | pl.DataFrame, keep: str | None = None, split: bool = False
 ) -> tuple[pl.DataFrame, str, pl.Series | None]:
     """The regions as a frame with chrom, start, end, name, strand (and column ``keep``, as
-    ``label``, when given); how to name their source; and each region's line of the BED file
-    (``None`` for a frame)."""
+    ``label``, when given; and with ``split``, each region's BED12 blocks); how to name their
+    source; and each region's line of the BED file (``None`` for a frame)."""
     lines: pl.Series | None = None
     if isinstance(regions, pl.DataFrame):
         frame, source = regions, "regions"
@@ -129,9 +129,30 @@ def _regions_frame(
             " need a contig, 0 <= start <= end and a strand of +, - or .",
             path=source,
         )
+    if split:
+        out = _blocks(frame, out, source, lines)
+    else:
+        _warn_blocks(frame, source)
     # a region without a name is called by its BED coordinates (0-based start, as in the file)
     name = pl.when(pl.col("name").is_null() | pl.col("name").is_in([".", ""])).then(_COORDINATES)
     return out.with_columns(name.otherwise(pl.col("name")).alias("name")), source, lines
+
+
+def _warn_blocks(frame: pl.DataFrame, source: str) -> None:
+    """Warn when BED12 regions of several blocks are taken whole (introns and all)."""
+    columns = _block_columns(frame, source)
+    if columns is None:
+        return
+    counts = frame.get_column(columns[0]).cast(pl.Utf8).str.strip_chars().cast(pl.Int64, strict=False)
+    commas = frame.get_column(columns[1]).cast(pl.Utf8).str.contains(",", literal=True)
+    several = int(((counts > 1) & commas).sum())
+    if several:
+        log.warning(
+            "%s: %d BED12 region(s) have several blocks (exons, say); each is taken whole, from start"
+            " to end, gaps between blocks included (--split joins the blocks' bases instead)",
+            source,
+            several,
+        )
 
 
 def _where(i: int, row: dict[str, Any], lines: pl.Series | None = None) -> str:
@@ -139,6 +160,85 @@ def _where(i: int, row: dict[str, Any], lines: pl.Series | None = None) -> str:
     among the regions), and where it is."""
     at = f"line {lines[i]}" if lines is not None else f"region {i + 1}"
     return f"{at} ({row['chrom']}:{row['start']}-{row['end']})"
+
+
+#: BED12's block columns (10-12), by the names the BED format gives them
+BLOCK_COLUMNS = ("blockCount", "blockSizes", "blockStarts")
+#: internal columns: each region's blocks as absolute 0-based starts and their sizes (``split``)
+_BLOCK_STARTS, _BLOCK_SIZES = "\0block_starts", "\0block_sizes"
+
+
+def _block_columns(frame: pl.DataFrame, source: str) -> tuple[str, str, str] | None:
+    """The names of ``frame``'s blockCount, blockSizes and blockStarts columns: so named (a header
+    line, a DataFrame), else a BED file's 10th to 12th columns; ``None`` when it has none."""
+    if all(c in frame.columns for c in BLOCK_COLUMNS):
+        return BLOCK_COLUMNS
+    if source != "regions" and frame.width >= 12:  # a BED file: columns 10-12 by position
+        count, sizes, starts = frame.columns[9:12]
+        return count, sizes, starts
+    return None
+
+
+def _int_lists(column: str) -> pl.Expr:
+    """A BED12 comma list (``"10,20,"``, UCSC's trailing comma allowed) as list[int64], null items
+    where a field is not an integer."""
+    items = pl.col(column).cast(pl.Utf8).str.strip_chars().str.strip_chars_end(",").str.split(",")
+    return items.list.eval(pl.element().str.strip_chars().cast(pl.Int64, strict=False))
+
+
+def _blocks(frame: pl.DataFrame, out: pl.DataFrame, source: str, lines: pl.Series | None) -> pl.DataFrame:
+    """``out`` with each region's BED12 blocks as absolute starts and sizes (list[int64] columns
+    ``_BLOCK_STARTS``, ``_BLOCK_SIZES``), each region's blocks checked as the BED format asks:
+    blockCount sizes and starts, the first at 0, in order without overlap, the last ending at end."""
+    columns = _block_columns(frame, source)
+    if columns is None:
+        raise InputFormatError(
+            "split needs BED12 blocks (columns 10-12: blockCount, blockSizes, blockStarts); "
+            f"the regions have {frame.width} column(s): {', '.join(frame.columns)}",
+            path=source,
+        )
+    count_col, sizes_col, starts_col = columns
+    parsed = pl.DataFrame(
+        {
+            "count": frame.get_column(count_col).cast(pl.Utf8).str.strip_chars().cast(pl.Int64, strict=False),
+            "sizes": frame.select(_int_lists(sizes_col)).to_series(),
+            "starts": frame.select(_int_lists(starts_col)).to_series(),
+            "length": out.get_column("end") - out.get_column("start"),
+            "start": out.get_column("start"),
+        }
+    )
+    sizes, starts = pl.col("sizes"), pl.col("starts")
+
+    def refuse(mask: pl.Expr, problem: str) -> None:
+        bad = parsed.select(mask.fill_null(True)).to_series().arg_true()
+        if bad.len():
+            i = int(bad[0])
+            row = frame.row(i, named=True)
+            values = (
+                f"blockCount {row[count_col]}, blockSizes {row[sizes_col]}, blockStarts {row[starts_col]}"
+            )
+            raise InputFormatError(
+                f"{problem} ({values})", path=source, record=_where(i, out.row(i, named=True), lines)
+            )
+
+    refuse(pl.col("count").is_null() | (pl.col("count") < 1), "blockCount must be a positive integer")
+
+    def below(items: pl.Expr, low: int) -> pl.Expr:  # any item not an integer, or under low
+        return items.list.eval(pl.element().is_null() | (pl.element() < low)).list.any()
+
+    refuse(below(sizes, 1), "blockSizes must be positive integers")
+    refuse(below(starts, 0), "blockStarts must be integers >= 0")
+    refuse(
+        (sizes.list.len() != pl.col("count")) | (starts.list.len() != pl.col("count")),
+        "blockCount must equal the number of blockSizes and of blockStarts",
+    )
+    refuse(starts.list.first() != 0, "the first block must start at the region's start (blockStarts 0,...)")
+    ends = starts + sizes  # region-relative: each block's end
+    gaps = starts.list.slice(1) - ends.list.slice(0, pl.col("count") - 1)
+    refuse(gaps.list.min().fill_null(0) < 0, "blocks must be in order and must not overlap")
+    refuse(ends.list.last() != pl.col("length"), "the last block must end at the region's end")
+    absolute = parsed.select((starts + pl.col("start")).alias(_BLOCK_STARTS), sizes.alias(_BLOCK_SIZES))
+    return out.with_columns(absolute)
 
 
 def check_regions(
@@ -247,6 +347,7 @@ def iter_region_sequences(
     lines: pl.Series | None = None,
     chunk_regions: int = _CHUNK_REGIONS,
     chunk_bases: int = _CHUNK_BASES,
+    split: bool = False,
 ) -> Iterator[tuple[pl.DataFrame, list[str]]]:
     """The bases to score for each region, in chunks of rows (see the module docstring).
 
@@ -265,6 +366,10 @@ def iter_region_sequences(
     lines
         Int64 ``(n,)``: each region's line of ``source``, for the errors (``None``: the region's
         number among the regions).
+    split
+        Join the bases of each region's BED12 blocks (``regions`` made by :func:`_regions_frame`
+        with ``split``), as ``bedtools getfasta -split`` does: ``length`` is the blocks' total.
+        Not with ``centered``.
 
     Yields
     ------
@@ -279,6 +384,8 @@ def iter_region_sequences(
         for every region before the first is read), or a letter that is not a DNA/IUPAC code;
         named by the region's line (or number) and coordinates in ``source``.
     """
+    if split and centered:
+        raise ConfigError("split and centered do not go together: a centred window has no blocks")
     check_regions(reference, regions, source=source, lines=lines)
     start = 0
     while start < regions.height:
@@ -289,6 +396,10 @@ def iter_region_sequences(
                 w_start.alias("window_start"), (w_start + input_length).alias("window_end")
             )
             spans = chunk.select("window_start", "window_end").rows()
+        elif split:
+            blocks = list(zip(chunk.get_column(_BLOCK_STARTS), chunk.get_column(_BLOCK_SIZES), strict=True))
+            chunk = chunk.with_columns(pl.col(_BLOCK_SIZES).list.sum().alias("length"))
+            spans = chunk.select("start", "end").rows()
         else:
             chunk = chunk.with_columns((pl.col("end") - pl.col("start")).alias("length"))
             spans = chunk.select("start", "end").rows()
@@ -297,7 +408,13 @@ def iter_region_sequences(
         for i, (contig, strand, (lo, hi)) in enumerate(
             zip(chunk.get_column("chrom"), chunk.get_column("strand"), spans, strict=True)
         ):
-            seqs.append(reference.fetch(contig, lo, hi, pad=centered, strand=strand))
+            if split:  # each block as the strand reads it: a - strand region's last block comes first
+                parts = [
+                    reference.fetch(contig, b, b + z, strand=strand) for b, z in zip(*blocks[i], strict=True)
+                ]
+                seqs.append("".join(reversed(parts) if strand == "-" else parts))
+            else:
+                seqs.append(reference.fetch(contig, lo, hi, pad=centered, strand=strand))
             bases += hi - lo
             if bases >= chunk_bases and i + 1 < chunk.height:  # a chunk's bases bound memory too
                 chunk = chunk.slice(0, i + 1)
@@ -308,12 +425,14 @@ def iter_region_sequences(
             i = int(exc.record or 0)
             row = chunk.row(i, named=True)
             lo, hi = spans[i]
-            read = f"bases {lo}-{hi} of {reference.path}, {'reverse-complemented' if row['strand'] == '-' else 'as written'}"
+            what = "joined blocks of the bases" if split else "bases"
+            how = "reverse-complemented" if row["strand"] == "-" else "as written"
+            read = f"{what} {lo}-{hi} of {reference.path}, {how}"
             raise InputFormatError(
                 f"{exc.problem} (counted in the {read})", path=source, record=_where(start + i, row, lines)
             ) from None
-        yield chunk, seqs
         start += chunk.height
+        yield chunk.drop(_BLOCK_STARTS, _BLOCK_SIZES, strict=False), seqs
 
 
 def predict_regions(
@@ -324,6 +443,7 @@ def predict_regions(
     centered: bool = False,
     strand: str | None = None,
     batch_size: int | None = None,
+    split: bool = False,
 ) -> pl.DataFrame:
     """Class probabilities of BED regions of a reference FASTA, one row per region.
 
@@ -344,6 +464,10 @@ def predict_regions(
         relative to each region's own strand.
     batch_size
         Windows per forward pass.
+    split
+        Score the joined bases of each region's BED12 blocks (exons, say; columns 10-12, or
+        columns named ``blockCount``, ``blockSizes``, ``blockStarts``), as ``bedtools getfasta
+        -split`` reads them, instead of everything from start to end. Not with ``centered``.
 
     Returns
     -------
@@ -361,7 +485,7 @@ def predict_regions(
     ConfigError
         A variant-risk model (it scores variants, not sequences).
     """
-    frames = list(_iter_scored(predictor, regions, reference, centered, strand, batch_size))
+    frames = list(_iter_scored(predictor, regions, reference, centered, strand, batch_size, split=split))
     if not frames:
         return pl.DataFrame(schema=region_columns(predictor, centered=centered))
     return pl.concat(frames)
@@ -375,14 +499,22 @@ def _iter_scored(
     strand: str | None,
     batch_size: int | None,
     empty: list[Any] | None = None,
+    split: bool = False,
 ) -> Iterator[pl.DataFrame]:
     """Scored chunks of :func:`predict_regions`; ``empty``: [count, first name] of empty regions."""
     predictor.require_sequence_model()
-    frame, source, lines = _regions_frame(regions)
+    _refuse_split_window(split, centered, "centered")
+    frame, source, lines = _regions_frame(regions, split=split)
     strand = predictor.resolve_strand(strand)  # a bad value fails before the reference is read
     with Reference(reference) as ref:
         for rows, seqs in iter_region_sequences(
-            ref, frame, input_length=predictor.input_length, centered=centered, source=source, lines=lines
+            ref,
+            frame,
+            input_length=predictor.input_length,
+            centered=centered,
+            source=source,
+            lines=lines,
+            split=split,
         ):
             if empty is not None:
                 blank = [name for name, seq in zip(rows.get_column("name"), seqs, strict=True) if not seq]
@@ -403,6 +535,7 @@ def predict_regions_file(
     centered: bool = False,
     strand: str | None = None,
     batch_size: int | None = None,
+    split: bool = False,
 ) -> int:
     """:func:`predict_regions` of a BED file, written to ``output_path`` (.parquet, .tsv, .csv; ``-``: TSV out).
 
@@ -418,7 +551,7 @@ def predict_regions_file(
     """
     empty: list[Any] = [0, None]
     n = 0
-    chunks = _iter_scored(predictor, regions, reference, centered, strand, batch_size, empty)
+    chunks = _iter_scored(predictor, regions, reference, centered, strand, batch_size, empty, split)
     with contextlib.closing(chunks), TableWriter(output_path) as writer:
         for scored in chunks:
             writer.write(scored)
@@ -437,16 +570,27 @@ def predict_regions_file(
     return n
 
 
+def _refuse_split_window(split: bool, windowed: bool, option: str) -> None:
+    """ConfigError for ``split`` with a centred window, which takes reference bases, not blocks."""
+    if split and windowed:
+        raise ConfigError(
+            f"split and {option} do not go together: a centred window takes the reference around a"
+            " region, not its blocks"
+        )
+
+
 def _extracted(
     regions: str | os.PathLike[str] | pl.DataFrame,
     reference: str | os.PathLike[str],
     window: int | None,
     label_column: str | None,
+    split: bool = False,
 ) -> Iterator[pl.DataFrame]:
     """Chunks of :func:`extract_regions`."""
     if window is not None:
         window = require_int("window", window, 1)
-    frame, source, lines = _regions_frame(regions, keep=label_column)
+    _refuse_split_window(split, window is not None, "window")
+    frame, source, lines = _regions_frame(regions, keep=label_column, split=split)
     if label_column == "name":  # the names are the labels now: each row keeps its coordinates as its name
         frame = frame.with_columns(_COORDINATES.alias("name"))
     if window is None:
@@ -462,7 +606,13 @@ def _extracted(
     longer: set[str] = set()  # contigs shorter than the window
     with Reference(reference) as ref:
         for rows, seqs in iter_region_sequences(
-            ref, frame, input_length=window or 1, centered=window is not None, source=source, lines=lines
+            ref,
+            frame,
+            input_length=window or 1,
+            centered=window is not None,
+            source=source,
+            lines=lines,
+            split=split,
         ):
             if window is not None:  # windows that run off a contig's end: N there, said once at the end
                 length = rows.get_column("chrom").replace_strict(
@@ -495,6 +645,7 @@ def extract_regions(
     *,
     window: int | None = None,
     label_column: str | None = None,
+    split: bool = False,
 ) -> pl.DataFrame:
     """The bases of BED regions of a reference as a sequence table (``genoseq extract``).
 
@@ -518,6 +669,9 @@ def extract_regions(
         no labels. A region without one (``.``, empty) is an error, and so is a numeric column of
         more than :data:`MAX_NUMERIC_CLASSES` distinct values (a score to threshold, not classes).
         With ``"name"``, each row's ``name`` becomes its ``chrom:start-end`` (BED coordinates).
+    split
+        Join the bases of each region's BED12 blocks, as :func:`predict_regions` with ``split``
+        (``length`` is then the blocks' total). Not with ``window``.
 
     Returns
     -------
@@ -533,7 +687,7 @@ def extract_regions(
     ConfigError
         A ``window`` that is not a positive integer.
     """
-    frames = list(_extracted(regions, reference, window, label_column))
+    frames = list(_extracted(regions, reference, window, label_column, split))
     return pl.concat(frames) if frames else pl.DataFrame(schema=_extract_schema(window, label_column))
 
 
@@ -551,6 +705,7 @@ def extract_regions_file(
     *,
     window: int | None = None,
     label_column: str | None = None,
+    split: bool = False,
 ) -> int:
     """:func:`extract_regions` written to ``output_path`` (.parquet/.tsv/.csv; ``-``: TSV out), atomically.
 
@@ -560,7 +715,7 @@ def extract_regions_file(
         Number of regions written.
     """
     n = 0
-    chunks = _extracted(regions, reference, window, label_column)
+    chunks = _extracted(regions, reference, window, label_column, split)
     with contextlib.closing(chunks), TableWriter(output_path) as writer:
         for chunk in chunks:
             writer.write(chunk)

@@ -381,3 +381,124 @@ def test_extract_says_when_windows_run_off_a_contig(files, tmp_path, caplog) -> 
     with caplog.at_level("WARNING", logger="genoseq.regions"):
         extract_regions(bed, ref, window=4)
     assert "run off" not in caplog.text
+
+
+# ---------------------------------------------------------------------------------------------- BED12
+
+BED12 = [  # chrom, start, end, name, strand, blockSizes, blockStarts
+    ("c1", 10, 60, "three_exons", "+", "10,15,10,", "0,20,40,"),
+    ("c1", 10, 60, "minus", "-", "10,15,10", "0,20,40"),  # no trailing comma: also BED
+    ("c2", 3, 30, "one_block", "-", "27,", "0,"),
+]
+
+
+def write_bed12(path, rows, header: str = "") -> None:
+    lines = [
+        "\t".join(map(str, (c, s, e, n, 0, st, s, e, "0", len(sizes.strip(",").split(",")), sizes, starts)))
+        for c, s, e, n, st, sizes, starts in rows
+    ]
+    path.write_text(header + "\n".join(lines) + "\n")
+
+
+def joined(contig: str, start: int, sizes: str, starts: str, strand: str) -> str:
+    """The blocks' bases joined on the + strand, then reverse-complemented for '-' (bedtools -split)."""
+    pairs = zip(map(int, starts.strip(",").split(",")), map(int, sizes.strip(",").split(",")), strict=True)
+    bases = "".join(slow_fetch(contig, start + b, start + b + z) for b, z in pairs)
+    return bases.translate(COMPLEMENT)[::-1] if strand == "-" else bases
+
+
+def test_split_joins_the_blocks_of_bed12_regions(files, tmp_path, caplog) -> None:
+    from genoseq.regions import extract_regions
+
+    _, ref, predictor = files
+    bed = tmp_path / "r.bed"
+    write_bed12(bed, BED12)
+    expected = [joined(c, s, sz, bs, st) for c, s, _, _, st, sz, bs in BED12]
+    table = extract_regions(bed, ref, split=True)
+    assert table.get_column("sequence").to_list() == expected
+    assert table.get_column("length").to_list() == [35, 35, 27]
+    assert table.columns == ["chrom", "start", "end", "name", "strand", "length", "sequence"]
+    scores = predictor.predict_regions(bed, ref, split=True, strand="forward")
+    np.testing.assert_allclose(
+        scores.get_column("p_1").to_numpy(), predictor.predict(expected, strand="forward")[:, 0], atol=1e-6
+    )
+    # without split a region is taken whole, and a BED12 of several blocks says so
+    with caplog.at_level("WARNING", logger="genoseq.regions"):
+        whole = extract_regions(bed, ref)
+    assert whole.get_column("length").to_list() == [50, 50, 27]
+    assert "2 BED12 region(s) have several blocks" in caplog.text and "--split" in caplog.text
+    # a frame from Python names its block columns as the BED format does
+    frame = pl.DataFrame(
+        {
+            "chrom": ["c1"],
+            "start": [10],
+            "end": [60],
+            "strand": ["+"],
+            "blockCount": [3],
+            "blockSizes": ["10,15,10"],
+            "blockStarts": ["0,20,40"],
+        }
+    )
+    assert extract_regions(frame, ref, split=True).get_column("sequence").to_list() == expected[:1]
+
+
+@pytest.mark.parametrize(
+    ("sizes", "starts", "count", "problem"),
+    [
+        ("10,15,10", "0,20,40", "2", "blockCount must equal the number of blockSizes"),
+        ("10,x,10", "0,20,40", "3", "blockSizes must be positive integers"),
+        ("10,0,10", "0,20,40", "3", "blockSizes must be positive integers"),
+        ("10,15,10", "5,20,40", "3", "the first block must start at the region's start"),
+        ("10,15,10", "0,5,40", "3", "blocks must be in order and must not overlap"),
+        ("10,15,5", "0,20,40", "3", "the last block must end at the region's end"),
+        ("10,15,10", "0,20,40", "0", "blockCount must be a positive integer"),
+    ],
+)
+def test_split_refuses_bad_blocks_naming_the_line(files, tmp_path, sizes, starts, count, problem) -> None:
+    from genoseq.regions import extract_regions
+
+    _, ref, _ = files
+    bed = tmp_path / "bad.bed"
+    good = "c1\t0\t20\tok\t0\t+\t0\t20\t0\t1\t20,\t0,\n"
+    bed.write_text(f"track name=x\n{good}c1\t10\t60\ttx\t0\t+\t10\t60\t0\t{count}\t{sizes}\t{starts}\n")
+    with pytest.raises(InputFormatError, match=problem) as err:
+        extract_regions(bed, ref, split=True)
+    assert str(err.value).startswith(f"{bed}: line 3 (c1:10-60): ")
+
+
+def test_split_needs_blocks_and_no_window(files, tmp_path) -> None:
+    from genoseq.regions import extract_regions
+
+    _, ref, predictor = files
+    bed = tmp_path / "six.bed"
+    write_bed(bed, REGIONS)
+    with pytest.raises(InputFormatError, match="split needs BED12 blocks"):
+        extract_regions(bed, ref, split=True)
+    write_bed12(bed, BED12)
+    with pytest.raises(ConfigError, match="split and window"):
+        extract_regions(bed, ref, split=True, window=30)
+    with pytest.raises(ConfigError, match="split and centered"):
+        predict_regions(predictor, bed, ref, split=True, centered=True)
+
+
+def test_cli_split(files, tmp_path) -> None:
+    tmp, ref, _ = files
+    bed = tmp_path / "r.bed"
+    write_bed12(bed, BED12, header="#chrom\tstart\tend\tname\tscore\tstrand\tts\tte\trgb\tn\tsz\tst\n")
+    runner = CliRunner()
+    out = tmp_path / "x.tsv"
+    done = runner.invoke(main, ["extract", str(bed), "--reference", str(ref), "--split", "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    expected = [joined(c, s, sz, bs, st) for c, s, _, _, st, sz, bs in BED12]
+    assert pl.read_csv(out, separator="\t").get_column("sequence").to_list() == expected
+    scored = tmp_path / "p.tsv"
+    args = ["predict", str(tmp / "model"), "--regions", str(bed), "--reference", str(ref), "--split"]
+    done = runner.invoke(main, [*args, "-o", str(scored)])
+    assert done.exit_code == 0, done.output
+    assert pl.read_csv(scored, separator="\t").get_column("length").to_list() == [35, 35, 27]
+    refused = runner.invoke(main, [*args, "--centered", "-o", str(tmp_path / "no.tsv")])
+    assert refused.exit_code == 2 and "--split and --centered" in refused.output
+    extract = ["extract", str(bed), "--reference", str(ref), "--split", "--window", "9"]
+    refused = runner.invoke(main, [*extract, "-o", str(tmp_path / "no.tsv")])
+    assert refused.exit_code == 2 and "--split and --window" in refused.output
+    assert not (tmp_path / "no.tsv").exists()

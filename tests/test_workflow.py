@@ -121,6 +121,22 @@ def test_sequence_config_plans_calibration() -> None:
     assert "cross_validate" not in counts
 
 
+def test_regions_split_reaches_predict_and_refuses_centered(tmp_path: Path) -> None:
+    cfg = yaml.safe_load(TEST_CONFIG_SEQUENCE.read_text())
+    cfg["sequence"] |= {"regions_centered": False, "regions_split": True}
+    config = tmp_path / "split.yaml"
+    config.write_text(yaml.safe_dump(cfg))
+    result = _snakemake("-n", "-p", "--nolock", "--forceall", "--configfile", str(config))
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert re.search(r"genoseq -v predict .* --regions .* --split ", out), out
+    cfg["sequence"]["regions_centered"] = True
+    config.write_text(yaml.safe_dump(cfg))
+    refused = _snakemake("-n", "--nolock", "--configfile", str(config))
+    out = refused.stdout + refused.stderr
+    assert refused.returncode != 0 and "sequence.regions_centered and sequence.regions_split" in out, out
+
+
 @pytest.mark.skipif(
     importlib.util.find_spec("snakemake_executor_plugin_slurm") is None,
     reason="snakemake-executor-plugin-slurm is not installed (pip install -e '.[cluster]')",

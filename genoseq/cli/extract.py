@@ -22,7 +22,15 @@ from genoseq.cli._paths import InputFile, table_output_option
     help="BED column holding each region's label, written as `label`: name, score, a column a "
     "'#chrom start end ...' header line names, or col7, col8 ... [default: no labels].",
 )
-def extract(regions: str, reference: str, output: str, window: int | None, label_column: str | None) -> None:
+@click.option(
+    "--split",
+    is_flag=True,
+    help="Join the bases of each BED12 region's blocks (exons, say), as `bedtools getfasta -split` "
+    "does, instead of taking everything from start to end; `length` is the blocks' total.",
+)
+def extract(
+    regions: str, reference: str, output: str, window: int | None, label_column: str | None, split: bool
+) -> None:
     """Write the bases of each BED region of the reference as one row of a sequence table.
 
     The table is what `genoseq train`, `evaluate` and `predict` read: chrom, start, end
@@ -30,12 +38,17 @@ def extract(regions: str, reference: str, output: str, window: int | None, label
     --window), `sequence` (reverse-complemented for `-` strand regions) and, with
     --label-column, `label` (every region needs one; with --label-column name, each row's
     name becomes its chrom:start-end). Every region is checked against its contig first.
+    With --split, a BED12 region's blocks are joined (in the strand's order).
     """
     from genoseq.predict import output_format
     from genoseq.regions import extract_regions_file
 
+    if split and window is not None:
+        raise click.UsageError("--split and --window do not go together (a centred window has no blocks)")
     output_format(output)  # refuse a bad extension before any work
-    n = extract_regions_file(regions, reference, output, window=window, label_column=label_column)
+    n = extract_regions_file(
+        regions, reference, output, window=window, label_column=label_column, split=split
+    )
     click.echo(
         f"genoseq: extracted {n} region(s) -> {'standard output' if output == '-' else output}", err=True
     )

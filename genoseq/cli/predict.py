@@ -28,6 +28,12 @@ from genoseq.cli._paths import InputFile, ModelDir, inference_options, table_out
     help="With --regions: score the model's input length of reference centred on each region "
     "(real flanks; N only off a contig's end) instead of the region's own bases.",
 )
+@click.option(
+    "--split",
+    is_flag=True,
+    help="With --regions: score the joined bases of each BED12 region's blocks (exons, say), as "
+    "`bedtools getfasta -split` reads them, instead of everything from start to end.",
+)
 @inference_options
 def predict(
     model: str,
@@ -36,6 +42,7 @@ def predict(
     regions: str | None,
     reference: str | None,
     centered: bool,
+    split: bool,
     strand: str,
     batch_size: int | None,
     device: str,
@@ -53,13 +60,15 @@ def predict(
     from the reference (the reverse complement for a `-` strand region) and scored the same
     way; the rows are chrom, start, end (0-based, half-open, as in the BED file), name,
     strand, length (or window_start, window_end with --centered) and the probabilities.
+    With --split, a BED12 region's blocks are joined (in the strand's order) and `length` is
+    their total.
     """
     from genoseq.predict import Predictor, output_format, predict_file
 
     if regions is None:
         if input_path is None:
             raise click.UsageError("give INPUT (FASTA/FASTQ/table), or --regions BED with --reference FASTA")
-        for flag, value in (("--reference", reference), ("--centered", centered)):
+        for flag, value in (("--reference", reference), ("--centered", centered), ("--split", split)):
             if value:
                 raise click.UsageError(f"{flag} goes with --regions (INPUT is scored as it is)")
     else:
@@ -67,6 +76,10 @@ def predict(
             raise click.UsageError("give INPUT or --regions, not both")
         if reference is None:
             raise click.UsageError("--regions needs --reference FASTA to read the regions' bases from")
+        if split and centered:
+            raise click.UsageError(
+                "--split and --centered do not go together (a centred window has no blocks)"
+            )
     output_format(output)  # refuse a bad extension before any work
     predictor = Predictor.load(model, device=device)
     if regions is None:
@@ -76,7 +89,14 @@ def predict(
         from genoseq.regions import predict_regions_file
 
         n = predict_regions_file(
-            predictor, regions, reference, output, centered=centered, strand=strand, batch_size=batch_size
+            predictor,
+            regions,
+            reference,
+            output,
+            centered=centered,
+            strand=strand,
+            batch_size=batch_size,
+            split=split,
         )
         what = "regions"
     click.echo(f"genoseq: scored {n} {what} -> {'standard output' if output == '-' else output}", err=True)

@@ -117,6 +117,13 @@ def _check_inputs(config):
         if value and "://" not in str(value) and not os.path.isfile(value):
             what = "is a directory" if os.path.isdir(value) else "no such file"
             raise WorkflowError(f"config: {'.'.join(key)}: {value}: {what}")
+    sequence = config.get("sequence") or {}
+    both = sequence.get("regions_centered") and sequence.get("regions_split")
+    if config["model_kind"] != "variant-risk" and both:
+        raise WorkflowError(
+            "config: sequence.regions_centered and sequence.regions_split do not go together "
+            "(a centred window takes the reference around a region, not its blocks)"
+        )
 
 
 _check_inputs(config)

@@ -92,8 +92,9 @@ else:
                 gpu=res("predict_regions")["gpu"],
             params:
                 centered="--centered" if config["sequence"]["regions_centered"] else "",
+                split="--split" if config["sequence"]["regions_split"] else "",
                 strand=strand_opt(),
                 device=device_for(config["score"]["device"]),
             shell:
                 "genoseq -v predict {input.model:q} --regions {input.regions:q} --reference {input.reference:q}"
-                " {params.centered} {params.strand} --device {params.device:q} -o {output:q} > {log:q} 2>&1"
+                " {params.centered} {params.split} {params.strand} --device {params.device:q} -o {output:q} > {log:q} 2>&1"
