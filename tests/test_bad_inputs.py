@@ -262,13 +262,17 @@ FAILURES: dict[str, Case] = {
     "score-ref-mismatch-error": Case(
         _score("ref_mismatch.vcf", "--on-ref-mismatch", "error"),
         names="ref_mismatch.vcf",
-        problem=("chr1:20", "disagrees with the reference"),
+        problem=("line 6 (chr1:20) G>T", "disagrees with the reference"),
         outputs=SCORES,
     ),
     "score-ref-past-contig-end": Case(
         _score("ref_past_contig_end.vcf", "--on-ref-mismatch", "error"),
         names="ref_past_contig_end.vcf",
-        problem=("chr1:118", "REF GACTT runs past the end of contig 'chr1' (length 120)", "ends after GAC"),
+        problem=(
+            "line 5 (chr1:118) GACTT>G",
+            "REF GACTT runs past the end of contig 'chr1' (length 120)",
+            "ends after GAC",
+        ),
         outputs=SCORES,
     ),
     # ---- score-variants: the reference and the output

@@ -99,6 +99,9 @@ def test_chr_prefix_harmonised(tmp_path):
     df = score_variants(pred, vcf, fa)
     assert set(df["chrom"].to_list()) == {"chrT"}
     assert df.height == 8
+    # an error names the record as the file writes it (T, not the reference's chrT), and its line
+    with pytest.raises(ReferenceMismatchError, match=r"v\.vcf: line 11 \(T:60\) [ACGT]>G: REF"):
+        score_variants(pred, vcf, fa, on_ref_mismatch="error")
 
 
 def test_multi_output_columns_suffixed(files, tmp_path):

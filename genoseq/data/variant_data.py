@@ -162,7 +162,7 @@ def _info_value(v: Any, field: str, number: int | str | None, path: str) -> floa
                 f"INFO/{field} has {len(value)} values for {v.n_alts} ALT allele(s) (Number={number}):"
                 " a feature takes one value per ALT (declare it Number=1, A or R)",
                 path=path,
-                record=f"{v.chrom}:{v.pos}",
+                record=v.where or f"{v.chrom}:{v.pos}",
             )
     if value is None or value is True or value is False:
         return math.nan if value is None else float(value)

@@ -70,6 +70,10 @@ class Variant:
         0-based index of this ALT among the record's ALT alleles.
     n_alts
         Number of ALT alleles in the record (1 for ALT ``.``).
+    where
+        Where the record is in its file, as errors name it (``"line 12 (MT:300)"`` in a VCF,
+        with the contig as written there; ``"MT:300"`` in a BCF); ``None`` for a Variant made by
+        hand. Not compared.
     """
 
     chrom: str
@@ -82,6 +86,7 @@ class Variant:
     filter: tuple[str, ...] = ()
     alt_index: int = 0
     n_alts: int = 1
+    where: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def start(self) -> int:
@@ -472,7 +477,7 @@ def _split(
                 info[key] = (value[0], value[i + 1])
             else:
                 info[key] = value
-        yield Variant(chrom, pos, ident, ref, alt, info, qual, filters, i, n_alts)
+        yield Variant(chrom, pos, ident, ref, alt, info, qual, filters, i, n_alts, where)
 
 
 def read_vcf(

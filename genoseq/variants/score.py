@@ -373,7 +373,7 @@ def _score_batch(
             raise ReferenceMismatchError(
                 problem,
                 path=vcf,
-                record=f"{v.chrom}:{v.pos} {v.ref}>{v.alt}",
+                record=f"{v.where or f'{v.chrom}:{v.pos}'} {v.ref}>{v.alt}",
             )
     n_bad = int((~match).sum())
     stats.ref_mismatch += n_bad
