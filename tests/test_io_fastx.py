@@ -395,6 +395,35 @@ def test_write_fasta_records_and_atomicity(tmp_path):
         write_fasta(recs, out, line_width=-1)
 
 
+def test_write_fasta_takes_bytes_and_biopython_and_refuses_missing_sequences(tmp_path):
+    """A frame's null sequence is an error naming the record, not the text 'None' in the file."""
+    import polars as pl
+    from Bio.Seq import Seq
+    from Bio.SeqRecord import SeqRecord
+
+    out = tmp_path / "o.fa"
+    items = [
+        ("x", b"ACGT"),
+        SeqRecord(Seq("ACGTN"), id="r1", description="r1 kept"),
+        SeqRecord(Seq("AC"), id="r2"),
+    ]
+    assert write_fasta(items, out) == 3
+    assert out.read_text() == ">x\nACGT\n>r1 kept\nACGTN\n>r2\nAC\n"
+    before = out.read_bytes()
+    frame = pl.DataFrame({"name": ["a", "b"], "sequence": ["ACGT", None]})
+    with pytest.raises(
+        InputFormatError, match=r"record 2: sequence of 'b' is None, not text \(a missing value\?\)"
+    ):
+        write_fasta(frame.iter_rows(), out)
+    with pytest.raises(InputFormatError, match="record 1: sequence of 'y' is a float, not text"):
+        write_fasta([("y", 1.5)], out)
+    with pytest.raises(InputFormatError, match="record 1: sequence of 'z' is not ASCII"):
+        write_fasta([("z", b"ACGT\xff")], out)
+    with pytest.raises(InputFormatError, match="record 1: the header is None, not text"):
+        write_fasta([(None, "ACGT")], out)
+    assert out.read_bytes() == before
+
+
 def test_header_text_and_fastq_plus_line_names(tmp_path):
     """A no-break space is text (web pages, spreadsheets), a control character is not; a FASTQ '+' line
     that repeats another read's name means records out of step."""

@@ -228,17 +228,63 @@ def _parse_fastq(src: InputStream) -> Iterator[FastqRecord]:
             yield FastqRecord(name, description, seq.decode("ascii"), quality.decode("ascii"))
 
 
+def _kind(value: object) -> str:
+    """``None``, or "a float" ...: what a value that should have been text is, for messages."""
+    if value is None:
+        return "None"
+    name = type(value).__name__
+    return f"an {name}" if name[:1].lower() in "aeiou" else f"a {name}"
+
+
+def _sequence_text(seq: object, header: str, index: int, path: str) -> str:
+    """``seq`` as text: a str, ASCII bytes, or a Biopython ``Seq``; anything else (``None`` from a
+    frame's missing value, a number) is an error naming the record, rather than its ``str()``."""
+    if isinstance(seq, str):
+        return seq
+    who = f"sequence of {header.split()[0]!r}" if header.strip() else "sequence"
+    if isinstance(seq, bytes | bytearray | memoryview):
+        try:
+            return bytes(seq).decode("ascii")
+        except UnicodeDecodeError:
+            raise InputFormatError(f"{who} is not ASCII", path=path, record=f"record {index}") from None
+    from Bio.Seq import Seq
+
+    if isinstance(seq, Seq):
+        return str(seq)
+    raise InputFormatError(
+        f"{who} is {_kind(seq)}, not text{' (a missing value?)' if seq is None else ''}",
+        path=path,
+        record=f"record {index}",
+    )
+
+
+def _is_seq_record(item: object) -> bool:
+    from Bio.SeqRecord import SeqRecord
+
+    return isinstance(item, SeqRecord)
+
+
 def _header_and_sequence(item: object, index: int, path: str) -> tuple[str, str]:
     if isinstance(item, FastaRecord | FastqRecord):
         header, seq = item.description or item.name, item.sequence
     elif isinstance(item, tuple | list) and len(item) == 2:
         header, seq = item
+    elif _is_seq_record(item):  # Biopython's SeqRecord: written as Bio.SeqIO writes its header
+        ident, text = str(item.id), str(item.description)  # type: ignore[attr-defined]
+        unknown = not text or text == "<unknown description>"
+        header = ident if unknown else text if text.split()[0] == ident else f"{ident} {text}"
+        seq = item.seq  # type: ignore[attr-defined]
     else:
         raise TypeError(
-            f"write_fasta: item {index} must be a FastaRecord or a (header, sequence) pair,"
+            f"write_fasta: item {index} must be a FastaRecord, a Biopython SeqRecord or a (header, sequence) pair,"
             f" got {type(item).__name__}"
         )
-    header, seq = str(header), str(seq)
+    if header is None or isinstance(header, bytes | bytearray) or not isinstance(header, str | int):
+        raise InputFormatError(
+            f"the header is {_kind(header)}, not text", path=path, record=f"record {index}"
+        )
+    header = str(header)
+    seq = _sequence_text(seq, header, index, path)
     if not header.strip() or "\n" in header or "\r" in header:
         raise InputFormatError(
             f"header {header!r} is empty or contains a line break", path=path, record=f"record {index}"
@@ -273,8 +319,10 @@ def write_fasta(
     ----------
     records_or_pairs
         :class:`FastaRecord` / :class:`FastqRecord` objects (the description, or
-        the name if it is empty, becomes the header) or ``(header, sequence)``
-        pairs (the header is written after ``>`` as given).
+        the name if it is empty, becomes the header), Biopython ``SeqRecord`` s (id and
+        description, as ``Bio.SeqIO`` writes them) or ``(header, sequence)`` pairs (the header
+        is written after ``>`` as given; the sequence a str, ASCII bytes or a ``Seq``).
+        A sequence that is ``None`` (a missing value) or a number is an error naming the record.
     path
         Output path; a name ending in ``.gz`` or ``.bgz`` is written bgzip-compressed
         (indexable by :class:`genoseq.io.Reference`).
