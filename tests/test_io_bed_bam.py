@@ -222,6 +222,22 @@ def test_coverage_matches_slow_depth(bam, contig, start, end, mapq):
     np.testing.assert_array_equal(got, slow_depth(bam, name, start, end, mapq))
 
 
+def test_sam_text_is_read_whole_but_not_queried(bam, tmp_path):
+    from genoseq.errors import ConfigError
+
+    sam = tmp_path / "ex1.sam"
+    with pysam.AlignmentFile(str(bam)) as src, pysam.AlignmentFile(str(sam), "w", template=src) as out:
+        for r in src:
+            out.write(r)
+    with read_alignments(sam) as reads, read_alignments(bam) as indexed:
+        assert [r.query_name for r in reads] == [r.query_name for r in indexed]
+    for call in (lambda: read_alignments(sam, "chr1:100-200"), lambda: coverage(sam, "chr1", 0, 10)):
+        with pytest.raises(InputFormatError, match="SAM text cannot be queried by region.*samtools index"):
+            call()
+    with pytest.raises(ConfigError, match="must be integers"):
+        coverage(bam, "chr1", 100.0, 110)
+
+
 def test_coverage_empty_interval(bam):
     got = coverage(bam, "chr1", 50, 50)
     assert got.shape == (0,) and got.dtype == np.int32

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import operator
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pysam
 
-from genoseq.errors import InputFormatError
+from genoseq.errors import ConfigError, InputFormatError
 from genoseq.io._open import RecordIterator, check_input_path
 from genoseq.io._pysam import pysam_errors
 from genoseq.io.contigs import ContigResolver, parse_region
@@ -36,9 +38,13 @@ def _open(
     ref = _reference_path(reference)
     with pysam_errors(name, "cannot open as BAM/CRAM/SAM"):
         f = pysam.AlignmentFile(name, "r", reference_filename=ref)
-    if not f.is_bam and not f.is_cram:
+    if not f.is_bam and not f.is_cram and need_index:  # SAM text: read whole, but no region queries
         f.close()
-        raise InputFormatError("not a BAM or CRAM file (region queries need an indexed BAM/CRAM)", path=name)
+        raise InputFormatError(
+            "SAM text cannot be queried by region (nor its depth counted): make an indexed BAM first"
+            f" (samtools sort -o {Path(name).stem}.bam {name} && samtools index {Path(name).stem}.bam)",
+            path=name,
+        )
     if need_index and not f.has_index():
         f.close()
         kind = "CRAM (.crai)" if f.is_cram else "BAM (.bai/.csi)"
@@ -57,7 +63,8 @@ def read_alignments(
     Parameters
     ----------
     path
-        BAM or CRAM; indexed for a region query (the whole file is streamed without an index).
+        BAM or CRAM, indexed for a region query; the whole file (``region=None``) is streamed
+        without an index, and may also be SAM text.
     region
         ``chr``, ``chr:beg-end`` (1-based inclusive) or ``chr:beg-``; the contig
         may be spelled either way (``chr1``/``1``, ``chrM``/``MT``). ``None``: the whole file,
@@ -77,7 +84,7 @@ def read_alignments(
     Raises
     ------
     InputFormatError
-        Missing file, not BAM/CRAM, missing index (for a region), malformed region.
+        Missing file, not SAM/BAM/CRAM, SAM or a missing index (for a region), malformed region.
     UnknownContigError
         The region's contig is not in the file's header.
     """
@@ -158,11 +165,20 @@ def coverage(
 
     Raises
     ------
+    ConfigError
+        ``start``, ``end`` or ``min_mapq`` not an integer.
     InputFormatError
         Missing file or index, ``start > end``, or an interval outside the contig.
     UnknownContigError
         ``contig`` is not in the file's header.
     """
+    try:
+        start, end, min_mapq = operator.index(start), operator.index(end), operator.index(min_mapq)
+    except TypeError:
+        raise ConfigError(
+            f"start, end and min_mapq must be integers (0-based, half-open), got {start!r}, {end!r}"
+            f" and {min_mapq!r}"
+        ) from None
     f, name = _open(path, reference)
     try:
         contig = ContigResolver(f.references, name).resolve(contig)
