@@ -117,17 +117,19 @@ def _regions_frame(
     )
     if keep is not None:
         out = out.with_columns(_labels(frame.get_column(keep), keep, out, source, lines).alias("label"))
-    bad = out.filter(
+    bad = out.select(
         pl.col("chrom").is_null() | pl.col("start").is_null() | pl.col("end").is_null()
         | (pl.col("start") < 0) | (pl.col("end") < pl.col("start"))
         | ~pl.col("strand").is_in(["+", "-", "."])
-    )  # fmt: skip
-    if bad.height:  # a BED file was checked line by line already; a frame from Python may not be
-        row = bad.row(0, named=True)
+    ).to_series().fill_null(True).arg_true()  # fmt: skip
+    if bad.len():  # a BED file was checked line by line already; a frame from Python may not be
+        i = int(bad[0])
+        row = out.row(i, named=True)
         raise InputFormatError(
-            f"invalid region {row['chrom']}:{row['start']}-{row['end']} (strand {row['strand']!r}):"
-            " need a contig, 0 <= start <= end and a strand of +, - or .",
+            f"invalid region (strand {row['strand']!r}): need a contig, 0 <= start <= end and a strand"
+            " of +, - or .",
             path=source,
+            record=_where(i, row, lines),
         )
     if split:
         out = _blocks(frame, out, source, lines)

@@ -104,6 +104,13 @@ def test_regions_from_a_frame_and_a_three_column_bed(files, tmp_path) -> None:
     assert predict_regions(predictor, bed, ref).equals(out)
     with pytest.raises(InputFormatError, match="need a contig, 0 <= start <= end"):
         predict_regions(predictor, frame.with_columns(pl.Series("end", [2, 9])), ref)
+    for change in (
+        pl.Series("start", [3, -10]),
+        pl.Series("strand", ["+", "x"]),
+        pl.Series("chrom", ["c1", None]),
+    ):
+        with pytest.raises(InputFormatError, match=r"^regions: region 2 \(.*\): invalid region"):
+            predict_regions(predictor, frame.with_columns(change), ref)
     with pytest.raises(InputFormatError, match="'start' column must hold integers"):
         predict_regions(predictor, frame.with_columns(pl.col("start") + 0.7), ref)
 

@@ -488,13 +488,15 @@ def read_vcf(
     Parameters
     ----------
     path
-        VCF (plain or bgzip-compressed; a plain-gzip VCF is refused with a hint to
-        re-compress it with bgzip, as htslib reads no other) or BCF.
+        VCF (plain, bgzip-compressed, or plain gzip, which htslib cannot read and is
+        read through a decompressed temporary copy) or BCF.
     region
         ``chr``, ``chr:beg-end`` (1-based inclusive, like samtools) or ``chr:beg-``;
-        the contig may be written either way (``chr1``/``1``).  Compressed files
-        need a ``.tbi``/``.csi`` index; a plain-text VCF is filtered while
-        streaming.  Records overlapping the region are returned.
+        the contig may be written either way (``chr1``/``1``).  A bgzipped VCF or a
+        BCF with a current ``.tbi``/``.csi`` index is queried through it; any other
+        file (plain text, plain gzip, no index, an index older than the file) is
+        read whole and filtered while streaming.  Records overlapping the region
+        are returned.
     reference
         A :class:`Reference` or FASTA path; if given, ``chrom`` is rewritten to
         the reference's spelling of the contig.
@@ -509,7 +511,7 @@ def read_vcf(
     InputFormatError
         Missing file or directory, missing/malformed header, wrong column count,
         non-integer POS, REF/ALT not DNA, bad QUAL, blank lines, binary data,
-        truncated gzip, a region query without index, and (with ``reference``) a
+        truncated gzip, an index htslib fails on, and (with ``reference``) a
         POS 0 or past the end of its contig; naming the file and the line (or ``chrom:pos``).
     UnknownContigError
         A record's (or the region's) contig is not in the reference (or file).
