@@ -376,6 +376,7 @@ def gather_tables(tables: Sequence[str | Path], out: str | Path) -> int:
             raise InputFormatError(
                 f"columns differ from {tables[0]}: {sorted(set(cols) ^ set(names[0]))}", path=t
             )
+    scored_with = _same_scoring_run(tables)
     try:
         df = pl.concat([f.select(names[0]) for f in frames], how="vertical_relaxed").collect()
     except pl.exceptions.PolarsError as exc:
@@ -385,9 +386,42 @@ def gather_tables(tables: Sequence[str | Path], out: str | Path) -> int:
             except pl.exceptions.PolarsError as inner:
                 raise InputFormatError(f"cannot read table: {inner}", path=t) from inner
         raise InputFormatError(f"cannot gather tables: {exc}", path=tables[0]) from exc
-    write_table(df, out)
+    write_table(df, out, scored_with)
     log.info("gathered %d table(s), %d row(s) -> %s", len(tables), df.height, out)
     return df.height
+
+
+def _refuse_other_run(
+    first: str | Path, path: str | Path, scored_with: dict[str, str], meta: dict[str, str]
+) -> None:
+    """InputFormatError when shard ``path``'s ``genoseq_*`` metadata differ from the first shard's."""
+    differ = sorted(k for k in scored_with.keys() | meta.keys() if scored_with.get(k) != meta.get(k))
+    if differ:
+        raise InputFormatError(
+            f"scored differently from {first} ({', '.join(differ)} differ: another model,"
+            " strand or genoseq version); gather shards of one scoring run",
+            path=path,
+        )
+
+
+def _same_scoring_run(tables: Sequence[str | Path]) -> dict[str, str]:
+    """The ``genoseq_*`` metadata the Parquet shards share (score-variants writes them): shards of
+    another scoring run are refused. TSV/CSV shards carry none, and are not compared."""
+    from genoseq.data.writers import table_metadata
+
+    metas = []
+    for t in tables:
+        try:
+            metas.append(table_metadata(t))
+        except (OSError, ValueError) as exc:  # pyarrow's errors are both
+            raise InputFormatError(f"cannot read table: {exc}", path=t) from exc
+    carried = [(t, m) for t, m in zip(tables, metas, strict=True) if _table_format(t) == "parquet"]
+    if not carried:
+        return {}
+    first, scored_with = carried[0]
+    for path, meta in carried[1:]:
+        _refuse_other_run(first, path, scored_with, meta)
+    return scored_with
 
 
 def _genoseq_meta(header: pysam.VariantHeader) -> dict[str, str]:
@@ -428,14 +462,7 @@ def gather_vcfs(vcfs: Sequence[str | Path], out: str | Path) -> int:
         for path, vf in zip(vcfs[1:], handles[1:], strict=True):
             if list(vf.header.samples) != samples:
                 raise InputFormatError(f"samples differ from {vcfs[0]}", path=path)
-            meta = _genoseq_meta(vf.header)
-            differ = sorted(k for k in scored_with.keys() | meta.keys() if scored_with.get(k) != meta.get(k))
-            if differ:
-                raise InputFormatError(
-                    f"scored differently from {vcfs[0]} ({', '.join(differ)} differ: another model,"
-                    " strand or genoseq version); gather shards of one scoring run",
-                    path=path,
-                )
+            _refuse_other_run(vcfs[0], path, scored_with, _genoseq_meta(vf.header))
             header.merge(vf.header)
         n = 0
         with atomic_path(out) as tmp:

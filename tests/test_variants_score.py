@@ -9,6 +9,7 @@ import polars as pl
 import pysam
 import pytest
 
+from genoseq.data.writers import table_metadata
 from genoseq.errors import ConfigError, InputFormatError, ReferenceMismatchError
 from genoseq.variants import Background, score_variants, score_vcf_to_files
 from tests.test_variants_windows import CONTIG, slow_windows
@@ -134,6 +135,10 @@ def test_outputs_written_and_vcf_readable(files, tmp_path, batch_size):
     with pysam.VariantFile(str(vout)) as vf:
         header = str(vf.header)
         assert "##genoseq_version=" in header and "##genoseq_model_sha256=" in header
+        meta = table_metadata(out)  # the table says how it was made, as the VCF header does
+        assert f"##genoseq_model_sha256={meta['genoseq_model_sha256']}" in header
+        assert f"##genoseq_strand={meta['genoseq_strand']}" in header
+        assert {"genoseq_version", "genoseq_model"} <= meta.keys()
         recs = list(vf)
         assert len(recs) == 8  # every input record, the symbolic one included
         by_key = {(r["pos"], r["alt"]): r for r in table.iter_rows(named=True)}

@@ -375,6 +375,28 @@ def test_gather_vcfs_refuses_shards_scored_by_another_model(tmp_path: Path) -> N
     assert gather_vcfs([a, same], tmp_path / "all.vcf.gz") == 4
 
 
+def test_gather_tables_refuses_parquet_shards_of_another_scoring_run(tmp_path: Path) -> None:
+    from genoseq.data.writers import table_metadata, write_table
+
+    def shard(name: str, sha: str, rows: int) -> Path:
+        meta = {"genoseq_version": "1", "genoseq_model_sha256": sha, "genoseq_strand": "both"}
+        return write_table(pl.DataFrame({"pos": list(range(rows))}), tmp_path / name, meta)
+
+    a, b = shard("a.parquet", "aaa", 2), shard("b.parquet", "bbb", 3)
+    assert table_metadata(a)["genoseq_model_sha256"] == "aaa"
+    with pytest.raises(
+        InputFormatError, match=r"b\.parquet: scored differently from .*a\.parquet \(genoseq_model_sha256"
+    ):
+        gather_tables([a, b], tmp_path / "all.parquet")
+    assert not (tmp_path / "all.parquet").exists()
+    same = shard("c.parquet", "aaa", 3)
+    assert gather_tables([a, same], tmp_path / "all.parquet") == 5
+    assert table_metadata(tmp_path / "all.parquet")["genoseq_model_sha256"] == "aaa"  # kept
+    text = tmp_path / "t.tsv"
+    text.write_text("pos\n9\n")
+    assert gather_tables([a, text], tmp_path / "mixed.parquet") == 3  # a TSV carries nothing to compare
+
+
 def test_gather_scores_cli(tmp_path: Path) -> None:
     plain, shards = _bgzipped_shards(tmp_path, 6, 2)
     tables = []

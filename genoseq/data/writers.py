@@ -18,7 +18,7 @@ import polars as pl
 from genoseq._atomic import CommitOrAbort, atomic_path, writes_through
 from genoseq.errors import ConfigError
 
-__all__ = ["TableWriter", "output_table_format", "write_table"]
+__all__ = ["TableWriter", "output_table_format", "table_metadata", "write_table"]
 
 #: the output name for standard output: a TSV stream (written as it is made, so not atomic)
 STDOUT = "-"
@@ -58,9 +58,13 @@ class TableWriter(CommitOrAbort):
     Parquet batches become row groups (``pyarrow.parquet.ParquetWriter``); TSV/CSV batches are
     appended as text with one header. Nothing appears at ``path`` until :meth:`close` succeeds;
     ``-`` streams TSV to standard output instead, batch by batch (a pipe cannot be taken back).
+
+    ``metadata`` (text keys and values: how the table was made) is stored as the Parquet file's
+    key-value metadata, which :func:`table_metadata` reads back; TSV/CSV have nowhere to keep it.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, metadata: dict[str, str] | None = None) -> None:
+        self.metadata = {str(k): str(v) for k, v in (metadata or {}).items()}
         self.to_stdout = os.fspath(path) == STDOUT
         self.path = Path(path)
         self.format = output_table_format(path)
@@ -84,6 +88,8 @@ class TableWriter(CommitOrAbort):
             import pyarrow.parquet as pq
 
             table = df.to_arrow()
+            if self.metadata:
+                table = table.replace_schema_metadata({**(table.schema.metadata or {}), **self.metadata})
             if self._pq is None:
                 self._pq = pq.ParquetWriter(str(self._tmp), table.schema, compression="zstd")
             self._pq.write_table(table)
@@ -125,8 +131,21 @@ class TableWriter(CommitOrAbort):
         self._stack.__exit__(RuntimeError, RuntimeError("aborted"), None)
 
 
-def write_table(df: pl.DataFrame, path: str | Path) -> Path:
-    """Write one DataFrame atomically, format by extension."""
-    with TableWriter(path) as w:
+def write_table(df: pl.DataFrame, path: str | Path, metadata: dict[str, str] | None = None) -> Path:
+    """Write one DataFrame atomically, format by extension (``metadata``: as :class:`TableWriter`)."""
+    with TableWriter(path, metadata) as w:
         w.write(df)
     return Path(path)
+
+
+def table_metadata(path: str | Path, prefix: str = "genoseq_") -> dict[str, str]:
+    """The key-value metadata of a Parquet table whose keys start with ``prefix`` (``{}`` for a
+    TSV/CSV table, which cannot hold any)."""
+    if output_table_format(path) != "parquet":
+        return {}
+    import pyarrow.parquet as pq
+
+    meta = pq.read_schema(str(path)).metadata or {}
+    return {
+        k.decode(): v.decode() for k, v in meta.items() if k.decode("utf-8", "replace").startswith(prefix)
+    }

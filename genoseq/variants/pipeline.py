@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from genoseq import __version__
 from genoseq.data.writers import TableWriter, output_table_format
 from genoseq.errors import ConfigError
 from genoseq.variants.risk_model import is_variant_model
@@ -60,15 +61,16 @@ def score_vcf_to_files(
     names = output_names(predictor)
     cols = score_columns(names)
     annotator = None
-    writer = TableWriter(out)
+    meta = {  # how the scores were made: the annotated VCF's ##genoseq_* lines, the Parquet's metadata
+        "model": "in-memory" if predictor.model_dir is None else Path(predictor.model_dir).name,
+        "model_sha256": str(getattr(predictor, "weights_sha256", None) or "unknown"),
+        # a variant-risk model scores the reference strand only (its annotation is stranded)
+        "strand": "forward" if is_variant_model(predictor) else strand,
+    }
+    table_meta = {"genoseq_version": __version__} | {f"genoseq_{k}": v for k, v in meta.items()}
+    writer = TableWriter(out, table_meta)
     try:
         if vcf_out is not None:
-            meta = {
-                "model": "in-memory" if predictor.model_dir is None else Path(predictor.model_dir).name,
-                "model_sha256": str(getattr(predictor, "weights_sha256", None) or "unknown"),
-                # a variant-risk model scores the reference strand only (its annotation is stranded)
-                "strand": "forward" if is_variant_model(predictor) else strand,
-            }
             annotator = VcfAnnotator(vcf, vcf_out, cols, meta, region=region)
         for batch in iter_score_variants(
             predictor,
