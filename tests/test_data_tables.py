@@ -306,6 +306,9 @@ def test_whole_numbers_written_as_decimals_are_integer_labels(tmp_path: Path) ->
     # decimals that are not all whole stay class names; a model's decimal names still match integers
     mixed = load_table(_csv(tmp_path / "m.csv", "sequence,label\nACGT,1.0\nACGA,1.5\nACGC,2.0\nACGG,1.5\n"))
     assert mixed.classes == ["1.0", "1.5", "2.0"]
+    # NaN in a float column of 0/1 labels is pandas' missing value: an error naming it, not a class
+    with pytest.raises(InputFormatError, match=r"n\.csv: line 3.*missing label"):
+        load_table(_csv(tmp_path / "n.csv", "sequence,label\nACGT,1.0\nACGA,NaN\nACGC,0.0\n"))
     old_model = load_table(
         _csv(tmp_path / "k.csv", "sequence,label\nACGT,0\nACGA,1\n"), classes=["0.0", "1.0"]
     )

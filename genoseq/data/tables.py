@@ -456,11 +456,12 @@ def _number_key(value: str) -> str:
 def _whole_numbers(values: list[str]) -> list[str]:
     """A column of whole numbers, some written as decimals (``7.0``: a float column, as pandas writes
     labels of a column with a missing value, or Parquet doubles), as integers; any other column as it is
-    (``1.0, 1.5, 2.0`` stay three class names)."""
+    (``1.0, 1.5, 2.0`` stay three class names). In such a float column ``NaN`` is what pandas and
+    Parquet write for a missing value, so it reads as missing (an error naming the row), not a class."""
     if not any(_WHOLE_DECIMAL.fullmatch(v) for v in values):
         return values
-    if all(v == "" or _is_int(v) or _WHOLE_DECIMAL.fullmatch(v) for v in values):
-        return [_number_key(v) for v in values]
+    if all(v == "" or v.lower() == "nan" or _is_int(v) or _WHOLE_DECIMAL.fullmatch(v) for v in values):
+        return ["" if v.lower() == "nan" else _number_key(v) for v in values]
     return values
 
 
