@@ -409,13 +409,14 @@ def _same_scoring_run(tables: Sequence[str | Path]) -> dict[str, str]:
     another scoring run are refused. TSV/CSV shards carry none, and are not compared."""
     from genoseq.data.writers import table_metadata
 
-    metas = []
+    carried = []
     for t in tables:
+        if _table_format(t) != "parquet":
+            continue
         try:
-            metas.append(table_metadata(t))
+            carried.append((t, table_metadata(t)))
         except (OSError, ValueError) as exc:  # pyarrow's errors are both
             raise InputFormatError(f"cannot read table: {exc}", path=t) from exc
-    carried = [(t, m) for t, m in zip(tables, metas, strict=True) if _table_format(t) == "parquet"]
     if not carried:
         return {}
     first, scored_with = carried[0]
