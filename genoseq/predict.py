@@ -212,6 +212,23 @@ def _as_sequences(seqs: Sequence[str] | str | np.ndarray) -> Sequence[str | byte
     return out
 
 
+def _recorded_feature_names(
+    config: dict[str, Any] | None, n_features: int, model_dir: Path | None
+) -> list[str] | None:
+    """``extra["feature_names"]`` checked against the model's ``n_features`` (ConfigError if they disagree)."""
+    names = ((config or {}).get("extra") or {}).get("feature_names")
+    if names is None:
+        return None
+    where = None if model_dir is None else Path(model_dir) / "config.json"
+    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+        raise ConfigError(f"extra.feature_names must be a list of names, got {names!r}", path=where)
+    if len(names) != n_features or len(set(names)) != len(names):
+        raise ConfigError(
+            f"extra.feature_names {names} must name the model's {n_features} feature(s) once each", path=where
+        )
+    return list(names)
+
+
 class Predictor:
     """Score sequences with a trained model.
 
@@ -252,6 +269,8 @@ class Predictor:
         Columns of the predictions (1 for binary).
     n_features : int
         Extra numeric features the model takes per sequence (0 = none).
+    feature_names : list[str] or None
+        Their names (table columns ``feature_<name>``), as recorded at training.
     """
 
     def __init__(
@@ -281,6 +300,10 @@ class Predictor:
         self.model_dir = model_dir
         self.n_outputs = 1 if task == "binary" else len(self.classes)
         self.n_features = int(getattr(getattr(model, "config", None), "n_features", 0))
+        #: the names of the model's extra features, in the order it takes them (table columns
+        #: ``feature_<name>``), from ``extra["feature_names"]``; ``None`` for a model without features
+        #: or one trained before genoseq recorded them (such a model's columns are taken by position)
+        self.feature_names: list[str] | None = _recorded_feature_names(config, self.n_features, model_dir)
         recorded = ((config or {}).get("extra") or {}).get("strand", "both")
         if recorded not in _STRANDS:
             raise ConfigError(
@@ -739,6 +762,104 @@ class Predictor:
         if pending:
             yield np.concatenate(owners), np.concatenate(windows)
 
+    def require_no_features(self, what: str) -> None:
+        """Refuse a model that takes extra features where ``what`` (BED regions, a VCF's windows)
+        has none to give it.
+
+        Raises
+        ------
+        ConfigError
+            The model takes extra features (names them and where they can be given).
+        """
+        if self.n_features and ((self.config or {}).get("extra") or {}).get("kind") != VARIANT_KIND:
+            shown = (
+                ""
+                if self.feature_names is None
+                else f" ({', '.join('feature_' + n for n in self.feature_names)})"
+            )
+            raise ConfigError(
+                f"{self.model_dir or 'the model'} takes {self.n_features} extra feature(s){shown} per "
+                f"sequence besides the bases, which {what} cannot give it: score a CSV/TSV/Parquet table "
+                "with a sequence column and those feature_* columns (genoseq predict / evaluate)"
+            )
+
+    def select_features(
+        self,
+        names: Sequence[str] | None,
+        values: np.ndarray | None,
+        *,
+        path: str | os.PathLike[str] | None = None,
+    ) -> np.ndarray | None:
+        """The model's features out of a table's ``feature_*`` columns, matched by name.
+
+        Parameters
+        ----------
+        names
+            The table's feature names (its ``feature_<name>`` columns without the prefix), or
+            ``None`` when it has none.
+        values
+            float32 ``(n, len(names))``, the columns in the order of ``names``.
+        path
+            The table, named in errors.
+
+        Returns
+        -------
+        numpy.ndarray or None
+            float32 ``(n, n_features)`` in the order the model takes them; ``None`` for a model
+            without features (a table's feature columns are then not used).
+
+        Raises
+        ------
+        InputFormatError
+            The model takes features the table lacks (names them), or -- for a model that does
+            not record its feature names -- the table holds another number of them.
+        """
+        where = None if path is None else Path(path)
+        names = list(names or [])
+        if not self.n_features:
+            if names:
+                log.info("%s: the model takes no extra features; columns feature_* not used", path)
+            return None
+        wanted = self.feature_names
+        if values is None or not names:
+            shown = "" if wanted is None else f" ({', '.join('feature_' + n for n in wanted)})"
+            raise InputFormatError(
+                f"the model takes {self.n_features} extra feature(s){shown} per sequence, and this "
+                "input has no feature_* columns",
+                path=where,
+            )
+        values = np.asarray(values, dtype=np.float32)
+        if wanted is None:  # a model directory from before genoseq recorded the names
+            if len(names) != self.n_features:
+                raise InputFormatError(
+                    f"the model takes {self.n_features} extra feature(s), this table has {len(names)} "
+                    f"feature_* columns ({', '.join('feature_' + n for n in names)})",
+                    path=where,
+                )
+            log.warning(
+                "%s: the model directory does not record its feature names (trained by an older "
+                "genoseq): columns %s taken in the table's order",
+                path,
+                ", ".join("feature_" + n for n in names),
+            )
+            return values
+        missing = [n for n in wanted if n not in names]
+        if missing:
+            raise InputFormatError(
+                f"no column {', '.join('feature_' + n for n in missing)}: the model takes the feature(s) "
+                f"{', '.join('feature_' + n for n in wanted)} (this table has "
+                f"{', '.join('feature_' + n for n in names)})",
+                path=where,
+            )
+        unused = [n for n in names if n not in wanted]
+        if unused:
+            log.warning(
+                "%s: columns %s are not model features: not used",
+                path,
+                ", ".join("feature_" + n for n in unused),
+            )
+        return values[:, [names.index(n) for n in wanted]]
+
     def _check_features(self, features: np.ndarray | None, n: int) -> np.ndarray | None:
         if features is None:
             if self.n_features:
@@ -889,6 +1010,24 @@ def iter_sequence_records(
         Unknown extension, a missing ``sequence`` column, an empty sequence or a letter that is
         not a DNA/IUPAC code (names the file and record) -- raised when the chunk holding it is read.
     """
+    for names, seqs, _ in _iter_records(
+        path, chunk_records=chunk_records, chunk_bases=chunk_bases, allow_empty=allow_empty
+    ):
+        yield names, seqs
+
+
+def _iter_records(
+    path: str | os.PathLike[str],
+    *,
+    chunk_records: int | None = None,
+    chunk_bases: int | None = None,
+    allow_empty: bool = False,
+    predictor: Predictor | None = None,
+) -> Iterator[tuple[list[str], list[str], np.ndarray | None]]:
+    """:func:`iter_sequence_records`, each chunk with its rows' features for ``predictor``: float32
+    ``(m, n_features)`` from a table's ``feature_*`` columns (:meth:`Predictor.select_features`), or
+    ``None`` when no predictor is given or it takes no features. A FASTA/FASTQ input to a model
+    that takes features is refused before any record is read (it has no place for them)."""
     chunk_records = _CHUNK_RECORDS if chunk_records is None else chunk_records
     chunk_bases = _CHUNK_BASES if chunk_bases is None else chunk_bases
     stdin = str(path) == "-"
@@ -896,6 +1035,19 @@ def iter_sequence_records(
     suffix = _suffix(path)
     if stdin or suffix in _FASTX_SUFFIXES:
         from genoseq.io import read_fastx
+
+        if predictor is not None and predictor.n_features:
+            shown = (
+                ""
+                if predictor.feature_names is None
+                else f" ({', '.join('feature_' + n for n in predictor.feature_names)})"
+            )
+            raise InputFormatError(
+                f"the model takes {predictor.n_features} extra feature(s){shown} per sequence, which "
+                "FASTA/FASTQ cannot carry: give a CSV/TSV/Parquet table with a sequence column and "
+                "the feature_* columns",
+                path=path,
+            )
 
         names: list[str] = []
         seqs: list[str] = []
@@ -909,11 +1061,11 @@ def iter_sequence_records(
                 bases += len(record.sequence)
                 if len(names) >= chunk_records or bases >= chunk_bases:
                     check_letters(seqs, path=path, names=[f"record {name}" for name in names])
-                    yield names, seqs
+                    yield names, seqs, None
                     names, seqs, bases = [], [], 0
         if names:
             check_letters(seqs, path=path, names=[f"record {name}" for name in names])
-            yield names, seqs
+            yield names, seqs, None
         return
     import polars as pl
 
@@ -943,6 +1095,14 @@ def iter_sequence_records(
         given = frame.get_column(name_col).cast(pl.Utf8).to_list()
         # a row without a name gets its row number, as every row does in a table without names
         all_names = [str(i) if v is None or not v.strip() else v for i, v in enumerate(given)]
+    all_features = None
+    if predictor is not None and predictor.n_features:
+        from genoseq.data.tables import FEATURE_PREFIX, feature_columns
+
+        # every feature_* column must hold numbers, as genoseq train and evaluate read them
+        given = [c[len(FEATURE_PREFIX) :] for c in frame.columns if c.startswith(FEATURE_PREFIX)]
+        values = feature_columns(frame, given, path=path, first=first) if given else None
+        all_features = predictor.select_features(given, values, path=path)
     del frame
     start = 0
     while start < len(all_seqs):
@@ -952,7 +1112,11 @@ def iter_sequence_records(
         ):
             bases += len(all_seqs[stop])
             stop += 1
-        yield all_names[start:stop], all_seqs[start:stop]
+        yield (
+            all_names[start:stop],
+            all_seqs[start:stop],
+            None if all_features is None else all_features[start:stop],
+        )
         start = stop
 
 
@@ -982,10 +1146,16 @@ def output_columns(predictor: Predictor) -> list[str]:
 
 
 def probability_columns(
-    predictor: Predictor, seqs: Sequence[str], *, strand: str | None, batch_size: int | None
+    predictor: Predictor,
+    seqs: Sequence[str],
+    *,
+    strand: str | None,
+    batch_size: int | None,
+    features: np.ndarray | None = None,
 ) -> list[Any]:
     """One float32 polars Series ``p_<class>`` per output for already-checked records; an empty
-    record (``""``: nothing to score) gets nulls. The shared step of the table-writing commands."""
+    record (``""``: nothing to score) gets nulls. The shared step of the table-writing commands.
+    ``features``: float32 ``(len(seqs), n_features)`` for a model that takes them."""
     import polars as pl
 
     columns = output_columns(predictor)
@@ -993,7 +1163,12 @@ def probability_columns(
     scored = [i for i, seq in enumerate(seqs) if seq]
     if scored:
         probs[scored] = predictor._predict_any(
-            [seqs[i] for i in scored], strand, batch_size, None, probabilities=True, checked=True
+            [seqs[i] for i in scored],
+            strand,
+            batch_size,
+            None if features is None else features[scored],
+            probabilities=True,
+            checked=True,
         )
     return [pl.Series(col, probs[:, j], dtype=pl.Float32).fill_nan(None) for j, col in enumerate(columns)]
 
@@ -1031,9 +1206,9 @@ def predict_file(
     columns = output_columns(predictor)
     n = 0
     n_empty, first_empty = 0, None
-    chunks = iter_sequence_records(input_path, allow_empty=True)
+    chunks = _iter_records(input_path, allow_empty=True, predictor=predictor)
     with contextlib.closing(chunks), TableWriter(output_path) as writer:  # all chunks scored, or nothing
-        for names, seqs in chunks:
+        for names, seqs, features in chunks:
             blank = [name for name, seq in zip(names, seqs, strict=True) if not seq]
             if blank:
                 first_empty = first_empty or blank[0]
@@ -1042,7 +1217,9 @@ def predict_file(
                 [
                     pl.Series("name", names, dtype=pl.Utf8),
                     pl.Series("length", [len(s) for s in seqs], dtype=pl.Int64),
-                    *probability_columns(predictor, seqs, strand=strand, batch_size=batch_size),
+                    *probability_columns(
+                        predictor, seqs, strand=strand, batch_size=batch_size, features=features
+                    ),
                 ]
             )
             writer.write(frame)
@@ -1104,7 +1281,9 @@ def evaluate_table(
             f"{table.path}: the table's {table.task} classes {list(table.classes)} differ from the "
             f"model's {predictor.task} classes {predictor.classes}"
         )
-    features = table.features if predictor.n_features else None
+    features = predictor.select_features(
+        table.feature_names, table.features, path=table.labels_path or table.path
+    )
     # load_table checked the letters; rows of mixed lengths are scored each at its own length, as
     # predict scores them (not as the windows of the table's padding to its longest row)
     seqs = table.sequences if table.lengths is None else table.unpadded()

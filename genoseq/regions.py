@@ -505,6 +505,8 @@ def _iter_scored(
 ) -> Iterator[pl.DataFrame]:
     """Scored chunks of :func:`predict_regions`; ``empty``: [count, first name] of empty regions."""
     predictor.require_sequence_model()
+    if getattr(predictor, "n_features", 0):  # duck-typed predictors take none
+        predictor.require_no_features("BED regions")
     _refuse_split_window(split, centered, "centered")
     frame, source, lines = _regions_frame(regions, split=split)
     strand = predictor.resolve_strand(strand)  # a bad value fails before the reference is read

@@ -47,13 +47,22 @@ import polars.selectors as cs
 from genoseq._hashing import file_sha256
 from genoseq.errors import InputFormatError
 
-__all__ = ["LabelledTable", "file_sha256", "legacy_class_order", "load_table"]
+__all__ = [
+    "FEATURE_PREFIX",
+    "LabelledTable",
+    "feature_columns",
+    "file_sha256",
+    "legacy_class_order",
+    "load_table",
+]
 
 log = logging.getLogger(__name__)
 
 _FASTA_SUFFIXES = {".fa", ".fasta", ".fna", ".fas", ".ffn", ".fq", ".fastq"}  # FASTA or FASTQ + labels
 _TABLE_SEPARATORS = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": "\t"}
 _PARQUET_SUFFIXES = {".parquet", ".pq"}
+#: a table column ``feature_<name>`` holds the numeric feature ``<name>`` of each row
+FEATURE_PREFIX = "feature_"
 _COMPRESSION_SUFFIXES = {".gz", ".bgz", ".zst"}
 
 #: Letters a sequence may hold (upper case): A/C/G/T, N and the IUPAC ambiguity codes.
@@ -622,9 +631,46 @@ def _name_column(frame: pl.DataFrame) -> str | None:
 
 
 def _features(frame: pl.DataFrame, *, path: Path, first: int) -> tuple[np.ndarray | None, list[str] | None]:
-    cols = [c for c in frame.columns if c.startswith("feature_")]
+    cols = [c for c in frame.columns if c.startswith(FEATURE_PREFIX)]
     if not cols:
         return None, None
+    return feature_columns(frame, [c[len(FEATURE_PREFIX) :] for c in cols], path=path, first=first), [
+        c[len(FEATURE_PREFIX) :] for c in cols
+    ]
+
+
+def feature_columns(frame: pl.DataFrame, names: Sequence[str], *, path: Path, first: int) -> np.ndarray:
+    """The columns ``feature_<name>`` of ``frame``, for each of ``names`` in that order.
+
+    Parameters
+    ----------
+    frame
+        A table as :func:`read_frame` reads it (every column as text, or typed Parquet columns).
+    names
+        Feature names, without the ``feature_`` prefix.
+    path, first
+        The file and the line of its first row, to name a bad cell.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``float32`` ``(frame.height, len(names))``.
+
+    Raises
+    ------
+    InputFormatError
+        A named column is missing, or holds a cell that is not a finite number (names the row).
+    """
+    missing = [name for name in names if FEATURE_PREFIX + name not in frame.columns]
+    if missing:
+        present = [c for c in frame.columns if c.startswith(FEATURE_PREFIX)]
+        raise InputFormatError(
+            f"no column {', '.join(FEATURE_PREFIX + name for name in missing)}: the model takes the "
+            f"feature(s) {', '.join(FEATURE_PREFIX + name for name in names)}"
+            f" (this table has {', '.join(present) if present else 'no feature_* columns'})",
+            path=path,
+        )
+    cols = [FEATURE_PREFIX + name for name in names]
     out = np.empty((frame.height, len(cols)), dtype=np.float32)
     for j, col in enumerate(cols):
         try:
@@ -636,9 +682,13 @@ def _features(frame: pl.DataFrame, *, path: Path, first: int) -> tuple[np.ndarra
                 f"column {col} must hold numbers, got {values[i]!r}", path=path, record=row_location(first, i)
             ) from None
     if not np.isfinite(out).all():
-        i = int(np.argwhere(~np.isfinite(out))[0, 0])
-        raise InputFormatError("feature values must be finite", path=path, record=row_location(first, i))
-    return out, [c[len("feature_") :] for c in cols]
+        i, j = (int(v) for v in np.argwhere(~np.isfinite(out))[0])
+        raise InputFormatError(
+            f"feature values must be finite, got {out[i, j]} in column {cols[j]}",
+            path=path,
+            record=row_location(first, i),
+        )
+    return out
 
 
 def _is_float(text: str) -> bool:

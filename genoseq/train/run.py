@@ -420,7 +420,8 @@ def train_model(
         input_length=table.length,
         training=json_safe(training),
         metrics=json_safe(metrics),
-        extra={"strand": strand["strand"]},
+        extra={"strand": strand["strand"]}
+        | ({} if table.feature_names is None else {"feature_names": list(table.feature_names)}),
     )
     return TrainOutput(
         model_dir, result, model_name, list(table.classes), table.task, strand["strand"], metrics

@@ -353,6 +353,8 @@ def calibrate(
     from genoseq.variants.score import resolve_strand
 
     refuse_variant_model(predictor, "calibrate")
+    if getattr(predictor, "n_features", 0):  # duck-typed predictors take none
+        predictor.require_no_features("the reference's random windows")
     if predictor.model_dir is None:
         raise ConfigError(
             "calibrate stores the background in the model directory; this Predictor was built in "
