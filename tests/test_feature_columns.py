@@ -186,3 +186,18 @@ def test_training_records_the_feature_names(data: dict) -> None:
     assert Predictor.load(out).feature_names == ["b", "a"]
     result = _invoke("predict", out, data["ab"], "-o", data["dir"] / "p.tsv")
     assert result.exit_code == 0, result.output
+
+
+def test_a_validation_table_with_the_columns_reordered_is_taken_by_name(data: dict) -> None:
+    from genoseq.data import load_table
+    from genoseq.train import TrainConfig
+    from genoseq.train.run import _valid_table
+
+    train = load_table(data["ab"])
+    _, valid, _ = _valid_table(train, data["ba"], None, TrainConfig(), False)
+    assert valid.feature_names == ["a", "b"]
+    np.testing.assert_array_equal(valid.features, train.features)
+    other = data["dir"] / "c.csv"
+    pl.read_csv(data["ab"]).rename({"feature_b": "feature_c"}).write_csv(other)
+    with pytest.raises(InputFormatError, match="differ from the training ones"):
+        _valid_table(train, other, None, TrainConfig(), False)

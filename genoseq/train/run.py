@@ -190,12 +190,16 @@ def _valid_table(
             ]
             table = replace(table, sequences=np.concatenate(rows))
     if (table.features is None) != (train.features is None) or (
-        table.feature_names is not None and table.feature_names != train.feature_names
+        table.feature_names is not None and sorted(table.feature_names) != sorted(train.feature_names or [])
     ):
         raise InputFormatError(
             f"validation feature columns {table.feature_names} differ from the training ones {train.feature_names}",
-            path=table.path,
+            path=table.labels_path or table.path,
         )
+    if table.features is not None and table.feature_names != train.feature_names:
+        # the same columns in another order: taken by name, as evaluate and predict take them
+        order = [table.feature_names.index(name) for name in train.feature_names]
+        table = replace(table, features=table.features[:, order], feature_names=list(train.feature_names))
     return train, table, table.provenance()
 
 
