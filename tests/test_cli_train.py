@@ -297,3 +297,18 @@ def test_a_padded_validation_table_is_centred_once_in_the_training_length(tmp_pa
     _, table, _ = _valid_table(train, valid, None, TrainConfig(), pad=True)
     assert [row.tobytes() for row in table.sequences] == [b"NNNANNN", b"NCGTANN"]
     assert table.unpadded() == [b"A", b"CGTA"]
+
+
+def test_resume_fingerprint_covers_the_validation_labels_table(tmp_path: Path) -> None:
+    """A FASTA --valid with another --valid-labels table is another validation set: the checkpoint's
+    fingerprint differs (so --resume refuses it); runs without one keep their fingerprint."""
+    from genoseq.models import default_config
+    from genoseq.train.run import _fingerprint
+
+    table = load_table(write_csv(tmp_path / "t.csv", *planted_sequences(20, 0)))
+    config = default_config("cnn-lstm", input_length=table.length, n_outputs=1, task="binary")
+    valid = {"sha256": "a" * 64}
+    plain = _fingerprint(table, valid, "cnn-lstm", config)
+    one = _fingerprint(table, {**valid, "labels_sha256": "b" * 64}, "cnn-lstm", config)
+    other = _fingerprint(table, {**valid, "labels_sha256": "c" * 64}, "cnn-lstm", config)
+    assert len({plain, one, other}) == 3

@@ -425,3 +425,49 @@ def test_a_contig_the_annotation_does_not_name_is_scored_with_a_warning(mito, tr
         scored = predictor.score_variants(vcf, fasta)
     assert caplog.text.count("its annotation has no locus on contig NC_012920.1 (its own: chrM)") == 1
     assert scored.height > 0
+
+
+def test_resume_refuses_another_annotation_genetic_code_or_reference(mito, trained, tmp_path):
+    """The checkpoint's fingerprint covers the encoded data: a resume with another --annotation,
+    --genetic-code or --reference is other data, refused rather than continued."""
+    base = [
+        "train",
+        str(mito / "labelled_variants.vcf"),
+        "--label-field",
+        "LABEL",
+        "--info-features",
+        "AF_hom,AF_het",
+        "--model",
+        "cnn-lstm",
+        *TINY,
+        "--resume",
+    ]
+    fewer = tmp_path / "fewer_loci.bed"
+    lines = (mito / "mitomap_loci.bed").read_text().splitlines()
+    fewer.write_text("\n".join(lines[: len(lines) // 2]) + "\n")
+    other_ref = tmp_path / "chrM_edited.fa"
+    text = (mito / "chrM.fa").read_text().splitlines()
+    body = "".join(text[1:])
+    # five flank bases of the variant at chrM:2991 changed (its REF kept): other windows, same variants
+    edited = (
+        body[:2995]
+        + "".join({"A": "C", "C": "G", "G": "T", "T": "A"}.get(b, b) for b in body[2995:3000])
+        + body[3000:]
+    )
+    other_ref.write_text(
+        text[0] + "\n" + "\n".join(edited[i : i + 70] for i in range(0, len(edited), 70)) + "\n"
+    )
+    same = ["--reference", str(mito / "chrM.fa"), "--annotation", str(mito / "mitomap_loci.bed")]
+    for changed in (
+        ["--reference", str(mito / "chrM.fa"), "--annotation", str(fewer)],
+        [*same, "--genetic-code", "1"],
+        ["--reference", str(other_ref), "--annotation", str(mito / "mitomap_loci.bed")],
+    ):
+        run_dir = tmp_path / "run"
+        shutil.rmtree(run_dir, ignore_errors=True)
+        shutil.copytree(trained, run_dir)
+        result = CliRunner().invoke(main, [*base, *changed, "--out", str(run_dir)])
+        assert result.exit_code != 0, changed
+        assert "cannot resume" in result.output and "other data" in result.output, result.output
+    result = CliRunner().invoke(main, [*base, *same, "--out", str(run_dir)])
+    assert result.exit_code == 0, result.output

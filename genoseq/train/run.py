@@ -261,6 +261,10 @@ def _fingerprint(
         "model": model_name,
         "model_config": model_config.to_dict(),
     }
+    if valid_info.get("labels_sha256"):
+        # a FASTA --valid's labels table: other labels are another validation set (added only where
+        # there is one, so that other runs keep their fingerprints)
+        doc["valid_labels"] = valid_info["labels_sha256"]
     if list(train.classes) != legacy_class_order(train.classes):
         # the positive class was chosen (--positive-class, or a name that negates the other): a
         # checkpoint made with the other order must not be resumed; any other fingerprint is as before

@@ -407,6 +407,21 @@ def _drop_mismatches(table: VariantTable, match: np.ndarray, vcf: str | Path) ->
     return keep
 
 
+def _fingerprint(doc: list[Any], arrays: Mapping[str, np.ndarray], *more: np.ndarray) -> str:
+    """What a resumed run must share with the interrupted one: the options in ``doc`` and the data
+    as encoded -- the windows (the reference's bases), annotation channels and consequence features
+    (the BED, the genetic code), the labels and the split -- so that a resume with another
+    --reference, --annotation or --genetic-code is refused, not continued on other data."""
+    digest = hashlib.sha256(json.dumps(doc, sort_keys=True).encode())
+    for key in sorted(arrays):
+        digest.update(f"{key} {arrays[key].dtype} {arrays[key].shape}".encode())
+        digest.update(np.ascontiguousarray(arrays[key]).tobytes())
+    for array in more:
+        digest.update(f"{np.asarray(array).dtype} {np.shape(array)}".encode())
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
 def train_variant_model(
     vcf: str | Path,
     reference: str | Path,
@@ -475,11 +490,13 @@ def train_variant_model(
             f" classes{'' if valid_vcf else ' (use a smaller --block-size, or --valid VCF)'}",
             path=valid_vcf or vcf,
         )
-    fingerprint = hashlib.sha256(
-        json.dumps(
-            [data_checksum, model_name, feat.to_dict(), dict(model_overrides or {})], sort_keys=True
-        ).encode()
-    ).hexdigest()
+    fingerprint = _fingerprint(
+        [data_checksum, model_name, feat.to_dict(), dict(model_overrides or {})],
+        arrays,
+        table.labels,
+        train_idx,
+        valid_idx,
+    )
     model, model_config, result = _train_once(
         model_name,
         feat,
