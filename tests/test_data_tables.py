@@ -355,3 +355,21 @@ def test_rare_multilabel_classes_are_warned_about(tmp_path: Path, caplog) -> Non
     assert "label 'd' has a single positive example (line 2)" in caplog.text
     assert "label 'z' has no positive example" in caplog.text
     assert "label 'a'" not in caplog.text and "label 'b'" not in caplog.text
+
+
+def test_positive_class_matches_as_labels_do(tmp_path: Path) -> None:
+    """--positive-class 1.0 names the class 1 (and 0.0 the class 0), as 7.0 matches a model's 7."""
+    path = _csv(tmp_path / "t.csv", "sequence,label\nACGT,1\nACGA,0\nACGC,1\n")
+    assert load_table(path, positive="1.0").classes == ["0", "1"]
+    flipped = load_table(path, positive="0.0")
+    assert flipped.classes == ["1", "0"]
+    np.testing.assert_array_equal(flipped.labels, [0, 1, 0])
+    with pytest.raises(InputFormatError, match="positive class '2.0' must be one of"):
+        load_table(path, positive="2.0")
+
+
+def test_classes_differing_only_in_case_are_warned_about(tmp_path: Path, caplog) -> None:
+    path = _csv(tmp_path / "t.csv", "sequence,label\nACGT,Enhancer\nACGA,enhancer\nACGC,silencer\n")
+    table = load_table(path)
+    assert table.classes == ["Enhancer", "enhancer", "silencer"]  # kept apart, as given
+    assert "differ only in case" in caplog.text and "'Enhancer', 'enhancer'" in caplog.text

@@ -546,6 +546,7 @@ def _parse_labels(
                     )
         if classes is None:
             _warn_rare_labels(out, names, path, locate)
+            _warn_case_twins(names, path)
         return out, names, "multilabel"
 
     raw = frame["label"].to_list()
@@ -580,6 +581,7 @@ def _parse_labels(
             )
         if classes is None:
             _warn_rare_labels(out, names, path, locate)
+            _warn_case_twins(names, path)
         return out, names, "multilabel"
 
     canon = _whole_numbers([_canonical(v) for v in values])
@@ -595,6 +597,7 @@ def _parse_labels(
             path=path,
         )
     if classes is None:
+        _warn_case_twins(names, path)
         counts = Counter(canon)
         for name in names:
             if counts[name] == 1:
@@ -615,6 +618,22 @@ def _parse_labels(
             )
         out[i] = j
     return out, names, "binary" if len(names) == 2 else "multiclass"
+
+
+def _warn_case_twins(names: Sequence[str], path: Path) -> None:
+    """Warn about class names that differ only in case (``Enhancer``/``enhancer``): kept apart, as
+    given -- labels are names, and genoseq does not guess -- but most likely one class mistyped."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(name.casefold(), []).append(name)
+    twins = [group for group in groups.values() if len(group) > 1]
+    for group in twins:
+        log.warning(
+            "%s: classes %s differ only in case and are trained as separate classes (a typo? "
+            "spell the labels of one class alike)",
+            path,
+            ", ".join(repr(n) for n in group),
+        )
 
 
 def _class_index(names: list[str]) -> dict[str, int]:
@@ -770,6 +789,10 @@ def load_table(
 def _with_positive(table: LabelledTable, positive: str) -> LabelledTable:
     """``table`` with ``positive`` as its positive class (``classes[1]``); labels flipped if need be."""
     positive = _canonical(positive)
+    if table.task == "binary" and positive not in table.classes:
+        # matched as labels are: "1.0" names the class 1 (and "7" a class recorded as 7.0)
+        j = _class_index(table.classes).get(_number_key(positive))
+        positive = positive if j is None else table.classes[j]
     if table.task != "binary" or positive not in table.classes:
         raise InputFormatError(
             f"positive class {positive!r} must be one of the two classes of a binary table "
