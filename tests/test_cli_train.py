@@ -312,3 +312,28 @@ def test_resume_fingerprint_covers_the_validation_labels_table(tmp_path: Path) -
     one = _fingerprint(table, {**valid, "labels_sha256": "b" * 64}, "cnn-lstm", config)
     other = _fingerprint(table, {**valid, "labels_sha256": "c" * 64}, "cnn-lstm", config)
     assert len({plain, one, other}) == 3
+
+
+@pytest.mark.parametrize(("model", "tiny"), [("cnn-lstm", TINY_CNN), ("transformer", TINY_TRANSFORMER)])
+def test_padded_both_strand_metrics_are_what_evaluate_reports(
+    tmp_path: Path, model: str, tiny: list[str]
+) -> None:
+    """--pad with odd paddings: config.json's both-strand validation metrics score each reverse strand
+    as predict does (the reversed bases padded centrally), so `genoseq evaluate` on the validation
+    table gives the same figures -- not the reverse complement of the padded row, one place off."""
+    rng = np.random.default_rng(3)
+    seqs, labels = planted_sequences(160, 1)
+    cut = [s[: int(rng.integers(len(s) - 9, len(s) + 1))] for s in seqs]  # odd and even paddings
+    train = write_csv(tmp_path / "t.csv", cut[:100], labels[:100])
+    valid = write_csv(tmp_path / "v.csv", cut[100:], labels[100:])
+    out = tmp_path / "m"
+    result = _invoke(str(train), "--valid", str(valid), "--model", model, "--out", str(out), "--pad",
+                     "--strand", "both", "--epochs", "2", *tiny)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    recorded = json.loads((out / "config.json").read_text())["metrics"]
+    report = tmp_path / "e.json"
+    evaluated = CliRunner().invoke(main, ["evaluate", str(out), str(valid), "-o", str(report)])
+    assert evaluated.exit_code == 0, evaluated.output
+    got = json.loads(report.read_text())
+    for key in ("auroc", "auprc", "accuracy", "mcc"):
+        assert got[key] == pytest.approx(recorded[key], abs=1e-6), key

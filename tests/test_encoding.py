@@ -111,3 +111,23 @@ def test_to_torch_keeps_dtypes() -> None:
     assert batch["mask"].dtype == torch.bool
     assert batch["y"].dtype == torch.float32
     assert batch["x"].device.type == "cpu"
+
+
+def test_reverse_complement_centred_pads_the_reversed_bases_centrally() -> None:
+    from genoseq.data.encoding import pad_center, reverse_complement_centred
+    from genoseq.tokenize import reverse_complement
+
+    rng = np.random.default_rng(0)
+    width = 9
+    bases = ["".join(rng.choice(list("ACGT"), n)) for n in (9, 8, 7, 6, 5, 1)]
+    rows = np.concatenate([pad_center(np.frombuffer(b.encode(), np.uint8)[None], width) for b in bases])
+    expected = np.concatenate(
+        [pad_center(np.frombuffer(reverse_complement(b).encode(), np.uint8)[None], width) for b in bases]
+    )
+    got = reverse_complement_centred(rows, np.array([len(b) for b in bases]))
+    np.testing.assert_array_equal(got, expected)
+    # the plain reverse complement of a row with odd padding is off by one place
+    assert (
+        np.frombuffer(bytes(reverse_complement(rows[1].tobytes().decode()), "ascii"), np.uint8) != expected[1]
+    ).any()
+    np.testing.assert_array_equal(reverse_complement_centred(rows[:1], None), expected[:1])

@@ -54,6 +54,10 @@ class SequenceDataset(Dataset):
         :meth:`set_epoch`, so it is reproducible and resumable).
     seed
         Seed of the augmentation draws.
+    lengths
+        ``int64`` ``(n,)`` bases of each row before central padding (``LabelledTable.lengths``);
+        a flipped row is then the reverse complement of its bases padded centrally, as
+        :class:`genoseq.Predictor` scores a short record's reverse strand.
     """
 
     def __init__(
@@ -67,6 +71,7 @@ class SequenceDataset(Dataset):
         features: np.ndarray | None = None,
         rc_augment: bool = False,
         seed: int = 0,
+        lengths: np.ndarray | None = None,
     ) -> None:
         sequences = np.ascontiguousarray(sequences)
         if sequences.dtype != np.uint8 or sequences.ndim != 2:
@@ -86,6 +91,11 @@ class SequenceDataset(Dataset):
         self.encode = encode
         self.rc_augment = rc_augment
         self.seed = seed
+        if lengths is not None and np.shape(lengths) != (sequences.shape[0],):
+            raise ConfigError(f"{sequences.shape[0]} sequences but lengths of shape {np.shape(lengths)}")
+        #: bases of each row before central padding (None: none padded); a flipped row is the
+        #: padded reverse complement of its bases, as a short record's reverse strand is scored
+        self.lengths = None if lengths is None else np.asarray(lengths, dtype=np.int64)
         self._flip: np.ndarray | None = None
 
     @classmethod
@@ -117,6 +127,7 @@ class SequenceDataset(Dataset):
             features=table.features,
             rc_augment=rc_augment,
             seed=seed,
+            lengths=table.lengths,
         )
 
     def __len__(self) -> int:
@@ -145,9 +156,10 @@ class SequenceDataset(Dataset):
         if self._flip is not None:
             flip = self._flip[idx]
             if flip.any():
-                from genoseq.tokenize import reverse_complement_array
+                from genoseq.data.encoding import reverse_complement_centred
 
-                seqs[flip] = reverse_complement_array(seqs[flip])
+                lengths = None if self.lengths is None else self.lengths[idx][flip]
+                seqs[flip] = reverse_complement_centred(seqs[flip], lengths)
         batch = dict(self.encode(seqs))
         if self.features is not None:
             batch["features"] = self.features[idx]

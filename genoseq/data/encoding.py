@@ -72,6 +72,39 @@ def pad_center(arr: np.ndarray, length: int) -> np.ndarray:
     return out
 
 
+def reverse_complement_centred(arr: np.ndarray, lengths: np.ndarray | None) -> np.ndarray:
+    """Reverse complements of centrally padded rows, each padded centrally again.
+
+    The reverse complement of a row :func:`pad_center` padded with an odd number of ``N`` has its
+    bases one place right of where ``pad_center`` puts the reverse complement of the bases (the
+    larger pad is on the right, and reversing moves it left). This gives, for every row, what
+    padding the reverse-complemented bases gives -- what :class:`genoseq.Predictor` scores as a
+    short record's reverse strand.
+
+    Parameters
+    ----------
+    arr
+        ``uint8 (n, L)`` ASCII rows.
+    lengths
+        ``int64 (n,)`` bases of each row before padding (``None``: every row has ``L``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``uint8 (n, L)``, a new array.
+    """
+    from genoseq.tokenize import reverse_complement_array
+
+    out = reverse_complement_array(arr)
+    if lengths is None:
+        return out
+    odd = np.flatnonzero((arr.shape[1] - np.asarray(lengths)) % 2 == 1)
+    if odd.size:
+        out[odd, :-1] = out[odd, 1:]
+        out[odd, -1] = PAD_BASE
+    return out
+
+
 def _to_array(seqs: np.ndarray | Sequence[str], input_length: int) -> np.ndarray:
     if isinstance(seqs, np.ndarray):
         if seqs.dtype != np.uint8 or seqs.ndim != 2:

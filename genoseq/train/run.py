@@ -110,11 +110,15 @@ def _strand_selection(
         as the model scores by default, float ``(n, n_outputs)``, and their metrics with the
         mean cross-entropy as ``loss`` (per label for multilabel) -- config.json's ``metrics``.
     """
-    from genoseq.tokenize import reverse_complement_array
+    from genoseq.data.encoding import reverse_complement_centred
     from genoseq.train.metrics import compute_metrics
     from genoseq.train.strand import choose_strand, dataset_probabilities
 
-    reversed_table = replace(valid_table, sequences=reverse_complement_array(valid_table.sequences))
+    # each row's bases reverse-complemented, then padded centrally, as Predictor scores a short
+    # record's reverse strand (the reverse complement of a padded row shifts an odd padding)
+    reversed_table = replace(
+        valid_table, sequences=reverse_complement_centred(valid_table.sequences, valid_table.lengths)
+    )
     device = next(model.parameters()).device
     # both strands scored here, the same way (fp32; the loop's validation may have run under autocast)
     forward, reverse = (
