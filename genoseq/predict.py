@@ -783,6 +783,15 @@ class Predictor:
                 "with a sequence column and those feature_* columns (genoseq predict / evaluate)"
             )
 
+    def table_features(self) -> list[str] | None:
+        """The ``feature_<name>`` columns to read from a table for this model, by name: its
+        :attr:`feature_names`, ``[]`` for a model without features, ``None`` (every ``feature_*``
+        column, taken in order) for a model that takes features but does not record their names.
+        The ``features`` argument of :func:`genoseq.data.load_table`."""
+        if not self.n_features or ((self.config or {}).get("extra") or {}).get("kind") == VARIANT_KIND:
+            return []
+        return None if self.feature_names is None else list(self.feature_names)
+
     def select_features(
         self,
         names: Sequence[str] | None,
@@ -818,7 +827,11 @@ class Predictor:
         names = list(names or [])
         if not self.n_features:
             if names:
-                log.info("%s: the model takes no extra features; columns feature_* not used", path)
+                log.warning(
+                    "%s: the model takes no extra features: columns %s not used",
+                    path,
+                    ", ".join("feature_" + n for n in names),
+                )
             return None
         wanted = self.feature_names
         if values is None or not names:
@@ -1096,13 +1109,12 @@ def _iter_records(
         # a row without a name gets its row number, as every row does in a table without names
         all_names = [str(i) if v is None or not v.strip() else v for i, v in enumerate(given)]
     all_features = None
-    if predictor is not None and predictor.n_features:
-        from genoseq.data.tables import FEATURE_PREFIX, feature_columns
+    if predictor is not None:
+        from genoseq.data.tables import read_features
 
-        # every feature_* column must hold numbers, as genoseq train and evaluate read them
-        given = [c[len(FEATURE_PREFIX) :] for c in frame.columns if c.startswith(FEATURE_PREFIX)]
-        values = feature_columns(frame, given, path=path, first=first) if given else None
-        all_features = predictor.select_features(given, values, path=path)
+        wanted = predictor.table_features()
+        values, names = read_features(frame, path=path, first=first, wanted=wanted)
+        all_features = predictor.select_features(names, values, path=path)
     del frame
     start = 0
     while start < len(all_seqs):

@@ -178,8 +178,45 @@ def test_feature_columns(tmp_path: Path) -> None:
     table = load_table(path)
     assert table.feature_names == ["gc", "cov"]
     np.testing.assert_allclose(table.features, [[0.5, 3], [0.1, 4]])
-    with pytest.raises(InputFormatError, match=r"line 3: column feature_gc must hold numbers"):
+    with pytest.raises(InputFormatError, match=r"line 3: column feature_gc holds 'high', not a number"):
         load_table(_csv(tmp_path / "u.csv", "sequence,label,feature_gc\nACG,1,0.5\nTTT,0,high\n"))
+
+
+def test_feature_cells_are_read_as_numbers_or_named(tmp_path: Path) -> None:
+    # spaces around a number (", " separated CSV) are not part of it
+    spaced = load_table(_csv(tmp_path / "s.csv", "sequence,label,feature_x\nACG,1, 0.5\nTTT,0,2 \n"))
+    np.testing.assert_allclose(spaced.features[:, 0], [0.5, 2.0])
+    for text, message in (
+        ("ACG,1,1_000\nTTT,0,2\n", r"line 2: column feature_x holds '1_000', not a number"),
+        ("ACG,1,1\nTTT,0,\n", r"line 3: column feature_x is empty"),
+        ("ACG,1,1\nTTT,0,inf\n", r"line 3: column feature_x holds inf"),
+    ):
+        with pytest.raises(InputFormatError, match=message):
+            load_table(_csv(tmp_path / "bad.csv", "sequence,label,feature_x\n" + text))
+    with pytest.raises(InputFormatError, match="no feature name after the prefix"):
+        load_table(_csv(tmp_path / "p.csv", "sequence,label,feature_\nACG,1,1\nTTT,0,2\n"))
+
+
+def test_a_bad_feature_cell_of_a_fasta_labels_table_names_its_record(tmp_path: Path) -> None:
+    fasta = tmp_path / "s.fa"
+    fasta.write_text(">r1\nACG\n>r2\nTTT\n>r3\nGGG\n")
+    labels = _csv(tmp_path / "l.csv", "name,label,feature_x\nr3,1,0.1\nr2,0,0.2\nr1,1,oops\n")
+    with pytest.raises(InputFormatError, match=r"l.csv.*record r1: column feature_x holds 'oops'"):
+        load_table(fasta, labels)
+
+
+def test_only_the_wanted_feature_columns_are_read(tmp_path: Path, caplog) -> None:
+    path = _csv(
+        tmp_path / "t.csv", "sequence,label,feature_note,feature_b,feature_a\nACG,1,hi,1,2\nTTT,0,yo,3,4\n"
+    )
+    table = load_table(path, features=["a", "b"])
+    assert table.feature_names == ["a", "b"]
+    np.testing.assert_allclose(table.features, [[2, 1], [4, 3]])
+    assert "feature_note are not features of the model" in caplog.text
+    none = load_table(path, features=[])
+    assert none.features is None and none.feature_names is None
+    with pytest.raises(InputFormatError, match="holds 'hi'"):
+        load_table(path)  # training reads every feature column
 
 
 def test_subset_keeps_classes(tmp_path: Path) -> None:

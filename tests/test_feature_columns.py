@@ -201,3 +201,26 @@ def test_a_validation_table_with_the_columns_reordered_is_taken_by_name(data: di
     pl.read_csv(data["ab"]).rename({"feature_b": "feature_c"}).write_csv(other)
     with pytest.raises(InputFormatError, match="differ from the training ones"):
         _valid_table(train, other, None, TrainConfig(), False)
+
+
+def test_a_model_without_features_ignores_feature_columns_alike_in_predict_and_evaluate(
+    data: dict, caplog
+) -> None:
+    from tests.tiny_models import save_tiny_cnn
+
+    model = save_tiny_cnn(data["dir"] / "plain", LENGTH)
+    noted = data["dir"] / "noted.csv"
+    pl.read_csv(data["ab"]).with_columns(pl.lit("hello").alias("feature_note")).write_csv(noted)
+    for command, out in (("predict", "p.tsv"), ("evaluate", "e.json")):
+        caplog.clear()
+        result = _invoke(command, model, noted, "-o", data["dir"] / out)
+        assert result.exit_code == 0, result.output
+        assert "feature_note" in caplog.text and "not used" in caplog.text, command
+
+
+def test_an_empty_feature_name_is_refused_at_training(data: dict) -> None:
+    bad = data["dir"] / "empty_name.csv"
+    pl.read_csv(data["ab"]).rename({"feature_a": "feature_"}).write_csv(bad)
+    result = _invoke("train", bad, "--model", "cnn-lstm", "--out", data["dir"] / "x", "--epochs", "1")
+    assert result.exit_code != 0 and "no feature name after the prefix" in result.output
+    assert not (data["dir"] / "x" / "config.json").exists()

@@ -67,7 +67,14 @@ def evaluate(
             f"{model} is a variant-risk model: evaluate scores labelled sequence tables (a variant-risk "
             "model is evaluated on labelled variants with genoseq cross-validate)"
         )
-    table = load_table(data, labels, classes=predictor.classes, task=predictor.task, pad=True)
+    table = load_table(
+        data,
+        labels,
+        classes=predictor.classes,
+        task=predictor.task,
+        pad=True,
+        features=predictor.table_features(),  # the model's feature columns, by name
+    )
     lengths = table.lengths if table.lengths is not None else [table.length]
     if min(lengths) != predictor.input_length or max(lengths) != predictor.input_length:
         shortest, longest = int(min(lengths)), int(max(lengths))

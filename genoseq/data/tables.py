@@ -54,6 +54,8 @@ __all__ = [
     "file_sha256",
     "legacy_class_order",
     "load_table",
+    "read_features",
+    "select_feature_columns",
 ]
 
 log = logging.getLogger(__name__)
@@ -649,16 +651,81 @@ def _name_column(frame: pl.DataFrame) -> str | None:
     return None
 
 
-def _features(frame: pl.DataFrame, *, path: Path, first: int) -> tuple[np.ndarray | None, list[str] | None]:
+def read_features(
+    frame: pl.DataFrame,
+    *,
+    path: Path,
+    first: int,
+    where: Sequence[str] | None = None,
+    wanted: Sequence[str] | None = None,
+) -> tuple[np.ndarray | None, list[str] | None]:
+    """A table's features: every ``feature_*`` column (``wanted`` ``None``: training, or a model
+    that does not record its feature names), or only the named ones (:func:`select_feature_columns`;
+    an empty ``wanted`` reads none, warning about any there are).
+
+    Returns
+    -------
+    values, names
+        float32 ``(frame.height, F)`` and the ``F`` names (without ``feature_``), or ``None, None``.
+
+    Raises
+    ------
+    InputFormatError
+        A column named ``feature_`` alone, a missing wanted column, or a cell that is not a finite
+        number (naming the file and row, or ``where[i]``).
+    """
+    if wanted is not None:
+        if not wanted:
+            _warn_unused_features(frame, [], path)
+            return None, None
+        return select_feature_columns(frame, wanted, path=path, first=first, where=where), list(wanted)
     cols = [c for c in frame.columns if c.startswith(FEATURE_PREFIX)]
     if not cols:
         return None, None
-    return feature_columns(frame, [c[len(FEATURE_PREFIX) :] for c in cols], path=path, first=first), [
-        c[len(FEATURE_PREFIX) :] for c in cols
+    if FEATURE_PREFIX in cols:
+        raise InputFormatError(
+            f"column {FEATURE_PREFIX!r} has no feature name after the prefix (name it feature_<name>)",
+            path=path,
+        )
+    names = [c[len(FEATURE_PREFIX) :] for c in cols]
+    return feature_columns(frame, names, path=path, first=first, where=where), names
+
+
+def _warn_unused_features(frame: pl.DataFrame, wanted: Sequence[str], path: Path) -> None:
+    unused = [
+        c for c in frame.columns if c.startswith(FEATURE_PREFIX) and c[len(FEATURE_PREFIX) :] not in wanted
     ]
+    if unused:
+        log.warning(
+            "%s: column(s) %s are not features of the model: not used%s",
+            path,
+            ", ".join(unused),
+            "" if wanted else " (it takes no extra features)",
+        )
 
 
-def feature_columns(frame: pl.DataFrame, names: Sequence[str], *, path: Path, first: int) -> np.ndarray:
+def select_feature_columns(
+    frame: pl.DataFrame,
+    names: Sequence[str],
+    *,
+    path: Path,
+    first: int,
+    where: Sequence[str] | None = None,
+) -> np.ndarray:
+    """A model's features out of a table: :func:`feature_columns` for ``names``, with a warning
+    naming the table's other ``feature_*`` columns (not read, so not checked either)."""
+    _warn_unused_features(frame, names, path)
+    return feature_columns(frame, names, path=path, first=first, where=where)
+
+
+def feature_columns(
+    frame: pl.DataFrame,
+    names: Sequence[str],
+    *,
+    path: Path,
+    first: int,
+    where: Sequence[str] | None = None,
+) -> np.ndarray:
     """The columns ``feature_<name>`` of ``frame``, for each of ``names`` in that order.
 
     Parameters
@@ -668,7 +735,9 @@ def feature_columns(frame: pl.DataFrame, names: Sequence[str], *, path: Path, fi
     names
         Feature names, without the ``feature_`` prefix.
     path, first
-        The file and the line of its first row, to name a bad cell.
+        The file and the line of its first row (of ``frame`` as read), to name a bad cell.
+    where
+        Each row's location instead (``"record r7"``), for a frame whose rows were reordered.
 
     Returns
     -------
@@ -689,33 +758,34 @@ def feature_columns(frame: pl.DataFrame, names: Sequence[str], *, path: Path, fi
             f" (this table has {', '.join(present) if present else 'no feature_* columns'})",
             path=path,
         )
+
+    def locate(i: int) -> str:
+        return where[i] if where is not None else row_location(first, i)
+
     cols = [FEATURE_PREFIX + name for name in names]
     out = np.empty((frame.height, len(cols)), dtype=np.float32)
     for j, col in enumerate(cols):
+        series = frame[col]
+        if series.dtype == pl.Utf8:
+            series = series.str.strip_chars()  # "1, 0.5" as a spreadsheet writes it
         try:
-            out[:, j] = frame[col].cast(pl.Float32, strict=True).to_numpy()
-        except pl.exceptions.PolarsError:
-            values = frame[col].to_list()
-            i = next(i for i, v in enumerate(values) if v is None or not _is_float(v))
+            out[:, j] = series.cast(pl.Float32, strict=True).to_numpy()
+        except (pl.exceptions.PolarsError, TypeError, ValueError):
+            bad = series.is_null() | series.cast(pl.Float32, strict=False).is_null()
+            i = int(np.flatnonzero(bad.to_numpy())[0]) if bad.any() else 0
+            value = series[i]
+            problem = "is empty" if value is None or value == "" else f"holds {value!r}, not a number"
             raise InputFormatError(
-                f"column {col} must hold numbers, got {values[i]!r}", path=path, record=row_location(first, i)
+                f"column {col} {problem} (features must be numbers)", path=path, record=locate(i)
             ) from None
     if not np.isfinite(out).all():
         i, j = (int(v) for v in np.argwhere(~np.isfinite(out))[0])
+        value = frame[cols[j]][i]
+        problem = "is empty" if value is None or value == "" else f"holds {out[i, j]}"
         raise InputFormatError(
-            f"feature values must be finite, got {out[i, j]} in column {cols[j]}",
-            path=path,
-            record=row_location(first, i),
+            f"column {cols[j]} {problem} (features must be finite numbers)", path=path, record=locate(i)
         )
     return out
-
-
-def _is_float(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _read_fasta(path: Path) -> tuple[list[str], list[str]]:
@@ -743,6 +813,7 @@ def load_table(
     task: str | None = None,
     pad: bool = False,
     positive: str | None = None,
+    features: Sequence[str] | None = None,
 ) -> LabelledTable:
     """Read a labelled sequence table (see the module docstring for the accepted forms).
 
@@ -766,6 +837,10 @@ def load_table(
     positive
         For a binary table read without ``classes``: the positive class, made
         ``classes[1]`` (the one a binary model's output is the probability of).
+    features
+        Read only these ``feature_<name>`` columns, in this order (a model's
+        ``feature_names``; ``[]`` reads none), warning about the table's others;
+        ``None`` (training) reads every ``feature_*`` column.
 
     Returns
     -------
@@ -782,7 +857,7 @@ def load_table(
     FileNotFoundError
         If a file does not exist.
     """
-    table = _load_table(path, labels, classes=classes, task=task, pad=pad)
+    table = _load_table(path, labels, classes=classes, task=task, pad=pad, features=features)
     return table if positive is None else _with_positive(table, positive)
 
 
@@ -811,6 +886,7 @@ def _load_table(
     classes: Sequence[str] | None,
     task: str | None,
     pad: bool,
+    features: Sequence[str] | None = None,
 ) -> LabelledTable:
     path = Path(path)
     if not path.exists():
@@ -870,7 +946,10 @@ def _load_table(
             frame, path=labels_path, first=first, where=where, classes=classes, task=task
         )
         matrix, lengths = _sequences_to_matrix(seqs, path=path, where=where, first=first, pad=pad)
-        features, feature_names = _features(frame, path=labels_path, first=first)
+        # the frame's rows are in the FASTA's order now: cells are named by record
+        feats, feature_names = read_features(
+            frame, path=labels_path, first=first, where=where, wanted=features
+        )
         return LabelledTable(
             sequences=matrix,
             lengths=lengths,
@@ -880,7 +959,7 @@ def _load_table(
             names=names,
             path=path,
             checksum=file_sha256(path),
-            features=features,
+            features=feats,
             feature_names=feature_names,
             labels_path=labels_path,
             labels_checksum=file_sha256(labels_path),
@@ -902,7 +981,7 @@ def _load_table(
         frame["sequence"].to_list(), path=path, where=None, first=first, pad=pad
     )
     key = _name_column(frame)
-    features, feature_names = _features(frame, path=path, first=first)
+    feats, feature_names = read_features(frame, path=path, first=first, wanted=features)
     return LabelledTable(
         sequences=matrix,
         lengths=lengths,
@@ -912,6 +991,6 @@ def _load_table(
         names=None if key is None else [str(v) for v in frame[key].to_list()],
         path=path,
         checksum=file_sha256(path),
-        features=features,
+        features=feats,
         feature_names=feature_names,
     )

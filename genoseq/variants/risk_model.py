@@ -415,10 +415,10 @@ def _fingerprint(doc: list[Any], arrays: Mapping[str, np.ndarray], *more: np.nda
     digest = hashlib.sha256(json.dumps(doc, sort_keys=True).encode())
     for key in sorted(arrays):
         digest.update(f"{key} {arrays[key].dtype} {arrays[key].shape}".encode())
-        digest.update(np.ascontiguousarray(arrays[key]).tobytes())
+        digest.update(memoryview(np.ascontiguousarray(arrays[key])).cast("B"))  # no copy
     for array in more:
         digest.update(f"{np.asarray(array).dtype} {np.shape(array)}".encode())
-        digest.update(np.ascontiguousarray(array).tobytes())
+        digest.update(memoryview(np.ascontiguousarray(array)).cast("B"))
     return digest.hexdigest()
 
 
