@@ -385,3 +385,51 @@ def test_another_reference_is_told_by_contig_names_and_lengths(tmp_path, caplog)
     assert warned({"chrM": 169}, {"chrM": 171})
     assert not warned({"chr1": 300, "chrUn_gl1": 50}, {"1": 300})
     assert warned({"chr1": 300, "chrUn_gl1": 50}, {"chr1": 310, "chrUn_GL1v1": 50})
+
+
+def test_a_background_beside_other_weights_or_outputs_is_refused(predictor, files, tmp_path):
+    """A model retrained into a directory that holds an old calibration: score-variants refuses the
+    background (its risk would rank this model's |log_odds| among another model's)."""
+    import shutil
+
+    from genoseq.errors import ModelFormatError
+
+    fa, vcf, _ = files
+    own = tmp_path / "m"
+    shutil.copytree(predictor.model_dir, own)
+    first = Predictor.load(own, device="cpu")
+    calibrate(first, fa, n=50, seed=0)
+    assert load_background(own).model_sha256 == first.weights_sha256
+    assert first.score_variants(vcf, fa)["risk"].null_count() == 0
+    # new weights written into the same directory, the calibration files left beside them
+    torch.manual_seed(1)
+    doc = first.config
+    retrained = build_model(doc["model"]["name"], first.model.config)
+    save_model_dir(
+        own,
+        retrained,
+        model_name=doc["model"]["name"],
+        model_config=first.model.config,
+        task="binary",
+        classes=["0", "1"],
+        encoding=doc["encoding"],
+        input_length=L,
+    )
+    with pytest.raises(ModelFormatError, match="scored with other weights.*calibrate again"):
+        Predictor.load(own, device="cpu").score_variants(vcf, fa)
+    # a background of another number of outputs: refused whatever it records
+    cfg = default_config(doc["model"]["name"], input_length=L, n_outputs=3, task="multiclass",
+                         **{k: v for k, v in doc["model"]["config"].items()
+                            if k not in ("input_length", "n_outputs", "task")})  # fmt: skip
+    save_model_dir(
+        own,
+        build_model(doc["model"]["name"], cfg),
+        model_name=doc["model"]["name"],
+        model_config=cfg,
+        task="multiclass",
+        classes=["a", "b", "c"],
+        encoding=encoding_spec(doc["model"]["name"], cfg),
+        input_length=L,
+    )
+    with pytest.raises(ModelFormatError, match="1 output column.*the model has 3"):
+        Predictor.load(own, device="cpu").score_variants(vcf, fa)

@@ -5,7 +5,8 @@ contig length, reference base A/C/G/T, ALT uniform among the other three), and s
 ``|log_odds|`` per model output in the model directory:
 
 * ``background.safetensors`` — tensor ``abs_log_odds`` float64 ``(n, n_outputs)``, sorted per column,
-  with the reference's contig lengths in its metadata (``reference_contigs``, JSON);
+  with the reference's contig lengths (``reference_contigs``, JSON) and the SHA-256 of the weights it
+  was scored with (``model_sha256``: a background beside other weights is refused) in its metadata;
 * ``calibration.json`` — how it was made (reference file name, n, seed, strand, genoseq version)
   and the SHA-256 of ``background.safetensors``, checked when it is loaded.
 
@@ -64,6 +65,8 @@ class Background:
     reference, contigs
         The reference's file name and its contigs' lengths (``None``: not recorded, calibrations
         made before genoseq recorded them).
+    model_sha256
+        SHA-256 of the weights the background was scored with (``None``: not recorded).
     """
 
     def __init__(
@@ -72,6 +75,7 @@ class Background:
         strand: str | None = None,
         reference: str | None = None,
         contigs: dict[str, int] | None = None,
+        model_sha256: str | None = None,
     ) -> None:
         values = np.asarray(values, dtype=np.float64)
         if values.ndim == 1:
@@ -80,6 +84,7 @@ class Background:
         self.strand = strand
         self.reference = reference
         self.contigs = contigs
+        self.model_sha256 = model_sha256
 
     @property
     def n(self) -> int:
@@ -118,6 +123,8 @@ def background_for(
         log.warning("the model was not loaded from a model directory, so it has no background: risk is null")
         return None
     background = load_background(predictor.model_dir)
+    if background is not None:
+        _refuse_other_model(predictor, background)
     if background is None:
         log.warning(
             "model %s has no background calibration: risk is null (run `genoseq calibrate`)",
@@ -134,6 +141,28 @@ def background_for(
     if background is not None and background.contigs and reference is not None:
         _warn_other_reference(predictor, background, reference)
     return background
+
+
+def _refuse_other_model(predictor: Predictor, background: Background) -> None:
+    """ModelFormatError for a background made with other weights or for another number of outputs
+    (a model retrained into the directory beside an old calibration): its ``risk`` would rank this
+    model's ``|log_odds|`` among another model's."""
+    where = Path(predictor.model_dir or ".") / CALIBRATION_FILE
+    again = "run genoseq calibrate again for this model, or remove calibration.json and background.safetensors"
+    n_outputs = int(getattr(predictor, "n_outputs", background.sorted.shape[1]))
+    if background.sorted.shape[1] != n_outputs:
+        raise ModelFormatError(
+            f"the background has {background.sorted.shape[1]} output column(s) but the model has "
+            f"{n_outputs}: it was made for another model ({again})",
+            path=where,
+        )
+    weights = getattr(predictor, "weights_sha256", None)
+    if background.model_sha256 is not None and weights is not None and background.model_sha256 != weights:
+        raise ModelFormatError(
+            f"the background was scored with other weights (sha256 {background.model_sha256[:12]}..., "
+            f"the model's are {weights[:12]}...): the model was retrained or replaced since ({again})",
+            path=where,
+        )
 
 
 def _warn_other_reference(predictor: Predictor, background: Background, reference: Reference) -> None:
@@ -223,11 +252,13 @@ def load_background(model_dir: str | Path) -> Background | None:
     ):
         raise ModelFormatError("reference_contigs must map contig names to lengths", path=bg_path)
     reference = meta.get("reference")
+    model_sha = file_meta.get("model_sha256")
     return Background(
         tensors["abs_log_odds"],
         strand=strand if isinstance(strand, str) else None,
         reference=reference if isinstance(reference, str) else None,
         contigs=contigs,
+        model_sha256=model_sha if isinstance(model_sha, str) and model_sha else None,
     )
 
 
@@ -385,7 +416,8 @@ def calibrate(
     finally:
         if own:
             ref.close()
-    bg = Background(values, strand=strand, reference=ref_name, contigs=contigs)
+    weights = predictor.weights_sha256
+    bg = Background(values, strand=strand, reference=ref_name, contigs=contigs, model_sha256=weights)
     model_dir = Path(predictor.model_dir)
     # both files are written in full under temporary names before either is renamed into place,
     # so a failed write (e.g. a full disk) leaves the old pair as it was
@@ -397,7 +429,8 @@ def calibrate(
         save_file(
             {"abs_log_odds": np.ascontiguousarray(bg.sorted)},
             str(tmp),
-            metadata={"reference_contigs": json.dumps(contigs)},
+            # and the weights it was scored with, so that a model retrained beside it is refused
+            metadata={"reference_contigs": json.dumps(contigs)} | ({"model_sha256": weights} if weights else {}),
         )
         meta = {
             "format_version": _CALIBRATION_VERSION,
