@@ -229,6 +229,16 @@ def _recorded_feature_names(
     return list(names)
 
 
+def _float_features(features: Any, names: list[str] | None) -> np.ndarray:
+    """``features`` (array, nested lists, a DataFrame) as float32; InputFormatError for text."""
+    try:
+        values = features.to_numpy() if hasattr(features, "to_numpy") else features
+        return np.asarray(values, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        where = "" if names is None else f" (columns {', '.join(names)})"
+        raise InputFormatError(f"features must be numbers{where}: {exc}") from None
+
+
 class Predictor:
     """Score sequences with a trained model.
 
@@ -825,6 +835,19 @@ class Predictor:
         """
         where = None if path is None else Path(path)
         names = list(names or [])
+        if self.feature_names is not None:  # "feature_gc" names the feature gc (a table's column name)
+            names = [
+                n[len("feature_") :]
+                if n.startswith("feature_")
+                and n not in self.feature_names
+                and n[len("feature_") :] in self.feature_names
+                else n
+                for n in names
+            ]
+        if values is not None and names and np.shape(values)[-1] != len(names):
+            raise InputFormatError(
+                f"{len(names)} feature name(s) but values of shape {np.shape(values)}", path=where
+            )
         if not self.n_features:
             if names:
                 log.warning(
@@ -881,13 +904,22 @@ class Predictor:
                     f"of shape ({n}, {self.n_features})"
                 )
             return None
-        features = np.asarray(features, dtype=np.float32)
+        columns = getattr(features, "columns", None)
+        if columns is not None and self.n_features:  # a polars/pandas DataFrame: its columns by name
+            names = [str(c) for c in columns]
+            features = self.select_features(names, _float_features(features, names), path=None)
+        features = _float_features(features, None)
         if not self.n_features:
             if features.shape == (n, 0):
                 return None
             raise InputFormatError("this model takes no extra features (features must be None)")
         if features.shape != (n, self.n_features):
             raise InputFormatError(f"features must have shape ({n}, {self.n_features}), got {features.shape}")
+        if not np.isfinite(features).all():
+            i, j = (int(v) for v in np.argwhere(~np.isfinite(features))[0])
+            raise InputFormatError(
+                f"features must be finite numbers, got {features[i, j]} in column {j}", record=f"sequence {i}"
+            )
         return features
 
     def _autocast(self) -> contextlib.AbstractContextManager[Any]:

@@ -224,3 +224,33 @@ def test_an_empty_feature_name_is_refused_at_training(data: dict) -> None:
     result = _invoke("train", bad, "--model", "cnn-lstm", "--out", data["dir"] / "x", "--epochs", "1")
     assert result.exit_code != 0 and "no feature name after the prefix" in result.output
     assert not (data["dir"] / "x" / "config.json").exists()
+
+
+def test_predict_takes_a_frame_of_features_by_column_name(data: dict) -> None:
+    predictor = Predictor.load(_model_dir(data["dir"] / "m", ["a", "b"]))
+    frame = pl.read_csv(data["ab"])
+    seqs = frame["sequence"].to_list()
+    ordered = predictor.predict(seqs, features=frame.select("feature_a", "feature_b").to_numpy())
+    for given in (frame.select("feature_b", "feature_a"), frame.select("feature_b", "feature_a").to_pandas()):
+        np.testing.assert_array_equal(predictor.predict(seqs, features=given), ordered)
+    np.testing.assert_array_equal(
+        predictor.predict(seqs, features=frame.select(b="feature_b", a="feature_a")), ordered
+    )
+    with pytest.raises(InputFormatError, match="no column feature_b"):
+        predictor.predict(seqs, features=frame.select("feature_a"))
+
+
+def test_predict_refuses_features_that_are_not_finite_numbers(data: dict) -> None:
+    predictor = Predictor.load(_model_dir(data["dir"] / "m", ["a", "b"]))
+    values = np.ones((2, 2), dtype=np.float32)
+    values[1, 0] = np.inf
+    with pytest.raises(InputFormatError, match=r"sequence 1: features must be finite numbers, got inf"):
+        predictor.predict(["ACGT", "ACGA"], features=values)
+    with pytest.raises(InputFormatError, match="features must be numbers"):
+        predictor.predict(["ACGT", "ACGA"], features=[["x", "1"], ["2", "3"]])
+    with pytest.raises(InputFormatError, match=r"2 feature name\(s\) but values of shape \(2, 3\)"):
+        predictor.select_features(["a", "b"], np.ones((2, 3)))
+    # a table's column names are understood too
+    np.testing.assert_array_equal(
+        predictor.select_features(["feature_b", "feature_a"], values), values[:, ::-1]
+    )

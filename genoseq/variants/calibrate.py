@@ -148,7 +148,9 @@ def _refuse_other_model(predictor: Predictor, background: Background) -> None:
     (a model retrained into the directory beside an old calibration): its ``risk`` would rank this
     model's ``|log_odds|`` among another model's."""
     where = Path(predictor.model_dir or ".") / CALIBRATION_FILE
-    again = "run genoseq calibrate again for this model, or remove calibration.json and background.safetensors"
+    again = (
+        "run genoseq calibrate again for this model, or remove calibration.json and background.safetensors"
+    )
     n_outputs = int(getattr(predictor, "n_outputs", background.sorted.shape[1]))
     if background.sorted.shape[1] != n_outputs:
         raise ModelFormatError(
@@ -430,7 +432,8 @@ def calibrate(
             {"abs_log_odds": np.ascontiguousarray(bg.sorted)},
             str(tmp),
             # and the weights it was scored with, so that a model retrained beside it is refused
-            metadata={"reference_contigs": json.dumps(contigs)} | ({"model_sha256": weights} if weights else {}),
+            metadata={"reference_contigs": json.dumps(contigs)}
+            | ({"model_sha256": weights} if weights else {}),
         )
         meta = {
             "format_version": _CALIBRATION_VERSION,
