@@ -166,15 +166,20 @@ def _where(i: int, row: dict[str, Any], lines: pl.Series | None = None) -> str:
 
 #: BED12's block columns (10-12), by the names the BED format gives them
 BLOCK_COLUMNS = ("blockCount", "blockSizes", "blockStarts")
+#: the same columns as :func:`genoseq.io.read_bed` names them in a BED12 without a header line
+_READ_BED_BLOCK_COLUMNS = ("col10", "col11", "col12")
 #: internal columns: each region's blocks as absolute 0-based starts and their sizes (``split``)
 _BLOCK_STARTS, _BLOCK_SIZES = "\0block_starts", "\0block_sizes"
 
 
 def _block_columns(frame: pl.DataFrame, source: str) -> tuple[str, str, str] | None:
     """The names of ``frame``'s blockCount, blockSizes and blockStarts columns: so named (a header
-    line, a DataFrame), else a BED file's 10th to 12th columns; ``None`` when it has none."""
+    line, a DataFrame), or ``col10``-``col12`` (a frame from :func:`genoseq.io.read_bed`), else a BED
+    file's 10th to 12th columns; ``None`` when it has none."""
     if all(c in frame.columns for c in BLOCK_COLUMNS):
         return BLOCK_COLUMNS
+    if all(c in frame.columns for c in _READ_BED_BLOCK_COLUMNS):  # genoseq.io.read_bed of a BED12
+        return _READ_BED_BLOCK_COLUMNS
     if source != "regions" and frame.width >= 12:  # a BED file: columns 10-12 by position
         count, sizes, starts = frame.columns[9:12]
         return count, sizes, starts

@@ -447,6 +447,16 @@ def test_split_joins_the_blocks_of_bed12_regions(files, tmp_path, caplog) -> Non
         }
     )
     assert extract_regions(frame, ref, split=True).get_column("sequence").to_list() == expected[:1]
+    # and a frame genoseq.io.read_bed made of the BED12 file (columns col7 ... col12) is that file
+    from genoseq.io import read_bed
+
+    read = read_bed(bed)
+    assert read.columns[-3:] == ["col10", "col11", "col12"]
+    assert extract_regions(read, ref, split=True).get_column("sequence").to_list() == expected
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="genoseq.regions"):
+        extract_regions(read, ref)
+    assert "2 BED12 region(s) have several blocks" in caplog.text
 
 
 @pytest.mark.parametrize(
