@@ -76,6 +76,12 @@ def region_columns(predictor: Predictor, *, centered: bool) -> dict[str, Any]:
     return schema | {col: pl.Float32 for col in output_columns(predictor)}
 
 
+def _open_reference(reference: Any) -> contextlib.AbstractContextManager[Reference]:
+    """An open :class:`Reference` as it is (left open for its owner, as score_variants uses one),
+    else the FASTA path opened (and closed after)."""
+    return contextlib.nullcontext(reference) if isinstance(reference, Reference) else Reference(reference)
+
+
 def _regions_frame(
     regions: str | os.PathLike[str] | pl.DataFrame, keep: str | None = None, split: bool = False
 ) -> tuple[pl.DataFrame, str, pl.Series | None]:
@@ -83,6 +89,8 @@ def _regions_frame(
     ``label``, when given; and with ``split``, each region's BED12 blocks); how to name their
     source; and each region's line of the BED file (``None`` for a frame)."""
     lines: pl.Series | None = None
+    if type(regions).__module__.startswith("pandas") and hasattr(regions, "columns"):
+        regions = pl.from_pandas(regions)  # a pandas DataFrame: the same columns
     if isinstance(regions, pl.DataFrame):
         frame, source = regions, "regions"
         missing = [c for c in ("chrom", "start", "end") if c not in frame.columns]
@@ -515,7 +523,7 @@ def _iter_scored(
     _refuse_split_window(split, centered, "centered")
     frame, source, lines = _regions_frame(regions, split=split)
     strand = predictor.resolve_strand(strand)  # a bad value fails before the reference is read
-    with Reference(reference) as ref:
+    with _open_reference(reference) as ref:
         for rows, seqs in iter_region_sequences(
             ref,
             frame,
@@ -613,7 +621,7 @@ def _extracted(
             )
     padded, first = 0, ""
     longer: set[str] = set()  # contigs shorter than the window
-    with Reference(reference) as ref:
+    with _open_reference(reference) as ref:
         for rows, seqs in iter_region_sequences(
             ref,
             frame,

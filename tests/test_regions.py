@@ -519,3 +519,16 @@ def test_cli_split(files, tmp_path) -> None:
     refused = runner.invoke(main, [*extract, "-o", str(tmp_path / "no.tsv")])
     assert refused.exit_code == 2 and "--split and --window" in refused.output
     assert not (tmp_path / "no.tsv").exists()
+
+
+def test_regions_take_an_open_reference_and_a_pandas_frame(files, tmp_path) -> None:
+    from genoseq.io import Reference, read_bed
+
+    _, ref, predictor = files
+    bed = tmp_path / "r.bed"
+    write_bed(bed, REGIONS)
+    expected = predictor.predict_regions(bed, ref)
+    with Reference(ref) as opened:
+        got = predictor.predict_regions(read_bed(bed).to_pandas(), opened)
+        assert opened.length("c1") == len(CONTIGS["c1"])  # still open: the caller's to close
+    assert got.equals(expected)
