@@ -178,6 +178,12 @@ def _check_array_letters(arr: np.ndarray) -> None:
         )
 
 
+def _refuse_empty_rows(arr: np.ndarray) -> None:
+    """InputFormatError for a ``(n, 0)`` array of n > 0 rows: sequences with no bases to score."""
+    if arr.ndim == 2 and arr.shape[1] == 0 and arr.shape[0]:
+        raise InputFormatError("empty sequence (an array of 0 columns)", record="sequence 0")
+
+
 def _as_sequences(seqs: Sequence[str] | str | np.ndarray) -> Sequence[str | bytes]:
     """A single sequence, a numpy array of strings (``<U``, object, ``S``) or a sequence of them, as a list."""
     if isinstance(seqs, str | bytes):
@@ -432,7 +438,9 @@ class Predictor:
         InputFormatError
             A byte that is not a DNA/IUPAC letter (either case), or an array of another type/shape.
         """
+        self.require_sequence_model()
         _check_array_letters(arr)
+        _refuse_empty_rows(arr)
         return self._run(arr, strand, batch_size, features, probabilities=True)
 
     def predict_logits_array(
@@ -444,7 +452,9 @@ class Predictor:
         features: np.ndarray | None = None,
     ) -> np.ndarray:
         """Like :meth:`predict_array` but returns logits (averaged over strands), float32 ``(n, n_outputs)``."""
+        self.require_sequence_model()
         _check_array_letters(arr)
+        _refuse_empty_rows(arr)
         return self._run(arr, strand, batch_size, features, probabilities=False)
 
     @property
@@ -507,6 +517,9 @@ class Predictor:
             raise InputFormatError(f"new_bases must have shape ({windows.shape[0]},), got {new_bases.shape}")
         if not 0 <= index < self.input_length:
             raise ConfigError(f"index {index} is outside windows of length {self.input_length}")
+        self.require_sequence_model()
+        _check_array_letters(windows)
+        _check_array_letters(new_bases[:, None])  # an 'X' is refused, as in the windows
         strand = self.resolve_strand(strand)
         if not self.supports_point_edits:
             edited = windows.copy()

@@ -668,3 +668,16 @@ def test_a_full_device_is_named_in_the_error(model_dir: Path, tmp_path: Path) ->
     fasta.write_text(">r\nACGTACGTAC\n")
     result = CliRunner().invoke(main, ["predict", str(model_dir), str(fasta), "-o", "/dev/full"])
     assert result.exit_code == 1 and "/dev/full: No space left on device" in result.output, result.output
+
+
+def test_array_paths_refuse_what_the_string_paths_refuse() -> None:
+    predictor = make_predictor()
+    with pytest.raises(InputFormatError, match="empty sequence"):
+        predictor.predict_array(np.zeros((2, 0), dtype=np.uint8))
+    windows = np.frombuffer(b"ACGTACGTAC" * 2, dtype=np.uint8).reshape(2, LENGTH).copy()
+    with pytest.raises(InputFormatError, match="'X' at position 1 is not a DNA letter"):
+        predictor.predict_point_edits(windows, 3, np.frombuffer(b"AX", dtype=np.uint8))
+    bad = windows.copy()
+    bad[1, 4] = ord("-")
+    with pytest.raises(InputFormatError, match="sequence 1"):
+        predictor.predict_point_edits(bad, 3, np.frombuffer(b"AC", dtype=np.uint8))
