@@ -847,6 +847,7 @@ class Predictor:
             not record its feature names -- the table holds another number of them.
         """
         where = None if path is None else Path(path)
+        prefix = "" if path is None else f"{path}: "  # of the log messages
         names = list(names or [])
         if self.feature_names is not None:  # "feature_gc" names the feature gc (a table's column name)
             names = [
@@ -864,8 +865,8 @@ class Predictor:
         if not self.n_features:
             if names:
                 log.warning(
-                    "%s: the model takes no extra features: columns %s not used",
-                    path,
+                    "%sthe model takes no extra features: columns %s not used",
+                    prefix,
                     ", ".join("feature_" + n for n in names),
                 )
             return None
@@ -886,9 +887,9 @@ class Predictor:
                     path=where,
                 )
             log.warning(
-                "%s: the model directory does not record its feature names (trained by an older "
+                "%sthe model directory does not record its feature names (trained by an older "
                 "genoseq): columns %s taken in the table's order",
-                path,
+                prefix,
                 ", ".join("feature_" + n for n in names),
             )
             return values
@@ -903,11 +904,49 @@ class Predictor:
         unused = [n for n in names if n not in wanted]
         if unused:
             log.warning(
-                "%s: columns %s are not model features: not used",
-                path,
+                "%scolumns %s are not model features: not used",
+                prefix,
                 ", ".join("feature_" + n for n in unused),
             )
         return values[:, [names.index(n) for n in wanted]]
+
+    def _frame_features(self, frame: Any) -> np.ndarray:
+        """The model's features out of a polars/pandas DataFrame: for each of :attr:`feature_names`
+        its column ``feature_<name>`` (or ``<name>``); other columns (a whole table's ``sequence``,
+        ``label`` ...) are not read, and unused ``feature_*`` ones are warned about. A model that
+        does not record its names takes the frame's ``feature_*`` columns (or all) in order."""
+        columns = [str(c) for c in frame.columns]
+        by_name = {c: c_orig for c, c_orig in zip(columns, frame.columns, strict=True)}
+        if self.feature_names is None:
+            chosen = [c for c in columns if c.startswith("feature_")] or columns
+            if len(chosen) != self.n_features:
+                raise InputFormatError(
+                    f"the model takes {self.n_features} extra feature(s), the frame has {len(chosen)} "
+                    f"column(s) to take them from ({', '.join(chosen)})"
+                )
+            log.warning(
+                "the model directory does not record its feature names (trained by an older genoseq): "
+                "frame columns %s taken in order",
+                ", ".join(chosen),
+            )
+        else:
+            chosen, missing = [], []
+            for name in self.feature_names:
+                column = next((c for c in ("feature_" + name, name) if c in by_name), None)
+                (missing if column is None else chosen).append(name if column is None else column)
+            if missing:
+                raise InputFormatError(
+                    f"the features frame has no column {', '.join('feature_' + n for n in missing)} (or "
+                    f"{', '.join(missing)}): the model takes {', '.join(self.feature_names)}; the frame's "
+                    f"columns are {', '.join(columns)}"
+                )
+            unused = [c for c in columns if c.startswith("feature_") and c not in chosen]
+            if unused:
+                log.warning(
+                    "features frame: column(s) %s are not features of the model: not used", ", ".join(unused)
+                )
+        picked = frame[[by_name[c] for c in chosen]]
+        return _float_features(picked, chosen)
 
     def _check_features(self, features: np.ndarray | None, n: int) -> np.ndarray | None:
         if features is None:
@@ -917,10 +956,8 @@ class Predictor:
                     f"of shape ({n}, {self.n_features})"
                 )
             return None
-        columns = getattr(features, "columns", None)
-        if columns is not None and self.n_features:  # a polars/pandas DataFrame: its columns by name
-            names = [str(c) for c in columns]
-            features = self.select_features(names, _float_features(features, names), path=None)
+        if getattr(features, "columns", None) is not None and self.n_features:
+            features = self._frame_features(features)  # a polars/pandas DataFrame: columns by name
         features = _float_features(features, None)
         if not self.n_features:
             if features.shape == (n, 0):

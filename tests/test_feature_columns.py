@@ -254,3 +254,21 @@ def test_predict_refuses_features_that_are_not_finite_numbers(data: dict) -> Non
     np.testing.assert_array_equal(
         predictor.select_features(["feature_b", "feature_a"], values), values[:, ::-1]
     )
+
+
+def test_predict_takes_a_whole_table_frame_reading_only_the_feature_columns(data: dict, caplog) -> None:
+    predictor = Predictor.load(_model_dir(data["dir"] / "m", ["a", "b"]))
+    frame = pl.read_csv(data["ba"]).with_columns(pl.lit(1.0).alias("feature_c"))
+    seqs = frame["sequence"].to_list()
+    expected = predictor.predict(seqs, features=frame.select("feature_a", "feature_b").to_numpy())
+    for given in (frame, frame.to_pandas()):  # sequence and label columns (text) are not read
+        caplog.clear()
+        np.testing.assert_array_equal(predictor.predict(seqs, features=given), expected)
+        assert "column(s) feature_c are not features of the model" in caplog.text
+        assert "None:" not in caplog.text
+    import pandas as pd
+
+    with pytest.raises(
+        InputFormatError, match=r"no column feature_a, feature_b \(or a, b\).*columns are 0, 1"
+    ):
+        predictor.predict(seqs, features=pd.DataFrame(np.ones((len(seqs), 2))))
