@@ -339,3 +339,29 @@ def test_an_undefined_monitor_metric_is_warned_about_and_loss_decides(tmp_path, 
     assert caplog.text.count("validation auroc is undefined") == 1
     losses = [r["valid_loss"] for r in result.history]
     assert result.best_epoch == 1 + losses.index(min(losses))
+
+
+def test_resume_refuses_another_precision(tmp_path) -> None:
+    """A run interrupted in fp32 and resumed under bf16 autocast would mix numerics in one run
+    (and config.json would record one precision for both): refused, naming the flag that continues."""
+    train, valid = toy_datasets()
+    run_dir = tmp_path / "run"
+    with pytest.raises(TrainingInterrupted):
+        fit(
+            toy_model(), train, valid, TrainConfig(epochs=3, **FAST), out_dir=run_dir, stop_event=StopAfter(5)
+        )
+    _, meta = read_checkpoint(run_dir / CHECKPOINT_NAME)
+    assert meta["precision"] == "fp32"
+    with pytest.raises(
+        ConfigError, match=r"trained in fp32, this one would train in bf16 \(--precision fp32"
+    ):
+        fit(
+            toy_model(),
+            train,
+            valid,
+            TrainConfig(epochs=3, precision="bf16", **FAST),
+            out_dir=run_dir,
+            resume=True,
+        )
+    result = fit(toy_model(), train, valid, TrainConfig(epochs=3, **FAST), out_dir=run_dir, resume=True)
+    assert result.epochs_run == 3

@@ -274,6 +274,7 @@ class _Trainer:
                 "task": self.task,
                 "world_size": self.ctx.world_size,
                 "fingerprint": self.fingerprint,
+                "precision": self.precision,  # as resolved ("auto" -> bf16/fp16/fp32 on this device)
                 "optimizer": optim_meta,
                 "scaler": self.scaler.state_dict(),
                 "rng": rng_meta,
@@ -295,6 +296,12 @@ class _Trainer:
         if meta.get("task") != self.task:
             raise ConfigError(
                 f"cannot resume: the checkpoint is for a {meta.get('task')} task", path=self.ckpt_path
+            )
+        if meta.get("precision") not in (None, self.precision):  # None: a checkpoint from before it was kept
+            raise ConfigError(
+                f"cannot resume: the interrupted run trained in {meta['precision']}, this one would train "
+                f"in {self.precision} (--precision {meta['precision']} continues it as it was)",
+                path=self.ckpt_path,
             )
         if self.fingerprint is not None and meta.get("fingerprint") not in (None, self.fingerprint):
             raise ConfigError(
