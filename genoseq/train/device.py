@@ -44,7 +44,7 @@ def resolve_precision(preference: str, device: torch.device) -> tuple[str, torch
         return "bf16", torch.bfloat16
     if preference == "fp16":
         if device.type != "cuda":
-            raise ConfigError("fp16 training needs a CUDA GPU; on CPU use fp32 (or bf16)")
+            raise ConfigError("--precision fp16 needs a CUDA GPU; on CPU use --precision fp32 (or bf16)")
         return "fp16", torch.float16
     raise ConfigError(f"precision must be auto, fp32, bf16 or fp16, got {preference!r}")
 
