@@ -458,3 +458,86 @@ def load_model_dir(path: str | os.PathLike[str], device: str | torch.device = "c
         metrics=document.get("metrics"),
         extra=dict(document.get("extra") or {}),
     )
+
+
+def describe_model_dir(path: str | os.PathLike[str]) -> list[tuple[str, str]]:
+    """A model directory summed up, for ``genoseq info MODEL``: (field, value) pairs.
+
+    Reads ``config.json`` (validated as :func:`read_config` does; the weights are not loaded) and,
+    where there is one, ``calibration.json``.
+
+    Returns
+    -------
+    list[tuple[str, str]]
+        ``model``, ``kind`` (``sequence`` or ``variant-risk``), ``architecture``, ``task``,
+        ``classes``, ``input_length``, ``encoding``, ``strand``, ``features``, ``weights_sha256``,
+        ``trained`` (genoseq version, device, processes, epochs), ``validation`` (metrics) and
+        ``calibration``, in that order; a value is ``-`` where the directory records none.
+
+    Raises
+    ------
+    ModelFormatError
+        As :func:`read_config`.
+    """
+    directory = Path(path)
+    doc = read_config(directory)
+    extra = doc.get("extra") or {}
+    training = doc.get("training") or {}
+    metrics = doc.get("metrics") or {}
+    encoding = dict(doc["encoding"])
+    kind = encoding.pop("type")
+    shown = {"type": kind, **encoding}
+    trained = "-"
+    if training:
+        parts = [
+            f"genoseq {training.get('genoseq', '?')}",
+            f"{training.get('device', '?')}",
+            f"{training.get('world_size', 1)} process(es)",
+        ]
+        if "epochs_run" in training:
+            parts.append(f"best epoch {training.get('best_epoch')} of {training.get('epochs_run')}")
+        trained = ", ".join(parts)
+    figures = [
+        f"{key} {metrics[key]:.4f}"
+        for key in ("auroc", "auprc", "accuracy", "mcc", "f1")
+        if isinstance(metrics.get(key), (int, float)) and not isinstance(metrics.get(key), bool)
+    ]
+    if figures and isinstance(metrics.get("n"), int):
+        figures.append(f"n {metrics['n']}")
+    calibration = "-"
+    meta_path = directory / CALIBRATION_FILE
+    if meta_path.is_file():
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            meta = None
+        if isinstance(meta, dict):
+            calibration = (
+                f"{meta.get('n', '?')} background SNVs of {meta.get('reference', '?')} "
+                f"(strand {meta.get('strand', '?')})"
+            )
+        else:
+            calibration = f"{CALIBRATION_FILE} unreadable"
+    names = extra.get("feature_names")
+    n_features = int(doc["model"].get("config", {}).get("n_features", 0) or 0)
+    if extra.get("kind") == VARIANT_KIND:
+        features = "computed from the VCF (annotation, consequences, INFO fields)"
+    elif isinstance(names, list) and names:
+        features = ", ".join(f"feature_{n}" for n in names)
+    else:
+        features = f"{n_features} (names not recorded)" if n_features else "none"
+    return [
+        ("model", str(directory)),
+        ("kind", "variant-risk" if extra.get("kind") == VARIANT_KIND else "sequence"),
+        ("architecture", str(doc["model"]["name"])),
+        ("task", str(doc["task"])),
+        ("classes", ", ".join(doc["classes"])),
+        ("input_length", str(doc["input_length"])),
+        ("encoding", json.dumps(shown, sort_keys=False)),
+        ("strand", str(extra.get("strand", "both")) if extra.get("kind") != VARIANT_KIND else "forward"),
+        ("features", features),
+        ("weights_sha256", str(doc["weights"]["sha256"])),
+        ("trained", trained),
+        ("validation", ", ".join(figures) if figures else "-"),
+        ("calibration", calibration),
+    ]

@@ -82,3 +82,29 @@ def test_output_piped_into_head_ends_quietly(tmp_path) -> None:
     stderr = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 141, stderr
     assert "error" not in stderr.lower() and "Traceback" not in stderr
+
+
+def test_info_sums_up_a_model_directory(tmp_path) -> None:
+    from genoseq import Predictor
+    from genoseq.variants import calibrate
+    from tests.tiny_models import save_tiny_cnn
+
+    model = save_tiny_cnn(tmp_path / "m", 20)
+    result = CliRunner().invoke(main, ["info", str(model)])
+    assert result.exit_code == 0, result.output
+    fields = dict(line.split("\t", 1) for line in result.output.splitlines())
+    assert fields["kind"] == "sequence" and fields["architecture"] == "cnn-lstm"
+    assert fields["classes"] == "0, 1" and fields["input_length"] == "20" and fields["features"] == "none"
+    assert fields["calibration"] == "-" and fields["trained"] == "-"
+    assert fields["weights_sha256"] == Predictor.load(model).weights_sha256
+    reference = tmp_path / "ref.fa"
+    reference.write_text(">c1\n" + "ACGTTGCAAG" * 30 + "\n")
+    calibrate(Predictor.load(model), reference, n=40, seed=0)
+    again = dict(
+        line.split("\t", 1) for line in CliRunner().invoke(main, ["info", str(model)]).output.splitlines()
+    )
+    assert again["calibration"].startswith("40 background SNVs of ref.fa")
+    broken = tmp_path / "not_a_model"
+    broken.mkdir()
+    result = CliRunner().invoke(main, ["info", str(broken)])
+    assert result.exit_code != 0 and "config.json" in result.output

@@ -2,20 +2,42 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import click
 
 from genoseq.cli._paths import InputFile
 
 
+class _FastxOrModel(InputFile):
+    """A FASTA/FASTQ file (``-``: standard input), or a model directory."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value != "-" and Path(value).is_dir():
+            return str(value)
+        return super().convert(value, param, ctx)
+
+
 @click.command()
-@click.argument("path", type=InputFile(allow_dash=True))
+@click.argument("path", type=_FastxOrModel(allow_dash=True))
 def info(path: str) -> None:
     """Print one line per record of a FASTA/FASTQ file: name, length, GC fraction, N count.
 
     The GC fraction is that of the called bases: (G + C) / (A + C + G + T), case-insensitive, with N
     and the other IUPAC codes left out (empty when a record has no called base), so a scaffold's
     runs of N do not lower it.
+
+    PATH a model directory instead: one `field<TAB>value` line each for what it is (kind,
+    architecture, task, classes, input length, encoding, strand, feature columns), its weights'
+    checksum, how it was trained, its validation metrics and its calibration.
     """
+    if path != "-" and Path(path).is_dir():
+        from genoseq.modeldir import describe_model_dir
+
+        for field, value in describe_model_dir(path):
+            click.echo(f"{field}\t{value}")
+        return
     from genoseq.io import read_fastx
 
     total = 0
