@@ -55,7 +55,6 @@ __all__ = [
     "legacy_class_order",
     "load_table",
     "read_features",
-    "select_feature_columns",
 ]
 
 log = logging.getLogger(__name__)
@@ -660,8 +659,8 @@ def read_features(
     wanted: Sequence[str] | None = None,
 ) -> tuple[np.ndarray | None, list[str] | None]:
     """A table's features: every ``feature_*`` column (``wanted`` ``None``: training, or a model
-    that does not record its feature names), or only the named ones (:func:`select_feature_columns`;
-    an empty ``wanted`` reads none, warning about any there are).
+    that does not record its feature names), or only the named ones, warning about the table's
+    others, which are not read (an empty ``wanted`` reads none).
 
     Returns
     -------
@@ -675,10 +674,10 @@ def read_features(
         number (naming the file and row, or ``where[i]``).
     """
     if wanted is not None:
+        _warn_unused_features(frame, wanted, path)
         if not wanted:
-            _warn_unused_features(frame, [], path)
             return None, None
-        return select_feature_columns(frame, wanted, path=path, first=first, where=where), list(wanted)
+        return feature_columns(frame, wanted, path=path, first=first, where=where), list(wanted)
     cols = [c for c in frame.columns if c.startswith(FEATURE_PREFIX)]
     if not cols:
         return None, None
@@ -702,20 +701,6 @@ def _warn_unused_features(frame: pl.DataFrame, wanted: Sequence[str], path: Path
             ", ".join(unused),
             "" if wanted else " (it takes no extra features)",
         )
-
-
-def select_feature_columns(
-    frame: pl.DataFrame,
-    names: Sequence[str],
-    *,
-    path: Path,
-    first: int,
-    where: Sequence[str] | None = None,
-) -> np.ndarray:
-    """A model's features out of a table: :func:`feature_columns` for ``names``, with a warning
-    naming the table's other ``feature_*`` columns (not read, so not checked either)."""
-    _warn_unused_features(frame, names, path)
-    return feature_columns(frame, names, path=path, first=first, where=where)
 
 
 def feature_columns(
