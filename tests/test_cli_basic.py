@@ -107,4 +107,4 @@ def test_info_sums_up_a_model_directory(tmp_path) -> None:
     broken = tmp_path / "not_a_model"
     broken.mkdir()
     result = CliRunner().invoke(main, ["info", str(broken)])
-    assert result.exit_code != 0 and "config.json" in result.output
+    assert result.exit_code != 0 and "is a directory" in result.output

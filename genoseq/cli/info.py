@@ -14,7 +14,7 @@ class _FastxOrModel(InputFile):
     """A FASTA/FASTQ file (``-``: standard input), or a model directory."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if value != "-" and Path(value).is_dir():
+        if value != "-" and (Path(value) / "config.json").is_file():  # a model directory
             return str(value)
         return super().convert(value, param, ctx)
 
@@ -32,7 +32,7 @@ def info(path: str) -> None:
     architecture, task, classes, input length, encoding, strand, feature columns), its weights'
     checksum, how it was trained, its validation metrics and its calibration.
     """
-    if path != "-" and Path(path).is_dir():
+    if path != "-" and Path(path).is_dir():  # holding config.json (any other directory is refused above)
         from genoseq.modeldir import describe_model_dir
 
         for field, value in describe_model_dir(path):
