@@ -484,9 +484,6 @@ def describe_model_dir(path: str | os.PathLike[str]) -> list[tuple[str, str]]:
     extra = doc.get("extra") or {}
     training = doc.get("training") or {}
     metrics = doc.get("metrics") or {}
-    encoding = dict(doc["encoding"])
-    kind = encoding.pop("type")
-    shown = {"type": kind, **encoding}
     trained = "-"
     if training:
         parts = [
@@ -533,7 +530,7 @@ def describe_model_dir(path: str | os.PathLike[str]) -> list[tuple[str, str]]:
         ("task", str(doc["task"])),
         ("classes", ", ".join(doc["classes"])),
         ("input_length", str(doc["input_length"])),
-        ("encoding", json.dumps(shown, sort_keys=False)),
+        ("encoding", json.dumps(doc["encoding"])),
         ("strand", str(extra.get("strand", "both")) if extra.get("kind") != VARIANT_KIND else "forward"),
         ("features", features),
         ("weights_sha256", str(doc["weights"]["sha256"])),

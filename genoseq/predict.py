@@ -42,7 +42,7 @@ from torch import nn
 
 from genoseq._cuda import bf16_native, exact_fp32
 from genoseq.data.encoding import encode_for_model, make_encoder, pad_center, to_torch
-from genoseq.data.tables import DNA_BYTE, DNA_LETTERS
+from genoseq.data.tables import DNA_BYTE, DNA_LETTERS, FEATURE_PREFIX
 from genoseq.data.writers import TableWriter, output_table_format, write_table
 from genoseq.errors import ConfigError, InputFormatError, ModelFormatError
 from genoseq.modeldir import VARIANT_KIND, LoadedModel, load_model_dir
@@ -176,6 +176,13 @@ def _check_array_letters(arr: np.ndarray) -> None:
             "either case)",
             record=f"sequence {i}",
         )
+
+
+def require_no_features(predictor: Any, what: str) -> None:
+    """:meth:`Predictor.require_no_features` for any predictor-like object (one without
+    ``n_features`` takes none): the check of the commands that score windows they build themselves."""
+    if getattr(predictor, "n_features", 0):
+        predictor.require_no_features(what)
 
 
 def _refuse_empty_rows(arr: np.ndarray) -> None:
@@ -682,6 +689,18 @@ class Predictor:
         ):
             yield batch.drop(INTERNAL_COLUMNS)
 
+    @property
+    def _variant_kind(self) -> bool:
+        """Whether this is a variant-risk model (``extra["kind"]``): it scores variants, and computes
+        its own features from the VCF."""
+        return ((self.config or {}).get("extra") or {}).get("kind") == VARIANT_KIND
+
+    def _feature_list(self) -> str:
+        """`` (feature_a, feature_b)`` for messages, or ``""`` when the names are not recorded."""
+        if self.feature_names is None:
+            return ""
+        return f" ({', '.join(FEATURE_PREFIX + n for n in self.feature_names)})"
+
     def require_sequence_model(self) -> None:
         """Refuse a variant-risk model where sequences are to be scored.
 
@@ -690,7 +709,7 @@ class Predictor:
         ConfigError
             This is a variant-risk model (it scores variants, not sequences).
         """
-        if ((self.config or {}).get("extra") or {}).get("kind") == VARIANT_KIND:
+        if self._variant_kind:
             raise ConfigError(
                 f"{self.model_dir} is a variant-risk model: it scores variants (genoseq score-variants, "
                 "Predictor.score_variants), not sequences"
@@ -794,14 +813,9 @@ class Predictor:
         ConfigError
             The model takes extra features (names them and where they can be given).
         """
-        if self.n_features and ((self.config or {}).get("extra") or {}).get("kind") != VARIANT_KIND:
-            shown = (
-                ""
-                if self.feature_names is None
-                else f" ({', '.join('feature_' + n for n in self.feature_names)})"
-            )
+        if self.n_features and not self._variant_kind:
             raise ConfigError(
-                f"{self.model_dir or 'the model'} takes {self.n_features} extra feature(s){shown} per "
+                f"{self.model_dir or 'the model'} takes {self.n_features} extra feature(s){self._feature_list()} per "
                 f"sequence besides the bases, which {what} cannot give it: score a CSV/TSV/Parquet table "
                 "with a sequence column and those feature_* columns (genoseq predict / evaluate)"
             )
@@ -811,7 +825,7 @@ class Predictor:
         :attr:`feature_names`, ``[]`` for a model without features, ``None`` (every ``feature_*``
         column, taken in order) for a model that takes features but does not record their names.
         The ``features`` argument of :func:`genoseq.data.load_table`."""
-        if not self.n_features or ((self.config or {}).get("extra") or {}).get("kind") == VARIANT_KIND:
+        if not self.n_features or self._variant_kind:
             return []
         return None if self.feature_names is None else list(self.feature_names)
 
@@ -851,10 +865,10 @@ class Predictor:
         names = list(names or [])
         if self.feature_names is not None:  # "feature_gc" names the feature gc (a table's column name)
             names = [
-                n[len("feature_") :]
-                if n.startswith("feature_")
+                n[len(FEATURE_PREFIX) :]
+                if n.startswith(FEATURE_PREFIX)
                 and n not in self.feature_names
-                and n[len("feature_") :] in self.feature_names
+                and n[len(FEATURE_PREFIX) :] in self.feature_names
                 else n
                 for n in names
             ]
@@ -867,14 +881,13 @@ class Predictor:
                 log.warning(
                     "%sthe model takes no extra features: columns %s not used",
                     prefix,
-                    ", ".join("feature_" + n for n in names),
+                    ", ".join(FEATURE_PREFIX + n for n in names),
                 )
             return None
         wanted = self.feature_names
         if values is None or not names:
-            shown = "" if wanted is None else f" ({', '.join('feature_' + n for n in wanted)})"
             raise InputFormatError(
-                f"the model takes {self.n_features} extra feature(s){shown} per sequence, and this "
+                f"the model takes {self.n_features} extra feature(s){self._feature_list()} per sequence, and this "
                 "input has no feature_* columns",
                 path=where,
             )
@@ -883,22 +896,22 @@ class Predictor:
             if len(names) != self.n_features:
                 raise InputFormatError(
                     f"the model takes {self.n_features} extra feature(s), this table has {len(names)} "
-                    f"feature_* columns ({', '.join('feature_' + n for n in names)})",
+                    f"feature_* columns ({', '.join(FEATURE_PREFIX + n for n in names)})",
                     path=where,
                 )
             log.warning(
                 "%sthe model directory does not record its feature names (trained by an older "
                 "genoseq): columns %s taken in the table's order",
                 prefix,
-                ", ".join("feature_" + n for n in names),
+                ", ".join(FEATURE_PREFIX + n for n in names),
             )
             return values
         missing = [n for n in wanted if n not in names]
         if missing:
             raise InputFormatError(
-                f"no column {', '.join('feature_' + n for n in missing)}: the model takes the feature(s) "
-                f"{', '.join('feature_' + n for n in wanted)} (this table has "
-                f"{', '.join('feature_' + n for n in names)})",
+                f"no column {', '.join(FEATURE_PREFIX + n for n in missing)}: the model takes the feature(s) "
+                f"{', '.join(FEATURE_PREFIX + n for n in wanted)} (this table has "
+                f"{', '.join(FEATURE_PREFIX + n for n in names)})",
                 path=where,
             )
         unused = [n for n in names if n not in wanted]
@@ -906,7 +919,7 @@ class Predictor:
             log.warning(
                 "%scolumns %s are not model features: not used",
                 prefix,
-                ", ".join("feature_" + n for n in unused),
+                ", ".join(FEATURE_PREFIX + n for n in unused),
             )
         return values[:, [names.index(n) for n in wanted]]
 
@@ -918,7 +931,7 @@ class Predictor:
         columns = [str(c) for c in frame.columns]
         by_name = {c: c_orig for c, c_orig in zip(columns, frame.columns, strict=True)}
         if self.feature_names is None:
-            chosen = [c for c in columns if c.startswith("feature_")] or columns
+            chosen = [c for c in columns if c.startswith(FEATURE_PREFIX)] or columns
             if len(chosen) != self.n_features:
                 raise InputFormatError(
                     f"the model takes {self.n_features} extra feature(s), the frame has {len(chosen)} "
@@ -932,15 +945,15 @@ class Predictor:
         else:
             chosen, missing = [], []
             for name in self.feature_names:
-                column = next((c for c in ("feature_" + name, name) if c in by_name), None)
+                column = next((c for c in (FEATURE_PREFIX + name, name) if c in by_name), None)
                 (missing if column is None else chosen).append(name if column is None else column)
             if missing:
                 raise InputFormatError(
-                    f"the features frame has no column {', '.join('feature_' + n for n in missing)} (or "
+                    f"the features frame has no column {', '.join(FEATURE_PREFIX + n for n in missing)} (or "
                     f"{', '.join(missing)}): the model takes {', '.join(self.feature_names)}; the frame's "
                     f"columns are {', '.join(columns)}"
                 )
-            unused = [c for c in columns if c.startswith("feature_") and c not in chosen]
+            unused = [c for c in columns if c.startswith(FEATURE_PREFIX) and c not in chosen]
             if unused:
                 log.warning(
                     "features frame: column(s) %s are not features of the model: not used", ", ".join(unused)
@@ -1132,13 +1145,8 @@ def _iter_records(
         from genoseq.io import read_fastx
 
         if predictor is not None and predictor.n_features:
-            shown = (
-                ""
-                if predictor.feature_names is None
-                else f" ({', '.join('feature_' + n for n in predictor.feature_names)})"
-            )
             raise InputFormatError(
-                f"the model takes {predictor.n_features} extra feature(s){shown} per sequence, which "
+                f"the model takes {predictor.n_features} extra feature(s){predictor._feature_list()} per sequence, which "
                 "FASTA/FASTQ cannot carry: give a CSV/TSV/Parquet table with a sequence column and "
                 "the feature_* columns",
                 path=path,

@@ -40,7 +40,7 @@ from genoseq.errors import ConfigError, InputFormatError, UnknownContigError
 from genoseq.io import Reference
 from genoseq.io._open import display_name
 from genoseq.io.bed import read_bed_lines
-from genoseq.predict import Predictor, check_letters, output_columns, probability_columns
+from genoseq.predict import Predictor, check_letters, output_columns, probability_columns, require_no_features
 from genoseq.tokenize._spec import require_int
 
 __all__ = [
@@ -518,8 +518,7 @@ def _iter_scored(
 ) -> Iterator[pl.DataFrame]:
     """Scored chunks of :func:`predict_regions`; ``empty``: [count, first name] of empty regions."""
     predictor.require_sequence_model()
-    if getattr(predictor, "n_features", 0):  # duck-typed predictors take none
-        predictor.require_no_features("BED regions")
+    require_no_features(predictor, "BED regions")
     _refuse_split_window(split, centered, "centered")
     frame, source, lines = _regions_frame(regions, split=split)
     strand = predictor.resolve_strand(strand)  # a bad value fails before the reference is read

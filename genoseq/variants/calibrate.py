@@ -386,8 +386,9 @@ def calibrate(
     from genoseq.variants.score import resolve_strand
 
     refuse_variant_model(predictor, "calibrate")
-    if getattr(predictor, "n_features", 0):  # duck-typed predictors take none
-        predictor.require_no_features("the reference's random windows")
+    from genoseq.predict import require_no_features  # as Predictor: not a module-level import here
+
+    require_no_features(predictor, "the reference's random windows")
     if predictor.model_dir is None:
         raise ConfigError(
             "calibrate stores the background in the model directory; this Predictor was built in "

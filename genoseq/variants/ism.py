@@ -49,8 +49,9 @@ def saturation_mutagenesis(
         (``ref_score, alt_score, diff, log_odds, risk``; suffixed per output for multi-output models).
     """
     refuse_variant_model(predictor, "in-silico mutagenesis")
-    if getattr(predictor, "n_features", 0):  # duck-typed predictors take none
-        predictor.require_no_features("in-silico mutagenesis")
+    from genoseq.predict import require_no_features  # as Predictor: not a module-level import here
+
+    require_no_features(predictor, "in-silico mutagenesis")
     chrom = reference.resolve(chrom)
     length = reference.length(chrom)
     region = f"{chrom}:{start + 1}-{end}"

@@ -273,8 +273,9 @@ def iter_score_variants(
         scorer = VariantRiskScorer.from_predictor(predictor)
         info_numbers = scorer.check_vcf(vcf)
     else:
-        if getattr(predictor, "n_features", 0):  # duck-typed predictors take none
-            predictor.require_no_features("a variant's reference and alternative windows")
+        from genoseq.predict import require_no_features  # as Predictor: not a module-level import here
+
+        require_no_features(predictor, "a variant's reference and alternative windows")
     names = output_names(predictor)
     own_ref = not isinstance(reference, Reference)
     ref = Reference(reference) if own_ref else reference
