@@ -19,38 +19,22 @@ from click.testing import CliRunner
 
 from genoseq.cli import main
 from genoseq.errors import ConfigError, InputFormatError
-from genoseq.modeldir import save_model_dir
-from genoseq.models import build_model, default_config, encoding_spec
 from genoseq.predict import Predictor
-from tests.tiny_models import TINY
+from tests.tiny_models import TINY, save_tiny_cnn
 
 LENGTH = 12
 
 
 def _model_dir(path: Path, feature_names: list[str] | None, seed: int = 3) -> Path:
     """A tiny binary CNN-LSTM taking two features, whose second feature weighs heavily."""
-    torch.manual_seed(seed)
-    config = default_config(
-        "cnn-lstm", input_length=LENGTH, n_outputs=1, task="binary", n_features=2, feature_skip=True,
-        **TINY["cnn-lstm"],
-    )  # fmt: skip
-    model = build_model("cnn-lstm", config)
-    with torch.no_grad():  # make the two features matter very differently
+
+    def weigh(model: torch.nn.Module) -> None:  # make the two features matter very differently
         model.head.skip.weight.copy_(torch.tensor([[0.1, 3.0]]))
+
     extra = {"strand": "forward"}
     if feature_names is not None:
         extra["feature_names"] = feature_names
-    return save_model_dir(
-        path,
-        model,
-        model_name="cnn-lstm",
-        model_config=config,
-        task="binary",
-        classes=["0", "1"],
-        encoding=encoding_spec("cnn-lstm", config),
-        input_length=LENGTH,
-        extra=extra,
-    )
+    return save_tiny_cnn(path, LENGTH, seed=seed, prepare=weigh, extra=extra, n_features=2, feature_skip=True)
 
 
 @pytest.fixture

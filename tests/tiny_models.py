@@ -15,24 +15,33 @@ TINY = {
 }
 
 
-def save_tiny_cnn(path, input_length: int):  # noqa: ANN001, ANN201
-    """Write an untrained tiny binary CNN-LSTM (classes "0", "1", seed 0) as a model directory at ``path``."""
+def save_tiny_cnn(path, input_length: int, *, seed: int = 0, prepare=None, extra=None, **config):  # noqa: ANN001, ANN201
+    """Write an untrained tiny binary CNN-LSTM (classes "0", "1") as a model directory at ``path``.
+
+    ``config`` adds model-config fields (``n_features=2``); ``prepare(model)`` may set weights before
+    the model is saved; ``extra`` is the directory's ``extra`` record.
+    """
     import torch
 
     from genoseq.modeldir import save_model_dir
     from genoseq.models import build_model, default_config, encoding_spec
 
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     config = default_config(
-        "cnn-lstm", input_length=input_length, n_outputs=1, task="binary", **TINY["cnn-lstm"]
+        "cnn-lstm", input_length=input_length, n_outputs=1, task="binary", **{**TINY["cnn-lstm"], **config}
     )
+    model = build_model("cnn-lstm", config)
+    if prepare is not None:
+        with torch.no_grad():
+            prepare(model)
     return save_model_dir(
         path,
-        build_model("cnn-lstm", config),
+        model,
         model_name="cnn-lstm",
         model_config=config,
         task="binary",
         classes=["0", "1"],
         encoding=encoding_spec("cnn-lstm", config),
         input_length=input_length,
+        extra=extra,
     )
