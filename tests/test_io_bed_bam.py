@@ -302,3 +302,44 @@ def test_read_alignments_whole_file_and_region_errors_name_the_file(bam):
         with pytest.raises(InputFormatError, match=problem) as info:
             read_alignments(bam, region)
         assert str(bam) in str(info.value)
+
+
+def test_cram_whole_file_without_its_reference_is_an_error_not_empty(bam, tmp_path, monkeypatch):
+    # the index's fetch-all iterator ended quietly on the first undecodable record: 0 reads
+    cram = tmp_path / "ex1.cram"
+    ref = tmp_path / "ex1.fa"
+    with (
+        pysam.AlignmentFile(str(bam)) as src,
+        pysam.AlignmentFile(str(cram), "wc", template=src, reference_filename=str(ref)) as out,
+    ):
+        for r in src:
+            out.write(r)
+    pysam.index(str(cram))
+    with read_alignments(cram, reference=ref) as reads:
+        assert sum(1 for _ in reads) == len(slow_overlapping(bam, "chr1", 0, 10**9)) + len(
+            slow_overlapping(bam, "chr2", 0, 10**9)
+        )
+    ref.rename(tmp_path / "elsewhere.fa")
+    for name in ("ex1.fa.fai",):
+        (tmp_path / name).unlink(missing_ok=True)
+    monkeypatch.setenv("REF_PATH", str(tmp_path / "none"))
+    monkeypatch.setenv("REF_CACHE", str(tmp_path / "none"))
+    with pytest.raises(InputFormatError, match=r"ex1\.cram.*decoded against its reference"):
+        sum(1 for _ in read_alignments(cram))
+
+
+def test_corrupt_bam_raises_the_read_error_not_the_close_error(bam, tmp_path):
+    # htslib also fails to close a file it could not decode ("Closing failed": a FileNotFoundError)
+    data = bytearray(bam.read_bytes())
+    for i in range(len(data) // 2, len(data) // 2 + 2000):
+        data[i] ^= 0x5A
+    bad = tmp_path / "bad.bam"
+    bad.write_bytes(bytes(data))
+    shutil.copy(tmp_path / "ex1.bam.bai", tmp_path / "bad.bam.bai")
+    for call in (
+        lambda: sum(1 for _ in read_alignments(bad, "chr2")),
+        lambda: sum(1 for _ in read_alignments(bad)),
+        lambda: coverage(bad, "chr2", 0, 1584),
+    ):
+        with pytest.raises(InputFormatError, match=r"bad\.bam.*cannot read"):
+            call()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import operator
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,8 +68,7 @@ def read_alignments(
         without an index, and may also be SAM text.
     region
         ``chr``, ``chr:beg-end`` (1-based inclusive) or ``chr:beg-``; the contig
-        may be spelled either way (``chr1``/``1``, ``chrM``/``MT``). ``None``: the whole file,
-        contig by contig.
+        may be spelled either way (``chr1``/``1``, ``chrM``/``MT``). ``None``: the whole file.
     reference
         Reference FASTA (path or :class:`Reference`); needed for CRAM.
 
@@ -76,15 +76,17 @@ def read_alignments(
     -------
     RecordIterator[pysam.AlignedSegment]
         Every mapped read whose alignment overlaps the region, in coordinate
-        order (for the whole file of an unindexed BAM/CRAM: in file order); an
-        iterator and context manager.  Unmapped reads that htslib
+        order (for the whole file: in file order, which a sorted, indexed file
+        keeps by coordinate); an iterator and context manager.  Unmapped reads that htslib
         places at their mate's position are left out; secondary, supplementary
         and duplicate alignments are kept (filter on ``read.flag`` as needed).
 
     Raises
     ------
     InputFormatError
-        Missing file, not SAM/BAM/CRAM, SAM or a missing index (for a region), malformed region.
+        Missing file, not SAM/BAM/CRAM, SAM or a missing index (for a region), malformed region;
+        while iterating, a record that cannot be decoded (a corrupt file, a CRAM whose reference
+        is not found).
     UnknownContigError
         The region's contig is not in the file's header.
     """
@@ -92,12 +94,15 @@ def read_alignments(
     if region is None:
         try:
             with pysam_errors(name, "cannot read the alignments"):
-                # without an index, stream the file as it is (htslib's until_eof)
-                reads = f.fetch() if f.has_index() else f.fetch(until_eof=True)
+                # the file as it is (htslib's until_eof), indexed or not: an index's fetch-all
+                # iterator ends quietly at a record it cannot decode (a CRAM without its
+                # reference read as empty), where until_eof raises; a sorted file's order is
+                # its coordinate order either way, and unmapped reads are left out below
+                reads = f.fetch(until_eof=True)
         except BaseException:
-            f.close()
+            _close(f, name)
             raise
-        return RecordIterator(_reads(f, reads, name, "the whole file"), f.close)
+        return RecordIterator(_reads(f, reads, name, "the whole file"), lambda: _close(f, name))
     try:
         contig, start, end = parse_region(region, f.references, path=name)
         contig = ContigResolver(f.references, name).resolve(contig)
@@ -110,9 +115,23 @@ def read_alignments(
         with pysam_errors(name, f"cannot query region {region!r}"):
             reads = f.fetch(contig, start, end)
     except BaseException:
-        f.close()
+        _close(f, name)
         raise
-    return RecordIterator(_reads(f, reads, name, region), f.close)
+    return RecordIterator(_reads(f, reads, name, region), lambda: _close(f, name))
+
+
+def _close(f: pysam.AlignmentFile, name: str) -> None:
+    """Close ``f``.  htslib also fails to close a file it could not decode (``OSError`` "Closing
+    failed"): while that read error is being raised, the close's is dropped so the read's
+    ``InputFormatError`` stands; otherwise it becomes one."""
+    pending = sys.exc_info()[1]
+    try:
+        f.close()
+    except OSError as err:
+        if pending is None:
+            raise InputFormatError(
+                _reading(f, f"cannot read the file to its end ({err.strerror or err})"), path=name
+            ) from None
 
 
 #: htslib reports a CRAM it cannot decode against the reference (none found, or another FASTA)
@@ -140,7 +159,7 @@ def _reads(
             if not read.is_unmapped:
                 yield read
     finally:
-        f.close()
+        _close(f, name)
 
 
 def coverage(
@@ -203,4 +222,4 @@ def coverage(
                         diff[hi - start] -= 1
         return np.cumsum(diff[:-1]).astype(np.int32)
     finally:
-        f.close()
+        _close(f, name)
