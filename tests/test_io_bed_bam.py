@@ -90,6 +90,15 @@ def test_bed3_gzip_crlf(tmp_path):
     assert df["name"].null_count() == df["score"].null_count() == df["strand"].null_count() == 2
 
 
+@pytest.mark.parametrize("first", [b"chr1\t1\t2\n", b"#chrom\tstart\tend\n"])
+def test_bed_byte_order_mark_is_dropped(tmp_path, first):
+    # it was read as part of the first chrom ('\ufeffchr1'), an unknown contig later on
+    path = tmp_path / "bom.bed"
+    path.write_bytes(b"\xef\xbb\xbf" + first + b"chr1\t3\t9\n")
+    assert read_bed(path)["chrom"].to_list()[-1] == "chr1"
+    assert set(read_bed(path)["chrom"].to_list()) == {"chr1"}
+
+
 def test_extra_columns_named_from_header_or_numbered(tmp_path):
     with_header = tmp_path / "h.bed"
     with_header.write_text(
@@ -118,6 +127,10 @@ def test_empty_bed(tmp_path):
         ("chr1\t-1\t10\n", "start '-1'"),
         ("chr1\t10\t5\n", "end 5 is before start 10"),
         ("chr1\t1\t2\tn\tbig\t+\n", "score 'big'"),
+        # Python's float() takes these; the score column's cast does not (it was a polars traceback)
+        ("chr1\t10\t20\tpeak1\t5 \n", "line 1: score '5 '"),
+        ("chr1\t10\t20\tpeak1\t1_000\t+\n", "score '1_000'"),
+        ("chr1\t10\t20\tpeak1\t\u0665\t+\n", "score '\u0665'"),
         ("chr1\t1\t2\tn\t0\t>\n", "strand '>'"),
         ("chr1\t1\t2\nchr1\t1\t2\tn\n", "line 2"),
         ("chr1\t0\t99999999999999999999\n", "too large for a genomic coordinate"),

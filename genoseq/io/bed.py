@@ -71,6 +71,8 @@ def read_bed_lines(path: str | os.PathLike[str]) -> tuple[pl.DataFrame, pl.Serie
         with read_errors(name, "BED file"):
             for line_no, raw in enumerate(src.stream, start=1):
                 line = raw.decode("utf-8").rstrip("\r\n")
+                if line_no == 1:
+                    line = line.removeprefix("\ufeff")  # a byte-order mark some editors write
                 if not n_fields and line.startswith(("##fileformat=VCF", "@HD\t", "@SQ\t")):
                     kind = "a VCF" if line.startswith("##") else "SAM text"
                     raise InputFormatError(
@@ -129,15 +131,22 @@ def _check_fields(fields: list[str], path: str, line_no: int) -> None:
             )
     if int(end) < int(start):
         raise InputFormatError(f"end {end} is before start {start}", path=path, record=where)
-    if len(fields) > 4 and fields[4] != ".":
-        try:
-            float(fields[4])
-        except ValueError:
-            raise InputFormatError(
-                f"score {fields[4]!r} is not a number or '.'", path=path, record=where
-            ) from None
+    if len(fields) > 4 and fields[4] != "." and not _is_score(fields[4]):
+        raise InputFormatError(f"score {fields[4]!r} is not a number or '.'", path=path, record=where)
     if len(fields) > 5 and fields[5] not in ("+", "-", "."):
         raise InputFormatError(f"strand {fields[5]!r} is not '+', '-' or '.'", path=path, record=where)
+
+
+def _is_score(value: str) -> bool:
+    """A number as the score column's float cast reads it: Python's ``float`` also takes what that
+    cast refuses (``" 5"``, ``"1_000"``, non-ASCII digits)."""
+    if not value.isascii() or "_" in value or value != value.strip():
+        return False
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _header_names(comment: str | None, n_fields: int) -> list[str] | None:
