@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import math
 import re
 import shutil
 import tempfile
@@ -215,6 +216,40 @@ def test_an_info_field_pysam_cannot_read_is_a_one_line_error(tmp_path):
     path.write_text(HEADER.replace("#CHROM", text) + "chr1\t10\t.\tA\tC\t.\t.\tGL=1,2,3\n")
     with pytest.raises(InputFormatError, match=r"g\.vcf: line \d+ \(chr1:10\): cannot read INFO: .*Number=G"):
         list(read_vcf(path))
+
+
+@pytest.mark.parametrize(
+    ("info", "problem"),
+    [
+        ("DP=1e3", "INFO/DP value '1e3' is not an integer"),  # htslib read it as 1
+        ("DP=7x", "INFO/DP value '7x' is not an integer"),
+        ("DP=7.5", "INFO/DP value '7.5' is not an integer"),
+        ("AC=1,2x", "INFO/AC value '2x' is not an integer"),
+        ("AF=0.5x", "INFO/AF value '0.5x' is not a number"),  # read as 0.5
+        ("AF=0,5", None),  # a second value: Number=A's count check says so
+    ],
+)
+def test_a_numeric_info_value_is_refused_not_cut_to_its_leading_number(tmp_path, info, problem):
+    path = tmp_path / "n.vcf"
+    path.write_text(HEADER + f"chr1\t10\t.\tA\tC\t.\t.\t{info}\n")
+    with pytest.raises(InputFormatError, match=r"n\.vcf: line \d+ \(chr1:10\): ") as caught:
+        list(read_vcf(path))
+    if problem is not None:
+        assert problem in str(caught.value)
+
+
+def test_numeric_info_values_as_vcf_writes_them_are_read(tmp_path):
+    path = tmp_path / "ok.vcf"
+    info = "AC=+3;AF=1.5E-4;AD=.,2;DP=-1"
+    path.write_text(HEADER + f"chr1\t10\t.\tA\tC\t.\t.\t{info}\nchr1\t11\t.\tA\tC\t.\t.\tAF=nan;DP=\n")
+    first, second = read_vcf(path)
+    assert (first.info["AC"], first.info["AF"], first.info["AD"], first.info["DP"]) == (
+        3,
+        pytest.approx(1.5e-4),
+        (None, 2),
+        -1,
+    )
+    assert math.isnan(second.info["AF"]) and second.info["DP"] is None
 
 
 def test_a_region_of_an_unindexed_file_is_found_by_reading_it_all(tmp_path, vcf):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import logging
 import os
+import re
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -189,6 +190,9 @@ class _VcfFile:
                 self.vf = pysam.VariantFile(str(self._plain_copy or self.path))
             header = self.vf.header
             self.numbers = {key: meta.number for key, meta in header.info.items()}
+            self.numeric = {
+                key: _NUMBER_TEXT[meta.type] for key, meta in header.info.items() if meta.type in _NUMBER_TEXT
+            }
             self.header_contigs = list(header.contigs)
         except BaseException:
             self.close()
@@ -407,6 +411,31 @@ def _location(line: str) -> str:
     return f"{parts[0]}:{parts[1]}" if len(parts) > 2 else "record"
 
 
+#: an Integer or Float INFO value as VCF writes it: htslib's strtol/strtod read the number a value
+#: starts with and drop the rest (``DP=1e3`` read as 1, ``AF=0.5x`` as 0.5), so the text is checked
+_NUMBER_TEXT = {
+    "Integer": re.compile(r"[+-]?\d+"),
+    "Float": re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:inf|infinity|nan)", re.I),
+}
+
+
+def _check_numeric_text(info_text: str, numeric: dict[str, re.Pattern[str]], path: str, where: str) -> None:
+    """Every value of an Integer/Float INFO field is a whole number or a number (or ``.``/empty)."""
+    for item in info_text.split(";"):
+        key, _, text = item.partition("=")
+        pattern = numeric.get(key)
+        if pattern is None or not text:
+            continue
+        for value in text.split(","):
+            if value not in ("", ".") and pattern.fullmatch(value) is None:
+                kind = "an integer" if pattern is _NUMBER_TEXT["Integer"] else "a number"
+                raise InputFormatError(
+                    f"INFO/{key} value {value!r} is not {kind}, as its header declares it",
+                    path=path,
+                    record=where,
+                )
+
+
 def _check_missing_values(raw: dict[str, Any], info_text: str, path: str, where: str) -> None:
     """pysam gives a value it cannot parse as missing (``None``); in the text it must then be ``.``."""
     for key, value in raw.items():
@@ -427,6 +456,7 @@ def _split(
     rec: pysam.VariantRecord,
     where: str,
     numbers: dict[str, Any],
+    numeric: dict[str, re.Pattern[str]],
     path: str,
     chrom: str,
     text: list[str] | None,
@@ -443,6 +473,7 @@ def _split(
             raw: dict[str, Any] = {}
         else:
             raw = _read_info(rec, path, where)
+            _check_numeric_text(info_text, numeric, path, where)
             _check_missing_values(raw, info_text, path, where)
     else:
         alts = list(rec.alts) if rec.alts else None
@@ -639,7 +670,7 @@ def _split_records(vcf: _VcfFile, region: str | None, ref: Reference | None) -> 
                     path=vcf.name,
                     record=where,
                 )
-        yield from _split(rec, where, vcf.numbers, vcf.name, chrom, text)
+        yield from _split(rec, where, vcf.numbers, vcf.numeric, vcf.name, chrom, text)
 
 
 def _check_declared_length(vcf: _VcfFile, chrom: str, ref: Reference, resolved: str) -> None:
