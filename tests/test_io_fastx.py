@@ -271,6 +271,29 @@ def test_multiline_fastq_quality_may_start_with_at(tmp_path):
     ]
 
 
+def test_fastq_trailing_whitespace_is_dropped_on_quality_lines_as_on_sequence_lines(tmp_path):
+    p = write(tmp_path, "ws.fq", b"@a\nACGT \n+\nIIII \t\n@b\nAC\n+\nII\n")
+    assert [(r.sequence, r.quality) for r in read_fastq(p)] == [("ACGT", "IIII"), ("AC", "II")]
+
+
+@pytest.mark.parametrize("reader", [read_fastq, read_fasta, read_fastx])
+def test_sam_text_is_refused_as_sam(tmp_path, reader):
+    p = write(
+        tmp_path, "a.sam", b"@HD\tVN:1.6\n@SQ\tSN:chr1\tLN:9\nr1\t0\tchr1\t1\t60\t4M\t*\t0\t0\tACGT\tIIII\n"
+    )
+    with pytest.raises(InputFormatError, match=r"a\.sam: line 1: SAM text, not .*samtools fastq"):
+        list(reader(p))
+
+
+def test_fastq_without_plus_lines_is_refused_at_its_second_sequence_line(tmp_path):
+    # the sequence lines were all held, to the end of the file, before any was checked
+    p = write(tmp_path, "x.fq", b"@r1\nACGT\n" + b"AC\tGT:x\n" * 100_000)
+    with pytest.raises(
+        InputFormatError, match=r"x\.fq: line 3: invalid character ':' .*record 'r1' \(column 6\)"
+    ):
+        list(read_fastq(p))
+
+
 def test_fastq_matches_pysam(tmp_path):
     two_records = FASTQ[: FASTQ.index(b"@r3")]
     p = write(tmp_path, "r.fq.gz", gzip.compress(two_records))

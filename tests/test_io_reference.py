@@ -228,6 +228,24 @@ def test_an_index_of_another_file_is_rebuilt_even_when_newer(tmp_path, caplog):
     assert "does not fit this FASTA" in caplog.text
 
 
+def test_an_index_of_a_rewrapped_record_is_named_out_of_date(tmp_path):
+    """A record re-wrapped to other line lengths in the same bytes fits the index's offsets, but its
+    lines are not where the index says: the fetch meets a line break, named as such (the message read
+    "read 10 characters where 10 bases were expected")."""
+    import os
+
+    fasta = tmp_path / "w.fa"
+    fasta.write_text(">a\nTTTTT\n>m\nACGTA\nCGTAC\n>b\nGGGGG\nGGGGG\n")
+    Reference(fasta).close()
+    fasta.write_text(">a\nTTTTT\n>m\nACGTACG\nTAC\n>b\nGGGGG\nGGGGG\n")  # the middle record only
+    os.utime(fasta, (1, 1))  # older than the index, as after mv or cp -p
+    with (
+        Reference(fasta) as ref,
+        pytest.raises(InputFormatError, match=r"read a '\\n' among the bases.*out of date"),
+    ):
+        ref.fetch("m", 0, 10)
+
+
 def test_records_left_out_of_the_index_do_not_make_it_misfit(tmp_path, caplog):
     """A last record reusing an earlier name (htslib indexes the first) leaves a header after the
     indexed end of the file: still the index of this FASTA, not one to rebuild on every open."""

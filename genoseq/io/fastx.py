@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -29,12 +30,22 @@ PathLike = str | os.PathLike[str]
 
 _QUALITY_CHARS = bytes(range(33, 127))
 
+#: the first line of a SAM file's header (a FASTQ read is not named HD, SQ … with a tab after it)
+_SAM_HEADER = re.compile(rb"@(?:HD|SQ|RG|PG|CO)\t")
+
 
 def _open(path: PathLike, expected: str) -> InputStream:
     src = InputStream(path, allow_stdin=True)
     head = src.head.lstrip().removeprefix(UTF8_BOM).lstrip()
     marker = {"FASTA": b">", "FASTQ": b"@"}.get(expected)
     ok = head[:1] == marker if marker else head[:1] in (b">", b"@")
+    if _SAM_HEADER.match(head):  # `samtools view -h` output starts with '@' too
+        src.close()
+        raise InputFormatError(
+            f"SAM text, not {expected}: convert the alignments first (`samtools fastq` or `samtools fasta`)",
+            path=src.name,
+            record="line 1",
+        )
     # an empty (or blank) file is accepted: it has no records
     if head and not ok:
         src.close()
@@ -133,6 +144,18 @@ def _iter_fastq(src: InputStream) -> Iterator[FastqRecord]:
         src.close()
 
 
+def _check_sequence_line(line: bytes, name: str, path: str, line_no: int) -> None:
+    try:
+        clean(line)
+    except InvalidSequenceCharacter as exc:
+        column = exc.offset + 1
+        raise InputFormatError(
+            f"invalid character {describe_byte(exc.byte)} in the sequence of record {name!r} (column {column})",
+            path=path,
+            record=f"line {line_no}",
+        ) from None
+
+
 def _parse_fastq(src: InputStream) -> Iterator[FastqRecord]:
     path = src.name
     with read_errors(path, "FASTQ file"):
@@ -165,6 +188,10 @@ def _parse_fastq(src: InputStream) -> Iterator[FastqRecord]:
                             record=f"line {line_no}",
                         )
                     break
+                if seq_lines:
+                    # a sequence of several lines is checked as it is read, so that a file that is not
+                    # FASTQ (no '+' line in sight) is refused at its second line, not held whole first
+                    _check_sequence_line(line, name, path, line_no)
                 seq_lines.append(line)
             else:
                 raise InputFormatError(
@@ -197,8 +224,10 @@ def _parse_fastq(src: InputStream) -> Iterator[FastqRecord]:
                         )
                     break
                 line_no += 1
-                quality += line.rstrip(b"\r\n")
-                quality_lines.append(len(line.rstrip(b"\r\n")))
+                # trailing spaces/tabs go, as on the sequence line (a space is no Phred+33 quality)
+                line = line.rstrip()
+                quality += line
+                quality_lines.append(len(line))
                 if len(quality) >= len(seq):
                     break
             if len(quality) != len(seq) and len(quality_lines) > 1:

@@ -187,9 +187,11 @@ class Reference:
         if lo < hi:
             with pysam_errors(str(self.path), "cannot read from the indexed FASTA", where):
                 core = self._fasta.fetch(name, lo, hi)
-            if len(core) != hi - lo or any(c in core for c in _NOT_BASES):
+            stray = next((c for c in _NOT_BASES if c in core), None)
+            if len(core) != hi - lo or stray is not None:
+                found = f"a {stray!r} among the bases" if stray is not None else f"{len(core)} characters"
                 raise InputFormatError(
-                    f"read {len(core)} characters where {hi - lo} bases were expected: the index"
+                    f"read {found} where {hi - lo} bases were expected: the index"
                     f" {self.index_path} is probably out of date (delete it to rebuild)",
                     path=str(self.path),
                     record=where,
