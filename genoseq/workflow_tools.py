@@ -27,7 +27,7 @@ import polars as pl
 import pysam
 
 from genoseq import __version__
-from genoseq._atomic import atomic_path, atomic_paths, atomic_write
+from genoseq._atomic import atomic_paths, atomic_write
 from genoseq.data.writers import output_table_format, write_table
 from genoseq.errors import ConfigError, InputFormatError
 
@@ -357,10 +357,18 @@ def gather_tables(tables: Sequence[str | Path], out: str | Path) -> int:
     int
         The number of rows written.
     """
+    output_table_format(out)
+    df, scored_with = _gathered_table(tables)
+    write_table(df, out, scored_with)
+    log.info("gathered %d table(s), %d row(s) -> %s", len(tables), df.height, out)
+    return df.height
+
+
+def _gathered_table(tables: Sequence[str | Path]) -> tuple[pl.DataFrame, dict[str, str]]:
+    """The shards' rows in one frame and the ``genoseq_*`` metadata they share, every shard checked."""
     if not tables:
         raise ConfigError("gather needs at least one table")
     _refuse_repeats(tables, "table")
-    output_table_format(out)
     for t in tables:
         _check_table_file(t)
     frames, names = [], []
@@ -386,9 +394,7 @@ def gather_tables(tables: Sequence[str | Path], out: str | Path) -> int:
             except pl.exceptions.PolarsError as inner:
                 raise InputFormatError(f"cannot read table: {inner}", path=t) from inner
         raise InputFormatError(f"cannot gather tables: {exc}", path=tables[0]) from exc
-    write_table(df, out, scored_with)
-    log.info("gathered %d table(s), %d row(s) -> %s", len(tables), df.height, out)
-    return df.height
+    return df, scored_with
 
 
 def _refuse_other_run(
@@ -449,54 +455,120 @@ def gather_vcfs(vcfs: Sequence[str | Path], out: str | Path) -> int:
     int
         The number of records written.
     """
-    if not vcfs:
-        raise ConfigError("gather needs at least one VCF")
-    _refuse_repeats(vcfs, "VCF")
+    out = _gathered_vcf_name(out)
+    with _VcfShards(vcfs) as shards, atomic_paths([out, _tbi(out)]) as (tmp, tmp_tbi):
+        n = shards.write(tmp, tmp_tbi, out)
+    log.info("gathered %d VCF shard(s), %d record(s) -> %s", len(vcfs), n, out)
+    return n
+
+
+def gather_scores(
+    tables: Sequence[str | Path],
+    out: str | Path,
+    vcfs: Sequence[str | Path] = (),
+    vcf_out: str | Path | None = None,
+) -> tuple[int, int]:
+    """:func:`gather_tables` and :func:`gather_vcfs` as one output: the table, the VCF and its index
+    appear together or not at all (every shard of either kind is checked before anything is
+    written). ``out`` ``"-"`` streams the table to standard output once the VCF is in place.
+
+    Returns
+    -------
+    tuple[int, int]
+        Rows of the table and records of the VCF (0 without ``vcf_out``).
+    """
+    if bool(vcfs) != (vcf_out is not None):
+        raise ConfigError("VCF shards and the gathered VCF go together")
+    output_table_format(out)
+    if vcf_out is None:
+        return gather_tables(tables, out), 0
+    vcf_out = _gathered_vcf_name(vcf_out)
+    df, scored_with = _gathered_table(tables)
+    table_file = str(out) != "-"
+    targets = [Path(out)] if table_file else []
+    with _VcfShards(vcfs) as shards, atomic_paths([*targets, vcf_out, _tbi(vcf_out)]) as tmps:
+        n = shards.write(tmps[-2], tmps[-1], vcf_out)
+        if table_file:
+            write_table(df, tmps[0], scored_with)
+    if not table_file:
+        write_table(df, out, scored_with)
+    log.info("gathered %d table(s), %d row(s) -> %s", len(tables), df.height, out)
+    log.info("gathered %d VCF shard(s), %d record(s) -> %s", len(vcfs), n, vcf_out)
+    return df.height, n
+
+
+def _gathered_vcf_name(out: str | Path) -> Path:
     out = Path(out)
     if not out.name.endswith(".vcf.gz"):
         raise ConfigError("the gathered VCF must end in .vcf.gz (it is bgzipped and tabix-indexed)", path=out)
-    handles = [_open_vcf(v) for v in vcfs]
-    try:
-        header = handles[0].header.copy()
-        samples = list(header.samples)
-        scored_with = _genoseq_meta(header)
-        for path, vf in zip(vcfs[1:], handles[1:], strict=True):
-            if list(vf.header.samples) != samples:
-                raise InputFormatError(f"samples differ from {vcfs[0]}", path=path)
-            _refuse_other_run(vcfs[0], path, scored_with, _genoseq_meta(vf.header))
-            header.merge(vf.header)
-        n = 0
-        with atomic_path(out) as tmp:
-            tbi = Path(str(tmp) + ".tbi")
-            try:
-                # records are copied as text under the merged header: htslib's record translation
-                # ends the process on a contig the shards never declared (as VCFs often do not)
-                with pysam.BGZFile(str(tmp), "wb") as writer:
-                    writer.write(str(header).encode())
-                    for path in vcfs:
-                        with _vcf_lines(path) as (_, lines):
-                            for line in lines:
-                                writer.write(line if line.endswith(b"\n") else line + b"\n")
-                                n += 1
-                quiet = pysam.set_verbosity(0)  # htslib's own stderr lines would repeat the error
-                try:
-                    pysam.tabix_index(str(tmp), preset="vcf", force=True)
-                except (OSError, pysam.utils.SamtoolsError) as exc:
-                    detail = str(exc).replace(str(tmp), str(out))
-                    raise InputFormatError(
-                        f"cannot index the gathered VCF (are the shards in order?): {detail}", path=out
-                    ) from exc
-                finally:
-                    pysam.set_verbosity(quiet)
-                os.replace(tbi, str(out) + ".tbi")
-            except BaseException:
-                tbi.unlink(missing_ok=True)
-                raise
-    finally:
-        for vf in handles:
+    return out
+
+
+def _tbi(path: Path) -> Path:
+    return Path(f"{path}.tbi")
+
+
+class _VcfShards:
+    """VCF shards opened and checked (samples, scoring run) for :meth:`write`; a context manager."""
+
+    def __init__(self, vcfs: Sequence[str | Path]) -> None:
+        if not vcfs:
+            raise ConfigError("gather needs at least one VCF")
+        _refuse_repeats(vcfs, "VCF")
+        self.vcfs = list(vcfs)
+        self.handles: list[pysam.VariantFile] = []
+        try:
+            for v in self.vcfs:
+                self.handles.append(_open_vcf(v))
+            self.header = self.handles[0].header.copy()
+            samples = list(self.header.samples)
+            scored_with = _genoseq_meta(self.header)
+            for path, vf in zip(self.vcfs[1:], self.handles[1:], strict=True):
+                if list(vf.header.samples) != samples:
+                    raise InputFormatError(f"samples differ from {self.vcfs[0]}", path=path)
+                _refuse_other_run(self.vcfs[0], path, scored_with, _genoseq_meta(vf.header))
+                self.header.merge(vf.header)
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self) -> _VcfShards:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for vf in self.handles:
             vf.close()
-    log.info("gathered %d VCF shard(s), %d record(s) -> %s", len(vcfs), n, out)
-    return n
+
+    def write(self, tmp: Path, tmp_tbi: Path, out: Path) -> int:
+        """Write the gathered, bgzipped VCF to ``tmp`` and its tabix index to ``tmp_tbi`` (errors
+        name ``out``); returns the number of records."""
+        n = 0
+        # records are copied as text under the merged header: htslib's record translation ends the
+        # process on a contig the shards never declared (as VCFs often do not)
+        with pysam.BGZFile(str(tmp), "wb") as writer:
+            writer.write(str(self.header).encode())
+            for path in self.vcfs:
+                with _vcf_lines(path) as (_, lines):
+                    for line in lines:
+                        writer.write(line if line.endswith(b"\n") else line + b"\n")
+                        n += 1
+        made = _tbi(tmp)  # where tabix puts it
+        quiet = pysam.set_verbosity(0)  # htslib's own stderr lines would repeat the error
+        try:
+            pysam.tabix_index(str(tmp), preset="vcf", force=True)
+            os.replace(made, tmp_tbi)
+        except (OSError, pysam.utils.SamtoolsError) as exc:
+            detail = str(exc).replace(str(tmp), str(out))
+            raise InputFormatError(
+                f"cannot index the gathered VCF (are the shards in order?): {detail}", path=out
+            ) from exc
+        finally:
+            pysam.set_verbosity(quiet)
+            made.unlink(missing_ok=True)
+        return n
 
 
 # ----------------------------------------------------------------------------------------------- report

@@ -314,12 +314,14 @@ def test_gather_scores_writes_neither_output_when_one_fails(tmp_path: Path) -> N
     _, shards = _bgzipped_shards(tmp_path, 6, 2)
     table = tmp_path / "t.tsv"
     table.write_text("chrom\tpos\nchrA\t1\n")
+    table2 = tmp_path / "t2.tsv"
+    table2.write_text("chrom\tpos\nchrA\t2\n")
     out = tmp_path / "all.tsv"
     out.write_text("precious\n")
     args = [
         "gather-scores",
         str(table),
-        str(table),
+        str(table2),
         "-o",
         str(out),
         "--vcfs",
@@ -331,6 +333,33 @@ def test_gather_scores_writes_neither_output_when_one_fails(tmp_path: Path) -> N
     assert result.exit_code == 1 and "in order" in result.output, result.output
     assert out.read_text() == "precious\n"
     assert not (tmp_path / "all.vcf.gz").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".all")]
+
+
+def test_gather_scores_writes_no_vcf_when_the_tables_fail(tmp_path: Path) -> None:
+    """The VCF was gathered and renamed into place before the tables were checked: a refused table
+    left a new VCF (replacing an older one) beside the old table."""
+    _, shards = _bgzipped_shards(tmp_path, 6, 2)
+    table = tmp_path / "t.tsv"
+    table.write_text("chrom\tpos\nchrA\t1\n")
+    other = tmp_path / "u.tsv"
+    other.write_text("chrom\tend\nchrA\t1\n")  # columns differ
+    out, vcf_out = tmp_path / "all.tsv", tmp_path / "all.vcf.gz"
+    old = {out: b"old table\n", vcf_out: b"old vcf", Path(f"{vcf_out}.tbi"): b"old index"}
+    for path, data in old.items():
+        path.write_bytes(data)
+    args = ["gather-scores", str(table), str(other), "-o", str(out), "--vcfs", str(shards[0])]
+    result = CliRunner().invoke(main, [*args, "--vcfs", str(shards[1]), "--vcf-out", str(vcf_out)])
+    assert result.exit_code == 1 and "columns differ" in result.output, result.output
+    assert {path: path.read_bytes() for path in old} == old
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".all")]
+    # the same shards with matching tables: all three outputs, the index fitting the VCF
+    other.write_text("chrom\tpos\nchrA\t2\n")
+    result = CliRunner().invoke(main, [*args, "--vcfs", str(shards[1]), "--vcf-out", str(vcf_out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text().splitlines()[1:] == ["chrA\t1", "chrA\t2"]
+    with pysam.VariantFile(str(vcf_out)) as vf:
+        assert len(list(vf.fetch(next(iter(vf.header.contigs))))) == 6
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".all")]
 
 

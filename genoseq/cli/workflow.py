@@ -139,7 +139,7 @@ def split_vcf(vcf: str, shards: int, out_dir: str) -> None:
 @click.option("--vcf-out", type=_out_file, help="Gathered VCF (.vcf.gz), bgzipped and tabix-indexed.")
 def gather_scores(tables: tuple[str, ...], out: str, vcfs: tuple[str, ...], vcf_out: str | None) -> None:
     """Concatenate score-table shards TABLES (in order) into one table, and VCF shards into one VCF."""
-    from genoseq.workflow_tools import gather_tables, gather_vcfs
+    from genoseq.workflow_tools import gather_scores as gather
 
     if bool(vcfs) != bool(vcf_out):
         raise click.UsageError("--vcfs and --vcf-out go together")
@@ -148,15 +148,11 @@ def gather_scores(tables: tuple[str, ...], out: str, vcfs: tuple[str, ...], vcf_
             f"{len(tables)} table shard(s) but {len(vcfs)} VCF shard(s): give each shard's table and "
             "VCF, in the same order"
         )
-    from genoseq.data.writers import output_table_format
-
-    output_table_format(out)  # a bad name fails before any work
-    msg = ""
-    if vcf_out:  # first: a failed VCF gather (shards out of order, say) leaves no table either
-        records = gather_vcfs(list(vcfs), vcf_out)
-        msg = f"; {len(vcfs)} VCF(s), {records} record(s) -> {vcf_out}"
-    rows = gather_tables(list(tables), out)
-    msg = f"{len(tables)} table(s), {rows} row(s) -> {'standard output' if out == '-' else out}" + msg
+    # the table, the VCF and its index appear together or not at all
+    rows, records = gather(list(tables), out, list(vcfs), vcf_out)
+    msg = f"{len(tables)} table(s), {rows} row(s) -> {'standard output' if out == '-' else out}"
+    if vcf_out:
+        msg += f"; {len(vcfs)} VCF(s), {records} record(s) -> {vcf_out}"
     click.echo(msg, err=True)
 
 
