@@ -433,3 +433,44 @@ def test_a_background_beside_other_weights_or_outputs_is_refused(predictor, file
     )
     with pytest.raises(ModelFormatError, match="1 output column.*the model has 3"):
         Predictor.load(own, device="cpu").score_variants(vcf, fa)
+
+
+def test_vcf_out_of_a_region_reads_past_a_stale_index_as_the_table_does(predictor, files, tmp_path, caplog):
+    """An index older than its bgzipped VCF (the file re-bgzipped since): the table was read whole
+    with a warning, but --vcf-out queried the stale index and failed as a truncated file."""
+    import os
+
+    import polars as pl
+    import pysam
+    from click.testing import CliRunner
+
+    from genoseq.cli import main
+
+    fa, vcf, rows = files
+    # the file's earlier version: 100 records of incompressible INFO, whose index points past the end
+    # of the small file that replaced it
+    rng = np.random.default_rng(0)
+    first = tmp_path / "first.vcf"
+    tag = '##INFO=<ID=TAG,Number=1,Type=String,Description="t">\n'
+    lines = [
+        line if not line.startswith("#CHROM") else tag + line for line in vcf.read_text().splitlines(True)[:3]
+    ]
+    for pos in range(1, 101):
+        noise = "".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz"), 2000))
+        lines.append(f"chrT\t{pos}\t.\t{CONTIG[pos - 1]}\tN\t.\t.\tTAG={noise}\n")
+    first.write_text("".join(lines))
+    pysam.tabix_index(str(first), preset="vcf", force=True)  # first.vcf.gz + its .tbi
+    gz = tmp_path / "first.vcf.gz"
+    pysam.tabix_compress(str(vcf), str(gz), force=True)  # the scored VCF's records, under the old index
+    index = tmp_path / "first.vcf.gz.tbi"
+    os.utime(index, ns=(gz.stat().st_mtime_ns - 10**9,) * 2)
+    out, vcf_out = tmp_path / "r.tsv", tmp_path / "r.vcf.gz"
+    args = ["score-variants", str(predictor.model_dir), "--vcf", str(gz), "--reference", str(fa)]
+    args += ["--region", "chrT:30-100", "-o", str(out), "--vcf-out", str(vcf_out), "--device", "cpu"]
+    with caplog.at_level("WARNING", logger="genoseq"):
+        result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "older than the file" in caplog.text
+    assert pl.read_csv(out, separator="\t")["pos"].to_list() == [40, 90]
+    with pysam.VariantFile(str(vcf_out)) as vf:
+        assert [rec.pos for rec in vf] == [40, 90]

@@ -174,7 +174,6 @@ class _VcfFile:
         self.line_no = 0
         self.n_columns = 0
         self._plain_copy: Path | None = None
-        self._warned_stale = False
         try:
             self.kind = classify_start(self.src.head, self.name)
             if self.compressed == "bgzf" and not has_bgzf_eof(self.path):
@@ -325,9 +324,10 @@ class _VcfFile:
         for suffix in (".tbi", ".csi"):
             index = Path(f"{self.path}{suffix}")
             if index.exists():
-                if index.stat().st_mtime_ns < Path(self.path).stat().st_mtime_ns:
-                    if not self._warned_stale:
-                        self._warned_stale = True
+                if current_index(self.path) is None:
+                    key = (str(Path(self.path).resolve()), Path(self.path).stat().st_mtime_ns)
+                    if key not in _WARNED_STALE:  # once per file a process reads (several readers)
+                        _WARNED_STALE.add(key)
                         log.warning(
                             "%s: its index %s is older than the file, so regions are found by reading the"
                             " whole file (re-index it: tabix -f -p vcf %s)",
@@ -627,6 +627,21 @@ def _telomeric(rec: pysam.VariantRecord) -> bool:
     """Whether every ALT of ``rec`` is a breakend or symbolic allele (which POS 0 may carry)."""
     alts = rec.alts or ()
     return bool(alts) and all(a.startswith(("<", ".")) or "[" in a or "]" in a for a in alts)
+
+
+#: (file, modification time) of the VCFs whose stale index this process has warned about
+_WARNED_STALE: set[tuple[str, int]] = set()
+
+
+def current_index(path: PathLike) -> Path | None:
+    """The ``.tbi``/``.csi`` index beside a VCF/BCF when it is no older than the file, else ``None``:
+    an older index may point into the data of the file's earlier version (a region then reads
+    nothing, or the wrong records, or fails as a truncated file)."""
+    for suffix in (".tbi", ".csi"):
+        index = Path(f"{path}{suffix}")
+        if index.exists():
+            return index if index.stat().st_mtime_ns >= Path(path).stat().st_mtime_ns else None
+    return None
 
 
 def _split_records(vcf: _VcfFile, region: str | None, ref: Reference | None) -> Iterator[Variant]:

@@ -23,7 +23,13 @@ import pysam
 from genoseq import __version__
 from genoseq._atomic import CommitOrAbort, atomic_path, placement
 from genoseq.errors import InputFormatError
-from genoseq.io.vcf import RecordOrderError, htslib_path, read_vcf_records, scan_record_order
+from genoseq.io.vcf import (
+    RecordOrderError,
+    current_index,
+    htslib_path,
+    read_vcf_records,
+    scan_record_order,
+)
 from genoseq.variants.score import ALT_INDEX_COLUMN, RECORD_COLUMN
 
 #: INFO descriptions of each score stem
@@ -102,7 +108,7 @@ def _check_records(vcf: pysam.VariantFile, path: Path, region: str | None = None
     records). Returns whether any record has a symbolic ALT (``<DEL>`` ...), whose output carries ``END``.
     """
     records: Any = vcf
-    if region is not None:
+    if region is not None and current_index(path) is not None:  # else read whole, as the table is
         try:
             records = vcf.fetch(region=region)
         except (ValueError, OSError, KeyError):
