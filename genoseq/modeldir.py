@@ -460,6 +460,19 @@ def load_model_dir(path: str | os.PathLike[str], device: str | torch.device = "c
     )
 
 
+def _background_weights(path: Path) -> str | None:
+    """The weights' SHA-256 a calibration background records it was scored with (its header only
+    is read), or ``None`` where it records none or cannot be read."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="numpy") as f:
+            value = (f.metadata() or {}).get("model_sha256")
+    except Exception:  # noqa: BLE001 - unreadable: score-variants names the problem
+        return None
+    return value if isinstance(value, str) and value else None
+
+
 def describe_model_dir(path: str | os.PathLike[str]) -> list[tuple[str, str]]:
     """A model directory summed up, for ``genoseq info MODEL``: (field, value) pairs.
 
@@ -513,8 +526,27 @@ def describe_model_dir(path: str | os.PathLike[str]) -> list[tuple[str, str]]:
                 f"{meta.get('n', '?')} background SNVs of {meta.get('reference', '?')} "
                 f"(strand {meta.get('strand', '?')})"
             )
+            scored_with = _background_weights(directory / str(meta.get("file", BACKGROUND_FILE)))
+            if scored_with is not None and scored_with != doc["weights"]["sha256"]:
+                calibration += (
+                    f", scored with other weights (sha256 {scored_with[:12]}...): stale,"
+                    " run genoseq calibrate again"
+                )
         else:
             calibration = f"{CALIBRATION_FILE} unreadable"
+    elif extra.get("kind") == VARIANT_KIND and extra.get("platt") is not None:
+        platt = extra["platt"]
+        if (
+            isinstance(platt, list)
+            and len(platt) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in platt)
+        ):
+            a, b = platt
+            calibration = (
+                f"Platt scaling on the validation variants: risk = sigmoid({a:.4g} * logit + {b:.4g})"
+            )
+        else:
+            calibration = f"extra.platt unreadable ({json.dumps(platt)[:40]})"
     names = extra.get("feature_names")
     n_features = int(doc["model"].get("config", {}).get("n_features", 0) or 0)
     if extra.get("kind") == VARIANT_KIND:

@@ -103,8 +103,34 @@ def test_info_sums_up_a_model_directory(tmp_path) -> None:
     again = dict(
         line.split("\t", 1) for line in CliRunner().invoke(main, ["info", str(model)]).output.splitlines()
     )
-    assert again["calibration"].startswith("40 background SNVs of ref.fa")
+    assert (
+        again["calibration"].startswith("40 background SNVs of ref.fa")
+        and "stale" not in again["calibration"]
+    )
+    save_tiny_cnn(model, 20, seed=1)  # retrained into the directory: the background is of other weights
+    stale = dict(
+        line.split("\t", 1) for line in CliRunner().invoke(main, ["info", str(model)]).output.splitlines()
+    )
+    assert "scored with other weights" in stale["calibration"] and "calibrate again" in stale["calibration"]
     broken = tmp_path / "not_a_model"
     broken.mkdir()
     result = CliRunner().invoke(main, ["info", str(broken)])
     assert result.exit_code != 0 and "is a directory" in result.output
+
+
+def test_info_names_a_variant_risk_models_platt_calibration(tmp_path) -> None:
+    import json
+
+    from tests.tiny_models import save_tiny_cnn
+
+    model = save_tiny_cnn(tmp_path / "m", 21, extra={"kind": "variant", "platt": [0.5, -0.25]})
+    result = CliRunner().invoke(main, ["info", str(model)])
+    assert result.exit_code == 0, result.output
+    fields = dict(line.split("\t", 1) for line in result.output.splitlines())
+    assert fields["kind"] == "variant-risk"
+    assert (
+        fields["calibration"]
+        == "Platt scaling on the validation variants: risk = sigmoid(0.5 * logit + -0.25)"
+    )
+    config = json.loads((model / "config.json").read_text())
+    assert config["extra"]["platt"] == [0.5, -0.25]
