@@ -542,9 +542,8 @@ def describe_model_dir(path: str | os.PathLike[str]) -> list[tuple[str, str]]:
             and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in platt)
         ):
             a, b = platt
-            calibration = (
-                f"Platt scaling on the validation variants: risk = sigmoid({a:.4g} * logit + {b:.4g})"
-            )
+            sign = "-" if b < 0 else "+"
+            calibration = f"Platt scaling on the validation variants: risk = sigmoid({a:.4g} * logit {sign} {abs(b):.4g})"
         else:
             calibration = f"extra.platt unreadable ({json.dumps(platt)[:40]})"
     names = extra.get("feature_names")

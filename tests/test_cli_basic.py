@@ -130,7 +130,7 @@ def test_info_names_a_variant_risk_models_platt_calibration(tmp_path) -> None:
     assert fields["kind"] == "variant-risk"
     assert (
         fields["calibration"]
-        == "Platt scaling on the validation variants: risk = sigmoid(0.5 * logit + -0.25)"
+        == "Platt scaling on the validation variants: risk = sigmoid(0.5 * logit - 0.25)"
     )
     config = json.loads((model / "config.json").read_text())
     assert config["extra"]["platt"] == [0.5, -0.25]
