@@ -226,6 +226,13 @@ def test_a_misspelt_input_path_is_a_short_error_even_with_old_results(tmp_path: 
     config.write_text(f"variant_risk: {{annotation: {tmp_path}}}\n")
     result = _snakemake("-n", "--nolock", "--configfile", str(config))
     assert f"config: variant_risk.annotation: {tmp_path}: is a directory" in result.stdout + result.stderr
+    # braces would be wildcards: the jobs that read the file were left out of the plan (old results)
+    braced = tmp_path / "sites{v2}.vcf"
+    shutil.copyfile(REPO / "workflows" / ".test" / "data" / "score.vcf", braced)
+    config.write_text(yaml.safe_dump({"score": {"vcf": str(braced), "name": "v2"}}))
+    result = _snakemake("-n", "--nolock", "--configfile", str(config))
+    assert result.returncode != 0
+    assert f"config: score.vcf: {braced}: '{{' or '}}' in a path" in result.stdout + result.stderr
 
 
 SCHEMA = REPO / "workflows" / "schemas" / "config.schema.yaml"
@@ -380,6 +387,20 @@ def test_end_to_end_variant_risk(tmp_path: Path) -> None:
     assert metrics
     assert list((tmp_path / "results" / "evaluate" / "plots").glob("*.png"))
     assert (tmp_path / "results" / "model" / "config.json").exists()
+
+    # other training labels retrain and rescore, but do not re-check and re-split the scored VCF
+    labels = tmp_path / "labels.vcf"
+    text = Path(cfg["variant_risk"]["vcf"]).read_text()
+    labels.write_text(text.replace("\n", "\n##edited=1\n", 1))
+    relabelled = tmp_path / "relabelled.yaml"
+    relabelled.write_text(
+        yaml.safe_dump({**cfg, "variant_risk": {**cfg["variant_risk"], "vcf": str(labels)}})
+    )
+    plan = _snakemake("-n", "--configfile", str(relabelled), "-d", str(tmp_path), cwd=tmp_path)
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    counts = _job_counts(plan.stdout + plan.stderr)
+    assert {"prepare", "train", "score_shard"} <= set(counts), plan.stdout + plan.stderr
+    assert not {"prepare_score", "split_vcf"} & set(counts), counts
 
     # scoring another VCF redoes the scoring, never the training or the cross-validation
     other = tmp_path / "other.vcf"

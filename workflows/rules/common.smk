@@ -110,10 +110,19 @@ def _check_inputs(config):
         keys += [("variant_risk", "vcf"), ("variant_risk", "annotation")]
     else:
         keys += [("sequence", "train_table"), ("sequence", "eval_table"), ("sequence", "regions")]
-    for key in keys:
+    for key in [*keys, ("outdir",)]:
         value = config
         for part in key:
             value = (value or {}).get(part)
+        if value and ("{" in str(value) or "}" in str(value)):
+            # Snakemake reads {name} in an input or output as a wildcard: such a path was skipped
+            # (the last run's results handed back with exit status 0) or failed with a WildcardError
+            raise WorkflowError(
+                f"config: {'.'.join(key)}: {value}: '{{' or '}}' in a path would be read as a Snakemake"
+                " wildcard: rename the file or link it under a name without braces"
+            )
+        if key == ("outdir",):
+            continue
         if value and "://" not in str(value) and not os.path.isfile(value):
             what = "is a directory" if os.path.isdir(value) else "no such file"
             raise WorkflowError(f"config: {'.'.join(key)}: {value}: {what}")

@@ -42,7 +42,11 @@ rule prepare_score:
     input:
         reference=config["reference"],
         vcf=config["score"]["vcf"],
-        indexed=rules.prepare.output.summary,
+        # after prepare has indexed the reference, but not re-run when only the training inputs
+        # changed (ancient: its new summary's time does not count; the score VCF is re-read otherwise).
+        # A path of its own: ancient() on rules.prepare.output.summary would flag that shared object,
+        # and with it the train rule's input, which then did not retrain on new labels
+        indexed=ancient(str(rules.prepare.output.summary)),
     output:
         summary=out("prepare", "score_vcf.json"),
     log:
