@@ -410,3 +410,38 @@ def test_classes_differing_only_in_case_are_warned_about(tmp_path: Path, caplog)
     table = load_table(path)
     assert table.classes == ["Enhancer", "enhancer", "silencer"]  # kept apart, as given
     assert "differ only in case" in caplog.text and "'Enhancer', 'enhancer'" in caplog.text
+
+
+def test_nan_in_a_column_of_decimal_class_names_is_a_missing_label(tmp_path: Path) -> None:
+    # 0.0, 1.0, 1.5 stay three class names; their column's NaN was trained as a fourth class 'nan'
+    text = "sequence,label\n" + "ACGT,0.0\nACGA,1.0\nACGC,1.5\nACGG,nan\n" * 3
+    with pytest.raises(InputFormatError, match=r"d\.csv: line 5: missing label"):
+        load_table(_csv(tmp_path / "d.csv", text))
+    assert load_table(_csv(tmp_path / "ok.csv", text.replace("nan", "1.5"))).classes == ["0.0", "1.0", "1.5"]
+
+
+def test_trailing_blank_lines_are_not_rows_and_inner_ones_are_named(tmp_path: Path) -> None:
+    # polars reads a blank line as a row of nulls: a trailing one made 'missing label' (or, to
+    # predict, a phantom empty record)
+    table = load_table(_csv(tmp_path / "t.csv", "sequence,label\nACGT,0\nACGA,1\nACGC,1\n\n\n"))
+    assert _rows(table) == ["ACGT", "ACGA", "ACGC"]
+    with pytest.raises(InputFormatError, match=r"i\.tsv: line 3: a blank line \(every cell empty\)"):
+        load_table(_csv(tmp_path / "i.tsv", "sequence\tlabel\nACGT\t0\n\t\nACGA\t1\nACGC\t1\n"))
+
+
+@pytest.mark.parametrize("letter", ["ß", "ſ", "ﬀ"])
+def test_a_letter_upper_casing_turns_into_dna_is_refused(tmp_path: Path, letter: str) -> None:
+    # 'ß'.upper() == 'SS' and 'ſ'.upper() == 'S' are IUPAC letters: trained as such (a length changed too)
+    path = _csv(tmp_path / "u.csv", f"sequence,label\nACGT,0\nAC{letter}T,1\nACGC,1\n")
+    with pytest.raises(
+        InputFormatError, match=rf"u\.csv: line 3: not a DNA letter: '{letter}' at position 3"
+    ):
+        load_table(path)
+
+
+def test_labels_int_would_read_are_not_integers(tmp_path: Path) -> None:
+    # int() takes '1_0' (and other scripts' digits): the label merged into class 10
+    with pytest.raises(InputFormatError, match=r"line 2: label '1_0' is not an integer"):
+        load_table(_csv(tmp_path / "l.csv", "sequence,label\nACGT,1_0\nACGA,10\nACGC,2\nACGG,2\n"))
+    table = load_table(_csv(tmp_path / "n.csv", "sequence,label\nACGT,1_0\nACGA,1_0\nACGC,2_0\nACGG,2_0\n"))
+    assert table.classes == ["1_0", "2_0"]  # class names, as written

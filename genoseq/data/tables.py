@@ -233,6 +233,7 @@ def read_frame(path: Path) -> tuple[pl.DataFrame, int]:
             raise InputFormatError(
                 f"column {base!r} appears more than once in the header", path=path, record="line 1"
             )
+    frame = _without_blank_lines(frame, path)
     if len(frame.columns) == 1:
         other = "\t" if _TABLE_SEPARATORS[kind] == "," else ","
         if other in frame.columns[0]:
@@ -244,6 +245,28 @@ def read_frame(path: Path) -> tuple[pl.DataFrame, int]:
                 record="line 1",
             )
     return frame, 2  # the header is line 1
+
+
+def _without_blank_lines(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
+    """A text table less its trailing blank lines (an editor's extra newline), which polars reads as
+    rows of nulls. A blank line between rows of a table of several columns is an error naming it (a
+    row of no sequence, no label and no name); in a one-column table it is an empty cell, an empty
+    record, kept as such."""
+    if frame.height == 0 or frame.width == 0:
+        return frame
+    blank = frame.select(pl.all_horizontal(pl.all().is_null())).to_series().to_numpy()
+    if not blank[-1] and (frame.width == 1 or not blank.any()):
+        return frame
+    kept = np.flatnonzero(~blank)
+    frame = frame.head(int(kept[-1]) + 1 if kept.size else 0)
+    inside = np.flatnonzero(blank[: frame.height])
+    if frame.width > 1 and inside.size:
+        raise InputFormatError(
+            "a blank line (every cell empty) between the rows: remove it",
+            path=path,
+            record=row_location(2, int(inside[0])),
+        )
+    return frame
 
 
 def _ragged_row(path: Path, separator: str) -> tuple[int, int, int] | None:
@@ -296,6 +319,17 @@ def _sequences_to_matrix(
     for i, s in enumerate(seqs):
         if s is None or len(s) == 0:
             raise InputFormatError("empty sequence", path=path, record=locate(i))
+    # ASCII checked before upper-casing, which turns some other letters into DNA ones ('ß' -> 'SS')
+    if not all(s.isascii() for s in seqs):  # type: ignore[union-attr]
+        i = next(j for j, s in enumerate(seqs) if not s.isascii())  # type: ignore[union-attr]
+        seq = seqs[i]
+        assert seq is not None
+        at = next(k for k, ch in enumerate(seq) if not ch.isascii())
+        raise InputFormatError(
+            f"not a DNA letter: {seq[at]!r} at position {at + 1} (allowed: {DNA_LETTERS})",
+            path=path,
+            record=locate(i),
+        )
     upper = [s.upper() for s in seqs]  # type: ignore[union-attr]
     lengths = np.fromiter(map(len, upper), dtype=np.int64, count=len(upper))
     longest = int(lengths.max())
@@ -324,10 +358,6 @@ def _sequences_to_matrix(
             for s in upper
         ]
     joined = "".join(upper)
-    if not joined.isascii():
-        i = next(j for j, s in enumerate(upper) if not s.isascii())
-        letter = next(ch for ch in upper[i] if not ch.isascii())
-        raise InputFormatError(f"not a DNA letter: {letter!r}", path=path, record=locate(i))
     matrix = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(len(upper), longest).copy()
     bad_cells = ~_VALID_BYTE[matrix]
     if bad_cells.any():
@@ -378,10 +408,9 @@ def _is_negative_of(name: str, other: str) -> bool:
 
 def legacy_class_order(values: Sequence[str]) -> list[str]:
     """Integers numerically, anything else alphabetically: the class order before positive classes."""
-    try:
+    if all(_is_int(v) for v in values):
         return [str(v) for v in sorted(int(v) for v in values)]
-    except ValueError:
-        return sorted(values)
+    return sorted(values)
 
 
 def _order_classes(values: set[str]) -> list[str]:
@@ -436,24 +465,24 @@ def _is_float(value: str) -> bool:
     return True
 
 
+#: an integer as written: ASCII digits (``int()`` also takes ``1_0`` and other scripts' digits,
+#: which would merge a label ``1_0`` into the class ``10``)
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
 def _is_int(value: str) -> bool:
-    try:
-        int(value)
-    except ValueError:
-        return False
-    return True
+    return _INTEGER.fullmatch(value.strip()) is not None
 
 
-_WHOLE_DECIMAL = re.compile(r"[+-]?\d+\.0*")
+_WHOLE_DECIMAL = re.compile(r"[+-]?[0-9]+\.0*")
+#: a number written with a decimal point, as a float column writes every value
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.[0-9]*|\.[0-9]+)")
 
 
 def _canonical(value: str) -> str:
     """Strip whitespace; integers lose leading zeros/plus signs (``"01"`` → ``"1"``)."""
     value = value.strip()
-    try:
-        return str(int(value))
-    except ValueError:
-        return value
+    return str(int(value)) if _is_int(value) else value
 
 
 def _number_key(value: str) -> str:
@@ -468,11 +497,12 @@ def _whole_numbers(values: list[str]) -> list[str]:
     labels of a column with a missing value, or Parquet doubles), as integers; any other column as it is
     (``1.0, 1.5, 2.0`` stay three class names). In such a float column ``NaN`` is what pandas and
     Parquet write for a missing value, so it reads as missing (an error naming the row), not a class."""
-    if not any(_WHOLE_DECIMAL.fullmatch(v) for v in values):
+    if not any(_DECIMAL.fullmatch(v) for v in values):
         return values
     if all(v == "" or v.lower() == "nan" or _is_int(v) or _WHOLE_DECIMAL.fullmatch(v) for v in values):
         return ["" if v.lower() == "nan" else _number_key(v) for v in values]
-    return values
+    # decimals kept as class names (0.0, 1.0, 1.5): still a float column, whose NaN is a missing value
+    return ["" if v.lower() == "nan" else v for v in values]
 
 
 def _warn_rare_labels(
