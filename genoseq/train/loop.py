@@ -599,6 +599,10 @@ class _Trainer:
             (stopping,) = self.ctx.any_flag(stop.is_set())
             if stopping and state.epoch < self.config.epochs and not state.stopped_early:
                 raise TrainingInterrupted(self._resume_message(stop, epoch))
+        if stop.is_set():  # after the last training step: nothing is left to resume
+            log.warning(
+                "%s came after the last training step: finishing the run and writing the model", stop.reason
+            )
         if self.best_weights is not None:
             self.model.load_state_dict(self.best_weights)
         if not state.finished:
