@@ -129,6 +129,43 @@ def test_known_mito_variants(mito):
     assert indel[CONSEQUENCE_FEATURES.index("frameshift")] == 1.0
 
 
+def _coding(row: np.ndarray) -> list[str]:
+    return [c for c in ("stop_gained", "start_lost", "frameshift", "stop_lost", "missense", "inframe_indel",
+                        "synonymous") if row[CONSEQUENCE_FEATURES.index(c)]]  # fmt: skip
+
+
+def test_an_mnv_is_translated_as_one_new_codon(mito):
+    # its bases were changed one at a time and the worst kept: ATG>CGG (M>R) read as a stop-gain
+    # (AGG, a stop in the vertebrate mitochondrial code), AAC>AGA (N>stop) as missense
+    ref, ann = mito
+    cases = {(3313, "AT", "CG"): "missense", (3320, "AC", "GA"): "stop_gained"}
+    for (pos, r, a), expect in cases.items():
+        assert ref.fetch("chrM", pos - 1, pos - 1 + len(r)) == r
+        assert _coding(ann.consequences(ref, "chrM", np.array([pos - 1]), [r], [a])[0]) == [expect], pos
+
+
+def test_an_incomplete_stop_codon_is_completed_not_read_into_the_next_gene(mito):
+    # MT-ND3 ends in T-- and MT-CO3 likewise (polyadenylation makes TAA); the codon was filled from
+    # the tRNA after them, so T>C read as CTG (Leu, synonymous) or TAC (Tyr, missense)
+    ref, ann = mito
+    for pos in (10404, 9990):
+        assert ref.fetch("chrM", pos - 1, pos) == "T"
+        assert _coding(ann.consequences(ref, "chrM", np.array([pos - 1]), ["T"], ["C"])[0]) == ["stop_lost"]
+    # MT-ND1 ends in TA-: TA(A) > AG(A) is AGA, a stop in this code: stop to stop
+    got = ann.consequences(ref, "chrM", np.array([4260]), ["TA"], ["AG"])[0]
+    assert _coding(got) == ["synonymous"]
+
+
+def test_a_deletion_of_bases_after_a_gene_is_not_a_frameshift_in_it(mito):
+    # MT-CO1 ends at 7445: AC>A there deletes tRNA-Ser1's first base, keeping CO1's last as the anchor
+    ref, ann = mito
+    assert _coding(ann.consequences(ref, "chrM", np.array([7444]), ["AC"], ["A"])[0]) == []
+    assert _coding(ann.consequences(ref, "chrM", np.array([7443]), ["GA"], ["G"])[0]) == ["frameshift"]
+    # an insertion after a gene's last base is outside it; one before it, inside
+    assert _coding(ann.consequences(ref, "chrM", np.array([7444]), ["A"], ["AGG"])[0]) == []
+    assert _coding(ann.consequences(ref, "chrM", np.array([7443]), ["G"], ["GTT"])[0]) == ["frameshift"]
+
+
 def test_change_descriptors_match_biopython_translation(mito):
     """BLOSUM62, hydropathy and positions of random missense SNVs, from whole-gene translations."""
     from Bio.Align import substitution_matrices

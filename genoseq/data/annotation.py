@@ -326,25 +326,41 @@ def _coding_consequence(
     start_codons: set[str],
 ) -> tuple[str | None, tuple[str | None, str | None, int] | None]:
     """Most severe coding consequence in ``f``, and ``(residue before, after, offset)`` of the first
-    changed base inside ``f`` (``None`` for indels or no change inside ``f``)."""
+    changed codon inside ``f`` (``None`` for indels or no change inside ``f``).
+
+    A substitution's changed bases are applied together, codon by codon (an MNV's two bases in one
+    codon make one new codon, not two single-base changes). An indel is a frameshift or in-frame
+    indel only where it removes or inserts bases inside ``f``: a deletion whose only base in ``f``
+    is the VCF's leading anchor (kept) changes nothing there.
+    """
     if len(ref) != len(alt):
+        anchored = bool(ref) and bool(alt) and ref[0] == alt[0]
+        lo = start + 1 if anchored else start
+        if len(ref) > len(alt):  # the bases removed: REF's after the anchor
+            inside = max(lo, f.start) < min(start + len(ref), f.end)
+        else:  # inserted between lo - 1 and lo: inside when both neighbours are
+            inside = f.start <= lo - 1 and lo < f.end if anchored else f.start <= start < f.end
+        if not inside:
+            return None, None
         return ("frameshift" if (len(alt) - len(ref)) % 3 else "inframe_indel"), None
+    edits: dict[int, dict[int, str]] = {}  # codon (from the gene's 5' end) -> {base in it: alt base}
+    for j, (rb, ab) in enumerate(zip(ref, alt, strict=True)):
+        pos = start + j
+        if rb == ab or not f.start <= pos < f.end:
+            continue
+        offset = pos - f.start if f.strand == "+" else f.end - 1 - pos
+        edits.setdefault(offset // 3, {})[offset % 3] = ab if f.strand == "+" else ab.translate(_COMP)
     worst = None
     first = None
-    for j, (rb, ab) in enumerate(zip(ref, alt, strict=True)):
-        if rb == ab:
-            continue
-        pos = start + j
-        if not f.start <= pos < f.end:
-            continue
-        codon, mutated, offset = _codons(reference, chrom, f, pos, ab)
+    for index, changed in edits.items():  # in genome order of their first change
+        codon = _codon(reference, chrom, f, index)
+        mutated = "".join(changed.get(k, codon[k]) for k in range(3))
         before, after = _translate(codon, table, stops), _translate(mutated, table, stops)
         if first is None:
-            first = (before, after, offset)
+            first = (before, after, 3 * index + min(changed))
         if before is None or after is None:
             continue
-        first_codon = offset < 3
-        if first_codon and codon in start_codons and mutated not in start_codons:
+        if index == 0 and codon in start_codons and mutated not in start_codons:
             csq = "start_lost"
         elif before == after:
             csq = "synonymous"
@@ -359,21 +375,22 @@ def _coding_consequence(
     return worst, first
 
 
-def _codons(reference: Reference, chrom: str, f: Feature, pos: int, alt_base: str) -> tuple[str, str, int]:
-    """Reference codon at ``pos`` of gene ``f``, the codon with ``alt_base`` there (both on the
-    gene's strand) and the offset of ``pos`` from the gene's 5' end."""
+def _codon(reference: Reference, chrom: str, f: Feature, index: int) -> str:
+    """Codon ``index`` (0 at the gene's 5' end) of gene ``f``, on the gene's strand.
+
+    Bases past the gene's 3' end read ``A``: a gene whose length is not a multiple of three ends in an
+    incomplete stop (``T``, ``TA``) that polyadenylation completes to ``TAA``, as six human mtDNA
+    genes do; the bases after it belong to the next gene (a tRNA), not to this codon.
+    """
     if f.strand == "+":
-        offset = pos - f.start
-        c0 = f.start + offset - offset % 3
-        codon = reference.fetch(chrom, c0, c0 + 3, pad=True).upper()
-        base = alt_base
+        c0 = f.start + 3 * index
+        codon = reference.fetch(chrom, c0, min(c0 + 3, f.end), pad=True).upper()
     else:
-        offset = f.end - 1 - pos
-        c_end = f.end - (offset - offset % 3)
-        codon = reference.fetch(chrom, c_end - 3, c_end, pad=True).upper().translate(_COMP)[::-1]
-        base = alt_base.translate(_COMP)
-    k = offset % 3
-    return codon, codon[:k] + base + codon[k + 1 :], offset
+        c_end = f.end - 3 * index
+        codon = (
+            reference.fetch(chrom, max(c_end - 3, f.start), c_end, pad=True).upper().translate(_COMP)[::-1]
+        )
+    return codon + "A" * (3 - len(codon))
 
 
 @functools.cache
