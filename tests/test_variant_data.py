@@ -267,6 +267,15 @@ def test_read_labelled_vcf(mito, tmp_path):
     )
     with pytest.raises(InputFormatError, match="single class"):
         read_variant_table(one_class, ref, label_field="LABEL")
+    # a Type=Float label field: htslib reads LABEL=1 as 1.0, which was 'not a binary label'
+    floats = tmp_path / "float.vcf"
+    text = (MITO / "labelled_variants.vcf").read_text()
+    floats.write_text(text.replace("ID=LABEL,Number=1,Type=Integer", "ID=LABEL,Number=1,Type=Float"))
+    assert "Type=Float" in floats.read_text()
+    np.testing.assert_array_equal(read_variant_table(floats, ref, label_field="LABEL").labels, table.labels)
+    floats.write_text(floats.read_text().replace("LABEL=1;", "LABEL=1.5;", 1))
+    with pytest.raises(InputFormatError, match="'1.5' is not a binary label"):
+        read_variant_table(floats, ref, label_field="LABEL")
 
 
 def test_clinvar_style_labels_and_unlabelled_variants(mito, tmp_path, caplog):

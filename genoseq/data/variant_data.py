@@ -120,6 +120,8 @@ def _parse_label(value: Any, path: str, where: str, field: str) -> int | None:
     give None. A term genoseq does not know is an error naming the record.
     """
     parts = value if isinstance(value, tuple) else (value,)
+    # a Type=Float label field reads LABEL=1 as 1.0: the same label
+    parts = tuple(int(p) if isinstance(p, float) and p.is_integer() else p for p in parts)
     terms = [
         term.strip(" _").lower().replace(" ", "_")
         for part in parts
