@@ -473,6 +473,25 @@ def _background_weights(path: Path) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _variant_features(extra: dict[str, Any]) -> str:
+    """What a variant-risk model computes for each variant: ref/alt windows, then the annotation's
+    channels and consequences (with the genetic code) and the INFO fields, where it was trained so."""
+    featurizer = extra.get("featurizer") if isinstance(extra.get("featurizer"), dict) else {}
+    parts = ["ref/alt windows"]
+    if featurizer.get("annotation"):
+        code = extra.get("genetic_code")
+        parts.append(
+            f"annotation {extra.get('annotation_file', '?')} (locus channels, consequences;"
+            f" genetic code {code if code is not None else 'by contig'})"
+        )
+    info = featurizer.get("info") if isinstance(featurizer.get("info"), dict) else {}
+    fields = info.get("fields") if isinstance(info.get("fields"), list) else []
+    if fields:
+        parts.append("INFO " + ", ".join(map(str, fields)))
+    label = extra.get("label_field")
+    return "; ".join(parts) + (f" (labels: INFO/{label})" if label else "")
+
+
 def describe_model_dir(path: str | os.PathLike[str]) -> list[tuple[str, str]]:
     """A model directory summed up, for ``genoseq info MODEL``: (field, value) pairs.
 
@@ -549,7 +568,7 @@ def describe_model_dir(path: str | os.PathLike[str]) -> list[tuple[str, str]]:
     names = extra.get("feature_names")
     n_features = int(doc["model"].get("config", {}).get("n_features", 0) or 0)
     if extra.get("kind") == VARIANT_KIND:
-        features = "computed from the VCF (annotation, consequences, INFO fields)"
+        features = _variant_features(extra)
     elif isinstance(names, list) and names:
         features = ", ".join(f"feature_{n}" for n in names)
     else:

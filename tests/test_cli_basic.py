@@ -123,11 +123,25 @@ def test_info_names_a_variant_risk_models_platt_calibration(tmp_path) -> None:
 
     from tests.tiny_models import save_tiny_cnn
 
-    model = save_tiny_cnn(tmp_path / "m", 21, extra={"kind": "variant", "platt": [0.5, -0.25]})
+    featurizer = {"annotation": True, "info": {"fields": ["AF_hom", "AF_het"]}}
+    extra = {"kind": "variant", "platt": [0.5, -0.25], "featurizer": featurizer, "label_field": "LABEL"}
+    model = save_tiny_cnn(tmp_path / "m", 21, extra=extra | {"annotation_file": "annotation.bed"})
     result = CliRunner().invoke(main, ["info", str(model)])
     assert result.exit_code == 0, result.output
     fields = dict(line.split("\t", 1) for line in result.output.splitlines())
     assert fields["kind"] == "variant-risk"
+    # the features it computes were one fixed phrase, whatever the model was trained with
+    assert fields["features"] == (
+        "ref/alt windows; annotation annotation.bed (locus channels, consequences; genetic code by contig);"
+        " INFO AF_hom, AF_het (labels: INFO/LABEL)"
+    )
+    bare = save_tiny_cnn(
+        tmp_path / "bare", 21, extra={"kind": "variant", "featurizer": {"annotation": False}}
+    )
+    bare_fields = dict(
+        line.split("\t", 1) for line in CliRunner().invoke(main, ["info", str(bare)]).output.splitlines()
+    )
+    assert bare_fields["features"] == "ref/alt windows"
     assert (
         fields["calibration"]
         == "Platt scaling on the validation variants: risk = sigmoid(0.5 * logit - 0.25)"
