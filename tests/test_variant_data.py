@@ -347,6 +347,11 @@ def test_out_of_range_info_values_count_as_missing(caplog):
     assert np.isfinite(encoded).all()
     assert encoded[:, 1].tolist() == [1.0, 1.0, 0.0]  # the missing flags
     assert "2 INFO value(s) out of their field's range" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="genoseq.data.variant_data"):
+        again = feats.encode(np.array([[-0.5], [np.inf], [0.1]]), warn=False)  # the same values again
+    np.testing.assert_array_equal(again, encoded)
+    assert "out of their field's range" not in caplog.text
 
 
 def test_genetic_codes_and_label_leaks_are_checked():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -213,36 +214,46 @@ def test_model_with_other_consequence_features_is_refused(mito, trained, tmp_pat
     assert not (tmp_path / "x.tsv").exists()
 
 
-def test_cross_validate_cli(mito, tmp_path):
+def test_cross_validate_cli(mito, tmp_path, caplog):
     out = tmp_path / "cv.json"
-    result = CliRunner().invoke(
-        main,
-        [
-            "cross-validate",
-            str(mito / "labelled_variants.vcf"),
-            "--reference",
-            str(mito / "chrM.fa"),
-            "--label-field",
-            "LABEL",
-            "--annotation",
-            str(mito / "mitomap_loci.bed"),
-            "--model",
-            "cnn-lstm",
-            "--folds",
-            "3",
-            "--block-size",
-            "1000",
-            "-o",
-            str(out),
-            "--plots-dir",
-            str(tmp_path),
-            *TINY,
-        ],
-    )
+    # one REF that disagrees with the reference: left out, and said so, as train says it
+    lines = (mito / "labelled_variants.vcf").read_text().splitlines(keepends=True)
+    first = next(i for i, line in enumerate(lines) if not line.startswith("#"))
+    fields = lines[first].split("\t")
+    fields[3] = {"A": "C", "C": "G", "G": "T", "T": "A"}[fields[3]]
+    lines[first] = "\t".join(fields)
+    vcf = tmp_path / "one_mismatch.vcf"
+    vcf.write_text("".join(lines))
+    with caplog.at_level("WARNING", logger="genoseq"):
+        result = CliRunner().invoke(
+            main,
+            [
+                "cross-validate",
+                str(vcf),
+                "--reference",
+                str(mito / "chrM.fa"),
+                "--label-field",
+                "LABEL",
+                "--annotation",
+                str(mito / "mitomap_loci.bed"),
+                "--model",
+                "cnn-lstm",
+                "--folds",
+                "3",
+                "--block-size",
+                "1000",
+                "-o",
+                str(out),
+                "--plots-dir",
+                str(tmp_path),
+                *TINY,
+            ],
+        )
     assert result.exit_code == 0, result.output
+    assert "1 variant(s) whose REF disagrees with the reference are left out" in caplog.text
     cv = json.loads(out.read_text())
     assert len(cv["folds"]) == 3
-    assert sum(f["n"] for f in cv["folds"]) == 805
+    assert sum(f["n"] for f in cv["folds"]) == 804
     assert 0.0 <= cv["auroc_mean"] <= 1.0
     assert (tmp_path / "cv_roc_pr.png").exists()
 
@@ -471,3 +482,21 @@ def test_resume_refuses_another_annotation_genetic_code_or_reference(mito, train
         assert "cannot resume" in result.output and "other data" in result.output, result.output
     result = CliRunner().invoke(main, [*base, *same, "--out", str(run_dir)])
     assert result.exit_code == 0, result.output
+
+
+def test_out_of_range_info_values_are_warned_about_once_when_scoring(mito, trained, tmp_path, caplog):
+    # the null (REF) and the ALT encodings read the same INFO values: the warning came twice
+    lines = (mito / "sites.vcf").read_text().splitlines(keepends=True)
+    body = [i for i, line in enumerate(lines) if not line.startswith("#")][:2]
+    for i, bad in zip(body, ("-0.1", "inf"), strict=True):
+        lines[i] = re.sub(r"AF_hom=[^;\t\n]*", f"AF_hom={bad}", lines[i])
+    vcf = tmp_path / "odd.vcf"
+    vcf.write_text("".join(lines))
+    with caplog.at_level("WARNING", logger="genoseq"):
+        result = CliRunner().invoke(
+            main,
+            ["score-variants", str(trained), "--vcf", str(vcf), "--reference", str(mito / "chrM.fa"), "-o",
+             str(tmp_path / "s.tsv"), "--device", "cpu"],
+        )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert caplog.text.count("2 INFO value(s) out of their field's range") == 1, caplog.text

@@ -367,11 +367,12 @@ class InfoFeatures:
     def names(self) -> list[str]:
         return [n for f in self.fields for n in (f, f"{f}_missing")]
 
-    def encode(self, values: np.ndarray) -> np.ndarray:
+    def encode(self, values: np.ndarray, *, warn: bool = True) -> np.ndarray:
         """float ``(n, len(fields))`` with NaN missing → float32 ``(n, 2 * len(fields))``.
 
         Values the transform cannot take -- infinities, negative values of a frequency
-        (log-transformed) field -- count as missing, with a warning.
+        (log-transformed) field -- count as missing, with a warning (unless ``warn`` is false:
+        the same values encoded again).
         """
         values = np.asarray(values, dtype=np.float64)
         invalid = np.isinf(values)
@@ -379,10 +380,11 @@ class InfoFeatures:
             if f in self.log_fields:
                 invalid[:, j] |= values[:, j] < 0
         if invalid.any():
-            log.warning(
-                "%d INFO value(s) out of their field's range (negative frequencies, infinities) taken as missing",
-                int(invalid.sum()),
-            )
+            if warn:
+                log.warning(
+                    "%d INFO value(s) out of their field's range (negative frequencies, infinities) taken as missing",
+                    int(invalid.sum()),
+                )
             values = np.where(invalid, np.nan, values)
         t = (self._transform(values) - np.asarray(self.mean)) / np.asarray(self.std)
         missing = np.isnan(values)
@@ -445,11 +447,14 @@ class VariantFeaturizer:
         """Input channels of the CNN: 8 (ref and alt one-hot) + annotation channels."""
         return 8 + self.n_channels
 
-    def encode(self, reference: Reference, table: VariantTable) -> dict[str, np.ndarray]:
+    def encode(
+        self, reference: Reference, table: VariantTable, *, warn: bool = True
+    ) -> dict[str, np.ndarray]:
         """Model inputs for every variant of ``table`` (see the module docstring for shapes).
 
         Returns ``x`` (+ ``mask`` and ``tokens_extra`` for k-mer models) and ``features`` when
-        there are any, plus ``ref_match`` bool ``(n,)``.
+        there are any, plus ``ref_match`` bool ``(n,)``. ``warn=False`` leaves out the warning about
+        out-of-range INFO values (for a second encoding of the same variants).
         """
         n, length = table.n, self.input_length
         ref_win = np.empty((n, length), dtype=np.uint8)
@@ -470,7 +475,7 @@ class VariantFeaturizer:
         out = self._encode_windows(ref_win, alt_win, annot)
         feats = [csq] if csq.shape[1] else []
         if self.info is not None:
-            feats.append(self.info.encode(table.info))
+            feats.append(self.info.encode(table.info, warn=warn))
         if feats:
             out["features"] = np.concatenate(feats, axis=1).astype(np.float32)
         out["ref_match"] = match

@@ -636,6 +636,8 @@ def cross_validate_variant_model(
                     base_arrays = _encode(feat, ref, table)
                 arrays, match = base_arrays
             keep = match
+            if k == 0:  # said once, as train says it (the folds left them out silently)
+                _drop_mismatches(table, match, vcf)
             train_idx, valid_idx, test_idx = (
                 train_idx[keep[train_idx]],
                 valid_idx[keep[valid_idx]],
@@ -823,8 +825,8 @@ class VariantRiskScorer:
         null = replace(table, alts=list(table.refs))
         a, b = self.platt
         out = []
-        for t in (null, table):
-            arrays = self.featurizer.encode(reference, t)
+        for t in (null, table):  # the same INFO values twice: said once
+            arrays = self.featurizer.encode(reference, t, warn=t is table)
             arrays.pop("ref_match")
             p = _predict_arrays(model, arrays, device=device)
             z = a * _flat_logit(p) + b
