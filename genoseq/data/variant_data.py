@@ -148,7 +148,9 @@ def _info_value(v: Any, field: str, number: int | str | None, path: str) -> floa
 
     ``Number=A`` fields are already this ALT's value; a ``Number=R`` field read as ``(ref, alt)``
     gives the ALT's; a ``Number=.`` field gives its one value, or with one value per ALT allele this
-    ALT's. Missing (``.``) is NaN, a Flag 1/0. Any other count of values is an
+    ALT's. Missing (``.``, or a field the record lacks) is NaN; a Flag that is set is 1, and one
+    the record lacks is missing like any absent field (value 0 with the missing flag set, once
+    encoded: the same information as a 0). Any other count of values is an
     :class:`~genoseq.errors.InputFormatError` naming the record.
     """
     value = v.info.get(field)
