@@ -488,8 +488,8 @@ def gather_scores(
     targets = [Path(out)] if table_file else []
     with _VcfShards(vcfs) as shards, atomic_paths([*targets, vcf_out, _tbi(vcf_out)]) as tmps:
         n = shards.write(tmps[-2], tmps[-1], vcf_out)
-        if table_file:
-            write_table(df, tmps[0], scored_with)
+        if table_file:  # in the output's format: a device's (/dev/stdout) staging file has no extension
+            write_table(df, tmps[0], scored_with, format=output_table_format(out))
     if not table_file:
         write_table(df, out, scored_with)
     log.info("gathered %d table(s), %d row(s) -> %s", len(tables), df.height, out)

@@ -336,6 +336,42 @@ def test_gather_scores_writes_neither_output_when_one_fails(tmp_path: Path) -> N
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".all")]
 
 
+def test_gather_scores_writes_a_table_into_a_pipe_beside_the_vcf(tmp_path: Path) -> None:
+    """A named pipe (or /dev/stdout) as -o with --vcf-out: the table, staged in a temporary file
+    without an extension, was refused ('output must end in .parquet, .tsv or .csv')."""
+    import os
+    import threading
+
+    _, shards = _bgzipped_shards(tmp_path, 6, 2)
+    tables = []
+    for i in range(2):
+        tables.append(tmp_path / f"t{i}.tsv")
+        tables[-1].write_text(f"chrom\tpos\nchrA\t{i + 1}\n")
+    fifo = tmp_path / "table_pipe"
+    os.mkfifo(fifo)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    args = [
+        "gather-scores",
+        *map(str, tables),
+        "-o",
+        str(fifo),
+        "--vcfs",
+        str(shards[0]),
+        "--vcfs",
+        str(shards[1]),
+    ]
+    result = CliRunner().invoke(main, [*args, "--vcf-out", str(tmp_path / "all.vcf.gz")])
+    if result.exit_code != 0:
+        with open(fifo, "wb"):  # let the reader go
+            pass
+    reader.join(timeout=30)
+    assert result.exit_code == 0, result.output
+    assert got == ["chrom\tpos\nchrA\t1\nchrA\t2\n"]
+    assert (tmp_path / "all.vcf.gz.tbi").exists()
+
+
 def test_gather_scores_writes_no_vcf_when_the_tables_fail(tmp_path: Path) -> None:
     """The VCF was gathered and renamed into place before the tables were checked: a refused table
     left a new VCF (replacing an older one) beside the old table."""

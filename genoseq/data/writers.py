@@ -63,11 +63,14 @@ class TableWriter(CommitOrAbort):
     key-value metadata, which :func:`table_metadata` reads back; TSV/CSV have nowhere to keep it.
     """
 
-    def __init__(self, path: str | Path, metadata: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, path: str | Path, metadata: dict[str, str] | None = None, *, format: str | None = None
+    ) -> None:
         self.metadata = {str(k): str(v) for k, v in (metadata or {}).items()}
         self.to_stdout = os.fspath(path) == STDOUT
         self.path = Path(path)
-        self.format = output_table_format(path)
+        # format: that of another path this one stages (a device's temporary file has no extension)
+        self.format = format or output_table_format(path)
         self._stack = contextlib.ExitStack()
         self._pq = None
         self._fh: IO[bytes] | None = None
@@ -131,9 +134,12 @@ class TableWriter(CommitOrAbort):
         self._stack.__exit__(RuntimeError, RuntimeError("aborted"), None)
 
 
-def write_table(df: pl.DataFrame, path: str | Path, metadata: dict[str, str] | None = None) -> Path:
-    """Write one DataFrame atomically, format by extension (``metadata``: as :class:`TableWriter`)."""
-    with TableWriter(path, metadata) as w:
+def write_table(
+    df: pl.DataFrame, path: str | Path, metadata: dict[str, str] | None = None, *, format: str | None = None
+) -> Path:
+    """Write one DataFrame atomically, format by extension or ``format`` (``metadata``: as
+    :class:`TableWriter`)."""
+    with TableWriter(path, metadata, format=format) as w:
         w.write(df)
     return Path(path)
 
