@@ -460,16 +460,41 @@ def load_model_dir(path: str | os.PathLike[str], device: str | torch.device = "c
     )
 
 
-def _background_weights(path: Path) -> str | None:
-    """The weights' SHA-256 a calibration background records it was scored with (its header only
-    is read), or ``None`` where it records none or cannot be read."""
+def background_file(model_dir: Path, meta: dict[str, Any], meta_path: Path) -> Path:
+    """The calibration background ``calibration.json`` (``meta``, read from ``meta_path``) names.
+
+    Raises
+    ------
+    ModelFormatError
+        It names a file outside ``model_dir``, a missing file, or one that is not a regular file
+        (a link to a device or a FIFO would be read forever).
+    """
+    path = model_dir / str(meta.get("file", BACKGROUND_FILE))
+    if path.parent != model_dir:
+        raise ModelFormatError("background file must be inside the model directory", path=meta_path)
+    if not path.exists():
+        raise ModelFormatError("missing background file named by calibration.json", path=path)
+    if not path.is_file():
+        raise ModelFormatError("background file must be a regular file, not a device or pipe", path=path)
+    return path
+
+
+def background_weights(path: Path) -> str | None:
+    """The weights' SHA-256 a calibration background's metadata says it was scored with (its header
+    only is read), or ``None`` where it records none.
+
+    Raises
+    ------
+    ModelFormatError
+        Not a safetensors file.
+    """
     from safetensors import safe_open
 
     try:
         with safe_open(str(path), framework="numpy") as f:
             value = (f.metadata() or {}).get("model_sha256")
-    except Exception:  # noqa: BLE001 - unreadable: score-variants names the problem
-        return None
+    except Exception as exc:  # safetensors raises its own error types
+        raise ModelFormatError(f"not a safetensors file ({exc})", path=path) from exc
     return value if isinstance(value, str) and value else None
 
 
@@ -545,7 +570,11 @@ def describe_model_dir(path: str | os.PathLike[str]) -> list[tuple[str, str]]:
                 f"{meta.get('n', '?')} background SNVs of {meta.get('reference', '?')} "
                 f"(strand {meta.get('strand', '?')})"
             )
-            scored_with = _background_weights(directory / str(meta.get("file", BACKGROUND_FILE)))
+            try:
+                scored_with = background_weights(background_file(directory, meta, meta_path))
+            except ModelFormatError as exc:
+                scored_with = None
+                calibration += f", unusable: {exc}"
             if scored_with is not None and scored_with != doc["weights"]["sha256"]:
                 calibration += (
                     f", scored with other weights (sha256 {scored_with[:12]}...): stale,"

@@ -112,6 +112,15 @@ def test_info_sums_up_a_model_directory(tmp_path) -> None:
         line.split("\t", 1) for line in CliRunner().invoke(main, ["info", str(model)]).output.splitlines()
     )
     assert "scored with other weights" in stale["calibration"] and "calibrate again" in stale["calibration"]
+    # a background that is a FIFO is named, not opened (info blocked on it for ever)
+    import os
+
+    (model / "background.safetensors").unlink()
+    os.mkfifo(model / "background.safetensors")
+    fifo = dict(
+        line.split("\t", 1) for line in CliRunner().invoke(main, ["info", str(model)]).output.splitlines()
+    )
+    assert "unusable" in fifo["calibration"] and "not a device or pipe" in fifo["calibration"]
     broken = tmp_path / "not_a_model"
     broken.mkdir()
     result = CliRunner().invoke(main, ["info", str(broken)])

@@ -28,7 +28,7 @@ from genoseq._atomic import atomic_path
 from genoseq._hashing import file_sha256
 from genoseq.errors import ConfigError, ModelFormatError
 from genoseq.io.contigs import contig_key
-from genoseq.modeldir import BACKGROUND_FILE, CALIBRATION_FILE
+from genoseq.modeldir import BACKGROUND_FILE, CALIBRATION_FILE, background_file
 from genoseq.tokenize._spec import require_int
 
 if TYPE_CHECKING:
@@ -219,13 +219,7 @@ def load_background(model_dir: str | Path) -> Background | None:
             f"({_CALIBRATION_VERSION}); upgrade genoseq",
             path=meta_path,
         )
-    bg_path = model_dir / str(meta.get("file", BACKGROUND_FILE))
-    if bg_path.parent != model_dir:
-        raise ModelFormatError("background file must be inside the model directory", path=meta_path)
-    if not bg_path.exists():
-        raise ModelFormatError("missing background file named by calibration.json", path=bg_path)
-    if not bg_path.is_file():  # a link to a device (/dev/zero) or a FIFO would be read forever
-        raise ModelFormatError("background file must be a regular file, not a device or pipe", path=bg_path)
+    bg_path = background_file(model_dir, meta, meta_path)
     if file_sha256(bg_path) != meta.get("sha256"):
         raise ModelFormatError("checksum mismatch: file differs from calibration.json", path=bg_path)
     try:
