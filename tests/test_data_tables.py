@@ -425,8 +425,17 @@ def test_trailing_blank_lines_are_not_rows_and_inner_ones_are_named(tmp_path: Pa
     # predict, a phantom empty record)
     table = load_table(_csv(tmp_path / "t.csv", "sequence,label\nACGT,0\nACGA,1\nACGC,1\n\n\n"))
     assert _rows(table) == ["ACGT", "ACGA", "ACGC"]
-    with pytest.raises(InputFormatError, match=r"i\.tsv: line 3: a blank line \(every cell empty\)"):
-        load_table(_csv(tmp_path / "i.tsv", "sequence\tlabel\nACGT\t0\n\t\nACGA\t1\nACGC\t1\n"))
+    gz = tmp_path / "t.csv.gz"
+    gz.write_bytes(gzip.compress(b"sequence,label\r\nACGT,0\r\nACGA,1\r\nACGC,1\r\n\r\n"))
+    assert _rows(load_table(gz)) == ["ACGT", "ACGA", "ACGC"]
+    empty_row = r"line 3: a row with every cell empty \(a blank line, or separators only\)"
+    with pytest.raises(InputFormatError, match=rf"i\.tsv: {empty_row}"):
+        load_table(_csv(tmp_path / "i.tsv", "sequence\tlabel\nACGT\t0\n\nACGA\t1\nACGC\t1\n"))
+    with pytest.raises(InputFormatError, match=rf"s\.tsv: {empty_row}"):
+        load_table(_csv(tmp_path / "s.tsv", "sequence\tlabel\nACGT\t0\n\t\nACGA\t1\nACGC\t1\n"))
+    # a trailing row of separators only is not a blank line: an error, not dropped
+    with pytest.raises(InputFormatError, match=r"e\.csv: line 5: a row with every cell empty"):
+        load_table(_csv(tmp_path / "e.csv", "sequence,label\nACGT,0\nACGA,1\nACGC,1\n,\n"))
 
 
 @pytest.mark.parametrize("letter", ["ß", "ſ", "ﬀ"])

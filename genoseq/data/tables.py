@@ -249,24 +249,47 @@ def read_frame(path: Path) -> tuple[pl.DataFrame, int]:
 
 def _without_blank_lines(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
     """A text table less its trailing blank lines (an editor's extra newline), which polars reads as
-    rows of nulls. A blank line between rows of a table of several columns is an error naming it (a
-    row of no sequence, no label and no name); in a one-column table it is an empty cell, an empty
-    record, kept as such."""
+    rows of nulls. Any other row of nulls -- a blank line between rows, or a row of separators only
+    (``,``) -- in a table of several columns is an error naming it (no sequence, no label, no name);
+    in a one-column table such a row is an empty cell, an empty record, kept as such, and so is a
+    trailing row of separators (it is not a blank line)."""
     if frame.height == 0 or frame.width == 0:
         return frame
     blank = frame.select(pl.all_horizontal(pl.all().is_null())).to_series().to_numpy()
-    if not blank[-1] and (frame.width == 1 or not blank.any()):
+    if not blank.any():
         return frame
-    kept = np.flatnonzero(~blank)
-    frame = frame.head(int(kept[-1]) + 1 if kept.size else 0)
-    inside = np.flatnonzero(blank[: frame.height])
+    if blank[-1]:
+        run = frame.height - (int(np.flatnonzero(~blank)[-1]) + 1 if (~blank).any() else 0)
+        frame = frame.head(frame.height - min(run, _trailing_empty_lines(path)))
+        blank = blank[: frame.height]
+    inside = np.flatnonzero(blank)
     if frame.width > 1 and inside.size:
         raise InputFormatError(
-            "a blank line (every cell empty) between the rows: remove it",
+            "a row with every cell empty (a blank line, or separators only): remove it",
             path=path,
             record=row_location(2, int(inside[0])),
         )
     return frame
+
+
+def _trailing_empty_lines(path: Path) -> int:
+    """How many empty lines end the (possibly compressed) text file: after its last line's own line
+    break, the line breaks alone (``\r`` aside) that follow."""
+    from genoseq.io._open import InputStream
+
+    tail = b""
+    with InputStream(path) as src:
+        for block in iter(lambda: src.stream.read(1 << 20), b""):
+            tail = (tail + block)[-(1 << 16) :]
+    lines = tail.split(b"\n")[:-1]  # the text after the last line break: b"" when the file ends in one
+    if tail.split(b"\n")[-1].strip(b"\r"):
+        return 0  # the last line has no line break: nothing blank after it
+    count = 0
+    for line in reversed(lines):
+        if line.strip(b"\r"):
+            break
+        count += 1
+    return count
 
 
 def _ragged_row(path: Path, separator: str) -> tuple[int, int, int] | None:
