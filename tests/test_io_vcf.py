@@ -238,6 +238,16 @@ def test_a_numeric_info_value_is_refused_not_cut_to_its_leading_number(tmp_path,
         assert problem in str(caught.value)
 
 
+def test_only_the_numeric_info_fields_asked_for_are_checked(tmp_path):
+    path = tmp_path / "n.vcf"
+    path.write_text(HEADER + "chr1\t10\t.\tA\tC\t.\t.\tDP=1e3;AF=0.5\n")
+    (variant,) = read_vcf(path, check_numbers=["AF"])  # DP is not read by this caller
+    assert variant.info["DP"] == 1 and variant.info["AF"] == pytest.approx(0.5)
+    assert len(list(read_vcf(path, check_numbers=False))) == 1
+    with pytest.raises(InputFormatError, match="INFO/DP value '1e3'"):
+        list(read_vcf(path, check_numbers=["DP"]))
+
+
 def test_numeric_info_values_as_vcf_writes_them_are_read(tmp_path):
     path = tmp_path / "ok.vcf"
     info = "AC=+3;AF=1.5E-4;AD=.,2;DP=-1"

@@ -269,7 +269,8 @@ def read_variant_table(
     labels: list[int] = []
     info: list[list[float]] = []
     skipped = unlabelled = 0
-    for v in read_vcf(path, region=region, reference=reference):
+    fields = [f for f in (label_field, *info_fields) if f]  # the INFO values read: their text is checked
+    for v in read_vcf(path, region=region, reference=reference, check_numbers=fields):
         if v.is_symbolic:
             skipped += 1
             continue

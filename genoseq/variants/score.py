@@ -291,7 +291,9 @@ def iter_score_variants(
 
         bar = tqdm(unit=" variants", desc="scoring", leave=False)
     try:
-        variants = read_vcf(vcf, region=region, reference=ref)
+        # a sequence classifier reads no INFO value; a variant-risk model its INFO features
+        used = scorer.info_fields if scorer is not None else False
+        variants = read_vcf(vcf, region=region, reference=ref, check_numbers=used)
         for batch in _batches(variants, batch_size, stats):
             df = _score_batch(
                 predictor,
