@@ -123,7 +123,9 @@ def prepare_inputs(
         for path in vcfs:
             counts: Counter[str] = Counter()
             contigs: Counter[str] = Counter()
-            with read_vcf(path, reference=ref) as variants:
+            # the INFO values that training and scoring will read, checked as they will be
+            read = [f for f in (label_field, *info_fields) if f]
+            with read_vcf(path, reference=ref, check_numbers=read) as variants:
                 for variant in variants:
                     counts["variants"] += 1
                     counts[_variant_kind(variant)] += 1
