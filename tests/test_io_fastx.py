@@ -285,8 +285,11 @@ def test_sam_text_is_refused_as_sam(tmp_path, reader):
         list(reader(p))
 
 
-def test_fastq_without_plus_lines_is_refused_at_its_second_sequence_line(tmp_path):
+def test_fastq_without_plus_lines_is_refused_before_it_is_held_whole(tmp_path, monkeypatch):
     # the sequence lines were all held, to the end of the file, before any was checked
+    import genoseq.io.fastx as fastx
+
+    monkeypatch.setattr(fastx, "_CHECK_BYTES", 4096)  # checked 4 kB at a time
     p = write(tmp_path, "x.fq", b"@r1\nACGT\n" + b"AC\tGT:x\n" * 100_000)
     with pytest.raises(
         InputFormatError, match=r"x\.fq: line 3: invalid character ':' .*record 'r1' \(column 6\)"
@@ -466,3 +469,20 @@ def test_header_text_and_fastq_plus_line_names(tmp_path):
         InputFormatError, match="line 3: the '\\+' line names 'r2', not the record's own name 'r1'"
     ):
         list(read_fastq(fq))
+
+
+def test_multiline_fastq_checked_in_blocks_names_the_right_line(tmp_path, monkeypatch):
+    import genoseq.io.fastx as fastx
+
+    monkeypatch.setattr(fastx, "_CHECK_BYTES", 20)  # two or three lines a block
+    lines = [b"ACGTACGT\n"] * 7
+    good = write(tmp_path, "g.fq", b"@r\n" + b"".join(lines) + b"+\n" + b"I" * 56 + b"\n")
+    assert [r.sequence for r in read_fastq(good)] == ["ACGTACGT" * 7]
+    for bad_at in (0, 3, 6):  # the first, a middle and the last sequence line
+        text = lines.copy()
+        text[bad_at] = b"ACGTAC:T\n"
+        bad = write(tmp_path, "b.fq", b"@r\n" + b"".join(text) + b"+\n" + b"I" * 56 + b"\n")
+        with pytest.raises(
+            InputFormatError, match=rf"line {bad_at + 2}: invalid character ':' .*\(column 7\)"
+        ):
+            list(read_fastq(bad))

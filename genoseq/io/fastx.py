@@ -144,15 +144,22 @@ def _iter_fastq(src: InputStream) -> Iterator[FastqRecord]:
         src.close()
 
 
-def _check_sequence_line(line: bytes, name: str, path: str, line_no: int) -> None:
+#: sequence bytes of a record read before they are checked: bounds what a file with no '+' line holds
+_CHECK_BYTES = 1 << 20
+
+
+def _clean_sequence_lines(lines: list[bytes], name: str, path: str, first_line: int) -> bytes:
+    """Sequence lines of record ``name`` (the first is file line ``first_line``), joined without
+    their whitespace, the letters checked."""
+    body = lines[0] if len(lines) == 1 else b"".join(lines)
     try:
-        clean(line)
+        return clean(body)
     except InvalidSequenceCharacter as exc:
-        column = exc.offset + 1
+        line, column = locate(body, exc.offset)
         raise InputFormatError(
             f"invalid character {describe_byte(exc.byte)} in the sequence of record {name!r} (column {column})",
             path=path,
-            record=f"line {line_no}",
+            record=f"line {first_line + line}",
         ) from None
 
 
@@ -175,7 +182,9 @@ def _parse_fastq(src: InputStream) -> Iterator[FastqRecord]:
                     record=f"line {line_no}",
                 )
             name, description = parse_header(header[1:], path, line_no, marker="@")
-            seq_lines = []
+            seq_lines: list[bytes] = []  # cleaned blocks
+            pending: list[bytes] = []  # lines read, not yet checked
+            pending_bytes = 0
             for line in lines:
                 line_no += 1
                 if line[:1] == b"+":
@@ -188,28 +197,22 @@ def _parse_fastq(src: InputStream) -> Iterator[FastqRecord]:
                             record=f"line {line_no}",
                         )
                     break
-                if seq_lines:
-                    # a sequence of several lines is checked as it is read, so that a file that is not
-                    # FASTQ (no '+' line in sight) is refused at its second line, not held whole first
-                    _check_sequence_line(line, name, path, line_no)
-                seq_lines.append(line)
+                pending.append(line)
+                pending_bytes += len(line)
+                if pending_bytes >= _CHECK_BYTES:
+                    # checked (and cleaned) a block at a time as it is read, so that a file that is not
+                    # FASTQ (no '+' line in sight) is refused at its first block, not held whole first
+                    seq_lines.append(_clean_sequence_lines(pending, name, path, line_no - len(pending) + 1))
+                    pending, pending_bytes = [], 0
             else:
                 raise InputFormatError(
                     f"truncated record {name!r}: no '+' line after the sequence",
                     path=path,
                     record=f"line {start}",
                 )
-            body = b"".join(seq_lines)
-            try:
-                seq = clean(body)
-            except InvalidSequenceCharacter as exc:
-                line, column = locate(body, exc.offset)
-                raise InputFormatError(
-                    f"invalid character {describe_byte(exc.byte)} in the sequence of record {name!r}"
-                    f" (column {column})",
-                    path=path,
-                    record=f"line {start + 1 + line}",
-                ) from None
+            if pending:
+                seq_lines.append(_clean_sequence_lines(pending, name, path, line_no - len(pending)))
+            seq = seq_lines[0] if len(seq_lines) == 1 else b"".join(seq_lines)
             quality = b""
             quality_lines: list[int] = []  # characters on each quality line read
             while True:
