@@ -263,16 +263,24 @@ def test_coverage_min_mapq(bam):
     assert coverage(bam, "chr1", 0, 1575, min_mapq=60).sum() < coverage(bam, "chr1", 0, 1575).sum()
 
 
-def test_cram_with_reference(bam, tmp_path):
+@pytest.fixture
+def cram(bam, tmp_path) -> Path:
+    """``ex1.bam`` as an indexed CRAM against ``ex1.fa`` (beside it)."""
     cram = tmp_path / "ex1.cram"
-    ref = tmp_path / "ex1.fa"
     with (
         pysam.AlignmentFile(str(bam)) as src,
-        pysam.AlignmentFile(str(cram), "wc", template=src, reference_filename=str(ref)) as out,
+        pysam.AlignmentFile(
+            str(cram), "wc", template=src, reference_filename=str(tmp_path / "ex1.fa")
+        ) as out,
     ):
         for r in src:
             out.write(r)
     pysam.index(str(cram))
+    return cram
+
+
+def test_cram_with_reference(bam, cram, tmp_path):
+    ref = tmp_path / "ex1.fa"
     with Reference(ref) as reference:
         names = [r.query_name for r in read_alignments(cram, "chr1:100-200", reference=reference)]
         depth = coverage(cram, "chr1", 100, 300, reference=reference)
@@ -317,17 +325,9 @@ def test_read_alignments_whole_file_and_region_errors_name_the_file(bam):
         assert str(bam) in str(info.value)
 
 
-def test_cram_whole_file_without_its_reference_is_an_error_not_empty(bam, tmp_path, monkeypatch):
+def test_cram_whole_file_without_its_reference_is_an_error_not_empty(bam, cram, tmp_path, monkeypatch):
     # the index's fetch-all iterator ended quietly on the first undecodable record: 0 reads
-    cram = tmp_path / "ex1.cram"
     ref = tmp_path / "ex1.fa"
-    with (
-        pysam.AlignmentFile(str(bam)) as src,
-        pysam.AlignmentFile(str(cram), "wc", template=src, reference_filename=str(ref)) as out,
-    ):
-        for r in src:
-            out.write(r)
-    pysam.index(str(cram))
     with read_alignments(cram, reference=ref) as reads:
         assert sum(1 for _ in reads) == len(slow_overlapping(bam, "chr1", 0, 10**9)) + len(
             slow_overlapping(bam, "chr2", 0, 10**9)

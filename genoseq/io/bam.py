@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import operator
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,7 +99,7 @@ def read_alignments(
                 # its coordinate order either way, and unmapped reads are left out below
                 reads = f.fetch(until_eof=True)
         except BaseException:
-            _close(f, name)
+            _close(f, name, failed=True)
             raise
         return RecordIterator(_reads(f, reads, name, "the whole file"), lambda: _close(f, name))
     try:
@@ -115,20 +114,19 @@ def read_alignments(
         with pysam_errors(name, f"cannot query region {region!r}"):
             reads = f.fetch(contig, start, end)
     except BaseException:
-        _close(f, name)
+        _close(f, name, failed=True)
         raise
     return RecordIterator(_reads(f, reads, name, region), lambda: _close(f, name))
 
 
-def _close(f: pysam.AlignmentFile, name: str) -> None:
+def _close(f: pysam.AlignmentFile, name: str, *, failed: bool = False) -> None:
     """Close ``f``.  htslib also fails to close a file it could not decode (``OSError`` "Closing
-    failed"): while that read error is being raised, the close's is dropped so the read's
+    failed"): after a failed read (``failed``) the close's error is dropped so the read's
     ``InputFormatError`` stands; otherwise it becomes one."""
-    pending = sys.exc_info()[1]
     try:
         f.close()
     except OSError as err:
-        if pending is None:
+        if not failed:
             raise InputFormatError(
                 _reading(f, f"cannot read the file to its end ({err.strerror or err})"), path=name
             ) from None
@@ -150,6 +148,7 @@ def _reads(
     f: pysam.AlignmentFile, reads: Iterator[pysam.AlignedSegment], name: str, region: str
 ) -> Iterator[pysam.AlignedSegment]:
     what = _reading(f, "cannot read the next alignment")
+    failed = False
     try:
         while True:
             with pysam_errors(name, what, region):
@@ -158,8 +157,11 @@ def _reads(
                 return
             if not read.is_unmapped:
                 yield read
+    except BaseException:  # a read error, or the reader stopped early (GeneratorExit)
+        failed = True
+        raise
     finally:
-        _close(f, name)
+        _close(f, name, failed=failed)
 
 
 def coverage(
@@ -209,10 +211,8 @@ def coverage(
                 record=f"{contig}:{start}-{end}",
             )
         diff = np.zeros(end - start + 1, dtype=np.int64)
-        if start == end:
-            return diff[:0].astype(np.int32)
         with pysam_errors(name, _reading(f, "cannot read alignments"), f"{contig}:{start}-{end}"):
-            for read in f.fetch(contig, start, end):
+            for read in f.fetch(contig, start, end) if start < end else ():
                 if read.flag & _SKIP_FLAGS or read.mapping_quality < min_mapq:
                     continue
                 for block_start, block_end in read.get_blocks():
@@ -220,6 +220,8 @@ def coverage(
                     if lo < hi:
                         diff[lo - start] += 1
                         diff[hi - start] -= 1
-        return np.cumsum(diff[:-1]).astype(np.int32)
-    finally:
-        _close(f, name)
+    except BaseException:
+        _close(f, name, failed=True)
+        raise
+    _close(f, name)
+    return np.cumsum(diff[:-1]).astype(np.int32)

@@ -328,22 +328,24 @@ class _VcfFile:
         """The ``.tbi``/``.csi`` beside the file; ``None`` (with a warning, once) for an index older than
         the file, which may point into the data of the file's earlier version (regions then read
         nothing, or the wrong records, without any error): such a file is read whole and filtered."""
-        for suffix in (".tbi", ".csi"):
-            index = Path(f"{self.path}{suffix}")
-            if index.exists():
-                if current_index(self.path) is None:
-                    key = (str(Path(self.path).resolve()), Path(self.path).stat().st_mtime_ns)
-                    if key not in _WARNED_STALE:  # once per file a process reads (several readers)
-                        _WARNED_STALE.add(key)
-                        log.warning(
-                            "%s: its index %s is older than the file, so regions are found by reading the"
-                            " whole file (re-index it: tabix -f -p vcf %s)",
-                            self.name,
-                            index.name,
-                            self.name,
-                        )
-                    return None
-                return index
+        index = current_index(self.path)
+        if index is not None:
+            return index
+        stale = next(
+            (Path(f"{self.path}{sfx}") for sfx in (".tbi", ".csi") if Path(f"{self.path}{sfx}").exists()),
+            None,
+        )
+        if stale is not None:  # older than the file
+            key = (str(Path(self.path).resolve()), Path(self.path).stat().st_mtime_ns)
+            if key not in _WARNED_STALE:  # once per file a process reads (several readers)
+                _WARNED_STALE.add(key)
+                log.warning(
+                    "%s: its index %s is older than the file, so regions are found by reading the"
+                    " whole file (re-index it: tabix -f -p vcf %s)",
+                    self.name,
+                    stale.name,
+                    self.name,
+                )
         return None
 
     def _lockstep(
