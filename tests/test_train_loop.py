@@ -365,3 +365,19 @@ def test_resume_refuses_another_precision(tmp_path) -> None:
         )
     result = fit(toy_model(), train, valid, TrainConfig(epochs=3, **FAST), out_dir=run_dir, resume=True)
     assert result.epochs_run == 3
+
+
+def test_a_stop_after_the_last_step_finishes_the_run_and_says_so(tmp_path, caplog) -> None:
+    # 26 checks an epoch (25 steps + 1 after them): the 52nd comes after epoch 2's last step
+    train, valid = toy_datasets()
+    with caplog.at_level("WARNING", logger="genoseq"):
+        result = fit(
+            toy_model(),
+            train,
+            valid,
+            TrainConfig(epochs=2, **FAST),
+            out_dir=tmp_path / "r",
+            stop_event=StopAfter(51),
+        )
+    assert result.epochs_run == 2
+    assert "came after the last training step: finishing the run and writing the model" in caplog.text
