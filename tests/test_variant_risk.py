@@ -51,6 +51,12 @@ def mito(tmp_path_factory):
     return d
 
 
+def _labelled(mito, vcf) -> list[str]:  # noqa: ANN001
+    """A labelled VCF's arguments to train and cross-validate: reference, label field, annotation."""
+    return [str(vcf), "--reference", str(mito / "chrM.fa"), "--label-field", "LABEL", "--annotation",
+            str(mito / "mitomap_loci.bed")]  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def trained(mito):
     out = mito / "model"
@@ -58,13 +64,7 @@ def trained(mito):
         main,
         [
             "train",
-            str(mito / "labelled_variants.vcf"),
-            "--reference",
-            str(mito / "chrM.fa"),
-            "--label-field",
-            "LABEL",
-            "--annotation",
-            str(mito / "mitomap_loci.bed"),
+            *_labelled(mito, mito / "labelled_variants.vcf"),
             "--info-features",
             "AF_hom,AF_het",
             "--model",
@@ -229,13 +229,7 @@ def test_cross_validate_cli(mito, tmp_path, caplog):
             main,
             [
                 "cross-validate",
-                str(vcf),
-                "--reference",
-                str(mito / "chrM.fa"),
-                "--label-field",
-                "LABEL",
-                "--annotation",
-                str(mito / "mitomap_loci.bed"),
+                *_labelled(mito, vcf),
                 "--model",
                 "cnn-lstm",
                 "--folds",

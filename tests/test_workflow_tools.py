@@ -310,6 +310,17 @@ def test_gather_vcfs_copies_records_on_undeclared_contigs(tmp_path: Path) -> Non
         assert [r.id for r in vf.fetch("chrX")] == ["x1"]
 
 
+def _gather_args(tables: list[Path], out: Path, vcfs: list[Path]) -> list[str]:
+    """``gather-scores TABLES -o OUT --vcfs V ...`` (without ``--vcf-out``)."""
+    return [
+        "gather-scores",
+        *map(str, tables),
+        "-o",
+        str(out),
+        *[a for v in vcfs for a in ("--vcfs", str(v))],
+    ]
+
+
 def test_gather_scores_writes_neither_output_when_one_fails(tmp_path: Path) -> None:
     _, shards = _bgzipped_shards(tmp_path, 6, 2)
     table = tmp_path / "t.tsv"
@@ -318,17 +329,7 @@ def test_gather_scores_writes_neither_output_when_one_fails(tmp_path: Path) -> N
     table2.write_text("chrom\tpos\nchrA\t2\n")
     out = tmp_path / "all.tsv"
     out.write_text("precious\n")
-    args = [
-        "gather-scores",
-        str(table),
-        str(table2),
-        "-o",
-        str(out),
-        "--vcfs",
-        str(shards[1]),
-        "--vcfs",
-        str(shards[0]),
-    ]
+    args = _gather_args([table, table2], out, [shards[1], shards[0]])
     result = CliRunner().invoke(main, [*args, "--vcf-out", str(tmp_path / "all.vcf.gz")])
     assert result.exit_code == 1 and "in order" in result.output, result.output
     assert out.read_text() == "precious\n"
@@ -352,16 +353,7 @@ def test_gather_scores_writes_a_table_into_a_pipe_beside_the_vcf(tmp_path: Path)
     got: list[str] = []
     reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
     reader.start()
-    args = [
-        "gather-scores",
-        *map(str, tables),
-        "-o",
-        str(fifo),
-        "--vcfs",
-        str(shards[0]),
-        "--vcfs",
-        str(shards[1]),
-    ]
+    args = _gather_args(tables, fifo, shards)
     result = CliRunner().invoke(main, [*args, "--vcf-out", str(tmp_path / "all.vcf.gz")])
     if result.exit_code != 0:
         with open(fifo, "wb"):  # let the reader go
@@ -384,14 +376,14 @@ def test_gather_scores_writes_no_vcf_when_the_tables_fail(tmp_path: Path) -> Non
     old = {out: b"old table\n", vcf_out: b"old vcf", Path(f"{vcf_out}.tbi"): b"old index"}
     for path, data in old.items():
         path.write_bytes(data)
-    args = ["gather-scores", str(table), str(other), "-o", str(out), "--vcfs", str(shards[0])]
-    result = CliRunner().invoke(main, [*args, "--vcfs", str(shards[1]), "--vcf-out", str(vcf_out)])
+    args = [*_gather_args([table, other], out, shards), "--vcf-out", str(vcf_out)]
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 1 and "columns differ" in result.output, result.output
     assert {path: path.read_bytes() for path in old} == old
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".all")]
     # the same shards with matching tables: all three outputs, the index fitting the VCF
     other.write_text("chrom\tpos\nchrA\t2\n")
-    result = CliRunner().invoke(main, [*args, "--vcfs", str(shards[1]), "--vcf-out", str(vcf_out)])
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert out.read_text().splitlines()[1:] == ["chrA\t1", "chrA\t2"]
     with pysam.VariantFile(str(vcf_out)) as vf:
