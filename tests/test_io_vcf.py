@@ -534,3 +534,31 @@ def test_a_region_on_a_contig_the_reference_lacks_names_the_region(tmp_path: Pat
     write_fasta([("chr1", "A" * 1000), ("chr2", "C" * 500)], fasta)
     with pytest.raises(UnknownContigError, match=r"v\.vcf: region 'chr7:1-100': .*unknown contig 'chr7'"):
         list(read_vcf(path, region="chr7:1-100", reference=fasta))
+
+
+@pytest.mark.parametrize("find_keys", [12, 0])  # fields found by str.find, or one regex scan
+def test_the_numeric_check_finds_what_the_field_by_field_check_refuses(find_keys, monkeypatch):
+    import random
+
+    import genoseq.io.vcf as vcf_module
+
+    monkeypatch.setattr(vcf_module, "_FIND_KEYS", find_keys)
+    integer, number = vcf_module._NUMBER_TEXT["Integer"], vcf_module._NUMBER_TEXT["Float"]
+    numeric = {"DP": integer, "AF": number, "AF_hom": number, "D": integer, "A.B": number}
+    finds_bad = vcf_module._bad_numeric_finder(numeric)
+    values = ["1", "-2", "+3", "1.5", "1e3", ".5", "5.", "inf", "-INF", "nan", "x", "1x", "0x10", "1_0", "",
+              ".", "1.5 ", "1e", "\u0661", "1..2", "+.5"]  # fmt: skip
+    keys = ["DP", "AF", "AF_hom", "D", "TAG", "DPX", "XDP", "DB", "A.B", "AxB"]
+    rng = random.Random(0)
+    for _ in range(5000):
+        items = [
+            k if k == "DB" else k + "=" + ",".join(rng.choice(values) for _ in range(rng.randint(1, 3)))
+            for k in (rng.choice(keys) for _ in range(rng.randint(1, 5)))
+        ]
+        text = ";".join(items)
+        try:
+            vcf_module._check_numeric_text(text, numeric, "p", "w")
+            refused = False
+        except InputFormatError:
+            refused = True
+        assert finds_bad(text) == refused, text

@@ -427,17 +427,45 @@ _FLOAT_TEXT = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?i:i
 _NUMBER_TEXT = {"Integer": re.compile(_INTEGER_TEXT), "Float": re.compile(_FLOAT_TEXT)}
 
 
-def _bad_numeric_finder(numeric: dict[str, re.Pattern[str]]) -> re.Pattern[str] | None:
-    """One pattern that finds, in an INFO string, an Integer/Float field with a value that is not a
-    number as VCF writes it: a record is scanned once, in C, and only a hit is looked at field by
+#: up to this many checked fields, each is found with str.find; more, one regex scans the record
+_FIND_KEYS = 12
+
+
+def _bad_numeric_finder(numeric: dict[str, re.Pattern[str]]) -> Callable[[str], bool] | None:
+    """A test of an INFO string: whether an Integer/Float field of ``numeric`` holds a value that is
+    not a number as VCF writes it. Cheap for the usual record (nothing wrong): a few checked fields
+    are found with ``str.find``, many with one regex scan in C; a hit is then looked at field by
     field (:func:`_check_numeric_text`, for the message)."""
-    alternatives = []
-    for kind, number in (("Integer", _INTEGER_TEXT), ("Float", _FLOAT_TEXT)):
-        keys = sorted((k for k, p in numeric.items() if p is _NUMBER_TEXT[kind]), key=len, reverse=True)
-        if keys:
-            value = rf"(?:\.|{number})?"  # empty, '.', or a number
-            alternatives.append(rf"(?:{'|'.join(map(re.escape, keys))})=(?!{value}(?:,{value})*(?:;|$))")
-    return re.compile(rf"(?:^|;)(?:{'|'.join(alternatives)})") if alternatives else None
+    if not numeric:
+        return None
+    lists = {
+        kind: rf"(?:\.|{number})?(?:,(?:\.|{number})?)*"  # empty, '.', or a number, comma-separated
+        for kind, number in (("Integer", _INTEGER_TEXT), ("Float", _FLOAT_TEXT))
+    }
+    kind_of = {key: "Integer" if p is _NUMBER_TEXT["Integer"] else "Float" for key, p in numeric.items()}
+    if len(numeric) > _FIND_KEYS:
+        alternatives = []
+        for kind, values in lists.items():
+            keys = sorted((k for k in numeric if kind_of[k] == kind), key=len, reverse=True)
+            if keys:
+                alternatives.append(rf"(?:{'|'.join(map(re.escape, keys))})=(?!{values}(?:;|$))")
+        scan = re.compile(rf"(?:^|;)(?:{'|'.join(alternatives)})")
+        return lambda text: scan.search(text) is not None
+    probes = [(f"{key}=", re.compile(lists[kind_of[key]])) for key in numeric]
+
+    def bad(text: str) -> bool:
+        for probe, values in probes:
+            i = text.find(probe)
+            while i >= 0:
+                if i == 0 or text[i - 1] == ";":  # a field's start, not the end of a longer key
+                    j = i + len(probe)
+                    k = text.find(";", j)
+                    if values.fullmatch(text, j, len(text) if k < 0 else k) is None:
+                        return True
+                i = text.find(probe, i + 1)
+        return False
+
+    return bad
 
 
 def _check_numeric_text(info_text: str, numeric: dict[str, re.Pattern[str]], path: str, where: str) -> None:
@@ -478,7 +506,7 @@ def _split(
     where: str,
     numbers: dict[str, Any],
     numeric: dict[str, re.Pattern[str]],
-    bad_numeric: re.Pattern[str] | None,
+    bad_numeric: Callable[[str], bool] | None,
     path: str,
     chrom: str,
     text: list[str] | None,
@@ -495,7 +523,7 @@ def _split(
             raw: dict[str, Any] = {}
         else:
             raw = _read_info(rec, path, where)
-            if bad_numeric is not None and bad_numeric.search(info_text):
+            if bad_numeric is not None and bad_numeric(info_text):
                 _check_numeric_text(info_text, numeric, path, where)
             _check_missing_values(raw, info_text, path, where)
     else:
