@@ -125,8 +125,10 @@ def test_known_mito_variants(mito):
     for (pos, r, a), expect in cases.items():
         got = ann.consequences(ref, "chrM", np.array([pos - 1]), [r], [a])[0]
         assert got[CONSEQUENCE_FEATURES.index(expect)] == 1.0, (pos, expect)
-    indel = ann.consequences(ref, "chrM", np.array([3305]), ["AT"], ["A"])[0]  # 3306 in ND1
-    assert indel[CONSEQUENCE_FEATURES.index("frameshift")] == 1.0
+    indel = ann.consequences(ref, "chrM", np.array([3305]), ["AT"], ["A"])[0]  # ND1's first base
+    assert _coding(indel) == ["start_lost"]  # a base of the start codon removed (and the frame)
+    inside = ann.consequences(ref, "chrM", np.array([3400]), ["AT"], ["A"])[0]  # inside ND1
+    assert _coding(inside) == ["frameshift"]
 
 
 def _coding(row: np.ndarray) -> list[str]:
@@ -164,6 +166,28 @@ def test_a_deletion_of_bases_after_a_gene_is_not_a_frameshift_in_it(mito):
     # an insertion after a gene's last base is outside it; one before it, inside
     assert _coding(ann.consequences(ref, "chrM", np.array([7444]), ["A"], ["AGG"])[0]) == []
     assert _coding(ann.consequences(ref, "chrM", np.array([7443]), ["G"], ["GTT"])[0]) == ["frameshift"]
+
+
+def test_an_indel_is_framed_by_the_bases_it_removes_from_and_inserts_into_the_gene(mito):
+    # MT-CO2 starts at 0-based 7585, after tRNA-Asp: REF bases replaced in CO2 were ignored when
+    # ALT was longer (no consequence); a deletion across a gene's edge was framed by its whole length
+    ref, ann = mito
+    for pos0, r, a in [(7584, "AAT", "CGAAT"), (7584, "AA", "AGTT")]:
+        assert ref.fetch("chrM", pos0, pos0 + len(r)) == r
+        assert _coding(ann.consequences(ref, "chrM", np.array([pos0]), [r], [a])[0]) == ["start_lost"]
+    # in frame inside CO1 (3 bases out), a frameshift (3 out and 2 in, no shared first base)
+    four = ref.fetch("chrM", 6000, 6004)
+    assert _coding(ann.consequences(ref, "chrM", np.array([6000]), [four], [four[0]])[0]) == ["inframe_indel"]
+    two = "".join("C" if b != "C" else "G" for b in four[:2])
+    assert _coding(ann.consequences(ref, "chrM", np.array([6000]), [four[:3]], [two])[0]) == ["frameshift"]
+    # MT-ND4L's start codon, and only it, deleted: start lost (the rest of the deletion is before it)
+    assert ref.fetch("chrM", 10467, 10472) == "AAATG"
+    assert _coding(ann.consequences(ref, "chrM", np.array([10467]), ["AAATG"], ["A"])[0]) == ["start_lost"]
+    # MT-ND6 is on the minus strand: its start codon is the genome's last three bases of the gene
+    nd6 = next(f for f in ann.features if f.name == "MT-ND6")
+    at = nd6.end - 4  # the base before the start codon, on the genome's left of it
+    bases = ref.fetch("chrM", at, at + 2)
+    assert _coding(ann.consequences(ref, "chrM", np.array([at]), [bases], [bases[0]])[0]) == ["start_lost"]
 
 
 def test_change_descriptors_match_biopython_translation(mito):

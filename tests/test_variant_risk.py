@@ -214,6 +214,19 @@ def test_model_with_other_consequence_features_is_refused(mito, trained, tmp_pat
     assert not (tmp_path / "x.tsv").exists()
 
 
+def test_a_model_of_the_earlier_consequence_rules_is_warned_about(mito, trained, tmp_path, caplog):
+    cfg = json.loads((trained / "config.json").read_text())
+    assert cfg["extra"]["featurizer"]["consequence_rules"] == 2
+    old = tmp_path / "rules-1"
+    shutil.copytree(trained, old)
+    del cfg["extra"]["featurizer"]["consequence_rules"]  # written before the rules were versioned
+    (old / "config.json").write_text(json.dumps(cfg))
+    with caplog.at_level("WARNING", logger="genoseq"):
+        result = _score_to_tsv(old, mito / "sites.vcf", mito, tmp_path / "x.tsv")
+    assert result.exit_code == 0, result.output
+    assert "trained with consequence rules 1, this genoseq computes 2" in caplog.text
+
+
 def test_cross_validate_cli(mito, tmp_path, caplog):
     out = tmp_path / "cv.json"
     # one REF that disagrees with the reference: left out, and said so, as train says it

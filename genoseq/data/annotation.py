@@ -18,7 +18,7 @@ mitochondrial, for ``chrM``/``MT``, table 1 elsewhere): ``synonymous``, ``missen
 ``stop_gained``, ``stop_lost``, ``start_lost``, ``frameshift``, ``inframe_indel``; then numeric
 descriptors of the change (:data:`CHANGE_FEATURES`), 0 where they do not apply:
 
-* for an amino-acid substitution (the first changed base of a coding SNV/MNV): the BLOSUM62 score
+* for an amino-acid substitution (the first codon of a coding SNV/MNV whose residue changes): the BLOSUM62 score
   of the substitution (÷ 4), the Kyte–Doolittle hydropathy of the reference and the new residue
   (÷ 4.5), its absolute change (÷ 9), the mean hydropathy of the reference peptide ±9 residues
   around it (÷ 4.5; transmembrane helices score high), and flags for a change to proline, from
@@ -70,6 +70,11 @@ CONSEQUENCE_FEATURES = (*KINDS, "intergenic", *CODING, *CHANGE_FEATURES)
 #: the consequence features of genoseq 0.1 models (before :data:`CHANGE_FEATURES`)
 LEGACY_CONSEQUENCE_FEATURES = (*KINDS, "intergenic", *CODING)
 #: most severe first
+#: the version of the rules that compute the consequence features, recorded by a variant-risk model:
+#: 1 before genoseq session 15 (an MNV judged base by base, an incomplete stop codon filled from the
+#: next gene, an indel framed by its whole length at a gene's edge), 2 since
+CONSEQUENCE_RULES = 2
+
 _SEVERITY = (
     "stop_gained",
     "start_lost",
@@ -329,20 +334,11 @@ def _coding_consequence(
     changed codon inside ``f`` (``None`` for indels or no change inside ``f``).
 
     A substitution's changed bases are applied together, codon by codon (an MNV's two bases in one
-    codon make one new codon, not two single-base changes). An indel is a frameshift or in-frame
-    indel only where it removes or inserts bases inside ``f``: a deletion whose only base in ``f``
-    is the VCF's leading anchor (kept) changes nothing there.
+    codon make one new codon, not two single-base changes); ``first`` is the first codon whose
+    residue changes, else the first changed one. An indel: :func:`_indel_consequence`.
     """
     if len(ref) != len(alt):
-        anchored = bool(ref) and bool(alt) and ref[0] == alt[0]
-        lo = start + 1 if anchored else start
-        if len(ref) > len(alt):  # the bases removed: REF's after the anchor
-            inside = max(lo, f.start) < min(start + len(ref), f.end)
-        else:  # inserted between lo - 1 and lo: inside when both neighbours are
-            inside = f.start <= lo - 1 and lo < f.end if anchored else f.start <= start < f.end
-        if not inside:
-            return None, None
-        return ("frameshift" if (len(alt) - len(ref)) % 3 else "inframe_indel"), None
+        return _indel_consequence(f, start, ref, alt), None
     edits: dict[int, dict[int, str]] = {}  # codon (from the gene's 5' end) -> {base in it: alt base}
     for j, (rb, ab) in enumerate(zip(ref, alt, strict=True)):
         pos = start + j
@@ -356,7 +352,8 @@ def _coding_consequence(
         codon = _codon(reference, chrom, f, index)
         mutated = "".join(changed.get(k, codon[k]) for k in range(3))
         before, after = _translate(codon, table, stops), _translate(mutated, table, stops)
-        if first is None:
+        if first is None or (first[0] == first[1] and before != after):
+            # the first changed codon whose residue changes (an MNV's first codon may be synonymous)
             first = (before, after, 3 * index + min(changed))
         if before is None or after is None:
             continue
@@ -373,6 +370,39 @@ def _coding_consequence(
         if worst is None or _SEVERITY.index(csq) < _SEVERITY.index(worst):
             worst = csq
     return worst, first
+
+
+def _indel_consequence(f: Feature, start: int, ref: str, alt: str) -> str | None:
+    """The consequence in gene ``f`` of a variant whose REF and ALT differ in length, from the bases
+    it removes from ``f`` and inserts into it (``None``: neither).
+
+    The bases removed are REF's after a shared first base (the VCF anchor, kept), else all of REF;
+    the bases inserted are ALT's after that anchor. Inserted bases count in ``f`` when they replace
+    bases of ``f``, or, replacing none (a pure insertion), when both bases around them are in ``f``.
+    The frame changes by the net count; removing a base of the first codon (on the gene's strand)
+    is ``start_lost``, of the last ``stop_lost``, where more severe than the frame's consequence.
+    """
+    anchored = bool(ref) and bool(alt) and ref[0] == alt[0]
+    lo = start + 1 if anchored else start  # the first base removed, or where the insertion goes
+    hi = start + len(ref)  # after the last base removed
+    inserted = len(alt) - (1 if anchored else 0)
+    removed = max(0, min(hi, f.end) - max(lo, f.start))
+    if lo < hi:
+        inserted_in = inserted if removed else 0
+    else:
+        inserted_in = inserted if f.start <= lo - 1 and lo < f.end else 0
+    if not removed and not inserted_in:
+        return None
+    csq = "frameshift" if (inserted_in - removed) % 3 else "inframe_indel"
+    if removed:
+        last = (f.end - f.start) % 3 or 3  # bases of the last codon, an incomplete stop's included
+        five, three = ((f.start, f.start + 3), (f.end - last, f.end))
+        if f.strand == "-":
+            five, three = (f.end - 3, f.end), (f.start, f.start + last)
+        for (a, b), name in ((five, "start_lost"), (three, "stop_lost")):
+            if max(lo, a) < min(hi, b) and _SEVERITY.index(name) < _SEVERITY.index(csq):
+                csq = name
+    return csq
 
 
 def _codon(reference: Reference, chrom: str, f: Feature, index: int) -> str:

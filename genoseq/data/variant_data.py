@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from genoseq._hashing import file_sha256
-from genoseq.data.annotation import CHANNELS, CONSEQUENCE_FEATURES, Annotation
+from genoseq.data.annotation import CHANNELS, CONSEQUENCE_FEATURES, CONSEQUENCE_RULES, Annotation
 from genoseq.data.windows import variant_windows
 from genoseq.errors import ConfigError, InputFormatError
 
@@ -526,6 +526,8 @@ class VariantFeaturizer:
             "encoding": self.encoding,
             "annotation": self.annotation is not None,
             "consequence_features": list(CONSEQUENCE_FEATURES) if self.annotation is not None else [],
+            # how consequences are computed (see genoseq.data.annotation.CONSEQUENCE_RULES)
+            **({"consequence_rules": CONSEQUENCE_RULES} if self.annotation is not None else {}),
             "info": self.info.to_dict() if self.info is not None else None,
         }
 

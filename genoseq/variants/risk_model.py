@@ -32,7 +32,12 @@ import numpy as np
 
 from genoseq import __version__
 from genoseq._hashing import file_sha256
-from genoseq.data.annotation import CONSEQUENCE_FEATURES, LEGACY_CONSEQUENCE_FEATURES, Annotation
+from genoseq.data.annotation import (
+    CONSEQUENCE_FEATURES,
+    CONSEQUENCE_RULES,
+    LEGACY_CONSEQUENCE_FEATURES,
+    Annotation,
+)
 from genoseq.data.variant_data import (
     ArrayDataset,
     InfoFeatures,
@@ -769,6 +774,16 @@ class VariantRiskScorer:
                     f"{len(CONSEQUENCE_FEATURES)} ({', '.join(CONSEQUENCE_FEATURES)}): retrain it with "
                     "this version",
                     path=predictor.model_dir,
+                )
+            rules = fz.get("consequence_rules", 1)
+            if rules != CONSEQUENCE_RULES:
+                log.warning(
+                    "model %s was trained with consequence rules %s, this genoseq computes %d (MNVs as one"
+                    " codon, incomplete stop codons completed, indels framed by the bases they change in a"
+                    " gene): such variants get inputs it was not trained on; retrain it for exact inputs",
+                    predictor.model_dir,
+                    rules,
+                    CONSEQUENCE_RULES,
                 )
         info = InfoFeatures.from_dict(fz["info"]) if fz.get("info") else None
         feat = VariantFeaturizer(int(fz["input_length"]), dict(fz["encoding"]), annotation, info)
