@@ -246,6 +246,10 @@ def test_only_the_numeric_info_fields_asked_for_are_checked(tmp_path):
     assert len(list(read_vcf(path, check_numbers=False))) == 1
     with pytest.raises(InputFormatError, match="INFO/DP value '1e3'"):
         list(read_vcf(path, check_numbers=["DP"]))
+    from genoseq.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="not the string 'DP'"):  # it would have checked D and P
+        read_vcf(path, check_numbers="DP")
 
 
 def test_numeric_info_values_as_vcf_writes_them_are_read(tmp_path):

@@ -24,7 +24,7 @@ from typing import Any
 
 import pysam
 
-from genoseq.errors import InputFormatError, UnknownContigError
+from genoseq.errors import ConfigError, InputFormatError, UnknownContigError
 from genoseq.io._open import InputStream, RecordIterator, display_name, has_bgzf_eof, is_bgzf, is_gzip
 from genoseq.io._pysam import PYSAM_ERRORS, as_input_error, pysam_errors
 from genoseq.io._vcf_text import (
@@ -448,7 +448,7 @@ def _bad_numeric_finder(numeric: dict[str, re.Pattern[str]]) -> Callable[[str], 
         for kind, values in lists.items():
             keys = sorted((k for k in numeric if kind_of[k] == kind), key=len, reverse=True)
             if keys:
-                alternatives.append(rf"(?:{'|'.join(map(re.escape, keys))})=(?!{values}(?:;|$))")
+                alternatives.append(rf"(?:{'|'.join(map(re.escape, keys))})=(?!{values}(?:;|\Z))")
         scan = re.compile(rf"(?:^|;)(?:{'|'.join(alternatives)})")
         return lambda text: scan.search(text) is not None
     probes = [(f"{key}=", re.compile(lists[kind_of[key]])) for key in numeric]
@@ -608,6 +608,8 @@ def read_vcf(
     UnknownContigError
         A record's (or the region's) contig is not in the reference (or file).
     """
+    if isinstance(check_numbers, str):  # "AF" would check fields A and F
+        raise ConfigError(f"check_numbers takes True, False or field names, not the string {check_numbers!r}")
     vcf = _VcfFile(path)
     if check_numbers is not True:
         vcf.check_only(() if check_numbers is False else check_numbers)
