@@ -188,6 +188,13 @@ def test_an_indel_is_framed_by_the_bases_it_removes_from_and_inserts_into_the_ge
     at = nd6.end - 4  # the base before the start codon, on the genome's left of it
     bases = ref.fetch("chrM", at, at + 2)
     assert _coding(ann.consequences(ref, "chrM", np.array([at]), [bases], [bases[0]])[0]) == ["start_lost"]
+    # bases inserted between two bases of a start codon (MT-ND1's, plus strand; MT-ND6's, minus) split it
+    for pos0 in (3306, 3307, nd6.end - 3, nd6.end - 2):
+        base = ref.fetch("chrM", pos0, pos0 + 1)
+        got = ann.consequences(ref, "chrM", np.array([pos0]), [base], [base + "GT"])[0]
+        assert _coding(got) == ["start_lost"], pos0
+    before = ref.fetch("chrM", 3305, 3306)  # between ND1's first base and the one before it: outside
+    assert _coding(ann.consequences(ref, "chrM", np.array([3305]), [before], [before + "G"])[0]) == []
 
 
 def test_change_descriptors_match_biopython_translation(mito):

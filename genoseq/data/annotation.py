@@ -379,8 +379,9 @@ def _indel_consequence(f: Feature, start: int, ref: str, alt: str) -> str | None
     The bases removed are REF's after a shared first base (the VCF anchor, kept), else all of REF;
     the bases inserted are ALT's after that anchor. Inserted bases count in ``f`` when they replace
     bases of ``f``, or, replacing none (a pure insertion), when both bases around them are in ``f``.
-    The frame changes by the net count; removing a base of the first codon (on the gene's strand)
-    is ``start_lost``, of the last ``stop_lost``, where more severe than the frame's consequence.
+    The frame changes by the net count; removing a base of the first codon (on the gene's strand),
+    or inserting bases between two of its bases, is ``start_lost``, of the last codon ``stop_lost``,
+    where more severe than the frame's consequence.
     """
     anchored = bool(ref) and bool(alt) and ref[0] == alt[0]
     lo = start + 1 if anchored else start  # the first base removed, or where the insertion goes
@@ -394,14 +395,15 @@ def _indel_consequence(f: Feature, start: int, ref: str, alt: str) -> str | None
     if not removed and not inserted_in:
         return None
     csq = "frameshift" if (inserted_in - removed) % 3 else "inframe_indel"
-    if removed:
-        last = (f.end - f.start) % 3 or 3  # bases of the last codon, an incomplete stop's included
-        five, three = ((f.start, f.start + 3), (f.end - last, f.end))
-        if f.strand == "-":
-            five, three = (f.end - 3, f.end), (f.start, f.start + last)
-        for (a, b), name in ((five, "start_lost"), (three, "stop_lost")):
-            if max(lo, a) < min(hi, b) and _SEVERITY.index(name) < _SEVERITY.index(csq):
-                csq = name
+    last = (f.end - f.start) % 3 or 3  # bases of the last codon, an incomplete stop's included
+    five, three = ((f.start, f.start + 3), (f.end - last, f.end))
+    if f.strand == "-":
+        five, three = (f.end - 3, f.end), (f.start, f.start + last)
+    for (a, b), name in ((five, "start_lost"), (three, "stop_lost")):
+        # a base of the codon removed, or bases inserted between two of its bases
+        hit = max(lo, a) < min(hi, b) if removed else a <= lo - 1 and lo < b
+        if hit and _SEVERITY.index(name) < _SEVERITY.index(csq):
+            csq = name
     return csq
 
 
