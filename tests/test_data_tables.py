@@ -459,3 +459,14 @@ def test_labels_int_would_read_are_not_integers(tmp_path: Path) -> None:
         load_table(_csv(tmp_path / "l.csv", "sequence,label\nACGT,1_0\nACGA,10\nACGC,2\nACGG,2\n"))
     table = load_table(_csv(tmp_path / "n.csv", "sequence,label\nACGT,1_0\nACGA,1_0\nACGC,2_0\nACGG,2_0\n"))
     assert table.classes == ["1_0", "2_0"]  # class names, as written
+
+
+def test_rows_after_a_quoted_cell_of_several_lines_are_named_by_their_own_line(tmp_path: Path) -> None:
+    # errors counted a row a line: after a cell of three lines, line 6 was called line 4
+    text = 'name,sequence,label\nr1,ACGT,0\n"a,b\nc\nd",ACGA,1\n"x\r\ny",ACGC,1\nr4,ACXT,0\n'
+    with pytest.raises(InputFormatError, match=r"q\.csv: line 8: not a DNA letter: 'X'"):
+        load_table(_csv(tmp_path / "q.csv", text))
+    with pytest.raises(InputFormatError, match=r"b\.csv: line 8: a row with every cell empty"):
+        load_table(_csv(tmp_path / "b.csv", text.replace("r4,ACXT,0\n", "\nr4,ACGG,0\n")))
+    table = load_table(_csv(tmp_path / "ok.csv", text.replace("ACXT", "ACGT")))
+    assert table.names == ["r1", "a,b\nc\nd", "x\r\ny", "r4"]

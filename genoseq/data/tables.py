@@ -200,8 +200,12 @@ def _kind(path: Path) -> str:
     )
 
 
-def read_frame(path: Path) -> tuple[pl.DataFrame, int]:
-    """Read a CSV/TSV/Parquet table with every column as text; return (frame, first data line/row number)."""
+def read_frame(path: Path) -> tuple[pl.DataFrame, int | list[int]]:
+    """Read a CSV/TSV/Parquet table with every column as text; return (frame, where its rows are).
+
+    The second value is for :func:`row_location`: 2 for a text table (data from line 2, a line a
+    row), 1 for Parquet, or the first line of each row when quoted cells run over several lines.
+    """
     kind = _kind(path)
     if kind == "fasta":
         raise InputFormatError("expected a CSV/TSV/Parquet table, got FASTA/FASTQ", path=path)
@@ -233,7 +237,13 @@ def read_frame(path: Path) -> tuple[pl.DataFrame, int]:
             raise InputFormatError(
                 f"column {base!r} appears more than once in the header", path=path, record="line 1"
             )
-    frame = _without_blank_lines(frame, path)
+    first: int | list[int] = 2
+    if (
+        frame.height
+        and frame.select(pl.any_horizontal(pl.all().str.contains("\n", literal=True))).to_series().any()
+    ):
+        first = _row_lines(path, _TABLE_SEPARATORS[kind], frame.height) or 2
+    frame = _without_blank_lines(frame, path, first)
     if len(frame.columns) == 1:
         other = "\t" if _TABLE_SEPARATORS[kind] == "," else ","
         if other in frame.columns[0]:
@@ -244,10 +254,10 @@ def read_frame(path: Path) -> tuple[pl.DataFrame, int]:
                 path=path,
                 record="line 1",
             )
-    return frame, 2  # the header is line 1
+    return frame, first  # the header is line 1
 
 
-def _without_blank_lines(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
+def _without_blank_lines(frame: pl.DataFrame, path: Path, first: int | list[int]) -> pl.DataFrame:
     """A text table less its trailing blank lines (an editor's extra newline), which polars reads as
     rows of nulls. Any other row of nulls -- a blank line between rows, or a row of separators only
     (``,``) -- in a table of several columns is an error naming it (no sequence, no label, no name);
@@ -269,9 +279,29 @@ def _without_blank_lines(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
         raise InputFormatError(
             "a row with every cell empty (a blank line, or separators only): remove it",
             path=path,
-            record=row_location(2, int(inside[0])),
+            record=row_location(first, int(inside[0])),
         )
     return frame
+
+
+def _row_lines(path: Path, separator: str, n_rows: int) -> list[int] | None:
+    """The first line of each data row of a text table whose quoted cells hold line breaks, as
+    Python's csv module reads it; ``None`` if it counts other rows than polars did."""
+    import csv
+    import io
+
+    from genoseq.io._open import InputStream, read_errors
+
+    starts: list[int] = []
+    with InputStream(path) as src, read_errors(path, "table"):
+        text = io.TextIOWrapper(src.stream, encoding="utf-8", errors="replace", newline="")
+        rows = csv.reader(text, delimiter=separator)
+        end = 0
+        for i, _ in enumerate(rows):
+            if i:
+                starts.append(end + 1)
+            end = rows.line_num
+    return starts if len(starts) == n_rows else None
 
 
 def _trailing_empty_lines(path: Path) -> int:
@@ -330,13 +360,19 @@ def _check_text(path: Path, kind: str) -> None:
             raise InputFormatError(f"binary data, not a {kind.lstrip('.').upper()} table", path=path)
 
 
-def row_location(kind_first: int, i: int) -> str:
-    """Locate data row ``i`` (0-based): ``line N`` for text tables, ``row N`` (1-based) for Parquet."""
+def row_location(kind_first: int | Sequence[int], i: int) -> str:
+    """Locate data row ``i`` (0-based): ``line N`` for text tables, ``row N`` (1-based) for Parquet.
+
+    ``kind_first`` is what :func:`read_frame` returns: 2 (a text table, its rows one line each from
+    line 2), 1 (Parquet), or each row's first line (a text table with cells of several lines).
+    """
+    if not isinstance(kind_first, int):
+        return f"line {kind_first[i]}"
     return f"line {i + kind_first}" if kind_first == 2 else f"row {i + 1}"
 
 
 def _sequences_to_matrix(
-    seqs: Sequence[str | None], *, path: Path, where: list[str] | None, first: int, pad: bool
+    seqs: Sequence[str | None], *, path: Path, where: list[str] | None, first: int | Sequence[int], pad: bool
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Check and stack sequences into ``uint8`` ``(n, L)`` upper-case ASCII; with the rows' own
     lengths ``int64 (n,)`` when some were padded, else ``None``."""
@@ -557,7 +593,7 @@ def _parse_labels(
     frame: pl.DataFrame,
     *,
     path: Path,
-    first: int,
+    first: int | Sequence[int],
     where: list[str] | None,
     classes: Sequence[str] | None,
     task: str | None,
@@ -714,7 +750,7 @@ def read_features(
     frame: pl.DataFrame,
     *,
     path: Path,
-    first: int,
+    first: int | Sequence[int],
     where: Sequence[str] | None = None,
     wanted: Sequence[str] | None = None,
 ) -> tuple[np.ndarray | None, list[str] | None]:
@@ -768,7 +804,7 @@ def feature_columns(
     names: Sequence[str],
     *,
     path: Path,
-    first: int,
+    first: int | Sequence[int],
     where: Sequence[str] | None = None,
 ) -> np.ndarray:
     """The columns ``feature_<name>`` of ``frame``, for each of ``names`` in that order.
