@@ -1078,6 +1078,8 @@ def _suffix(path: Path) -> str:
     suffixes = [s.lower() for s in path.suffixes]
     if suffixes and suffixes[-1] in (".gz", ".bgz"):
         suffixes = suffixes[:-1]
+    elif len(suffixes) > 1 and suffixes[-1] == ".zst" and suffixes[-2] in _TABLE_SUFFIXES:
+        suffixes = suffixes[:-1]  # a zstd CSV/TSV, which polars reads (as train and evaluate do)
     return suffixes[-1] if suffixes else ""
 
 

@@ -300,10 +300,20 @@ def test_cli_predict_reads_fasta_or_fastq_from_stdin(tmp_path: Path, model_dir: 
     assert table.exit_code == 1 and "<stdin>: line 1: not FASTA or FASTQ" in table.output
 
 
-@pytest.mark.parametrize(("suffix", "sep"), [(".csv", ","), (".tsv", "\t")])
-def test_cli_predict_table_to_table(tmp_path: Path, model_dir: Path, suffix: str, sep: str) -> None:
+@pytest.mark.parametrize(
+    ("suffix", "sep", "zst"), [(".csv", ",", False), (".tsv", "\t", False), (".csv", ",", True)]
+)
+def test_cli_predict_table_to_table(
+    tmp_path: Path, model_dir: Path, suffix: str, sep: str, zst: bool
+) -> None:
+    text = f"id{sep}sequence\n" + "".join(f"{n}{sep}{s}\n" for n, s in RECORDS.items())
     table = tmp_path / f"in{suffix}"
-    table.write_text(f"id{sep}sequence\n" + "".join(f"{n}{sep}{s}\n" for n, s in RECORDS.items()))
+    table.write_text(text)
+    if zst:  # a zstd table, as train and evaluate read it (predict refused '.zst')
+        import pyarrow as pa
+
+        table = tmp_path / f"in{suffix}.zst"
+        table.write_bytes(pa.compress(text.encode(), codec="zstd", asbytes=True))
     out = tmp_path / f"out{suffix}"
     result = CliRunner().invoke(
         main, ["predict", str(model_dir), str(table), "-o", str(out), "--strand", "forward"]
