@@ -36,7 +36,7 @@ import logging
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -287,21 +287,28 @@ def _without_blank_lines(frame: pl.DataFrame, path: Path, first: int | list[int]
 def _row_lines(path: Path, separator: str, n_rows: int) -> list[int] | None:
     """The first line of each data row of a text table whose quoted cells hold line breaks, as
     Python's csv module reads it; ``None`` if it counts other rows than polars did."""
+    starts: list[int] = []
+    end = 0
+    for i, (_, line_num) in enumerate(_csv_rows(path, separator)):
+        if i:
+            starts.append(end + 1)
+        end = line_num
+    return starts if len(starts) == n_rows else None
+
+
+def _csv_rows(path: Path, separator: str) -> Iterator[tuple[list[str], int]]:
+    """Each row of a (possibly compressed) text table as Python's csv module reads it, with the
+    line it ends on; a truncated .gz is named as such."""
     import csv
     import io
 
     from genoseq.io._open import InputStream, read_errors
 
-    starts: list[int] = []
     with InputStream(path) as src, read_errors(path, "table"):
         text = io.TextIOWrapper(src.stream, encoding="utf-8", errors="replace", newline="")
         rows = csv.reader(text, delimiter=separator)
-        end = 0
-        for i, _ in enumerate(rows):
-            if i:
-                starts.append(end + 1)
-            end = rows.line_num
-    return starts if len(starts) == n_rows else None
+        for row in rows:
+            yield row, rows.line_num
 
 
 def _trailing_empty_lines(path: Path) -> int:
@@ -334,20 +341,12 @@ def _ragged_row(path: Path, separator: str) -> tuple[int, int, int] | None:
 
     Only called after polars failed, to say where; ``None`` if every row has the header's width.
     """
-    import csv
-    import io
-
-    from genoseq.io._open import InputStream, read_errors
-
-    with InputStream(path) as src, read_errors(path, "table"):  # a truncated .gz is named as such
-        text = io.TextIOWrapper(src.stream, encoding="utf-8", errors="replace", newline="")
-        rows = csv.reader(text, delimiter=separator)
-        n_header = None
-        for row in rows:
-            if n_header is None:
-                n_header = len(row)
-            elif row and len(row) != n_header:
-                return rows.line_num, len(row), n_header
+    n_header = None
+    for row, line_num in _csv_rows(path, separator):
+        if n_header is None:
+            n_header = len(row)
+        elif row and len(row) != n_header:
+            return line_num, len(row), n_header
     return None
 
 
