@@ -189,19 +189,21 @@ class _VcfFile:
                 self.vf = pysam.VariantFile(str(self._plain_copy or self.path))
             header = self.vf.header
             self.numbers = {key: meta.number for key, meta in header.info.items()}
+            # the header's Integer/Float INFO fields; read_vcf says which are checked (check_only)
             self.numeric = {
                 key: _NUMBER_TEXT[meta.type] for key, meta in header.info.items() if meta.type in _NUMBER_TEXT
             }
-            self.bad_numeric = _bad_numeric_finder(self.numeric)
+            self.bad_numeric: Callable[[str], bool] | None = None
             self.header_contigs = list(header.contigs)
         except BaseException:
             self.close()
             raise
 
-    def check_only(self, fields: Collection[str]) -> None:
-        """Check the text of these Integer/Float INFO fields only (see :func:`read_vcf`)."""
-        wanted = set(fields)
-        self.numeric = {key: p for key, p in self.numeric.items() if key in wanted}
+    def check_only(self, fields: Collection[str] | None) -> None:
+        """Check the text of these Integer/Float INFO fields (``None``: all), see :func:`read_vcf`."""
+        if fields is not None:
+            wanted = set(fields)
+            self.numeric = {key: p for key, p in self.numeric.items() if key in wanted}
         self.bad_numeric = _bad_numeric_finder(self.numeric)
 
     def _read_text_header(self) -> None:
@@ -611,8 +613,7 @@ def read_vcf(
     if isinstance(check_numbers, str):  # "AF" would check fields A and F
         raise ConfigError(f"check_numbers takes True, False or field names, not the string {check_numbers!r}")
     vcf = _VcfFile(path)
-    if check_numbers is not True:
-        vcf.check_only(() if check_numbers is False else check_numbers)
+    vcf.check_only(None if check_numbers is True else () if check_numbers is False else check_numbers)
     ref: Reference | None = None
     own_ref = False
     try:
