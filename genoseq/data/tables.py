@@ -46,6 +46,7 @@ import polars.selectors as cs
 
 from genoseq._hashing import file_sha256
 from genoseq.errors import InputFormatError
+from genoseq.io._numbers import INTEGER
 
 __all__ = [
     "FEATURE_PREFIX",
@@ -530,13 +531,10 @@ def _is_float(value: str) -> bool:
     return True
 
 
-#: an integer as written: ASCII digits (``int()`` also takes ``1_0`` and other scripts' digits,
-#: which would merge a label ``1_0`` into the class ``10``)
-_INTEGER = re.compile(r"[+-]?[0-9]+")
-
-
 def _is_int(value: str) -> bool:
-    return _INTEGER.fullmatch(value.strip()) is not None
+    """An integer as written, spaces around it aside (``int()`` also takes ``1_0`` and other scripts'
+    digits, which would merge a label ``1_0`` into the class ``10``)."""
+    return INTEGER.fullmatch(value.strip()) is not None
 
 
 _WHOLE_DECIMAL = re.compile(r"[+-]?[0-9]+\.0*")

@@ -8,6 +8,7 @@ import re
 import polars as pl
 
 from genoseq.errors import InputFormatError
+from genoseq.io._numbers import FLOAT
 from genoseq.io._open import InputStream, looks_binary, read_errors
 
 STANDARD = ["chrom", "start", "end", "name", "score", "strand"]
@@ -138,15 +139,9 @@ def _check_fields(fields: list[str], path: str, line_no: int) -> None:
 
 
 def _is_score(value: str) -> bool:
-    """A number as the score column's float cast reads it: Python's ``float`` also takes what that
-    cast refuses (``" 5"``, ``"1_000"``, non-ASCII digits)."""
-    if not value.isascii() or "_" in value or value != value.strip():
-        return False
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True
+    """A number as the score column's float cast reads it (Python's ``float`` also takes ``" 5"``,
+    ``"1_000"``, non-ASCII digits, which that cast refuses)."""
+    return FLOAT.fullmatch(value) is not None
 
 
 def _header_names(comment: str | None, n_fields: int) -> list[str] | None:

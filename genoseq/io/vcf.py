@@ -25,6 +25,7 @@ from typing import Any
 import pysam
 
 from genoseq.errors import ConfigError, InputFormatError, UnknownContigError
+from genoseq.io._numbers import FLOAT, FLOAT_TEXT, INTEGER, INTEGER_TEXT
 from genoseq.io._open import InputStream, RecordIterator, display_name, has_bgzf_eof, is_bgzf, is_gzip
 from genoseq.io._pysam import PYSAM_ERRORS, as_input_error, pysam_errors
 from genoseq.io._vcf_text import (
@@ -424,9 +425,7 @@ def _location(line: str) -> str:
 
 #: an Integer or Float INFO value as VCF writes it: htslib's strtol/strtod read the number a value
 #: starts with and drop the rest (``DP=1e3`` read as 1, ``AF=0.5x`` as 0.5), so the text is checked
-_INTEGER_TEXT = r"[+-]?[0-9]+"
-_FLOAT_TEXT = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?i:inf|infinity|nan)"
-_NUMBER_TEXT = {"Integer": re.compile(_INTEGER_TEXT), "Float": re.compile(_FLOAT_TEXT)}
+_NUMBER_TEXT = {"Integer": INTEGER, "Float": FLOAT}
 
 
 #: up to this many checked fields, each is found with str.find; more, one regex scans the record
@@ -442,7 +441,7 @@ def _bad_numeric_finder(numeric: dict[str, re.Pattern[str]]) -> Callable[[str], 
         return None
     lists = {
         kind: rf"(?:\.|{number})?(?:,(?:\.|{number})?)*"  # empty, '.', or a number, comma-separated
-        for kind, number in (("Integer", _INTEGER_TEXT), ("Float", _FLOAT_TEXT))
+        for kind, number in (("Integer", INTEGER_TEXT), ("Float", FLOAT_TEXT))
     }
     kind_of = {key: "Integer" if p is _NUMBER_TEXT["Integer"] else "Float" for key, p in numeric.items()}
     if len(numeric) > _FIND_KEYS:
