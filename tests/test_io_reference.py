@@ -120,6 +120,11 @@ def test_parse_region():
     for bad in ("", "chr1:0-5", "chr1:9-5"):
         with pytest.raises(InputFormatError):
             parse_region(bad)
+    # commas only between digits: an empty or comma-only position was int("") (a ValueError), and
+    # "5-," read as "5-" (to the contig's end), "1,,0" as 10
+    for bad in ("chr1:,-5", "chr1:,", "chr1:5-,", "chr1:1,,0-2", "chr1:,1-2", "chr1:1,-2"):
+        with pytest.raises(InputFormatError, match="malformed region"):
+            parse_region(bad, ["chr1"])
 
 
 def test_bgzip_reference(fasta, tmp_path):

@@ -474,3 +474,26 @@ def test_vcf_out_of_a_region_reads_past_a_stale_index_as_the_table_does(predicto
     assert pl.read_csv(out, separator="\t")["pos"].to_list() == [40, 90]
     with pysam.VariantFile(str(vcf_out)) as vf:
         assert [rec.pos for rec in vf] == [40, 90]
+
+
+def test_ism_and_calibrate_refuse_bad_options_before_any_work(predictor, files, monkeypatch):
+    """batch_size=0 was range()'s ValueError; a bad strand was refused by calibrate only after its
+    SNVs were sampled: both are ConfigErrors before any SNV is drawn."""
+    import importlib
+
+    from genoseq.io import Reference
+    from genoseq.variants.ism import saturation_mutagenesis
+
+    calibration = importlib.import_module("genoseq.variants.calibrate")
+    fa, _, _ = files
+
+    def no_sampling(*args, **kwargs):
+        raise AssertionError("SNVs sampled before the options were checked")
+
+    monkeypatch.setattr(calibration, "sample_snvs", no_sampling)
+    for options, problem in [({"batch_size": 0}, "batch_size"), ({"strand": "x"}, "strand must be")]:
+        with pytest.raises(ConfigError, match=problem):
+            calibrate(predictor, fa, n=5, **options)
+        with Reference(fa) as ref, pytest.raises(ConfigError, match=problem):
+            saturation_mutagenesis(predictor, ref, "chrT", 0, 3, **options)
+    assert not (predictor.model_dir / "calibration.json").exists()

@@ -15,7 +15,9 @@ from collections.abc import Iterable
 from genoseq.errors import InputFormatError, UnknownContigError
 
 _MITO = {"M", "MT"}
-_RANGE = re.compile(r"^(?P<contig>.+):(?P<start>[\d,]+)(?:-(?P<end>[\d,]*))?$")
+# positions are digits, commas allowed only between them (1,001 — not ",", "5-," or "1,,0")
+_NUMBER = r"\d+(?:,\d+)*"
+_RANGE = re.compile(rf"^(?P<contig>.+):(?P<start>{_NUMBER})(?:-(?P<end>{_NUMBER})?)?$")
 
 
 def contig_key(name: str) -> str:

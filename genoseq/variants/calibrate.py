@@ -390,6 +390,7 @@ def calibrate(
         )
     n = require_int("n", n, 1, _MAX_BACKGROUND)
     seed = require_int("seed", seed, 0)
+    batch_size = require_int("batch_size", batch_size, 1)
     if n < 1000:
         log.warning(
             "a background of %d SNVs gives risks in steps of 1/%d at best; use --n 10000 or more", n, n

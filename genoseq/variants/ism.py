@@ -15,6 +15,7 @@ import polars as pl
 
 from genoseq.data.windows import variant_windows
 from genoseq.errors import ConfigError
+from genoseq.tokenize._spec import require_int
 from genoseq.variants.calibrate import background_for, refuse_variant_model
 from genoseq.variants.score import effect_table, output_names, score_window_pairs
 
@@ -52,6 +53,8 @@ def saturation_mutagenesis(
     from genoseq.predict import require_no_features  # as Predictor: not a module-level import here
 
     require_no_features(predictor, "in-silico mutagenesis")
+    batch_size = require_int("batch_size", batch_size, 1)
+    strand = predictor.resolve_strand(strand)
     chrom = reference.resolve(chrom)
     length = reference.length(chrom)
     region = f"{chrom}:{start + 1}-{end}"
@@ -85,7 +88,7 @@ def saturation_mutagenesis(
     refs = [b for b in seq if b in "ACGT" for _ in range(3)]
     alts = [a for b in seq if b in "ACGT" for a in "ACGT" if a != b]
     names = output_names(predictor)
-    background = background_for(predictor, predictor.resolve_strand(strand), reference)
+    background = background_for(predictor, strand, reference)
     parts: list[dict[str, np.ndarray]] = []
     for lo in range(0, len(starts), batch_size):
         hi = min(lo + batch_size, len(starts))

@@ -90,9 +90,17 @@ class ScoreStats:
 
 
 def resolve_strand(predictor: Predictor, strand: str | None) -> str:
-    """``strand``, or the predictor's default (:attr:`genoseq.Predictor.default_strand`) when ``None``."""
+    """``strand``, or the predictor's default (:attr:`genoseq.Predictor.default_strand`) when ``None``.
+
+    Raises
+    ------
+    ConfigError
+        ``strand`` is given and is not one of :data:`STRANDS`.
+    """
     if strand is None:
         return str(getattr(predictor, "default_strand", "both"))  # duck-typed predictors lack it
+    if strand not in STRANDS:  # before any work (calibrate sampled its SNVs first)
+        raise ConfigError(f"strand must be one of {', '.join(STRANDS)}, got {strand!r}")
     return strand
 
 
