@@ -112,3 +112,29 @@ def test_sigterm_checkpoints_and_resume_matches(
     assert "Traceback" not in stopped.stderr
     assert not (out / "model.safetensors").exists()
     assert_same_weights(train_here(data, out, resume=True), reference)
+
+
+def test_a_signal_to_the_process_group_checkpoints_with_loader_workers(data: Path, tmp_path: Path) -> None:
+    """SLURM's SIGTERM and a terminal's Ctrl-C reach every process of the group, DataLoader workers
+    included: a worker killed by it made torch raise (``DataLoader worker ... is killed by signal``)
+    before any checkpoint was written. The workers ignore it; the main process checkpoints."""
+    out = tmp_path / "model"
+    proc = subprocess.Popen(
+        _cli(data, out, "--num-workers", "2"),
+        env=_env(0.15),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a batch job's
+    )
+    deadline = time.monotonic() + 60
+    while not (out / "checkpoint.safetensors").exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "no checkpoint appeared"
+        time.sleep(0.05)
+    time.sleep(0.5)  # into the next epoch, whose workers are running
+    os.killpg(proc.pid, signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 1, stderr
+    assert "interrupted by SIGTERM" in stderr and "Traceback" not in stderr, stderr
+    assert stderr.count("SIGTERM received") == 1, stderr  # the main process's, not once per worker

@@ -59,7 +59,7 @@ from genoseq.train.distributed import DistContext, ShardedBatchSampler
 from genoseq.train.logs import LOG_CSV, LOG_JSON, json_safe, write_history
 from genoseq.train.metrics import compute_metrics
 from genoseq.train.objective import lr_factor, make_loss, make_optimizer, probabilities, targets
-from genoseq.train.signals import StopRequest
+from genoseq.train.signals import StopRequest, ignore_stop_signals
 
 # json_safe is re-exported for callers that import it from here (genoseq.variants.risk_model).
 __all__ = ["CHECKPOINT_NAME", "LOG_CSV", "LOG_JSON", "TrainResult", "TrainingInterrupted", "fit", "json_safe"]
@@ -223,6 +223,8 @@ class _Trainer:
         }
         if workers > 0:
             self.loader_kwargs["prefetch_factor"] = 4
+            # a signal to the whole process group is the main process's to handle (checkpoint, stop)
+            self.loader_kwargs["worker_init_fn"] = ignore_stop_signals
         self.steps_per_epoch = len(self.train_sampler)
         self.total_steps = self.steps_per_epoch * config.epochs
         self.warmup_steps = int(round(config.warmup_fraction * self.total_steps))

@@ -8,9 +8,23 @@ import threading
 from types import FrameType, TracebackType
 from typing import Protocol
 
-__all__ = ["StopRequest"]
+__all__ = ["StopRequest", "ignore_stop_signals"]
 
 log = logging.getLogger(__name__)
+
+
+def ignore_stop_signals(worker_id: int = 0) -> None:
+    """Ignore SIGINT and SIGTERM in this process: a DataLoader worker's ``worker_init_fn``.
+
+    A terminal's Ctrl-C and a scheduler's SIGTERM (SLURM's time limit, preemption) reach every
+    process of the group. A worker killed by it makes torch raise in the main process
+    (``DataLoader worker ... is killed by signal``) before the training loop can write its
+    checkpoint, and a worker that inherited :class:`StopRequest`'s handler would log the stop
+    once per worker. The main process alone acts on the signal; it shuts its workers down as
+    the loop ends (and they exit by themselves should it die).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 class _Event(Protocol):
