@@ -507,3 +507,39 @@ def test_out_of_range_info_values_are_warned_about_once_when_scoring(mito, train
         )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert caplog.text.count("2 INFO value(s) out of their field's range") == 1, caplog.text
+
+
+def test_the_calibration_is_fitted_to_the_scores_the_model_gives(mito, tmp_path):
+    """Trained under bf16 autocast (the GPU default), the loop's validation probabilities are bf16's;
+    the calibration and the recorded metrics must come from the float32 scores the saved model gives
+    (they were fitted to the autocast ones: Platt 24.3 against 25.0 in QA)."""
+    from genoseq.train.metrics import compute_metrics
+    from genoseq.variants.score import logit
+
+    lines = (mito / "labelled_variants.vcf").read_text().splitlines()
+    header = [ln for ln in lines if ln.startswith("#")]
+    body = [ln for ln in lines if not ln.startswith("#")]
+    (tmp_path / "train.vcf").write_text("\n".join(header + [ln for ln in body if int(ln.split("\t")[1]) <= 12000]) + "\n")
+    valid = tmp_path / "valid.vcf"
+    valid.write_text("\n".join(header + [ln for ln in body if int(ln.split("\t")[1]) > 12000]) + "\n")
+    out = tmp_path / "m"
+    args = ["train", str(tmp_path / "train.vcf"), "--reference", str(mito / "chrM.fa"), "--label-field", "LABEL",
+            "--model", "cnn-lstm", *TINY, "--valid", str(valid), "--precision", "bf16", "--out", str(out)]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    config = json.loads((out / "config.json").read_text())
+    assert config["training"]["precision"] == "bf16"
+    scores = tmp_path / "valid.tsv"
+    result = CliRunner().invoke(
+        main, ["score-variants", str(out), "--vcf", str(valid), "--reference", str(mito / "chrM.fa"), "-o", str(scores)]
+    )
+    assert result.exit_code == 0, result.output
+    table = pl.read_csv(scores, separator="\t")
+    labels = np.array([int(re.search(r"LABEL=(\d)", ln).group(1)) for ln in valid.read_text().splitlines() if ln[0] != "#"])
+    assert table.height == len(labels) and table["ref_match"].all()
+    a, b = config["extra"]["platt"]
+    risk = table["alt_score"].to_numpy().astype(np.float64)
+    raw = (logit(risk) - b) / a  # the model's own logits, back from the calibrated risk
+    np.testing.assert_allclose(fit_platt(raw, labels), (a, b), rtol=1e-3)
+    expected = compute_metrics(labels, risk[:, None], "binary")["auroc"]
+    assert config["metrics"]["auroc"] == pytest.approx(expected, abs=1e-6)

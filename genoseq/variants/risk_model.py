@@ -519,7 +519,11 @@ def train_variant_model(
     )
     if result.rank != 0:
         return VariantTrainOutput(None, {}, (1.0, 0.0), len(train_idx), len(valid_idx))
-    valid_logits = _flat_logit(result.valid_probs)
+    # the calibration and the recorded metrics come from the validation set scored as the saved model
+    # scores (float32): the loop's validation ran under --precision's autocast, whose bf16 logits
+    # would fit another calibration than the one scoring applies
+    device = next(model.parameters()).device
+    valid_logits = _flat_logit(_predict_arrays(model, _subset(arrays, valid_idx), device=device))
     a, b = fit_platt(valid_logits, result.valid_labels)
     if a == 0.0:
         auroc = compute_metrics(result.valid_labels, valid_logits[:, None], "binary")["auroc"]
