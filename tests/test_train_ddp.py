@@ -125,8 +125,13 @@ def test_torchrun_resume_mid_epoch_logs_the_whole_epochs_loss(tmp_path: Path) ->
         [str(data), "--out", str(cut), "--epochs", "3"], step_delay=0.3, stop_after=cut / "train_log.csv"
     )
     assert returncode != 0 and stderr.count("genoseq: error: interrupted by SIGTERM") == 1, stderr[-3000:]
+    # the job's warnings are rank 0's: every rank received the signal, one says so
+    assert stderr.count("SIGTERM received") == 1 and "[rank 1]" not in stderr, stderr[-3000:]
     _, meta = read_checkpoint(cut / "checkpoint.safetensors")
     assert meta["state"]["step_in_epoch"] > 0, "the stop did not land mid-epoch"
+    # a refused resume is read from the one checkpoint by both ranks: said once
+    returncode, _, stderr = _torchrun([str(data), "--out", str(cut), "--epochs", "3", "--resume", "--lr", "0.05"])
+    assert returncode != 0 and stderr.count("cannot resume: lr was") == 1, stderr[-3000:]
     returncode, _, stderr = _torchrun([str(data), "--out", str(cut), "--epochs", "3", "--resume"])
     assert returncode == 0, stderr[-3000:]
     a, b = load_file(whole / "model.safetensors"), load_file(cut / "model.safetensors")

@@ -60,8 +60,10 @@ class _LazyGroup(click.Group):
         except GenoseqError as exc:
             if debug:
                 raise
-            if not (getattr(exc, "same_on_every_rank", False) and os.environ.get("RANK", "0") != "0"):
-                click.echo(f"genoseq: error: {_one_line(str(exc))}", err=True)
+            rank = _peer_rank()
+            if not (getattr(exc, "same_on_every_rank", False) and rank):
+                where = f"[rank {rank}] " if rank else ""
+                click.echo(f"genoseq: error: {where}{_one_line(str(exc))}", err=True)
             ctx.exit(1)
         except BrokenPipeError:
             if debug or not _stdout_gone():
@@ -93,6 +95,16 @@ class _LazyGroup(click.Group):
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
+
+
+def _peer_rank() -> int:
+    """This process's rank in a data-parallel (torchrun) job of several processes; 0 otherwise."""
+    try:
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+            return int(os.environ.get("RANK", "0"))
+    except ValueError:
+        pass
+    return 0
 
 
 def _stdout_gone() -> bool:
@@ -218,7 +230,14 @@ def _one_line(message: str) -> str:
 def main(ctx: click.Context, debug: bool, verbose: int) -> None:
     """genoseq: deep learning on DNA, from FASTA to variant-risk predictions."""
     level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="genoseq: %(levelname)s: %(message)s", stream=sys.stderr)
+    form = "genoseq: %(levelname)s: %(message)s"
+    rank = _peer_rank()
+    if rank:
+        # every process of a torchrun job reads the same data and logs the same warnings: rank 0's
+        # are the job's; the others log errors only (all of it with -v), named by their rank
+        level = logging.ERROR if not verbose else level
+        form = f"genoseq: [rank {rank}] %(levelname)s: %(message)s"
+    logging.basicConfig(level=level, format=form, stream=sys.stderr)
     ctx.ensure_object(dict)["debug"] = debug
 
 

@@ -62,7 +62,7 @@ from genoseq.train.objective import lr_factor, make_loss, make_optimizer, probab
 from genoseq.train.signals import StopRequest, ignore_stop_signals
 
 # json_safe is re-exported for callers that import it from here (genoseq.variants.risk_model).
-__all__ = ["CHECKPOINT_NAME", "LOG_CSV", "LOG_JSON", "TrainResult", "TrainingInterrupted", "fit", "json_safe"]
+__all__ = ["CHECKPOINT_NAME", "LOG_CSV", "LOG_JSON", "CannotResume", "TrainResult", "TrainingInterrupted", "fit", "json_safe"]
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,13 @@ class TrainingInterrupted(TrainingError):
     """Training stopped on request (SIGINT/SIGTERM); a checkpoint to resume from was written."""
 
     #: every process of a data-parallel run stops with this same message: only rank 0 prints it
+    same_on_every_rank = True
+
+
+class CannotResume(ConfigError):
+    """``--resume`` refused: the checkpoint is of another run (options, task, precision, data)."""
+
+    #: read from the one checkpoint by every process of a data-parallel run: only rank 0 prints it
     same_on_every_rank = True
 
 
@@ -290,30 +297,30 @@ class _Trainer:
         current = self._config_json()
         for key in SEMANTIC_FIELDS:
             if saved.get(key) != current[key]:
-                raise ConfigError(
+                raise CannotResume(
                     f"cannot resume: {key} was {saved.get(key)!r} in the interrupted run, now {current[key]!r} "
                     "(give the same options, or start a new run in another directory)",
                     path=self.ckpt_path,
                 )
         if meta.get("task") != self.task:
-            raise ConfigError(
+            raise CannotResume(
                 f"cannot resume: the checkpoint is for a {meta.get('task')} task", path=self.ckpt_path
             )
         if meta.get("precision") not in (None, self.precision):  # None: a checkpoint from before it was kept
-            raise ConfigError(
+            raise CannotResume(
                 f"cannot resume: the interrupted run trained in {meta['precision']}, this one would train "
                 f"in {self.precision} (--precision {meta['precision']} continues it as it was)",
                 path=self.ckpt_path,
             )
         if self.fingerprint is not None and meta.get("fingerprint") not in (None, self.fingerprint):
-            raise ConfigError(
+            raise CannotResume(
                 "cannot resume: the checkpoint was made with other data or model settings",
                 path=self.ckpt_path,
             )
         state = _State(**meta["state"])
         if meta.get("world_size") != self.ctx.world_size:
             if state.step_in_epoch:
-                raise ConfigError(
+                raise CannotResume(
                     f"cannot resume mid-epoch with {self.ctx.world_size} processes: the run used "
                     f"{meta.get('world_size')}",
                     path=self.ckpt_path,
@@ -330,7 +337,7 @@ class _Trainer:
         if self.ema is not None:
             ema = {k[len("ema.") :]: v.to(self.device) for k, v in tensors.items() if k.startswith("ema.")}
             if set(ema) != set(self.ema):
-                raise ConfigError("cannot resume: the checkpoint has no weight average", path=self.ckpt_path)
+                raise CannotResume("cannot resume: the checkpoint has no weight average", path=self.ckpt_path)
             self.ema = ema
         self.optimizer.load_state_dict(optimizer_from_flat(tensors, meta["optimizer"]))
         if meta.get("scaler"):
