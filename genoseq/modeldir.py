@@ -304,11 +304,11 @@ def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
         if document["input_length"] != model_config.input_length:
             raise ConfigError(f"input_length {document['input_length']!r} disagrees with the model config")
         _check_classes(document["classes"], model_config.task, model_config.n_outputs)
+        if not isinstance(document["encoding"], dict) or "type" not in document["encoding"]:
+            raise ModelFormatError("'encoding' must be a tokenizer spec object with a 'type'", path=cfg_path)
+        _check_encoding(document, model_config, cfg_path)  # its tokenizer checks raise ConfigError (k=13)
     except ConfigError as exc:
         raise ModelFormatError(exc.problem, path=cfg_path) from exc
-    if not isinstance(document["encoding"], dict) or "type" not in document["encoding"]:
-        raise ModelFormatError("'encoding' must be a tokenizer spec object with a 'type'", path=cfg_path)
-    _check_encoding(document, model_config, cfg_path)
     for key in ("provenance", "training", "metrics", "extra"):
         if document.get(key) is not None and not isinstance(document[key], dict):
             raise ModelFormatError(f"{key!r} must be an object or null", path=cfg_path)

@@ -843,9 +843,15 @@ def render_report(
             f'<p class="note">{tt.n_rows} row(s) in the table; {tt.n_null} with no {esc(sort_by)} '
             "(e.g. REF mismatches or an uncalibrated model).</p>"
         )
-        if tt.values:
+        finite = [v for v in tt.values if math.isfinite(v)]
+        if len(finite) < len(tt.values):  # ranked (first or last), but a histogram has no bin for them
             parts.append(
-                f'<figure><img src="{_png_data_uri(_histogram_png(tt.values, sort_by))}" '
+                f'<p class="note">{len(tt.values) - len(finite)} row(s) with an infinite {esc(sort_by)}'
+                " are ranked but left out of the histogram.</p>"
+            )
+        if finite:
+            parts.append(
+                f'<figure><img src="{_png_data_uri(_histogram_png(finite, sort_by))}" '
                 f'alt="distribution of {esc(sort_by)}"></figure>'
             )
         cols = tt.frame.columns

@@ -209,6 +209,9 @@ def test_refuses_weights_of_another_model(tmp_path: Path) -> None:
         (lambda d: d.update(metrics=[1, 2]), "'metrics' must be an object"),
         (lambda d: d["encoding"].update(type="kmer", k=4), "does not match the cnn-lstm architecture"),
         (lambda d: d["model"]["config"].update(lstm_layers=100000), "lstm_layers must be between 1 and 64"),
+        # a traceback each before: an unhashable name, torch's int overflow inside the constructor
+        (lambda d: d["model"].update(name=["cnn-lstm"]), r"unknown model \['cnn-lstm'\]"),
+        (lambda d: d["model"]["config"].update(conv_filters=10**40), "conv_filters must be at most 2147483647"),
     ],
 )
 def test_refuses_bad_config_json(tmp_path: Path, edit, match: str) -> None:
@@ -277,3 +280,15 @@ def test_weights_files_are_reproducible_and_readable_by_others(tmp_path: Path) -
     assert digests == {read_config(tmp_path / "m0")["weights"]["sha256"]}
     for name in (WEIGHTS_FILE, CONFIG_FILE):
         assert stat.S_IMODE((tmp_path / "m0" / name).stat().st_mode) == 0o644, name
+
+
+def test_a_tokenizer_out_of_range_is_a_model_format_error_naming_the_config(tmp_path: Path) -> None:
+    """k=13 in both model.config and encoding: the tokenizer's ConfigError named no file."""
+    save_tiny(tmp_path / "m", name="transformer")
+
+    def k13(doc: dict) -> None:
+        doc["model"]["config"]["k"] = 13
+        doc["encoding"]["k"] = 13
+
+    _edit_config(tmp_path / "m", k13)
+    _refused(tmp_path / "m", CONFIG_FILE, "k must be an integer between 1 and 12, got 13")

@@ -638,6 +638,18 @@ def test_an_even_conv_width_runs_without_torch_warnings() -> None:
     assert out.shape == (2, 1)
 
 
+def test_sizes_beyond_a_c_int_and_strides_past_the_kmers_are_refused():
+    """10**20 filters was torch's int overflow (a traceback) inside the model's constructor; a stride
+    longer than k trained a model that read 4 of every 300 bases (the first k-mer only at 200 bp)."""
+    with pytest.raises(ConfigError, match="pool_size must be at most 2147483647, got 100000000000000000000"):
+        default_config("cnn-lstm", input_length=10, n_outputs=1, task="binary", pool_size=10**20)
+    with pytest.raises(ConfigError, match="a number of 1329 bits"):
+        default_config("cnn-lstm", input_length=10, n_outputs=1, task="binary", conv_filters=10**400)
+    with pytest.raises(ConfigError, match=r"stride 300 is longer than the k-mers \(k=4\): 296 of every 300"):
+        default_config("transformer", input_length=200, n_outputs=1, task="binary", stride=300)
+    assert default_config("transformer", input_length=200, n_outputs=1, task="binary", stride=4).stride == 4
+
+
 def test_a_transformer_on_sequences_shorter_than_its_kmers_is_refused():
     with pytest.raises(
         ConfigError, match=r"sequences of 3 bases are shorter than the transformer's k-mers \(k=4\)"

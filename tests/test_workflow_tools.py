@@ -719,6 +719,19 @@ def test_prepare_unknown_contig_is_one_line_error(tmp_path: Path, chrm: Path) ->
     assert not out.exists()
 
 
+def test_report_ranks_infinite_scores_and_leaves_them_out_of_the_histogram(tmp_path: Path) -> None:
+    """An infinite value was matplotlib's 'supplied range ... is not finite' (a traceback)."""
+    table = tmp_path / "inf.tsv"
+    table.write_text("chrom\tpos\trisk\nchrM\t1\t0.1\nchrM\t2\tinf\nchrM\t3\t-inf\nchrM\t4\t0.5\n")
+    doc = render_report(table=table, top=5)
+    assert "2 row(s) with an infinite risk are ranked but left out of the histogram" in doc
+    assert 'alt="distribution of risk"' in doc
+    ranked = [line for line in doc.splitlines() if line.startswith("<tr><td>chrM")]
+    assert [row.split("</td>")[1] for row in ranked] == ['<td class="num">2', '<td class="num">4', '<td class="num">1', '<td class="num">3']
+    table.write_text("chrom\tpos\trisk\nchrM\t1\tinf\n")
+    assert 'alt="distribution of risk"' not in render_report(table=table, top=5)
+
+
 def test_report_on_a_table_with_no_risk_at_all(tmp_path: Path) -> None:
     """An uncalibrated model's table (risk all empty; TSV reads the column as text) still reports, saying
     there is nothing to rank; a bad --sort-by names the table."""

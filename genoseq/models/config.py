@@ -89,6 +89,11 @@ _OMITTED_WHEN: dict[str, Any] = {"feature_skip": False, "attention_dropout": 0.0
 _SCALARS: dict[str, tuple[type, ...]] = {"int": (int,), "float": (float, int), "str": (str,), "bool": (bool,)}
 
 
+#: the largest integer a config field may hold: every size torch is given fits a C ``int`` (a larger
+#: one was torch's "Overflow when unpacking long long" from deep inside the model's constructor)
+MAX_INT = 2**31 - 1
+
+
 def _check_types(config: ModelConfig) -> None:
     """Check every field against its annotation; ints given for floats become floats."""
     for field in dataclasses.fields(config):
@@ -99,6 +104,9 @@ def _check_types(config: ModelConfig) -> None:
         wrong_bool = isinstance(value, bool) and bool not in allowed
         if wrong_bool or not isinstance(value, allowed):
             raise ConfigError(f"{field.name} must be {field.type}, got {value!r}")
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
+            shown = value if value.bit_length() < 128 else f"a number of {value.bit_length()} bits"
+            raise ConfigError(f"{field.name} must be at most {MAX_INT}, got {shown}")
         if field.type == "float":
             object.__setattr__(config, field.name, float(value))
 

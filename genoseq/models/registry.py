@@ -34,7 +34,13 @@ def _kmer_sizes(values: dict[str, Any]) -> dict[str, Any]:
     from genoseq.tokenize import KmerTokenizer
 
     k = values.get("k", TransformerConfig.k)
-    tokenizer = KmerTokenizer(k, values.get("stride", TransformerConfig.stride))
+    stride = values.get("stride", TransformerConfig.stride)
+    tokenizer = KmerTokenizer(k, stride)
+    if stride > k:  # (KmerTokenizer checked both are ints)
+        raise ConfigError(
+            f"stride {stride} is longer than the k-mers (k={k}): {stride - k} of every {stride} bases would"
+            f" never be read; use --set stride={k} or less (non-overlapping k-mers at stride={k})"
+        )
     if isinstance(values.get("input_length"), int) and values["input_length"] < k:
         raise ConfigError(
             f"sequences of {values['input_length']} bases are shorter than the transformer's k-mers"
@@ -107,10 +113,9 @@ MODEL_REGISTRY: dict[str, ModelEntry] = {
 
 def get_entry(name: str) -> ModelEntry:
     """Return the registry entry for ``name``; ConfigError listing the known names otherwise."""
-    try:
-        return MODEL_REGISTRY[name]
-    except KeyError:
-        raise ConfigError(f"unknown model {name!r}; known models: {', '.join(MODEL_REGISTRY)}") from None
+    if not isinstance(name, str) or name not in MODEL_REGISTRY:  # a list from a config.json is unhashable
+        raise ConfigError(f"unknown model {name!r}; known models: {', '.join(MODEL_REGISTRY)}")
+    return MODEL_REGISTRY[name]
 
 
 def config_from_dict(model_name: str, values: Mapping[str, Any]) -> ModelConfig:
