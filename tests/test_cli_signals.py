@@ -143,8 +143,10 @@ def test_model_files_and_index_files_are_inputs_too(model: Path, tmp_path: Path)
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["train", "{t}", "--model", "cnn-lstm", "--out", "{o}", "--set", "conv_filters=1000000000000"],
+        (["train", "{t}", "--model", "cnn-lstm", "--out", "{o}", "--set", "conv_filters=2147483647"],
          "out of memory"),
+        (["train", "{t}", "--model", "cnn-lstm", "--out", "{o}", "--set", "conv_filters=1000000000000"],
+         "conv_filters must be at most 2147483647"),
         (["train", "{t}", "--model", "cnn-lstm", "--out", "{o}", "--seed", "99999999999999999999999"], "--seed"),
         (["train", "{t}", "--model", "cnn-lstm", "--out", "{o}", "--threads", "1000000000000"], "--threads"),
         (["train", "{t}", "--model", "cnn-lstm", "--out", "{o}", "--num-workers", "100000"], "num_workers"),
