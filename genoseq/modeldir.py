@@ -274,10 +274,7 @@ def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ModelFormatError("no such model directory", path=path)
     if not cfg_path.is_file():
         raise ModelFormatError("missing model config (is this a genoseq model directory?)", path=cfg_path)
-    try:
-        document = json.loads(cfg_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise ModelFormatError(f"not valid JSON: {exc}", path=cfg_path) from exc
+    document = read_json_file(cfg_path, "model config")
     if not isinstance(document, dict):
         raise ModelFormatError("expected a JSON object", path=cfg_path)
     version = document.get("format_version")
@@ -307,6 +304,7 @@ def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
         if not isinstance(document["encoding"], dict) or "type" not in document["encoding"]:
             raise ModelFormatError("'encoding' must be a tokenizer spec object with a 'type'", path=cfg_path)
         _check_encoding(document, model_config, cfg_path)  # its tokenizer checks raise ConfigError (k=13)
+        _check_token_sizes(document, model_config)
     except ConfigError as exc:
         raise ModelFormatError(exc.problem, path=cfg_path) from exc
     for key in ("provenance", "training", "metrics", "extra"):
@@ -328,11 +326,45 @@ def _no_unknown(d: dict[str, Any], allowed: frozenset[str], prefix: str, path: P
         )
 
 
+#: the largest JSON file of a model directory read (config.json, calibration.json): ours are a few
+#: kB; a larger one is damaged or hostile, and would be read whole into memory
+MAX_JSON_BYTES = 64 * 2**20
+
+
+def read_json_file(path: Path, what: str) -> Any:
+    """Parse the JSON file ``path`` of a model directory (``what`` names it in errors).
+
+    Raises
+    ------
+    ModelFormatError
+        Not a regular file (a link to a device or FIFO would be read forever), over
+        :data:`MAX_JSON_BYTES`, not UTF-8 or not valid JSON (an integer of more than 4,300 digits
+        included).
+    """
+    if not path.is_file():
+        raise ModelFormatError(f"{what} must be a regular file, not a device or pipe", path=path)
+    size = path.stat().st_size
+    if size > MAX_JSON_BYTES:
+        raise ModelFormatError(f"{what} of {size} bytes is not one genoseq wrote (damaged?)", path=path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        raise ModelFormatError(f"not valid JSON: {exc}", path=path) from exc
+
+
 def _read_safetensors(path: Path, sha256: str, size: Any = None) -> dict[str, torch.Tensor]:
     """Check the structure, size (``size`` bytes, if recorded) and checksum of a safetensors file,
     then load it on CPU."""
     if not path.is_file():
         raise ModelFormatError("missing weights file", path=path)
+    on_disk = path.stat().st_size
+    recorded = size if isinstance(size, int) and not isinstance(size, bool) else None
+    if recorded is not None and on_disk > max(2 * recorded, recorded + 2**20):
+        # before the file is read: a huge (or sparse) file in its place is refused at once (one of
+        # about the recorded size is read, and told apart: a pickle, another model, truncated ...)
+        raise ModelFormatError(
+            f"{on_disk} bytes, but config.json records weights.bytes {size!r} (edited by hand?)", path=path
+        )
     data = path.read_bytes()
     # safetensors: u64 little-endian header length, then a JSON header starting with "{"
     looks_safetensors = len(data) > 8 and data[8:9] == b"{"
@@ -384,6 +416,34 @@ def _read_safetensors(path: Path, sha256: str, size: Any = None) -> dict[str, to
         raise ModelFormatError(f"cannot read safetensors: {exc}", path=path) from exc
 
 
+def _check_token_sizes(document: dict[str, Any], model_config: Any) -> None:
+    """Refuse a transformer whose ``vocab_size``/``max_tokens`` are not what its ``k``, ``stride`` and
+    input length give (a hand edit of ``k`` in both places): it would load, then fail inside torch
+    at the first batch (a token id past the embedding, more tokens than positions).
+
+    Raises
+    ------
+    ConfigError
+        Naming the field, what it holds and what the tokenizer gives.
+    """
+    if document["model"]["name"] != "transformer" or document["encoding"].get("type") != "kmer":
+        return
+    from genoseq.tokenize import KmerTokenizer
+
+    k, stride, length = model_config.k, model_config.stride, model_config.input_length
+    vocab = KmerTokenizer(k, stride).vocab_size
+    tokens = (length - k) // stride + 1 if length >= k else 0
+    variant = isinstance(document.get("extra"), dict) and document["extra"].get("kind") == VARIANT_KIND
+    # a sequence model reads [CLS] k-mers [SEP]; a variant model [CLS] ref [SEP] alt [SEP]
+    expected = {"vocab_size": vocab, "max_tokens": 2 * tokens + 3 if variant else tokens + 2}
+    for key, value in expected.items():
+        if getattr(model_config, key) != value:
+            raise ConfigError(
+                f"model.config {key} is {getattr(model_config, key)}, but k={k}, stride={stride} and"
+                f" input_length {length} give {value} (edited by hand?)"
+            )
+
+
 def _check_encoding(document: dict[str, Any], model_config: Any, path: Path) -> None:
     """Refuse a tokenizer spec that disagrees with the architecture (a hand edit): the model would
     load, then score other tokens than it was trained on, or fail inside torch at the first batch."""
@@ -398,6 +458,26 @@ def _check_encoding(document: dict[str, Any], model_config: Any, path: Path) -> 
             f"encoding {json.dumps(given, sort_keys=True)} does not match the {name} "
             f"architecture in model.config, which reads {json.dumps(expected, sort_keys=True)}",
             path=path,
+        )
+
+
+def _check_shapes(
+    state: dict[str, torch.Tensor], shapes: dict[str, tuple[int, ...]], name: str, path: Path
+) -> None:
+    """Refuse weights whose tensor names or shapes are not the architecture's, naming a few."""
+    missing = sorted(set(shapes) - set(state))
+    unexpected = sorted(set(state) - set(shapes))
+    wrong = sorted(k for k in set(shapes) & set(state) if tuple(state[k].shape) != shapes[k])
+    problems = []
+    for label, keys in (("missing", missing), ("unexpected", unexpected)):
+        if keys:
+            more = f" and {len(keys) - 3} more" if len(keys) > 3 else ""
+            problems.append(f"{label} tensor(s) {', '.join(repr(k[:80]) for k in keys[:3])}{more}")
+    for key in wrong[:3]:
+        problems.append(f"{key!r} is {list(state[key].shape)}, the architecture's {list(shapes[key])}")
+    if problems:
+        raise ModelFormatError(
+            f"weights do not fit the {name} architecture in config.json: {'; '.join(problems)}", path=path
         )
 
 
@@ -435,13 +515,19 @@ def load_model_dir(path: str | os.PathLike[str], device: str | torch.device = "c
         raise ModelFormatError(f"tensor {bad!r} holds NaN or infinite values", path=weights_path)
     name = document["model"]["name"]
     model_config = config_from_dict(name, document["model"]["config"])
+    # the tensors' names and shapes are checked against the architecture built on the meta device
+    # (no memory) before it is built for real: a config asking for a huge model next to small
+    # weights is refused at once, not after allocating it
+    with torch.device("meta"):
+        shapes = {k: tuple(v.shape) for k, v in build_model(name, model_config).state_dict().items()}
+    _check_shapes(state, shapes, name, weights_path)
     model = build_model(name, model_config)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()
         raise ModelFormatError(
-            f"weights do not fit the {name} architecture: {' '.join(first[:3])}", path=weights_path
+            f"weights do not fit the {name} architecture: {' '.join(first[:3])[:500]}", path=weights_path
         ) from exc
     model.to(device).eval()
     return LoadedModel(
@@ -562,8 +648,8 @@ def describe_model_dir(path: str | os.PathLike[str]) -> list[tuple[str, str]]:
     meta_path = directory / CALIBRATION_FILE
     if meta_path.is_file():
         try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            meta = read_json_file(meta_path, "calibration.json")
+        except ModelFormatError:
             meta = None
         if isinstance(meta, dict):
             calibration = (

@@ -486,3 +486,24 @@ def test_multiline_fastq_checked_in_blocks_names_the_right_line(tmp_path, monkey
             InputFormatError, match=rf"line {bad_at + 2}: invalid character ':' .*\(column 7\)"
         ):
             list(read_fastq(bad))
+
+
+def test_running_out_of_memory_on_a_long_record_is_said_so(tmp_path, monkeypatch):
+    """A record longer than the buffer grows it; a MemoryError there became an AttributeError
+    (``'_Buffer' object has no attribute 'arr'``) from the clean-up, a traceback at the CLI."""
+    from click.testing import CliRunner
+
+    from genoseq.cli import main
+
+    path = tmp_path / "long.fa"
+    path.write_text(">r\n" + "A" * (3 * fasta_module.CHUNK) + "\n")
+
+    def no_memory(*args):
+        raise MemoryError
+
+    monkeypatch.setattr(fasta_module, "bytes", no_memory, raising=False)  # the buffer's growth
+    with pytest.raises(MemoryError):
+        list(read_fasta(path))
+    result = CliRunner().invoke(main, ["info", str(path)])
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert result.output.startswith("genoseq: error: out of memory: the input needed more memory"), result.output

@@ -292,3 +292,50 @@ def test_a_tokenizer_out_of_range_is_a_model_format_error_naming_the_config(tmp_
 
     _edit_config(tmp_path / "m", k13)
     _refused(tmp_path / "m", CONFIG_FILE, "k must be an integer between 1 and 12, got 13")
+
+
+def test_hostile_directories_are_refused_before_they_cost_memory(tmp_path: Path) -> None:
+    """Each was read or built before it was checked: a config asking for 2*10**7 filters beside 8-filter
+    weights allocated 7.5 GB before 'weights do not fit'; a 3 GB sparse file in place of the weights was
+    read whole; a 5,000-digit integer was int()'s ValueError (a traceback); 200 extra tensors were
+    listed whole in the message (2 MB in QA)."""
+    save_tiny(tmp_path / "m")
+    _edit_config(tmp_path / "m", lambda d: d["model"]["config"].update(conv_filters=2 * 10**7))
+    _refused(tmp_path / "m", WEIGHTS_FILE, r"'trunk.conv.weight' is \[\d+, 4, \d+\], the architecture's \[20000000, 4")
+    save_tiny(tmp_path / "w")
+    weights = tmp_path / "w" / WEIGHTS_FILE
+    data = weights.read_bytes()
+    with weights.open("r+b") as fh:
+        fh.truncate(3 * 2**30)  # sparse: no disk used
+    _refused(tmp_path / "w", WEIGHTS_FILE, "3221225472 bytes, but config.json records weights.bytes")
+    weights.write_bytes(data)
+    config = tmp_path / "w" / CONFIG_FILE
+    text = config.read_text()
+    config.write_text(text.replace('"format_version": 1', '"format_version": ' + "9" * 5000))
+    _refused(tmp_path / "w", CONFIG_FILE, "not valid JSON")
+    config.write_text(text)
+    from safetensors.torch import save_file
+
+    state = {k: v for k, v in load_model_dir(tmp_path / "w").model.state_dict().items()}
+    state.update({f"extra_{i:04d}": torch.zeros(1) for i in range(200)})
+    save_file(state, str(weights))
+    _edit_config(
+        tmp_path / "w",
+        lambda d: d["weights"].update(sha256=hashlib.sha256(weights.read_bytes()).hexdigest(), bytes=weights.stat().st_size),
+    )
+    with pytest.raises(ModelFormatError, match=r"unexpected tensor\(s\) 'extra_0000', 'extra_0001', 'extra_0002' and 197 more") as info:
+        load_model_dir(tmp_path / "w")
+    assert len(str(info.value)) < 400
+
+
+def test_a_transformers_token_sizes_must_follow_from_its_tokenizer(tmp_path: Path) -> None:
+    """stride edited from 2 to 1 in both places loaded, then failed inside torch at the first batch
+    (more tokens than positions); k edited likewise (token ids past the embedding)."""
+    save_tiny(tmp_path / "m", name="transformer")
+
+    def stride1(doc: dict) -> None:
+        doc["model"]["config"]["stride"] = 1
+        doc["encoding"]["stride"] = 1
+
+    _edit_config(tmp_path / "m", stride1)
+    _refused(tmp_path / "m", CONFIG_FILE, r"max_tokens is \d+, but k=\d+, stride=1 and input_length 12 give \d+")

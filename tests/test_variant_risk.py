@@ -543,3 +543,22 @@ def test_the_calibration_is_fitted_to_the_scores_the_model_gives(mito, tmp_path)
     np.testing.assert_allclose(fit_platt(raw, labels), (a, b), rtol=1e-3)
     expected = compute_metrics(labels, risk[:, None], "binary")["auroc"]
     assert config["metrics"]["auroc"] == pytest.approx(expected, abs=1e-6)
+
+
+def test_damaged_variant_settings_are_one_line_errors(mito, trained, tmp_path):
+    """extra without its featurizer, a featurizer of the wrong type or an unreadable Platt pair were
+    KeyError/AttributeError/ValueError tracebacks from score-variants."""
+    for edit in (
+        lambda e: e.pop("featurizer"),
+        lambda e: e.update(featurizer=[1]),
+        lambda e: e.update(platt="ab"),
+    ):
+        damaged = tmp_path / "damaged"
+        shutil.rmtree(damaged, ignore_errors=True)
+        shutil.copytree(trained, damaged)
+        doc = json.loads((damaged / "config.json").read_text())
+        edit(doc["extra"])
+        (damaged / "config.json").write_text(json.dumps(doc))
+        result = _score_to_tsv(damaged, mito / "sites.vcf", mito, tmp_path / "x.tsv")
+        assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+        assert "config.json: the variant-risk model's settings (extra) are damaged" in result.output

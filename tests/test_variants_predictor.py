@@ -497,3 +497,35 @@ def test_ism_and_calibrate_refuse_bad_options_before_any_work(predictor, files, 
         with Reference(fa) as ref, pytest.raises(ConfigError, match=problem):
             saturation_mutagenesis(predictor, ref, "chrT", 0, 3, **options)
     assert not (predictor.model_dir / "calibration.json").exists()
+
+
+def test_a_calibration_json_that_is_no_file_or_damaged_is_refused(predictor, files, tmp_path):
+    """A calibration.json linking to /dev/zero was read until memory ran out, one linking to a FIFO
+    blocked forever, and a format_version of null or "1.0" was int()'s traceback."""
+    import os
+
+    from genoseq.errors import ModelFormatError
+
+    fa, _, _ = files
+    calibrate(predictor, fa, n=50, seed=0)
+    meta = predictor.model_dir / "calibration.json"
+    kept = tmp_path / "calibration.json"
+    meta.rename(kept)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    try:
+        for target in ("/dev/zero", str(fifo)):
+            meta.symlink_to(target)
+            with pytest.raises(ModelFormatError, match="must be a regular file"):
+                load_background(predictor.model_dir)
+            meta.unlink()
+        doc = json.loads(kept.read_text())
+        for version in (None, "1.0", True):
+            meta.write_text(json.dumps({**doc, "format_version": version}))
+            with pytest.raises(ModelFormatError, match="invalid format_version"):
+                load_background(predictor.model_dir)
+        meta.write_text(kept.read_text())
+        assert load_background(predictor.model_dir) is not None
+    finally:
+        for name in ("calibration.json", "background.safetensors"):
+            (predictor.model_dir / name).unlink(missing_ok=True)

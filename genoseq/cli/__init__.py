@@ -83,7 +83,11 @@ class _LazyGroup(click.Group):
         except MemoryError as exc:  # numpy's _ArrayMemoryError is one
             if debug:
                 raise
-            click.echo(f"genoseq: error: out of memory: {_one_line(str(exc))}", err=True)
+            detail = _one_line(str(exc)) or (
+                "the input needed more memory than this process may use (a long record or line, or a"
+                " limit such as ulimit -v or a batch job's memory request); --debug shows where"
+            )
+            click.echo(f"genoseq: error: out of memory: {detail}", err=True)
             ctx.exit(1)
         except RuntimeError as exc:
             # torch reports a failed allocation (CPU or CUDA) as a RuntimeError

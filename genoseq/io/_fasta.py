@@ -103,9 +103,11 @@ class _Buffer:
         if keep_from:
             self.data[:keep] = self.data[keep_from : self.n]
         if keep == len(self.data):
-            del self.arr
-            self.data.extend(bytes(len(self.data)))
-            self.arr = np.frombuffer(self.data, dtype=np.uint8)
+            del self.arr  # a bytearray with an exported buffer cannot grow
+            try:
+                self.data.extend(bytes(len(self.data)))
+            finally:  # also after a MemoryError, which close() must not turn into an AttributeError
+                self.arr = np.frombuffer(self.data, dtype=np.uint8)
         with memoryview(self.data) as view:
             got = self._readinto(view[keep:])
         self.n = keep + (got or 0)

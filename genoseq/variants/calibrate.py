@@ -28,7 +28,7 @@ from genoseq._atomic import atomic_path
 from genoseq._hashing import file_sha256
 from genoseq.errors import ConfigError, ModelFormatError
 from genoseq.io.contigs import contig_key
-from genoseq.modeldir import BACKGROUND_FILE, CALIBRATION_FILE, background_file
+from genoseq.modeldir import BACKGROUND_FILE, CALIBRATION_FILE, background_file, read_json_file
 from genoseq.tokenize._spec import require_int
 
 if TYPE_CHECKING:
@@ -204,16 +204,16 @@ def load_background(model_dir: str | Path) -> Background | None:
     meta_path = model_dir / CALIBRATION_FILE
     if not meta_path.exists():
         return None
-    try:
-        meta = json.loads(meta_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise ModelFormatError(f"not valid JSON ({exc})", path=meta_path) from exc
+    meta = read_json_file(meta_path, "calibration.json")  # a regular file of plausible size, valid JSON
     if not isinstance(meta, dict):
         raise ModelFormatError("expected a JSON object", path=meta_path)
     unknown = set(meta) - _CALIBRATION_KEYS
     if unknown:
         raise ModelFormatError(f"unknown key(s) {', '.join(sorted(unknown))}", path=meta_path)
-    if int(meta.get("format_version", 0)) > _CALIBRATION_VERSION:
+    version = meta.get("format_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        raise ModelFormatError(f"invalid format_version {version!r}", path=meta_path)
+    if version > _CALIBRATION_VERSION:
         raise ModelFormatError(
             f"calibration format {meta['format_version']} is newer than this genoseq reads "
             f"({_CALIBRATION_VERSION}); upgrade genoseq",

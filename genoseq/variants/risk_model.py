@@ -47,8 +47,8 @@ from genoseq.data.variant_data import (
     block_ids,
     read_variant_table,
 )
-from genoseq.errors import ConfigError, InputFormatError, ModelFormatError
-from genoseq.modeldir import VARIANT_KIND
+from genoseq.errors import ConfigError, GenoseqError, InputFormatError, ModelFormatError
+from genoseq.modeldir import CONFIG_FILE, VARIANT_KIND
 
 if TYPE_CHECKING:
     from genoseq.io import Reference
@@ -750,6 +750,27 @@ class VariantRiskScorer:
 
     @classmethod
     def from_predictor(cls, predictor: Any) -> VariantRiskScorer:
+        """The scorer of a loaded variant-risk model.
+
+        Raises
+        ------
+        ModelFormatError
+            Its ``extra`` settings in ``config.json`` are unknown, missing or of the wrong type (a
+            hand edit), or a file they name is missing or altered.
+        """
+        try:
+            return cls._from_extra(predictor)
+        except GenoseqError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            what = f"missing key {exc}" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
+            raise ModelFormatError(
+                f"the variant-risk model's settings (extra) are damaged: {what}",
+                path=Path(predictor.model_dir) / CONFIG_FILE,
+            ) from exc
+
+    @classmethod
+    def _from_extra(cls, predictor: Any) -> VariantRiskScorer:
         extra = predictor.config.get("extra") or {}
         unknown = set(extra) - _EXTRA_KEYS
         if unknown:
