@@ -519,8 +519,14 @@ def load_model_dir(path: str | os.PathLike[str], device: str | torch.device = "c
     # (no memory) before it is built for real: a config asking for a huge model next to small
     # weights is refused at once, not after allocating it
     with torch.device("meta"):
-        shapes = {k: tuple(v.shape) for k, v in build_model(name, model_config).state_dict().items()}
-    _check_shapes(state, shapes, name, weights_path)
+        meta = build_model(name, model_config).state_dict()
+    _check_shapes(state, {k: tuple(v.shape) for k, v in meta.items()}, name, weights_path)
+    # a float parameter stored as integers would be cast silently by load_state_dict
+    cast = next((k for k, v in meta.items() if v.is_floating_point() and not state[k].is_floating_point()), None)
+    if cast is not None:
+        raise ModelFormatError(
+            f"tensor {cast!r} is stored as {state[cast].dtype}, not as floating point", path=weights_path
+        )
     model = build_model(name, model_config)
     try:
         model.load_state_dict(state, strict=True)

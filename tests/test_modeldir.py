@@ -339,3 +339,20 @@ def test_a_transformers_token_sizes_must_follow_from_its_tokenizer(tmp_path: Pat
 
     _edit_config(tmp_path / "m", stride1)
     _refused(tmp_path / "m", CONFIG_FILE, r"max_tokens is \d+, but k=\d+, stride=1 and input_length 12 give \d+")
+
+
+def test_a_float_parameter_stored_as_integers_is_refused(tmp_path: Path) -> None:
+    """An I32 tensor (checksum updated) was cast to float by load_state_dict without a word."""
+    from safetensors.torch import save_file
+
+    save_tiny(tmp_path / "m")
+    weights = tmp_path / "m" / WEIGHTS_FILE
+    state = dict(load_model_dir(tmp_path / "m").model.state_dict())
+    key = next(k for k, v in state.items() if v.is_floating_point())
+    state[key] = state[key].round().to(torch.int32)
+    save_file(state, str(weights))
+    _edit_config(
+        tmp_path / "m",
+        lambda d: d["weights"].update(sha256=hashlib.sha256(weights.read_bytes()).hexdigest(), bytes=weights.stat().st_size),
+    )
+    _refused(tmp_path / "m", WEIGHTS_FILE, f"tensor '{key}' is stored as torch.int32, not as floating point")
