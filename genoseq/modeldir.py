@@ -272,7 +272,7 @@ def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     cfg_path = Path(path) / CONFIG_FILE
     if not Path(path).exists():
         raise ModelFormatError("no such model directory", path=path)
-    if not cfg_path.is_file():
+    if not os.path.lexists(cfg_path):  # (a link to a device or FIFO: read_json_file says so)
         raise ModelFormatError("missing model config (is this a genoseq model directory?)", path=cfg_path)
     document = read_json_file(cfg_path, "model config")
     if not isinstance(document, dict):

@@ -157,3 +157,13 @@ def test_info_names_a_variant_risk_models_platt_calibration(tmp_path) -> None:
     )
     config = json.loads((model / "config.json").read_text())
     assert config["extra"]["platt"] == [0.5, -0.25]
+
+
+def test_info_on_a_model_directory_whose_config_is_no_file(tmp_path) -> None:
+    """config.json linking to /dev/zero: the directory was taken for a FASTA path ('is a directory')."""
+    model = tmp_path / "m"
+    model.mkdir()
+    (model / "config.json").symlink_to("/dev/zero")
+    result = CliRunner().invoke(main, ["info", str(model)])
+    assert result.exit_code == 1, result.output
+    assert result.output.strip() == f"genoseq: error: {model / 'config.json'}: model config must be a regular file, not a device or pipe"

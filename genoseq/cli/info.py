@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,8 @@ class _FastxOrModel(InputFile):
     """A FASTA/FASTQ file (``-``: standard input), or a model directory."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if value != "-" and (Path(value) / "config.json").is_file():  # a model directory
+        # a model directory (its config.json checked there: a link to a device or FIFO is refused)
+        if value != "-" and os.path.lexists(Path(value) / "config.json"):
             return str(value)
         return super().convert(value, param, ctx)
 
