@@ -338,7 +338,14 @@ def test_a_transformers_token_sizes_must_follow_from_its_tokenizer(tmp_path: Pat
         doc["encoding"]["stride"] = 1
 
     _edit_config(tmp_path / "m", stride1)
-    _refused(tmp_path / "m", CONFIG_FILE, r"max_tokens is \d+, but k=\d+, stride=1 and input_length 12 give \d+")
+    _refused(tmp_path / "m", CONFIG_FILE, r"max_tokens is \d+, but k=\d+, stride=1 and input_length 12 need \d+")
+    # larger sizes than the tokenizer needs are a valid model (default_config takes them when given)
+    config = default_config("transformer", input_length=12, n_outputs=1, task="binary", **TINY["transformer"],
+                            max_tokens=64, vocab_size=600)  # fmt: skip
+    save_model_dir(tmp_path / "big", build_model("transformer", config), model_name="transformer",
+                   model_config=config, task="binary", classes=["neg", "pos"],
+                   encoding=encoding_spec("transformer", config), input_length=12)  # fmt: skip
+    assert load_model_dir(tmp_path / "big").model_config.max_tokens == 64
 
 
 def test_a_float_parameter_stored_as_integers_is_refused(tmp_path: Path) -> None:
@@ -356,3 +363,11 @@ def test_a_float_parameter_stored_as_integers_is_refused(tmp_path: Path) -> None
         lambda d: d["weights"].update(sha256=hashlib.sha256(weights.read_bytes()).hexdigest(), bytes=weights.stat().st_size),
     )
     _refused(tmp_path / "m", WEIGHTS_FILE, f"tensor '{key}' is stored as torch.int32, not as floating point")
+
+
+def test_a_config_json_that_is_missing_behind_a_link_or_a_directory_says_so(tmp_path: Path) -> None:
+    (tmp_path / "dangling").mkdir()
+    (tmp_path / "dangling" / CONFIG_FILE).symlink_to(tmp_path / "nowhere")
+    _refused(tmp_path / "dangling", CONFIG_FILE, "missing model config")
+    (tmp_path / "dir" / CONFIG_FILE).mkdir(parents=True)
+    _refused(tmp_path / "dir", CONFIG_FILE, "model config is a directory")

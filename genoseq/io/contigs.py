@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from genoseq.errors import InputFormatError, UnknownContigError
 
 _MITO = {"M", "MT"}
-# positions are digits, commas allowed only between them (1,001 — not ",", "5-," or "1,,0")
-_NUMBER = r"\d+(?:,\d+)*"
-_RANGE = re.compile(rf"^(?P<contig>.+):(?P<start>{_NUMBER})(?:-(?P<end>{_NUMBER})?)?$")
+# commas are skipped anywhere in a position, as htslib does ("1,,000", "1000,"; "5-," is "5-"), but a
+# start needs a digit (",-5" was int("")'s ValueError)
+_RANGE = re.compile(r"^(?P<contig>.+):(?P<start>,*\d[\d,]*)(?:-(?P<end>[\d,]*))?$")
 
 
 def contig_key(name: str) -> str:
