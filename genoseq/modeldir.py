@@ -435,8 +435,8 @@ def _check_token_sizes(document: dict[str, Any], model_config: Any) -> None:
     from genoseq.tokenize import KmerTokenizer
 
     k, stride, length = model_config.k, model_config.stride, model_config.input_length
-    vocab = KmerTokenizer(k, stride).vocab_size
-    tokens = (length - k) // stride + 1 if length >= k else 0
+    tokenizer = KmerTokenizer(k, stride)
+    vocab, tokens = tokenizer.vocab_size, tokenizer.n_tokens(length)
     variant = isinstance(document.get("extra"), dict) and document["extra"].get("kind") == VARIANT_KIND
     # a sequence model reads [CLS] k-mers [SEP]; a variant model [CLS] ref [SEP] alt [SEP]. Larger
     # sizes work (default_config takes them when given) -- fewer ids or positions fail in torch
@@ -466,10 +466,12 @@ def _check_encoding(document: dict[str, Any], model_config: Any, path: Path) -> 
         )
 
 
-def _check_shapes(
-    state: dict[str, torch.Tensor], shapes: dict[str, tuple[int, ...]], name: str, path: Path
+def _check_weights(
+    state: dict[str, torch.Tensor], expected: dict[str, torch.Tensor], name: str, path: Path
 ) -> None:
-    """Refuse weights whose tensor names or shapes are not the architecture's, naming a few."""
+    """Refuse weights whose tensor names, shapes or kinds are not those of ``expected`` (the
+    architecture's state dict, on the meta device), naming a few."""
+    shapes = {k: tuple(v.shape) for k, v in expected.items()}
     missing = sorted(set(shapes) - set(state))
     unexpected = sorted(set(state) - set(shapes))
     wrong = sorted(k for k in set(shapes) & set(state) if tuple(state[k].shape) != shapes[k])
@@ -484,6 +486,10 @@ def _check_shapes(
         raise ModelFormatError(
             f"weights do not fit the {name} architecture in config.json: {'; '.join(problems)}", path=path
         )
+    # a float parameter stored as integers would be cast silently by load_state_dict
+    cast = next((k for k, v in expected.items() if v.is_floating_point() and not state[k].is_floating_point()), None)
+    if cast is not None:
+        raise ModelFormatError(f"tensor {cast!r} is stored as {state[cast].dtype}, not as floating point", path=path)
 
 
 def load_model_dir(path: str | os.PathLike[str], device: str | torch.device = "cpu") -> LoadedModel:
@@ -524,22 +530,10 @@ def load_model_dir(path: str | os.PathLike[str], device: str | torch.device = "c
     # (no memory) before it is built for real: a config asking for a huge model next to small
     # weights is refused at once, not after allocating it
     with torch.device("meta"):
-        meta = build_model(name, model_config).state_dict()
-    _check_shapes(state, {k: tuple(v.shape) for k, v in meta.items()}, name, weights_path)
-    # a float parameter stored as integers would be cast silently by load_state_dict
-    cast = next((k for k, v in meta.items() if v.is_floating_point() and not state[k].is_floating_point()), None)
-    if cast is not None:
-        raise ModelFormatError(
-            f"tensor {cast!r} is stored as {state[cast].dtype}, not as floating point", path=weights_path
-        )
+        expected = build_model(name, model_config).state_dict()
+    _check_weights(state, expected, name, weights_path)
     model = build_model(name, model_config)
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        first = str(exc).strip().splitlines()
-        raise ModelFormatError(
-            f"weights do not fit the {name} architecture: {' '.join(first[:3])[:500]}", path=weights_path
-        ) from exc
+    model.load_state_dict(state, strict=True)  # names, shapes and kinds checked above
     model.to(device).eval()
     return LoadedModel(
         model=model,
