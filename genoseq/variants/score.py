@@ -95,19 +95,17 @@ def resolve_strand(predictor: Predictor, strand: str | None) -> str:
     Raises
     ------
     ConfigError
-        ``strand`` is given and is not one of :data:`STRANDS`.
+        The strand is not one of :data:`STRANDS`.
     """
     if strand is None:
-        return str(getattr(predictor, "default_strand", "both"))  # duck-typed predictors lack it
-    if strand not in STRANDS:  # before any work (calibrate sampled its SNVs first)
+        strand = str(getattr(predictor, "default_strand", "both"))  # duck-typed predictors lack it
+    if strand not in STRANDS:  # checked here, before any work (calibrate sampled its SNVs first)
         raise ConfigError(f"strand must be one of {', '.join(STRANDS)}, got {strand!r}")
     return strand
 
 
-def _check_options(strand: str, on_ref_mismatch: str, batch_size: int = 1) -> None:
+def _check_options(on_ref_mismatch: str, batch_size: int = 1) -> None:
     require_int("batch_size", batch_size, 1)
-    if strand not in STRANDS:
-        raise ConfigError(f"strand must be one of {', '.join(STRANDS)}, got {strand!r}")
     if on_ref_mismatch not in REF_MISMATCH_POLICIES:
         raise ConfigError(
             f"on_ref_mismatch must be one of {', '.join(REF_MISMATCH_POLICIES)}, got {on_ref_mismatch!r}"
@@ -264,8 +262,8 @@ def iter_score_variants(
     from genoseq.io import Reference, read_vcf
 
     asked = strand
-    strand = resolve_strand(predictor, strand)
-    _check_options(strand, on_ref_mismatch, batch_size)
+    strand = resolve_strand(predictor, strand)  # checked there
+    _check_options(on_ref_mismatch, batch_size)
     stats = stats if stats is not None else ScoreStats()
     from genoseq.variants.risk_model import VariantRiskScorer, is_variant_model
 
