@@ -381,3 +381,24 @@ def test_a_stop_after_the_last_step_finishes_the_run_and_says_so(tmp_path, caplo
         )
     assert result.epochs_run == 2
     assert "came after the last training step: finishing the run and writing the model" in caplog.text
+
+
+def test_a_failed_checkpoint_write_leaves_the_log_at_the_checkpoints_epoch(tmp_path, monkeypatch) -> None:
+    import genoseq.train.loop as loop
+
+    train, valid = toy_datasets(n_train=32, n_valid=16)
+    real_write = loop.write_checkpoint
+
+    def failing_second_epoch(path, tensors, meta):
+        if meta["state"]["epoch"] == 2 and meta["state"]["step_in_epoch"] == 0:
+            raise OSError(28, "No space left on device")
+        real_write(path, tensors, meta)
+
+    monkeypatch.setattr(loop, "write_checkpoint", failing_second_epoch)
+    with pytest.raises(OSError, match="No space"):
+        fit(toy_model(), train, valid, TrainConfig(epochs=3, **FAST), out_dir=tmp_path)
+    _, meta = read_checkpoint(tmp_path / CHECKPOINT_NAME)
+    assert meta["state"]["epoch"] == 1
+    with open(tmp_path / LOG_CSV) as fh:
+        assert [int(r["epoch"]) for r in csv.DictReader(fh)] == [1]
+    assert [row["epoch"] for row in json.loads((tmp_path / LOG_JSON).read_text())["epochs"]] == [1]

@@ -568,8 +568,10 @@ class _Trainer:
         if stop_early and state.epoch < cfg.epochs:
             state.stopped_early = True
             log.info("early stopping: no improvement of %s for %d epochs", self.monitor, cfg.patience)
-        self.write_logs()
+        # the checkpoint first: a failed checkpoint write leaves the log at the epoch it holds (a log one
+        # epoch ahead of its checkpoint would name an epoch that --resume trains again)
         self.save_checkpoint()
+        self.write_logs()
         return stop_early
 
     def run(self, stop: StopRequest, resume: bool) -> TrainResult:
