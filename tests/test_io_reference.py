@@ -467,3 +467,17 @@ def test_fetch_coordinates_must_be_integers(tmp_path) -> None:
             ref.fetch("c", 0.5, 3)
     with pytest.raises(ConfigError, match="expected a file path"):
         Reference(5)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("last", ["GATTACA" * 30, "GATTACA" * 30 + "ACG"])  # full last line, then a short one
+def test_a_fasta_with_no_final_line_break_is_indexed(tmp_path, caplog, newline: str, last: str) -> None:
+    """samtools faidx indexes a FASTA whose last line lacks its break; the index fits it."""
+    fasta = tmp_path / "nonl.fa"
+    seq2 = last[:210] + ("\n" + last[210:] if len(last) > 210 else "")  # lines of 210 bases
+    fasta.write_bytes((">seq1\n" + "ACGT" * 50 + "\n>seq2\n" + seq2).replace("\n", newline).encode())
+    for _ in range(2):  # builds the index, then trusts it
+        with Reference(fasta) as ref:
+            assert ref.fetch("seq2", 200, len(last)) == last[200:]
+            assert ref.fetch("seq1", 196, 200) == "ACGT"
+    assert "does not fit" not in caplog.text

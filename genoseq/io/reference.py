@@ -279,7 +279,8 @@ def _index_fits(fasta: pysam.FastaFile, path: Path, fai: Path, *, bgzf: bool) ->
     except (OSError, ValueError):
         return False
     full, rest = divmod(length, line_bases) if line_bases > 0 else (0, 0)
-    end = offset + full * line_bytes + rest
+    # the byte after the contig's last base: a full last line's break may be missing at the end of the file
+    end = offset + full * line_bytes + rest if rest or not full else offset + (full - 1) * line_bytes + line_bases
     size = path.stat().st_size
     if end > size:
         return False
