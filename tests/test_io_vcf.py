@@ -566,3 +566,40 @@ def test_the_numeric_check_finds_what_the_field_by_field_check_refuses(find_keys
         except InputFormatError:
             refused = True
         assert finds_bad(text) == refused, text
+
+
+def test_a_bcf_record_with_end_and_svlen_keeps_its_end(tmp_path: Path) -> None:
+    """An SV caller's END=…;SVLEN=…: the BCF reads as the VCF does (the END was dropped before)."""
+    header = HEADER.replace(
+        "#CHROM",
+        '##INFO=<ID=END,Number=1,Type=Integer,Description="end">\n'
+        '##INFO=<ID=SVLEN,Number=A,Type=Integer,Description="l">\n#CHROM',
+    )
+    text = tmp_path / "sv.vcf"
+    text.write_text(header + "chr1\t20\t.\tA\t<DEL>\t.\t.\tEND=120;SVLEN=-100\n")
+    bcf = tmp_path / "sv.bcf"
+    with pysam.VariantFile(str(text)) as src, pysam.VariantFile(str(bcf), "wb", header=src.header) as out:
+        for rec in src:
+            out.write(rec)
+    for path in (text, bcf):
+        (sv,) = read_vcf(path)
+        assert (sv.start, sv.end) == (19, 120) and sv.info == {"SVLEN": -100, "END": 120}, path
+
+
+@pytest.mark.parametrize("indexed_file", [False, True])
+def test_records_on_a_contig_the_header_leaves_out_are_found_by_region(tmp_path: Path, indexed_file) -> None:
+    """The index of an indexed file names such a contig; a file read whole finds it all the same."""
+    path = tmp_path / "nh.vcf"
+    path.write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=1000>\n"
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        "chr1\t10\t.\tA\tG\t.\t.\t.\nchr2\t5\t.\tC\tT\t.\t.\t.\nchr2\t50\t.\tC\tT\t.\t.\t.\n"
+    )
+    if indexed_file:
+        path = Path(pysam.tabix_index(str(path), preset="vcf", force=True))
+    assert [(v.chrom, v.pos) for v in read_vcf(path, region="chr2")] == [("chr2", 5), ("chr2", 50)]
+    assert [v.pos for v in read_vcf(path, region="chr2:40-60")] == [50]
+    assert list(read_vcf(path, region="chr2:60-70")) == []
+    if not indexed_file:  # (tabix, like htslib, has nothing to say of a contig it never saw)
+        with pytest.raises(UnknownContigError, match="chr3"):
+            list(read_vcf(path, region="chr3:1-10"))

@@ -271,8 +271,18 @@ class _VcfFile:
             else:
                 yield from self._checked_binary(iter(self.vf))
             return
-        contig, start, end = self._region(region)
-        if self._index_file() is None or (self.kind == "vcf" and self.compressed != "bgzf"):
+        streaming = self._index_file() is None or (self.kind == "vcf" and self.compressed != "bgzf")
+        unknown: UnknownContigError | None = None
+        try:
+            contig, start, end = self._region(region)
+        except UnknownContigError as exc:
+            if not streaming:
+                raise
+            # records on a contig the header leaves out: the index of an indexed file names it, so
+            # reading the whole file finds them too; the error stands if none is there
+            unknown = exc
+            contig, start, end = parse_region(region, self.header_contigs, path=self.name)
+        if streaming:
             # plain text or gzip, or a file without an index: filter while streaming the whole file
             # (by name key if no ##contig lines)
             if self.compressed == "bgzf":
@@ -287,10 +297,15 @@ class _VcfFile:
                 stream = self._lockstep(lines, iter(self.vf))
             else:
                 stream = self._checked_binary(iter(self.vf))
+            by_key = not self.header_contigs or unknown is not None
             for rec, where, info in stream:
-                same = rec.chrom == contig or (not self.header_contigs and contig_key(rec.chrom) == key)
-                if same and (start is None or rec.stop > start) and (end is None or rec.start < end):
-                    yield rec, where, info
+                same = rec.chrom == contig or (by_key and contig_key(rec.chrom) == key)
+                if same:
+                    unknown = None  # the contig is in the file
+                    if (start is None or rec.stop > start) and (end is None or rec.start < end):
+                        yield rec, where, info
+            if unknown is not None:
+                raise unknown
             return
         index = self.vf.index
         if index is not None and contig not in index:
@@ -662,21 +677,30 @@ def _info_end(rec: pysam.VariantRecord, text: list[str] | None) -> int | None:
     """The record's INFO/END as written, or ``None`` (htslib's ``rec.stop`` alone would also answer
     for an END computed from SVLEN, or drop an END equal to REF's own end)."""
     if text is not None:
-        info = text[7]
-        if "END=" not in info:
-            return None
-        for item in info.split(";"):
-            key, _, value = item.partition("=")
-            if key == "END":
-                try:
-                    return int(value)
-                except ValueError:
-                    return None
+        return _end_in(text[7])
+    # BCF: no text; END is the stop htslib read, unless SVLEN could have given it: then the record's
+    # INFO as htslib writes it out says whether END is there
+    if "END" not in rec.header.info:
         return None
-    # BCF: no text; END is the stop htslib read, unless SVLEN could have given it
-    if "END" not in rec.header.info or "SVLEN" in rec.info or rec.stop == rec.pos - 1 + len(rec.ref):
+    if "SVLEN" in rec.info:
+        return _end_in(str(rec).split("\t", 8)[7])
+    if rec.stop == rec.pos - 1 + len(rec.ref):
         return None
     return rec.stop
+
+
+def _end_in(info: str) -> int | None:
+    """The value of ``END`` in an INFO column's text, ``None`` if it has none (or not an integer)."""
+    if "END=" not in info:
+        return None
+    for item in info.split(";"):
+        key, _, value = item.partition("=")
+        if key == "END":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
 
 
 def _read_info(rec: pysam.VariantRecord, path: str, where: str) -> dict[str, Any]:
