@@ -222,13 +222,39 @@ def test_change_descriptors_match_biopython_translation(mito):
         assert got[col["hydropathy_ref"]] == pytest.approx(kd[a[i]] / 4.5)
         assert got[col["hydropathy_alt"]] == pytest.approx(kd[b[i]] / 4.5)
         assert got[col["hydropathy_change"]] == pytest.approx(abs(kd[a[i]] - kd[b[i]]) / 9)
-        context = [kd.get(c, 0.0) for c in a[max(i - 9, 0) : i + 10]]
+        context = [kd[c] for c in a[max(i - 9, 0) : i + 10] if c in kd]  # residues, not a stop
         assert got[col["hydropathy_context"]] == pytest.approx(np.mean(context) / 4.5, abs=1e-6)
         assert got[col["to_proline"]] == float(b[i] == "P")
         rel = (pos - f.start) / (f.end - f.start - 1)
         assert got[col["protein_position"]] == pytest.approx(1 - rel if f.strand == "-" else rel)
         checked += 1
     assert checked > 30
+
+
+def test_hydropathy_context_leaves_a_complete_stop_codon_out(mito):
+    """MT-CO1 ends in a whole stop codon (AGA in code 2): the ±9 residues' mean is over residues only."""
+    from Bio.SeqUtils.ProtParam import ProtParamData
+
+    kd = ProtParamData.kd
+    ref, ann = mito
+    j = CONSEQUENCE_FEATURES.index("hydropathy_context")
+    co1 = next(f for f in ann.features if f.name == "MT-CO1")
+    assert co1.strand == "+" and (co1.end - co1.start) % 3 == 0
+    checked = 0
+    for pos in range(co1.end - 30, co1.end - 3):  # the last codons before the stop
+        base = ref.fetch("chrM", pos, pos + 1).upper()
+        for alt in (b for b in "ACGT" if b != base):
+            if _slow_consequence(ref, co1, pos, alt) != "missense":
+                continue
+            _, _, a, _ = _translate_both(ref, co1, pos, alt)
+            assert a.endswith("*")
+            i = (pos - co1.start) // 3
+            window = a[max(i - 9, 0) : i + 10]
+            assert "*" in window
+            got = ann.consequences(ref, "chrM", np.array([pos]), [base], [alt])[0][j]
+            assert got == pytest.approx(np.mean([kd[c] for c in window if c != "*"]) / 4.5, abs=1e-6)
+            checked += 1
+    assert checked > 10
 
 
 def test_change_descriptors_of_known_variants(mito):
@@ -275,8 +301,19 @@ def test_block_folds_never_split_a_block():
     assert set(folds.tolist()) == set(range(5))
     pos_per_fold = [int(labels[folds == f].sum()) for f in range(5)]
     assert max(pos_per_fold) - min(pos_per_fold) <= max(np.bincount(blocks, weights=labels))
+    neg_per_fold = [int((labels[folds == f] == 0).sum()) for f in range(5)]
+    assert max(neg_per_fold) - min(neg_per_fold) <= max(np.bincount(blocks, weights=1 - labels))
     with pytest.raises(ConfigError):
         block_folds(chroms, starts, labels, n_folds=50, block_size=1000)
+
+
+def test_block_folds_spread_blocks_without_positives_by_size():
+    """Blocks of negatives only went, all of them, to the fold with the fewest positives."""
+    starts = np.repeat(np.arange(20) * 1000, 10) + np.tile(np.arange(10) * 50, 20)
+    labels = np.isin(starts // 1000, (0, 7, 13)).astype(np.int64)  # 3 blocks of 10 positives
+    folds = block_folds(["chrM"] * 200, starts, labels, n_folds=4, block_size=1000, seed=0)
+    assert np.bincount(folds).tolist() == [50, 50, 50, 50]
+    assert sorted(np.bincount(folds, weights=labels).astype(int).tolist()) == [0, 10, 10, 10]
 
 
 def test_read_labelled_vcf(mito, tmp_path):

@@ -216,7 +216,7 @@ def test_model_with_other_consequence_features_is_refused(mito, trained, tmp_pat
 
 def test_a_model_of_the_earlier_consequence_rules_is_warned_about(mito, trained, tmp_path, caplog):
     cfg = json.loads((trained / "config.json").read_text())
-    assert cfg["extra"]["featurizer"]["consequence_rules"] == 2
+    assert cfg["extra"]["featurizer"]["consequence_rules"] == 3
     old = tmp_path / "rules-1"
     shutil.copytree(trained, old)
     del cfg["extra"]["featurizer"]["consequence_rules"]  # written before the rules were versioned
@@ -224,7 +224,15 @@ def test_a_model_of_the_earlier_consequence_rules_is_warned_about(mito, trained,
     with caplog.at_level("WARNING", logger="genoseq"):
         result = _score_to_tsv(old, mito / "sites.vcf", mito, tmp_path / "x.tsv")
     assert result.exit_code == 0, result.output
-    assert "trained with consequence rules 1, this genoseq computes 2" in caplog.text
+    assert "trained with consequence rules 1, this genoseq computes 3 (MNVs as one codon" in caplog.text
+    assert "hydropathy context" in caplog.text  # every change since
+    cfg["extra"]["featurizer"]["consequence_rules"] = 2
+    (old / "config.json").write_text(json.dumps(cfg))
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="genoseq"):
+        assert _score_to_tsv(old, mito / "sites.vcf", mito, tmp_path / "y.tsv").exit_code == 0
+    assert "rules 2, this genoseq computes 3 (a complete stop codon" in caplog.text
+    assert "MNVs" not in caplog.text
 
 
 def test_cross_validate_cli(mito, tmp_path, caplog):
@@ -562,3 +570,34 @@ def test_damaged_variant_settings_are_one_line_errors(mito, trained, tmp_path):
         result = _score_to_tsv(damaged, mito / "sites.vcf", mito, tmp_path / "x.tsv")
         assert result.exit_code == 1 and "Traceback" not in result.output, result.output
         assert "config.json: the variant-risk model's settings (extra) are damaged" in result.output
+
+
+def test_cross_validate_names_the_inner_split_that_cannot_be_made(mito, tmp_path):
+    """Two blocks make two outer folds, but a fold's one training block cannot also give a validation part."""
+    out = tmp_path / "cv.json"
+    args = ["cross-validate", *_labelled(mito, mito / "labelled_variants.vcf"), "--model", "cnn-lstm"]
+    args += ["--folds", "2", "--block-size", "9000", "-o", str(out), *TINY]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert "labelled_variants.vcf: fold 1's training blocks, split for early stopping: only 1 genomic block" in (
+        result.output
+    )
+    assert not out.exists()
+
+
+def test_pos_weight_auto_trains_the_default_model(mito, tmp_path):
+    """--pos-weight auto is n_neg/n_pos, as the default: the wide path's logistic start too (it was unweighted)."""
+    from safetensors.numpy import load_file
+
+    dirs = []
+    for extra in ([], ["--pos-weight", "auto"]):
+        out = tmp_path / f"m{len(extra)}"
+        args = ["train", *_labelled(mito, mito / "labelled_variants.vcf"), "--info-features", "AF_hom,AF_het"]
+        args += ["--model", "cnn-lstm", "--out", str(out), *TINY, "--epochs", "1", *extra]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        dirs.append(load_file(str(out / "model.safetensors")))
+    default, auto = dirs
+    assert default.keys() == auto.keys()
+    for name in default:
+        np.testing.assert_array_equal(default[name], auto[name], err_msg=name)

@@ -70,10 +70,14 @@ CONSEQUENCE_FEATURES = (*KINDS, "intergenic", *CODING, *CHANGE_FEATURES)
 #: the consequence features of genoseq 0.1 models (before :data:`CHANGE_FEATURES`)
 LEGACY_CONSEQUENCE_FEATURES = (*KINDS, "intergenic", *CODING)
 #: most severe first
-#: the version of the rules that compute the consequence features, recorded by a variant-risk model:
-#: 1 before genoseq session 15 (an MNV judged base by base, an incomplete stop codon filled from the
-#: next gene, an indel framed by its whole length at a gene's edge), 2 since
-CONSEQUENCE_RULES = 2
+#: the version of the rules that compute the consequence features, recorded by a variant-risk model
+#: (1 for a model that records none); what each version changed is in :data:`CONSEQUENCE_RULE_CHANGES`
+CONSEQUENCE_RULES = 3
+#: what each version of the rules changed from the one before (named when a model of older rules is loaded)
+CONSEQUENCE_RULE_CHANGES = {
+    2: "MNVs as one codon, incomplete stop codons completed, indels framed by the bases they change in a gene",
+    3: "a complete stop codon left out of the +-9-residue hydropathy context, as an incomplete one was",
+}
 
 _SEVERITY = (
     "stop_gained",
@@ -306,7 +310,8 @@ class Annotation:
         row[col["hydropathy_change"]] = abs(hydropathy[after] - hydropathy[before]) / 9.0
         peptide = self._peptide(reference, chrom, f, table)
         i = offset // 3
-        context = [hydropathy.get(a, 0.0) for a in peptide[max(i - 9, 0) : i + 10]]
+        # residues only: a stop codon (complete, at the C-terminus) or an untranslatable one is none
+        context = [hydropathy[a] for a in peptide[max(i - 9, 0) : i + 10] if a in hydropathy]
         row[col["hydropathy_context"]] = float(np.mean(context)) / 4.5 if context else 0.0
         row[col["to_proline"]] = float(after == "P")
         row[col["from_glycine"]] = float(before == "G")

@@ -550,11 +550,15 @@ def block_folds(
     block_size: int,
     seed: int = 0,
 ) -> np.ndarray:
-    """Assign whole genomic blocks to ``n_folds`` folds, balancing positives and size.
+    """Assign whole genomic blocks to ``n_folds`` folds, balancing positives and negatives.
 
     Neighbouring variants share sequence context, so a block never straddles two folds. Blocks
-    are taken in a seeded random order, those with the most positives first, each going to the
-    fold with the fewest positives so far (ties: fewest variants).
+    are taken largest share of the variants first (a block's share: its positives over all
+    positives plus its negatives over all negatives; ties in a seeded random order), each going
+    to the fold where its classes are scarcest so far — the fold with the fewest positives for a
+    block of positives, the fewest negatives for one of negatives, weighed by the block's mix
+    (ties: fewest variants, then the lowest fold). Each fold so ends near ``1/n_folds`` of either
+    class, as far as whole blocks allow.
 
     Returns
     -------
@@ -571,16 +575,20 @@ def block_folds(
         )
     rng = np.random.default_rng(seed)
     pos = np.bincount(blocks, weights=(labels == 1).astype(float), minlength=n_blocks)
-    size = np.bincount(blocks, minlength=n_blocks)
+    size = np.bincount(blocks, minlength=n_blocks).astype(float)
+    # each class's counts as shares of its total (a class absent everywhere weighs nothing)
+    share = np.stack([pos / max(pos.sum(), 1.0), (size - pos) / max((size - pos).sum(), 1.0)], axis=1)
     order = rng.permutation(n_blocks)
-    order = order[np.argsort(-pos[order], kind="stable")]
-    fold_pos = np.zeros(n_folds)
+    order = order[np.argsort(-share[order].sum(axis=1), kind="stable")]
+    fold_share = np.zeros((n_folds, 2))
     fold_n = np.zeros(n_folds)
     fold_of_block = np.empty(n_blocks, dtype=np.int64)
     for b in order:
-        f = int(np.lexsort((fold_n, fold_pos))[0])
+        # the rise in the folds' sum of squared class shares, up to terms alike for every fold
+        cost = fold_share @ share[b]
+        f = int(np.lexsort((np.arange(n_folds), fold_n, cost))[0])
         fold_of_block[b] = f
-        fold_pos[f] += pos[b]
+        fold_share[f] += share[b]
         fold_n[f] += size[b]
     return fold_of_block[blocks]
 

@@ -34,6 +34,7 @@ from genoseq import __version__
 from genoseq._hashing import file_sha256
 from genoseq.data.annotation import (
     CONSEQUENCE_FEATURES,
+    CONSEQUENCE_RULE_CHANGES,
     CONSEQUENCE_RULES,
     LEGACY_CONSEQUENCE_FEATURES,
     Annotation,
@@ -323,9 +324,11 @@ def _train_once(
     model = build_model(model_name, model_config)
     skip = getattr(model.head, "skip", None)
     if skip is not None and "features" in arrays:
-        # the wide path starts where a (class-weighted) logistic regression on the features ends
+        # the wide path starts where a logistic regression on the features ends, its classes weighed
+        # as the loss weighs them (--pos-weight auto, balance_classes: n_neg / n_pos as by default)
+        weight = cfg.pos_weight if cfg.pos_weight is not None else n_neg / n_pos
         coef, intercept = fit_logistic(
-            arrays["features"][train_idx], labels[train_idx], pos_weight=float(cfg.pos_weight or 1.0)
+            arrays["features"][train_idx], labels[train_idx], pos_weight=float(weight)
         )
         with torch.no_grad():
             skip.weight.copy_(torch.as_tensor(coef, dtype=skip.weight.dtype)[None, :])
@@ -627,14 +630,19 @@ def cross_validate_variant_model(
             test_idx = np.flatnonzero(folds == k)
             rest = np.flatnonzero(folds != k)
             sub = table.subset(rest)
-            inner = block_folds(
-                sub.chroms,
-                sub.starts,
-                sub.labels,
-                n_folds=max(2, min(4, n_folds - 1)),
-                block_size=options.block_size,
-                seed=config.seed + k + 1,
-            )
+            try:
+                inner = block_folds(
+                    sub.chroms,
+                    sub.starts,
+                    sub.labels,
+                    n_folds=max(2, min(4, n_folds - 1)),
+                    block_size=options.block_size,
+                    seed=config.seed + k + 1,
+                )
+            except ConfigError as exc:  # the outer folds fitted; say which split did not
+                raise ConfigError(
+                    f"fold {k + 1}'s training blocks, split for early stopping: {exc}", path=vcf
+                ) from None
             train_idx, valid_idx = rest[inner != 0], rest[inner == 0]
             feat = feat0
             if options.info_features:
@@ -802,13 +810,18 @@ class VariantRiskScorer:
                 )
             rules = fz.get("consequence_rules", 1)
             if rules != CONSEQUENCE_RULES:
+                changes = [
+                    text
+                    for v, text in CONSEQUENCE_RULE_CHANGES.items()
+                    if not isinstance(rules, int) or v > rules
+                ]
                 log.warning(
-                    "model %s was trained with consequence rules %s, this genoseq computes %d (MNVs as one"
-                    " codon, incomplete stop codons completed, indels framed by the bases they change in a"
-                    " gene): such variants get inputs it was not trained on; retrain it for exact inputs",
+                    "model %s was trained with consequence rules %s, this genoseq computes %d (%s): such"
+                    " variants get inputs it was not trained on; retrain it for exact inputs",
                     predictor.model_dir,
                     rules,
                     CONSEQUENCE_RULES,
+                    "; ".join(changes),
                 )
         info = InfoFeatures.from_dict(fz["info"]) if fz.get("info") else None
         feat = VariantFeaturizer(int(fz["input_length"]), dict(fz["encoding"]), annotation, info)
