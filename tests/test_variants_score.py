@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -286,3 +287,31 @@ def test_vcf_out_through_a_link_puts_the_index_beside_the_file(files, tmp_path):
         "o.vcf.gz",
         "o.vcf.gz.tbi",
     ]
+
+
+@pytest.mark.parametrize("indexed", [False, True])
+def test_a_region_reaching_back_to_an_undeclared_end_scores_and_annotates_the_same_records(
+    files, tmp_path, indexed
+):
+    """A record before the region whose undeclared END reaches into it: tabix reads the END from the
+    text, and so does the filter of a file read whole — the table once left it out while the VCF
+    copy (END declared) kept it, and every annotation after it went onto the record before."""
+    fa, _ = files
+    c = CONTIG
+    snv = "G" if c[49] != "G" else "A"
+    vcf = _bare_header_vcf(tmp_path / "bare.vcf", _vcf_text())
+    vcf.write_text(vcf.read_text().replace("\t<DEL>\t.\tPASS\t.", f"\t{snv},<DEL>\t.\tPASS\tEND=75"))
+    if indexed:
+        vcf = Path(pysam.tabix_index(str(vcf), preset="vcf", force=True))
+    pred = ToyPredictor(tmp_path / "m", L)
+    vout, tsv = tmp_path / "o.vcf.gz", tmp_path / "o.tsv"
+    score_vcf_to_files(pred, vcf, fa, tsv, vcf_out=vout, region="chrT:55-65")
+    table = pl.read_csv(tsv, separator="\t")
+    assert table["id"].to_list() == ["sym", "bad"] and table["alt"].to_list() == [snv, "G"]
+    with pysam.VariantFile(str(vout)) as vf:
+        recs = {r.id: r for r in vf}
+    assert set(recs) == {"sym", "bad"}
+    assert recs["sym"].info["GENOSEQ_REF_MATCH"] == (1, None)
+    assert recs["bad"].info["GENOSEQ_REF_MATCH"] == (0,)
+    ref_score = table.filter(pl.col("id") == "sym")["ref_score"][0]
+    assert recs["sym"].info["GENOSEQ_REF_SCORE"][0] == pytest.approx(ref_score, rel=1e-5)

@@ -302,7 +302,13 @@ class _VcfFile:
                 same = rec.chrom == contig or (by_key and contig_key(rec.chrom) == key)
                 if same:
                     unknown = None  # the contig is in the file
-                    if (start is None or rec.stop > start) and (end is None or rec.start < end):
+                    stop = rec.stop
+                    # an END the header leaves out (htslib guesses a String and leaves the stop at
+                    # REF's end): tabix reads it from the text, and so does this filter
+                    written = _end_in(info[7]) if info is not None else None
+                    if written is not None and written > stop:
+                        stop = written
+                    if (start is None or stop > start) and (end is None or rec.start < end):
                         yield rec, where, info
             if unknown is not None:
                 raise unknown

@@ -233,6 +233,8 @@ class VcfAnnotator(CommitOrAbort):
         self._next_ordinal = 0
         # scored rows not yet written: record ordinal -> ALT index -> (ref_match, score values)
         self._rows: dict[int, dict[int, tuple[bool, list[float]]]] = {}
+        # where each of those records is, as scored: record ordinal -> (chrom, 1-based pos)
+        self._where: dict[int, tuple[str, int]] = {}
 
     def _adopt(self, rec: pysam.VariantRecord) -> None:
         """Move an input record into the output header, less an earlier genoseq annotation."""
@@ -252,6 +254,14 @@ class VcfAnnotator(CommitOrAbort):
             self._adopt(rec)
             these = self._rows.pop(self._next_ordinal, None)
             if these:
+                scored = self._where.pop(self._next_ordinal)
+                if scored != (rec.chrom, rec.pos):  # never an annotation on another record
+                    raise InputFormatError(
+                        f"the scored rows and the VCF's records disagree at record {self._next_ordinal + 1}"
+                        f" ({scored[0]}:{scored[1]} scored, {rec.chrom}:{rec.pos} in the VCF): did the VCF"
+                        " change while it was being scored?",
+                        path=self.vcf,
+                    )
                 # the row of each ALT (None: that ALT was not scored)
                 slots = [these.get(a) for a in range(len(rec.alts or ()))]
                 for j, key in enumerate(self._info_ids):
@@ -278,11 +288,18 @@ class VcfAnnotator(CommitOrAbort):
         records = batch[RECORD_COLUMN].to_list()
         # plain lists: the per-record lookups are much cheaper than dicts built row by row by polars
         values = batch.select(pl.col(self.score_cols).cast(pl.Float64)).to_numpy().tolist()
-        collected = self._rows
-        for record, alt, match, row in zip(
-            records, batch[ALT_INDEX_COLUMN].to_list(), batch["ref_match"].to_list(), values, strict=True
+        collected, where = self._rows, self._where
+        for record, alt, match, row, chrom, pos in zip(
+            records,
+            batch[ALT_INDEX_COLUMN].to_list(),
+            batch["ref_match"].to_list(),
+            values,
+            batch["chrom"].to_list(),
+            batch["pos"].to_list(),
+            strict=True,
         ):
             collected.setdefault(record, {})[alt] = (match, row)
+            where[record] = (chrom, pos)
         self._write_until(max(records) - 1)
 
     def close(self) -> Path:
