@@ -89,6 +89,7 @@ def test_default_dry_run_plans_the_whole_dag() -> None:
     counts = _job_counts(result.stdout + result.stderr)
     cfg = yaml.safe_load((REPO / "workflows" / "config" / "config.yaml").read_text())
     assert counts == {
+        "index_reference": 1,
         "prepare": 1,
         "prepare_score": 1,
         "train": 1,
@@ -400,7 +401,25 @@ def test_end_to_end_variant_risk(tmp_path: Path) -> None:
     assert plan.returncode == 0, plan.stdout + plan.stderr
     counts = _job_counts(plan.stdout + plan.stderr)
     assert {"prepare", "train", "score_shard"} <= set(counts), plan.stdout + plan.stderr
-    assert not {"prepare_score", "split_vcf"} & set(counts), counts
+    assert not {"prepare_score", "split_vcf", "index_reference"} & set(counts), counts
+    # ... and other labels with another VCF to score re-check and re-split that VCF too (an ancient()
+    # link from prepare_score to prepare hid its new input whenever prepare reran: the old VCF was scored)
+    both = tmp_path / "both.yaml"
+    other_sites = tmp_path / "other_sites.vcf"
+    shutil.copyfile(cfg["score"]["vcf"], other_sites)
+    both.write_text(
+        yaml.safe_dump(
+            {
+                **cfg,
+                "variant_risk": {**cfg["variant_risk"], "vcf": str(labels)},
+                "score": {**cfg["score"], "vcf": str(other_sites)},
+            }
+        )
+    )
+    plan = _snakemake("-n", "--configfile", str(both), "-d", str(tmp_path), cwd=tmp_path)
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    counts = _job_counts(plan.stdout + plan.stderr)
+    assert {"prepare", "prepare_score", "split_vcf", "train"} <= set(counts), counts
 
     # scoring another VCF redoes the scoring, never the training or the cross-validation
     other = tmp_path / "other.vcf"

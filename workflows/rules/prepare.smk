@@ -1,10 +1,34 @@
+rule index_reference:
+    """Index the reference (.fai), once, before the jobs that read it in parallel (prepare, prepare_score).
+
+    A rule of its own so that each of those depends on the reference alone through it: an ancient()
+    dependency of prepare_score on prepare's output (the earlier way of ordering them) hid
+    prepare_score's own changed inputs from Snakemake whenever prepare reran, and the old VCF was scored.
+    """
+    input:
+        reference=config["reference"],
+    output:
+        summary=out("prepare", "reference.json"),
+    log:
+        out("logs", "index_reference.log"),
+    conda:
+        "../envs/genoseq.yaml"
+    threads: res("prepare")["threads"]
+    resources:
+        mem_mb=res("prepare")["mem_mb"],
+        runtime=res("prepare")["runtime"],
+    shell:
+        "genoseq -v prepare --reference {input.reference:q} -o {output.summary:q} > {log:q} 2>&1"
+
+
 rule prepare:
-    """Index the reference (.fai) and validate the training inputs against it (contigs, REF alleles).
+    """Validate the training inputs against the reference (contigs, REF alleles).
 
     Only what training reads: scoring another VCF must not retrain the model (see prepare_score).
     """
     input:
         reference=config["reference"],
+        indexed=rules.index_reference.output.summary,
         vcfs=[config["variant_risk"]["vcf"]] if VARIANT_RISK else [],  # the labelled VCF
         annotation=(config["variant_risk"]["annotation"] or []) if VARIANT_RISK else [],
     output:
@@ -42,11 +66,9 @@ rule prepare_score:
     input:
         reference=config["reference"],
         vcf=config["score"]["vcf"],
-        # after prepare has indexed the reference, but not re-run when only the training inputs
-        # changed (ancient: its new summary's time does not count; the score VCF is re-read otherwise).
-        # A path of its own: ancient() on rules.prepare.output.summary would flag that shared object,
-        # and with it the train rule's input, which then did not retrain on new labels
-        indexed=ancient(str(rules.prepare.output.summary)),
+        # after the reference is indexed; not after prepare, so that other training inputs do not
+        # re-check the VCF to score
+        indexed=rules.index_reference.output.summary,
     output:
         summary=out("prepare", "score_vcf.json"),
     log:
