@@ -308,13 +308,38 @@ def _table_format(path: str | Path) -> str:
     return _TABLE_FORMATS[suffix]
 
 
+#: the types of genoseq's own table columns, by name, for a TSV/CSV, which carries none: polars guesses
+#: from the first rows otherwise (contig 'X' after '1'…'22' failed to read, contig '22' became an
+#: integer, and a header-only shard's text columns turned every gathered column into text)
+_TEXT_COLUMNS = ("chrom", "id", "ref", "alt", "name", "strand")
+_INTEGER_COLUMNS = ("pos", "start", "end", "length", "window_start", "window_end")
+_BOOLEAN_COLUMNS = ("ref_match",)
+#: score-variants' score columns (suffixed by output) and predict's probabilities
+_FLOAT_PREFIXES = ("ref_score", "alt_score", "diff", "log_odds", "risk", "p_")
+
+
+def _column_type(name: str) -> type[pl.DataType] | None:
+    """The type of a genoseq table column named ``name``; ``None`` for a column of another's."""
+    if name in _TEXT_COLUMNS:
+        return pl.Utf8
+    if name in _INTEGER_COLUMNS:
+        return pl.Int64
+    if name in _BOOLEAN_COLUMNS:
+        return pl.Boolean
+    return pl.Float64 if name.startswith(_FLOAT_PREFIXES) else None
+
+
 def _scan_table(path: str | Path) -> pl.LazyFrame:
     fmt = _table_format(path)
     if not Path(path).exists():
         raise FileNotFoundError(2, "No such file or directory", str(path))
     if fmt == "parquet":
         return pl.scan_parquet(path)
-    return pl.scan_csv(path, separator="\t" if fmt == "tsv" else ",")
+    separator = "\t" if fmt == "tsv" else ","
+    names = pl.scan_csv(path, separator=separator, n_rows=0).collect_schema().names()
+    known = {name: t for name in names if (t := _column_type(name)) is not None}
+    # other columns' types from every row, not from the first 100
+    return pl.scan_csv(path, separator=separator, schema_overrides=known, infer_schema_length=None)
 
 
 def _check_table_file(path: str | Path) -> None:
@@ -388,7 +413,13 @@ def _gathered_table(tables: Sequence[str | Path]) -> tuple[pl.DataFrame, dict[st
             )
     scored_with = _same_scoring_run(tables)
     try:
-        df = pl.concat([f.select(names[0]) for f in frames], how="vertical_relaxed").collect()
+        # a header-only TSV/CSV shard holds no types, only text: left out, it cannot make a column text
+        typed = [
+            f
+            for t, f in zip(tables, frames, strict=True)
+            if _table_format(t) == "parquet" or f.select(pl.len()).collect().item() > 0
+        ] or frames[:1]
+        df = pl.concat([f.select(names[0]) for f in typed], how="vertical_relaxed").collect()
     except pl.exceptions.PolarsError as exc:
         for t, frame in zip(tables, frames, strict=True):  # find the table that cannot be read
             try:
@@ -427,6 +458,13 @@ def _same_scoring_run(tables: Sequence[str | Path]) -> dict[str, str]:
             raise InputFormatError(f"cannot read table: {exc}", path=t) from exc
     if not carried:
         return {}
+    text = next((t for t in tables if _table_format(t) != "parquet"), None)
+    if text is not None:
+        log.warning(
+            "%s: a TSV/CSV shard carries no record of how it was scored, so it is not checked against"
+            " the Parquet shards' model and strand (the gathered metadata are theirs)",
+            text,
+        )
     first, scored_with = carried[0]
     for path, meta in carried[1:]:
         _refuse_other_run(first, path, scored_with, meta)
@@ -489,7 +527,12 @@ def gather_scores(
     table_file = str(out) != "-"
     targets = [Path(out)] if table_file else []
     with _VcfShards(vcfs) as shards, atomic_paths([*targets, vcf_out, _tbi(vcf_out)]) as tmps:
-        n = shards.write(tmps[-2], tmps[-1], vcf_out)
+        if scored_with and shards.scored_with:  # the tables and the VCFs of one scoring run
+            _refuse_other_run(tables[0], vcfs[0], scored_with, shards.scored_with)
+        rows = None
+        if {"chrom", "pos"} <= set(df.columns):  # every row's variant is a record of the VCFs
+            rows = (df["chrom"].cast(pl.Utf8).to_list(), df["pos"].cast(pl.Int64).to_list(), tables)
+        n = shards.write(tmps[-2], tmps[-1], vcf_out, rows=rows)
         if table_file:  # in the output's format: a device's (/dev/stdout) staging file has no extension
             write_table(df, tmps[0], scored_with, format=output_table_format(out))
     if not table_file:
@@ -524,7 +567,8 @@ class _VcfShards:
                 self.handles.append(_open_vcf(v))
             self.header = self.handles[0].header.copy()
             samples = list(self.header.samples)
-            scored_with = _genoseq_meta(self.header)
+            #: the ``##genoseq_*`` lines the shards share (how they were scored)
+            self.scored_with = scored_with = _genoseq_meta(self.header)
             for path, vf in zip(self.vcfs[1:], self.handles[1:], strict=True):
                 if list(vf.header.samples) != samples:
                     raise InputFormatError(f"samples differ from {self.vcfs[0]}", path=path)
@@ -544,10 +588,22 @@ class _VcfShards:
         for vf in self.handles:
             vf.close()
 
-    def write(self, tmp: Path, tmp_tbi: Path, out: Path) -> int:
+    def write(
+        self,
+        tmp: Path,
+        tmp_tbi: Path,
+        out: Path,
+        rows: tuple[list[str], list[int], Sequence[str | Path]] | None = None,
+    ) -> int:
         """Write the gathered, bgzipped VCF to ``tmp`` and its tabix index to ``tmp_tbi`` (errors
-        name ``out``); returns the number of records."""
+        name ``out``); returns the number of records.
+
+        ``rows``: the gathered table's chrom and pos columns and its shards: each row, in order,
+        must be a record of the VCF shards (also in order), or :class:`InputFormatError` — table
+        and VCF shards of other pieces or runs."""
         n = 0
+        chroms, positions = (rows[0], rows[1]) if rows is not None else ([], [])
+        k, n_rows = 0, len(chroms)
         # records are copied as text under the merged header: htslib's record translation ends the
         # process on a contig the shards never declared (as VCFs often do not)
         with pysam.BGZFile(str(tmp), "wb") as writer:
@@ -557,6 +613,11 @@ class _VcfShards:
                     for line in lines:
                         writer.write(line if line.endswith(b"\n") else line + b"\n")
                         n += 1
+                        if k < n_rows:
+                            chrom, pos = line.split(b"\t", 2)[:2]
+                            here = (chrom.decode(), int(pos))
+                            while k < n_rows and (chroms[k], positions[k]) == here:
+                                k += 1
         made = _tbi(tmp)  # where tabix puts it
         quiet = pysam.set_verbosity(0)  # htslib's own stderr lines would repeat the error
         try:
@@ -570,6 +631,14 @@ class _VcfShards:
         finally:
             pysam.set_verbosity(quiet)
             made.unlink(missing_ok=True)
+        if k < n_rows:
+            assert rows is not None
+            raise InputFormatError(
+                f"row {k + 1} of the gathered table ({chroms[k]}:{positions[k]}) is no record of the VCF"
+                " shards at its place: table and VCF shards must be the same pieces, in the same order,"
+                f" of one scoring run (tables {', '.join(map(str, rows[2]))})",
+                path=self.vcfs[0],
+            )
         return n
 
 

@@ -347,7 +347,7 @@ def test_gather_scores_writes_a_table_into_a_pipe_beside_the_vcf(tmp_path: Path)
     tables = []
     for i in range(2):
         tables.append(tmp_path / f"t{i}.tsv")
-        tables[-1].write_text(f"chrom\tpos\nchrA\t{i + 1}\n")
+        tables[-1].write_text(f"chrom\tpos\nchrA\t{(3, 24)[i]}\n")  # a record of each VCF shard
     fifo = tmp_path / "table_pipe"
     os.mkfifo(fifo)
     got: list[str] = []
@@ -360,7 +360,7 @@ def test_gather_scores_writes_a_table_into_a_pipe_beside_the_vcf(tmp_path: Path)
             pass
     reader.join(timeout=30)
     assert result.exit_code == 0, result.output
-    assert got == ["chrom\tpos\nchrA\t1\nchrA\t2\n"]
+    assert got == ["chrom\tpos\nchrA\t3\nchrA\t24\n"]
     assert (tmp_path / "all.vcf.gz.tbi").exists()
 
 
@@ -369,9 +369,9 @@ def test_gather_scores_writes_no_vcf_when_the_tables_fail(tmp_path: Path) -> Non
     left a new VCF (replacing an older one) beside the old table."""
     _, shards = _bgzipped_shards(tmp_path, 6, 2)
     table = tmp_path / "t.tsv"
-    table.write_text("chrom\tpos\nchrA\t1\n")
+    table.write_text("chrom\tpos\nchrA\t3\n")
     other = tmp_path / "u.tsv"
-    other.write_text("chrom\tend\nchrA\t1\n")  # columns differ
+    other.write_text("chrom\tend\nchrA\t24\n")  # columns differ
     out, vcf_out = tmp_path / "all.tsv", tmp_path / "all.vcf.gz"
     old = {out: b"old table\n", vcf_out: b"old vcf", Path(f"{vcf_out}.tbi"): b"old index"}
     for path, data in old.items():
@@ -382,10 +382,10 @@ def test_gather_scores_writes_no_vcf_when_the_tables_fail(tmp_path: Path) -> Non
     assert {path: path.read_bytes() for path in old} == old
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".all")]
     # the same shards with matching tables: all three outputs, the index fitting the VCF
-    other.write_text("chrom\tpos\nchrA\t2\n")
+    other.write_text("chrom\tpos\nchrA\t24\n")
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    assert out.read_text().splitlines()[1:] == ["chrA\t1", "chrA\t2"]
+    assert out.read_text().splitlines()[1:] == ["chrA\t3", "chrA\t24"]
     with pysam.VariantFile(str(vcf_out)) as vf:
         assert len(list(vf.fetch(next(iter(vf.header.contigs))))) == 6
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".all")]
@@ -459,16 +459,66 @@ def test_gather_scores_cli(tmp_path: Path) -> None:
     tables = []
     for i in range(2):
         tables.append(tmp_path / f"t{i}.parquet")
-        _score_frame([("chrA", 1 + i, 0.1 * i)]).write_parquet(tables[-1])
+        _score_frame([("chrA", (3, 24)[i], 0.1 * i)]).write_parquet(tables[-1])
     args = ["gather-scores", *map(str, tables), "-o", str(tmp_path / "all.parquet")]
     vcf_args = ["--vcfs", str(shards[0]), "--vcfs", str(shards[1]), "--vcf-out", str(tmp_path / "all.vcf.gz")]
     result = CliRunner().invoke(main, args + vcf_args)
     assert result.exit_code == 0, result.output
-    assert pl.read_parquet(tmp_path / "all.parquet")["pos"].to_list() == [1, 2]
+    assert pl.read_parquet(tmp_path / "all.parquet")["pos"].to_list() == [3, 24]
     assert _data_lines(tmp_path / "all.vcf.gz") == _data_lines(plain)
     result = CliRunner().invoke(main, args + ["--vcfs", str(shards[0])])
     assert result.exit_code == 2
     assert "--vcf-out" in result.output
+
+
+def test_gather_scores_refuses_tables_and_vcfs_of_other_pieces_or_runs(tmp_path: Path) -> None:
+    """Table shards were checked against each other and VCF shards against each other, never one
+    kind against the other: another model's VCFs, or other pieces, were gathered beside the tables."""
+    from genoseq.data.writers import write_table
+    from genoseq.workflow_tools import gather_scores
+
+    def vcf(name: str, sha: str, records: list[str]) -> Path:
+        meta = f"##genoseq_version=1\n##genoseq_model_sha256={sha}\n##genoseq_strand=both\n"
+        return _write_vcf(tmp_path / name, records, HEADER.replace("#CHROM", meta + "#CHROM"))
+
+    records = _records(14)  # chrA 3, 10, ... 66; chrB 1, 4, 7, 10
+    meta = {"genoseq_version": "1", "genoseq_model_sha256": "aaa", "genoseq_strand": "both"}
+    tables = [
+        write_table(_score_frame([("chrA", 3, 0.1), ("chrA", 3, 0.2), ("chrA", 17, 0.3)]), tmp_path / "t0.parquet", meta),
+        write_table(_score_frame([("chrB", 4, 0.5)]), tmp_path / "t1.parquet", meta),
+    ]
+    ours = [vcf("a0.vcf", "aaa", records[:10]), vcf("a1.vcf", "aaa", records[10:])]
+    theirs = [vcf("b0.vcf", "bbb", records[:10]), vcf("b1.vcf", "bbb", records[10:])]
+    out, vcf_out = tmp_path / "all.parquet", tmp_path / "all.vcf.gz"
+    with pytest.raises(InputFormatError, match=r"b0\.vcf: scored differently from .*t0\.parquet"):
+        gather_scores(tables, out, theirs, vcf_out)
+    other_pieces = [vcf("c0.vcf", "aaa", records[:10]), vcf("c1.vcf", "aaa", records[12:])]
+    with pytest.raises(InputFormatError, match=r"row 4 of the gathered table \(chrB:4\) is no record"):
+        gather_scores(tables, out, other_pieces, vcf_out)  # the VCF pieces leave chrB:4 out
+    assert not out.exists() and not vcf_out.exists()
+    assert gather_scores(tables, out, ours, vcf_out) == (4, 14)
+
+
+def test_gather_tables_types_tsv_columns_by_name(tmp_path: Path) -> None:
+    """polars guessed a TSV's types from its first 100 rows: contig X after 1..22 failed, contig 22
+    became an integer, and a header-only shard made every gathered column text."""
+    header = "chrom\tpos\tid\tref\talt\tref_match\tref_score\tdiff\trisk\textra\n"
+    rows = [f"{c}\t{100 + i}\t{i}\tA\tG\ttrue\t0.5\t-0.25\t\t{i}\n" for i, c in enumerate([1] * 150 + ["X"])]
+    numbered = tmp_path / "numbered.tsv"
+    numbered.write_text(header + "".join(rows))
+    empty = tmp_path / "empty.tsv"
+    empty.write_text(header)
+    only22 = tmp_path / "only22.tsv"
+    only22.write_text(header + "22\t5\trs1\tC\tT\tfalse\t\t\t\t7\n")
+    assert gather_tables([empty, numbered, only22], tmp_path / "all.parquet") == 152
+    got = pl.read_parquet(tmp_path / "all.parquet")
+    assert dict(got.schema) == {
+        "chrom": pl.Utf8, "pos": pl.Int64, "id": pl.Utf8, "ref": pl.Utf8, "alt": pl.Utf8,
+        "ref_match": pl.Boolean, "ref_score": pl.Float64, "diff": pl.Float64, "risk": pl.Float64,
+        "extra": pl.Int64,
+    }  # fmt: skip
+    assert got["chrom"].to_list()[-2:] == ["X", "22"] and got["id"][0] == "0"
+    assert got["ref_match"].to_list()[-1] is False and got["risk"].null_count() == 152
 
 
 # ---------------------------------------------------------------------------------------------- report

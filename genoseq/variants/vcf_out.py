@@ -1,6 +1,7 @@
 """Write scores back into the input VCF: bgzipped, tabix-indexed, INFO fields per ALT.
 
-The output holds every input record (FORMAT and samples kept) with ``GENOSEQ_*`` INFO fields
+The output holds every input record (FORMAT and samples kept; htslib writes floats — QUAL, INFO and
+FORMAT values — with six significant digits) with ``GENOSEQ_*`` INFO fields
 (``Number=A``: one value per ALT, ``.`` where a variant was not scored) and header lines naming the
 model, its weights' checksum and genoseq's version. The file is written under a temporary name,
 indexed, and renamed on success.
