@@ -142,8 +142,10 @@ _OPTIONS = [
     click.option(
         "--rc-augment/--no-rc-augment",
         default=None,
-        help="Random reverse-complement augmentation [default: on with --strand both, off with --strand "
-        "forward; with --strand auto off, unless the validation set is too small (< 500) to choose].",
+        help="Random reverse-complement augmentation of table DATA [default: on with --strand both, off "
+        "with --strand forward; with --strand auto off, unless the validation set is too small (< 500) to "
+        "choose]. Not for a VCF (variant-risk training, cross-validate): such a model learns the reference "
+        "strand, and --rc-augment is refused there.",
     ),
     click.option(
         "--ema-decay",
