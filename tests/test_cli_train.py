@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -114,6 +115,17 @@ def test_cnn_lstm_model_directory(tmp_path: Path) -> None:
     assert resumed.exit_code == 0, resumed.output
     after = load_file(out / "model.safetensors")
     assert after.keys() == before.keys() and all(torch.equal(after[k], before[k]) for k in before)
+    # a refused --resume names what changed (it said "other data or model settings" only)
+    other = write_csv(tmp_path / "other.csv", seqs[::-1], labels[::-1])
+    base = ["--model", "cnn-lstm", "--out", str(out), "--epochs", "2", "--batch-size", "32", "--resume"]
+    for data_arg, extra, named in (
+        (str(other), [], "other training data (DATA's sequences or labels)"),
+        (str(data), ["--set", "lstm_hidden=6"], "other model settings (--set"),
+    ):
+        refused = _invoke(data_arg, *base, *TINY_CNN, *extra)
+        assert refused.exit_code == 1, refused.output
+        assert f"cannot resume: the checkpoint was made with {named}" in refused.output, refused.output
+        assert "other validation" not in refused.output and refused.output.count("\n") == 1
 
 
 def test_transformer_with_validation_table(tmp_path: Path) -> None:
@@ -311,7 +323,12 @@ def test_resume_fingerprint_covers_the_validation_labels_table(tmp_path: Path) -
     plain = _fingerprint(table, valid, "cnn-lstm", config)
     one = _fingerprint(table, {**valid, "labels_sha256": "b" * 64}, "cnn-lstm", config)
     other = _fingerprint(table, {**valid, "labels_sha256": "c" * 64}, "cnn-lstm", config)
-    assert len({plain, one, other}) == 3
+    assert len({plain.digest, one.digest, other.digest}) == 3
+    assert [k for k in one.parts if one.parts[k] != other.parts[k]] == ["other validation labels (--valid-labels)"]
+    # the digest is the one checkpoints have always recorded (the parts only name what differs)
+    doc = {"train": [table.checksum, table.labels_checksum], "valid": valid["sha256"], "model": "cnn-lstm",
+           "model_config": config.to_dict()}  # fmt: skip
+    assert plain.digest == hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
 @pytest.mark.parametrize(("model", "tiny"), [("cnn-lstm", TINY_CNN), ("transformer", TINY_TRANSFORMER)])

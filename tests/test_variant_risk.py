@@ -494,7 +494,8 @@ def test_resume_refuses_another_annotation_genetic_code_or_reference(mito, train
         shutil.copytree(trained, run_dir)
         result = CliRunner().invoke(main, [*base, *changed, "--out", str(run_dir)])
         assert result.exit_code != 0, changed
-        assert "cannot resume" in result.output and "other data" in result.output, result.output
+        assert "cannot resume: the checkpoint was made with other" in result.output, result.output
+        assert "other encoded variants (--reference, --annotation, --genetic-code)" in result.output
     result = CliRunner().invoke(main, [*base, *same, "--out", str(run_dir)])
     assert result.exit_code == 0, result.output
 

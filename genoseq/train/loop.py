@@ -143,6 +143,19 @@ class TrainResult:
     out_dir: Path
 
 
+@dataclass(frozen=True)
+class Fingerprint:
+    """What a resumed run must share with the interrupted one.
+
+    ``digest`` is the whole's checksum; ``parts`` the checksum of each part, keyed by how the
+    part is named when it differs (``"the training data"``), so that a refused ``--resume`` says
+    what changed. A plain ``str`` fingerprint has no parts.
+    """
+
+    digest: str
+    parts: Mapping[str, str]
+
+
 @dataclass
 class _State:
     """Mutable loop state, saved in checkpoints."""
@@ -177,7 +190,7 @@ class _Trainer:
         out_dir: Path,
         ctx: DistContext,
         device: torch.device,
-        fingerprint: str | None,
+        fingerprint: str | Fingerprint | None,
     ) -> None:
         self.model = model
         self.train_ds = train_ds
@@ -186,7 +199,8 @@ class _Trainer:
         self.out_dir = out_dir
         self.ctx = ctx
         self.device = device
-        self.fingerprint = fingerprint
+        self.fingerprint = fingerprint.digest if isinstance(fingerprint, Fingerprint) else fingerprint
+        self.fingerprint_parts = dict(fingerprint.parts) if isinstance(fingerprint, Fingerprint) else None
         self.task = train_ds.task
         self.precision, self.amp_dtype = resolve_precision(config.precision, device)
         if config.precision == "auto" and ctx.distributed and device.type == "cuda":
@@ -283,6 +297,7 @@ class _Trainer:
                 "task": self.task,
                 "world_size": self.ctx.world_size,
                 "fingerprint": self.fingerprint,
+                **({"fingerprint_parts": self.fingerprint_parts} if self.fingerprint_parts else {}),
                 "precision": self.precision,  # as resolved ("auto" -> bf16/fp16/fp32 on this device)
                 "optimizer": optim_meta,
                 "scaler": self.scaler.state_dict(),
@@ -313,8 +328,15 @@ class _Trainer:
                 path=self.ckpt_path,
             )
         if self.fingerprint is not None and meta.get("fingerprint") not in (None, self.fingerprint):
+            saved_parts, parts = meta.get("fingerprint_parts"), self.fingerprint_parts
+            differ = []
+            if isinstance(saved_parts, dict) and parts:
+                differ = [name for name in parts if saved_parts.get(name) != parts[name]]
+                differ += [name for name in saved_parts if name not in parts]
+            what = ", ".join(differ) if differ else "other data or model settings"
             raise CannotResume(
-                "cannot resume: the checkpoint was made with other data or model settings",
+                f"cannot resume: the checkpoint was made with {what} (give the same data and options,"
+                " or start a new run in another directory)",
                 path=self.ckpt_path,
             )
         state = _State(**meta["state"])
@@ -703,7 +725,7 @@ def fit(
     *,
     out_dir: str | os.PathLike[str],
     resume: bool = False,
-    fingerprint: str | None = None,
+    fingerprint: str | Fingerprint | None = None,
     stop_event: Any = None,
 ) -> TrainResult:
     """Train ``model`` on ``train_ds``, validating on ``valid_ds`` after every epoch.
@@ -726,7 +748,8 @@ def fit(
     resume
         Continue from ``out_dir``'s checkpoint (if there is none, start afresh).
     fingerprint
-        Identifies the training data (e.g. checksums); a resumed run must match it.
+        Identifies the training data (e.g. checksums); a resumed run must match it. A
+        :class:`Fingerprint` also names the parts that differ when it does not.
     stop_event
         Anything with ``is_set()``; when set, training checkpoints and stops like on SIGTERM.
 

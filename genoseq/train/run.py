@@ -35,7 +35,7 @@ from genoseq.data.tables import LabelledTable, legacy_class_order, load_table
 from genoseq.errors import ConfigError, InputFormatError
 from genoseq.train.config import TrainConfig
 from genoseq.train.logs import LOG_CSV, LOG_JSON, json_safe
-from genoseq.train.loop import CHECKPOINT_NAME, TrainResult, fit
+from genoseq.train.loop import CHECKPOINT_NAME, Fingerprint, TrainResult, fit
 from genoseq.train.plots import plot_roc_pr, plot_training_curves
 
 __all__ = ["CURVES_PNG", "ROC_PR_PNG", "TrainOutput", "train_model"]
@@ -256,9 +256,20 @@ def _warn_missing_classes(train: LabelledTable, valid: LabelledTable) -> None:
         )
 
 
+#: how each part of a sequence run's fingerprint is named when a --resume finds it changed
+_FINGERPRINT_PARTS = {
+    "train": "other training data (DATA's sequences or labels)",
+    "valid": "other validation data (--valid, --valid-fraction or --seed)",
+    "model": "another model (--model)",
+    "model_config": "other model settings (--set, or the sequences' length)",
+    "valid_labels": "other validation labels (--valid-labels)",
+    "classes": "another class order (--positive-class)",
+}
+
+
 def _fingerprint(
     train: LabelledTable, valid_info: Mapping[str, Any], model_name: str, model_config: Any
-) -> str:
+) -> Fingerprint:
     doc = {
         "train": [train.checksum, train.labels_checksum],
         "valid": valid_info.get("sha256") or [valid_info.get("fraction"), valid_info.get("seed")],
@@ -273,7 +284,11 @@ def _fingerprint(
         # the positive class was chosen (--positive-class, or a name that negates the other): a
         # checkpoint made with the other order must not be resumed; any other fingerprint is as before
         doc["classes"] = list(train.classes)
-    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+    parts = {
+        _FINGERPRINT_PARTS[key]: hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
+        for key, value in doc.items()
+    }
+    return Fingerprint(hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest(), parts)
 
 
 def train_model(

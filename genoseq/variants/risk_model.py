@@ -54,6 +54,7 @@ from genoseq.modeldir import CONFIG_FILE, VARIANT_KIND
 if TYPE_CHECKING:
     from genoseq.io import Reference
     from genoseq.train import TrainConfig
+    from genoseq.train.loop import Fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -296,7 +297,7 @@ def _train_once(
     overrides: Mapping[str, Any] | None,
     *,
     resume: bool = False,
-    fingerprint: str | None = None,
+    fingerprint: Fingerprint | None = None,
     stop_event: Any = None,
     source: str | Path | None = None,
 ) -> tuple[Any, Any, Any]:
@@ -415,19 +416,39 @@ def _drop_mismatches(table: VariantTable, match: np.ndarray, vcf: str | Path) ->
     return keep
 
 
-def _fingerprint(doc: list[Any], arrays: Mapping[str, np.ndarray], *more: np.ndarray) -> str:
+#: how each part of a variant-risk run's fingerprint is named when a --resume finds it changed
+_FINGERPRINT_PARTS = (
+    "another labelled VCF (DATA)",
+    "another model (--model)",
+    "other variant inputs (--window, --annotation, --info-features, --genetic-code)",
+    "other model settings (--set)",
+)
+
+
+def _fingerprint(doc: list[Any], arrays: Mapping[str, np.ndarray], *more: np.ndarray) -> Fingerprint:
     """What a resumed run must share with the interrupted one: the options in ``doc`` and the data
     as encoded -- the windows (the reference's bases), annotation channels and consequence features
     (the BED, the genetic code), the labels and the split -- so that a resume with another
     --reference, --annotation or --genetic-code is refused, not continued on other data."""
+    from genoseq.train.loop import Fingerprint
+
     digest = hashlib.sha256(json.dumps(doc, sort_keys=True).encode())
+    encoded, split = hashlib.sha256(), hashlib.sha256()
     for key in sorted(arrays):
-        digest.update(f"{key} {arrays[key].dtype} {arrays[key].shape}".encode())
-        digest.update(memoryview(np.ascontiguousarray(arrays[key])).cast("B"))  # no copy
+        for h in (digest, encoded):
+            h.update(f"{key} {arrays[key].dtype} {arrays[key].shape}".encode())
+            h.update(memoryview(np.ascontiguousarray(arrays[key])).cast("B"))  # no copy
     for array in more:
-        digest.update(f"{np.asarray(array).dtype} {np.shape(array)}".encode())
-        digest.update(memoryview(np.ascontiguousarray(array)).cast("B"))
-    return digest.hexdigest()
+        for h in (digest, split):
+            h.update(f"{np.asarray(array).dtype} {np.shape(array)}".encode())
+            h.update(memoryview(np.ascontiguousarray(array)).cast("B"))
+    parts = {
+        name: hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
+        for name, value in zip(_FINGERPRINT_PARTS, doc, strict=True)
+    }
+    parts["other encoded variants (--reference, --annotation, --genetic-code)"] = encoded.hexdigest()
+    parts["other labels or validation blocks (--block-size, --valid-fraction, --seed)"] = split.hexdigest()
+    return Fingerprint(digest.hexdigest(), parts)
 
 
 def train_variant_model(
