@@ -487,8 +487,8 @@ def gather_vcfs(vcfs: Sequence[str | Path], out: str | Path) -> int:
     must have the same samples and, where they carry them, the same ``##genoseq_*`` lines (the
     model, its weights' checksum, the strand: shards of one scoring run). The records must come
     out sorted (as they do when the shards are the contiguous pieces of one sorted VCF), or
-    indexing fails with :class:`InputFormatError`. The index is written to ``out + ".tbi"``; both
-    files appear only on success.
+    indexing fails with :class:`InputFormatError`. The index is written to ``out + ".tbi"`` (``".csi"``
+    where a ``##contig`` is longer than a ``.tbi`` addresses, 2^29 bp); both files appear only on success.
 
     Returns
     -------
@@ -496,8 +496,9 @@ def gather_vcfs(vcfs: Sequence[str | Path], out: str | Path) -> int:
         The number of records written.
     """
     out = _gathered_vcf_name(out)
-    with _VcfShards(vcfs) as shards, atomic_paths([out, _tbi(out)]) as (tmp, tmp_tbi):
-        n = shards.write(tmp, tmp_tbi, out)
+    with _VcfShards(vcfs) as shards, atomic_paths([out, shards.index_of(out)]) as (tmp, tmp_index):
+        n = shards.write(tmp, tmp_index, out)
+    _drop_other_index(out, shards.suffix)
     log.info("gathered %d VCF shard(s), %d record(s) -> %s", len(vcfs), n, out)
     return n
 
@@ -526,7 +527,7 @@ def gather_scores(
     df, scored_with = _gathered_table(tables)
     table_file = str(out) != "-"
     targets = [Path(out)] if table_file else []
-    with _VcfShards(vcfs) as shards, atomic_paths([*targets, vcf_out, _tbi(vcf_out)]) as tmps:
+    with _VcfShards(vcfs) as shards, atomic_paths([*targets, vcf_out, shards.index_of(vcf_out)]) as tmps:
         if scored_with and shards.scored_with:  # the tables and the VCFs of one scoring run
             _refuse_other_run(tables[0], vcfs[0], scored_with, shards.scored_with)
         rows = None
@@ -535,6 +536,7 @@ def gather_scores(
         n = shards.write(tmps[-2], tmps[-1], vcf_out, rows=rows)
         if table_file:  # in the output's format: a device's (/dev/stdout) staging file has no extension
             write_table(df, tmps[0], scored_with, format=output_table_format(out))
+    _drop_other_index(vcf_out, shards.suffix)
     if not table_file:
         write_table(df, out, scored_with)
     log.info("gathered %d table(s), %d row(s) -> %s", len(tables), df.height, out)
@@ -549,8 +551,10 @@ def _gathered_vcf_name(out: str | Path) -> Path:
     return out
 
 
-def _tbi(path: Path) -> Path:
-    return Path(f"{path}.tbi")
+def _drop_other_index(path: Path, suffix: str) -> None:
+    from genoseq.io.vcf import drop_other_index
+
+    drop_other_index(path, suffix)
 
 
 class _VcfShards:
@@ -567,6 +571,7 @@ class _VcfShards:
                 self.handles.append(_open_vcf(v))
             self.header = self.handles[0].header.copy()
             samples = list(self.header.samples)
+            self.suffix = ".tbi"  # the index's kind, once the headers are merged
             #: the ``##genoseq_*`` lines the shards share (how they were scored)
             self.scored_with = scored_with = _genoseq_meta(self.header)
             for path, vf in zip(self.vcfs[1:], self.handles[1:], strict=True):
@@ -574,6 +579,9 @@ class _VcfShards:
                     raise InputFormatError(f"samples differ from {self.vcfs[0]}", path=path)
                 _refuse_other_run(self.vcfs[0], path, scored_with, _genoseq_meta(vf.header))
                 self.header.merge(vf.header)
+            from genoseq.io.vcf import index_suffix
+
+            self.suffix = index_suffix(self.header)  # a .csi for a contig longer than 512 Mbp
         except BaseException:
             self.close()
             raise
@@ -588,20 +596,24 @@ class _VcfShards:
         for vf in self.handles:
             vf.close()
 
+    def index_of(self, out: Path) -> Path:
+        """Where the gathered VCF ``out``'s index goes: ``out.tbi``, or ``out.csi`` (see :attr:`suffix`)."""
+        return Path(f"{out}{self.suffix}")
+
     def write(
         self,
         tmp: Path,
-        tmp_tbi: Path,
+        tmp_index: Path,
         out: Path,
         rows: tuple[list[str], list[int], Sequence[str | Path]] | None = None,
     ) -> int:
-        """Write the gathered, bgzipped VCF to ``tmp`` and its tabix index to ``tmp_tbi`` (errors
-        name ``out``); returns the number of records.
+        """Write the gathered, bgzipped VCF to ``tmp`` and its tabix index (:attr:`suffix`) to
+        ``tmp_index`` (errors name ``out``); returns the number of records.
 
         ``rows``: the gathered table's chrom and pos columns and its shards: each row, in order,
         must be a record of the VCF shards (also in order), or :class:`InputFormatError` — table
         and VCF shards of other pieces or runs."""
-        n = 0
+        n = furthest = 0
         chroms, positions = (rows[0], rows[1]) if rows is not None else ([], [])
         k, n_rows = 0, len(chroms)
         # records are copied as text under the merged header: htslib's record translation ends the
@@ -613,16 +625,28 @@ class _VcfShards:
                     for line in lines:
                         writer.write(line if line.endswith(b"\n") else line + b"\n")
                         n += 1
+                        chrom, pos = line.split(b"\t", 2)[:2]
+                        position = int(pos)
+                        if position > furthest:
+                            furthest = position
                         if k < n_rows:
-                            chrom, pos = line.split(b"\t", 2)[:2]
-                            here = (chrom.decode(), int(pos))
+                            here = (chrom.decode(), position)
                             while k < n_rows and (chroms[k], positions[k]) == here:
                                 k += 1
-        made = _tbi(tmp)  # where tabix puts it
+        from genoseq.io.vcf import TBI_MAX_POSITION, index_vcf
+
+        if self.suffix == ".tbi" and furthest > TBI_MAX_POSITION:
+            raise InputFormatError(
+                f"a record at position {furthest:,} is past what a .tbi index addresses (2^29), and no"
+                " ##contig line of the shards declares a contig that long (which makes a .csi index):"
+                " declare the contig's length in the VCF's header",
+                path=out,
+            )
+        made = Path(f"{tmp}{self.suffix}")  # where tabix puts it
         quiet = pysam.set_verbosity(0)  # htslib's own stderr lines would repeat the error
         try:
-            pysam.tabix_index(str(tmp), preset="vcf", force=True)
-            os.replace(made, tmp_tbi)
+            index_vcf(tmp, self.suffix)
+            os.replace(made, tmp_index)
         except (OSError, pysam.utils.SamtoolsError) as exc:
             detail = str(exc).replace(str(tmp), str(out))
             raise InputFormatError(

@@ -791,3 +791,31 @@ def test_report_on_a_table_with_no_risk_at_all(tmp_path: Path) -> None:
     assert "The first 2 variants (none has a risk to rank by): u.tsv" in doc
     with pytest.raises(ConfigError, match=r"u\.tsv: column 'nope' is not in the table"):
         render_report(table=table, sort_by="nope")
+
+
+def test_vcfs_on_contigs_past_512_mbp_get_a_csi_index(tmp_path: Path) -> None:
+    """A .tbi addresses 2^29 positions: the annotated and the gathered VCF of a longer contig (wheat,
+    barley, conifers) failed with 'building of index ... failed', naming a temporary file."""
+    from genoseq.variants.vcf_out import VcfAnnotator
+
+    long_header = HEADER.replace("##contig=<ID=chrB,length=50>", "##contig=<ID=chrB,length=600000120>")
+    records = ["chrA\t3\ta\tA\tG\t.\tPASS\tDP=1", "chrB\t600000000\tb\tT\tC\t.\tPASS\tDP=2"]
+    vcf = _write_vcf(tmp_path / "long.vcf", records, long_header)
+    out = tmp_path / "ann.vcf.gz"
+    Path(f"{out}.tbi").write_bytes(b"an older output's index")
+    meta = {"model": "m", "model_sha256": "x", "strand": "both"}
+    with VcfAnnotator(vcf, out, ["ref_score"], meta):
+        pass  # nothing scored: every record copied
+    assert Path(f"{out}.csi").exists() and not Path(f"{out}.tbi").exists()
+    with pysam.VariantFile(str(out)) as vf:
+        assert [r.id for r in vf.fetch("chrB", 599_999_990, 600_000_010)] == ["b"]
+    gathered = tmp_path / "all.vcf.gz"
+    assert gather_vcfs([vcf, _write_vcf(tmp_path / "empty.vcf", [], long_header)], gathered) == 2
+    assert Path(f"{gathered}.csi").exists() and not Path(f"{gathered}.tbi").exists()
+    with pysam.VariantFile(str(gathered)) as vf:
+        assert [r.id for r in vf.fetch("chrB", 599_999_990, 600_000_010)] == ["b"]
+    # without the contig's length nothing tells before the records: a clear error, nothing left
+    undeclared = _write_vcf(tmp_path / "short_header.vcf", records, HEADER)
+    with pytest.raises(InputFormatError, match=r"position 600,000,000 is past what a \.tbi index"):
+        gather_vcfs([undeclared], tmp_path / "bad.vcf.gz")
+    assert not list(tmp_path.glob("*bad.vcf.gz*"))

@@ -734,9 +734,34 @@ def current_index(path: PathLike) -> Path | None:
     nothing, or the wrong records, or fails as a truncated file)."""
     for suffix in (".tbi", ".csi"):
         index = Path(f"{path}{suffix}")
-        if index.exists():
-            return index if index.stat().st_mtime_ns >= Path(path).stat().st_mtime_ns else None
+        if index.exists() and index.stat().st_mtime_ns >= Path(path).stat().st_mtime_ns:
+            return index
     return None
+
+
+#: the positions a ``.tbi`` index can address (2^29 = 536,870,912): a longer contig needs a ``.csi``
+TBI_MAX_POSITION = 1 << 29
+
+
+def index_suffix(header: pysam.VariantHeader, max_end: int = 0) -> str:
+    """``".csi"`` where a ``##contig`` of ``header``, or a record ending at ``max_end``, lies past what
+    a ``.tbi`` can address (wheat, barley and conifer chromosomes do), else ``".tbi"``."""
+    longest = max((contig.length or 0 for contig in header.contigs.values()), default=0)
+    return ".csi" if max(longest, max_end) > TBI_MAX_POSITION else ".tbi"
+
+
+def index_vcf(path: PathLike, suffix: str) -> Path:
+    """Index the bgzipped, sorted VCF ``path`` with tabix as ``suffix`` (``.tbi`` or ``.csi``,
+    see :func:`index_suffix`); returns the index's path. Raises what pysam raises."""
+    pysam.tabix_index(str(path), preset="vcf", force=True, csi=suffix == ".csi")
+    return Path(f"{path}{suffix}")
+
+
+def drop_other_index(path: PathLike, suffix: str) -> None:
+    """Remove the index of the other kind (``.csi`` beside a new ``.tbi``, or the reverse) that an
+    earlier version of ``path`` left: htslib could load it before the new one."""
+    other = Path(f"{path}{'.csi' if suffix == '.tbi' else '.tbi'}")
+    other.unlink(missing_ok=True)
 
 
 def _split_records(vcf: _VcfFile, region: str | None, ref: Reference | None) -> Iterator[Variant]:

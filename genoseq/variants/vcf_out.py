@@ -27,7 +27,10 @@ from genoseq.errors import InputFormatError
 from genoseq.io.vcf import (
     RecordOrderError,
     current_index,
+    drop_other_index,
     htslib_path,
+    index_suffix,
+    index_vcf,
     read_vcf_records,
     scan_record_order,
 )
@@ -236,6 +239,7 @@ class VcfAnnotator(CommitOrAbort):
         self._rows: dict[int, dict[int, tuple[bool, list[float]]]] = {}
         # where each of those records is, as scored: record ordinal -> (chrom, 1-based pos)
         self._where: dict[int, tuple[str, int]] = {}
+        self._max_end = 0  # the furthest end of a record written
 
     def _adopt(self, rec: pysam.VariantRecord) -> None:
         """Move an input record into the output header, less an earlier genoseq annotation."""
@@ -274,8 +278,13 @@ class VcfAnnotator(CommitOrAbort):
                 match = tuple(None if row is None else int(row[0]) for row in slots)
                 if any(m is not None for m in match):
                     rec.info["GENOSEQ_REF_MATCH"] = match
-            self._writer.write(rec)
+            self._write(rec)
             self._next_ordinal += 1
+
+    def _write(self, rec: pysam.VariantRecord) -> None:
+        self._writer.write(rec)
+        if rec.stop > self._max_end:  # a record past 512 Mbp needs a .csi index
+            self._max_end = rec.stop
 
     def add(self, batch: pl.DataFrame) -> None:
         """Collect ``batch``'s rows and write the input records before its last one.
@@ -304,31 +313,35 @@ class VcfAnnotator(CommitOrAbort):
         self._write_until(max(records) - 1)
 
     def close(self) -> Path:
-        """Write the remaining records, bgzip and index; rename into place. Returns the output path."""
-        index_tmp = Path(str(self._tmp) + ".tbi")  # the temporary naming scheme until the data is in place
+        """Write the remaining records, bgzip and index (``.tbi``, or ``.csi`` for a contig past 512 Mbp);
+        rename into place. Returns the output path."""
+        suffix = ".tbi"
         final, through = placement(self.out)  # a link's target: its index goes beside it
         try:
             if self._rows:  # the last batch's last record, held back by add()
                 self._write_until(max(self._rows))
             for rec in self._records:
                 self._adopt(rec)
-                self._writer.write(rec)
+                self._write(rec)
+            suffix = index_suffix(self._writer.header, self._max_end)
             self._writer.close()
             pysam.tabix_compress(str(self._plain_tmp), str(self._tmp), force=True)
-            pysam.tabix_index(str(self._tmp), preset="vcf", force=True)
+            index_vcf(self._tmp, suffix)  # named after the temporary file until the data is in place
             self._stack.close()  # renames the data file into place (or writes it through)
         except BaseException:
             self.abort()
-            with contextlib.suppress(FileNotFoundError):
-                index_tmp.unlink()
+            for kind in (".tbi", ".csi"):
+                Path(f"{self._tmp}{kind}").unlink(missing_ok=True)
             raise
         finally:
             with contextlib.suppress(FileNotFoundError):
                 self._plain_tmp.unlink()
+        index_tmp = Path(f"{self._tmp}{suffix}")
         if through:  # /dev/stdout, a pipe: the index has no file to sit beside
             index_tmp.unlink()
         else:
-            os.replace(index_tmp, str(final) + ".tbi")
+            os.replace(index_tmp, f"{final}{suffix}")
+            drop_other_index(final, suffix)
         return self.out
 
     def abort(self) -> None:
