@@ -208,6 +208,12 @@ def test_transformer_token_count_follows_the_tokenizer() -> None:
         assert config.vocab_size == tok.vocab_size
         assert config.max_tokens == tok.n_tokens(length) + 2  # [CLS] ... [SEP]
         assert encoding_spec("transformer", config) == tok.to_dict()
+    # more ids or positions than the tokenizer needs are kept; fewer are refused (torch's IndexError later)
+    roomy = default_config("transformer", input_length=9, n_outputs=1, task="binary", vocab_size=500, max_tokens=40)
+    assert (roomy.vocab_size, roomy.max_tokens) == (500, 40)
+    for key, value in (("vocab_size", 10), ("max_tokens", 4)):  # k=4, stride=2: 3 k-mers + 2
+        with pytest.raises(ConfigError, match=rf"{key} {value} is less than k=.* need \("):
+            default_config("transformer", input_length=9, n_outputs=1, task="binary", **{key: value})
 
 
 # ---------------------------------------------------------------- configs and registry

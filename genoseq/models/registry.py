@@ -48,8 +48,16 @@ def _kmer_sizes(values: dict[str, Any]) -> dict[str, Any]:
             " cnn-lstm"
         )
     ids, _ = tokenizer.encode_batch(["A" * values["input_length"]], add_special_tokens=True)
-    values.setdefault("vocab_size", tokenizer.vocab_size)
-    values.setdefault("max_tokens", int(ids.shape[1]))
+    needed = {"vocab_size": tokenizer.vocab_size, "max_tokens": int(ids.shape[1])}
+    for key, value in needed.items():
+        given = values.get(key)
+        # more ids or positions than the tokenizer needs work; fewer fail inside torch at the first batch
+        if isinstance(given, int) and not isinstance(given, bool) and given < value:
+            raise ConfigError(
+                f"{key} {given} is less than k={k}, stride={stride} and input_length {values['input_length']}"
+                f" need ({value})"
+            )
+        values.setdefault(key, value)
     return values
 
 
