@@ -115,6 +115,9 @@ def test_parse_region():
     assert parse_region("chr1:1,001-2,000") == ("chr1", 1000, 2000)
     assert parse_region("chr1") == ("chr1", None, None)
     assert parse_region("chr1:5-") == ("chr1", 4, None)
+    # an end alone is from the first base, as htslib reads it (it was taken as a contig 'chr1:-5')
+    assert parse_region("chr1:-5") == parse_region("chr1:-5", ["chr1"]) == ("chr1", 0, 5)
+    assert parse_region("chr1:-1,000") == ("chr1", 0, 1000)
     assert parse_region("{HLA-A*01:01}:3-4") == ("HLA-A*01:01", 2, 4)
     assert parse_region("HLA-A*01:01", ["HLA-A*01:01"]) == ("HLA-A*01:01", None, None)
     for bad in ("", "chr1:0-5", "chr1:9-5"):

@@ -16,8 +16,11 @@ from genoseq.errors import InputFormatError, UnknownContigError
 
 _MITO = {"M", "MT"}
 # commas are skipped anywhere in a position, as htslib does ("1,,000", "1000,"; "5-," is "5-"), but a
-# start needs a digit (",-5" was int("")'s ValueError)
-_RANGE = re.compile(r"^(?P<contig>.+):(?P<start>,*\d[\d,]*)(?:-(?P<end>[\d,]*))?$")
+# start needs a digit (",-5" was int("")'s ValueError); an end alone needs one too, and stands for 1 as the
+# start ("chr:-END", as htslib reads it: from the contig's first base to END)
+_RANGE = re.compile(
+    r"^(?P<contig>.+):(?:(?P<start>,*\d[\d,]*)(?:-(?P<end>[\d,]*))?|-(?P<upto>,*\d[\d,]*))$"
+)
 
 
 def contig_key(name: str) -> str:
@@ -104,7 +107,8 @@ def parse_region(
     """Parse a samtools-style region into a 0-based half-open interval.
 
     ``chr`` (whole contig), ``chr:beg-end`` (1-based, inclusive, commas allowed),
-    ``chr:beg-`` or ``chr:beg`` (from ``beg`` to the end of the contig).  A
+    ``chr:beg-`` or ``chr:beg`` (from ``beg`` to the end of the contig), ``chr:-end`` (from the
+    contig's first base to ``end``, as htslib reads it).  A
     contig name that itself contains ``:`` can be written in braces
     (``{HLA-A*01:01}:1-100``) or is recognised when ``contigs`` lists it.
 
@@ -154,8 +158,8 @@ def parse_region(
             raise malformed
     if m is None:
         raise malformed
-    beg = int(m.group("start").replace(",", ""))
-    end_text = (m.group("end") or "").replace(",", "")
+    beg = int(m.group("start").replace(",", "")) if m.group("start") is not None else 1
+    end_text = (m.group("end") or m.group("upto") or "").replace(",", "")
     end = int(end_text) if end_text else None
     if beg < 1:
         raise InputFormatError(f"malformed region {region!r}: positions are 1-based (beg >= 1)", path=path)
