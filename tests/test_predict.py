@@ -495,6 +495,11 @@ def test_unavailable_devices_are_a_clear_error(tmp_path: Path, model_dir: Path) 
         for bad in ("gpu", "mps", "cuda:-1", "cpu:3", ""):  # not a device name: a usage error
             result = CliRunner().invoke(main, [*command, "-o", str(tmp_path / "o.csv"), "--device", bad])
             assert result.exit_code == 2 and "is not one of auto, cpu, cuda, cuda:N" in result.output
+    # the variant commands take the same names (cuda:N was a usage error there)
+    for device, code in (("cuda:1", 1), ("gpu", 2)):
+        result = CliRunner().invoke(main, ["calibrate", str(model_dir), "--reference", str(fasta), "--device", device])
+        assert result.exit_code == code, result.output
+        assert ("no CUDA GPU is available" if code == 1 else "is not one of auto, cpu, cuda, cuda:N") in result.output
 
 
 def test_iter_sequence_records_chunks_by_records_and_bases(tmp_path: Path) -> None:

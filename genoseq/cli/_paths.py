@@ -142,6 +142,16 @@ def _check_device(ctx: click.Context, param: click.Parameter, value: str) -> str
     raise click.BadParameter(f"{value!r} is not one of auto, cpu, cuda, cuda:N")
 
 
+#: ``--device`` of the commands that load a model to score with it (predict, evaluate, score-variants …)
+device_option = click.option(
+    "--device",
+    default="auto",
+    show_default=True,
+    callback=_check_device,
+    help="auto (CUDA if available), cpu, cuda or cuda:N.",
+)
+
+
 def table_output_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """``-o/--output``: the output table of a command whose output is one (``-`` streams TSV)."""
     return click.option(
@@ -168,13 +178,7 @@ def inference_options(func: Callable[..., Any]) -> Callable[..., Any]:
             default=None,
             help="Windows per batch [default: about 512 kb of sequence, at most 1024 windows].",
         ),
-        click.option(
-            "--device",
-            default="auto",
-            show_default=True,
-            callback=_check_device,
-            help="auto (CUDA if available), cpu, cuda or cuda:N.",
-        ),
+        device_option,
     ]
     for option in reversed(options):
         func = option(func)

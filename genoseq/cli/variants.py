@@ -8,15 +8,12 @@ from pathlib import Path
 
 import click
 
-from genoseq.cli._paths import STRAND_HELP, InputFile, ModelDir, OutputFile
+from genoseq.cli._paths import STRAND_HELP, InputFile, ModelDir, OutputFile, device_option
 
 _file = InputFile()
 _model_dir = ModelDir()
 _out = OutputFile()
 _table_out = OutputFile(allow_dash=True)  # a table: `-` streams TSV to standard output
-_device = click.Choice(["auto", "cpu", "cuda"])
-
-
 class _IsmOutput(OutputFile):
     """``ism -o``: a table (.parquet/.tsv/.csv, the heat map beside it as .png), a prefix without an
     extension (``PREFIX.parquet`` + ``PREFIX.png``) or a directory (``DIR/ism.parquet`` + ``DIR/ism.png``;
@@ -75,7 +72,7 @@ def _load(model: str, device: str):
 @click.option(
     "--batch-size", type=click.IntRange(1), default=4096, show_default=True, help="Variants per batch."
 )
-@click.option("--device", type=_device, default="auto", show_default=True)
+@device_option
 @click.option("--quiet", is_flag=True, help="No progress bar or summary.")
 def score_variants(
     model, vcf, reference, out, vcf_out, region, on_ref_mismatch, strand, batch_size, device, quiet
@@ -120,7 +117,7 @@ def score_variants(
 )
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True)
 @click.option("--strand", type=click.Choice(["both", "forward"]), default=None, help=STRAND_HELP)
-@click.option("--device", type=_device, default="auto", show_default=True)
+@device_option
 def calibrate(model, reference, n, seed, strand, device):
     """Store a background of |log_odds| over random reference SNVs in MODEL, for the risk score."""
     from genoseq.variants import calibrate as run
@@ -142,7 +139,7 @@ def calibrate(model, reference, n, seed, strand, device):
     " extension (PREFIX.parquet + PREFIX.png), or a directory (DIR/ism.parquet + DIR/ism.png).",
 )
 @click.option("--strand", type=click.Choice(["both", "forward"]), default=None, help=STRAND_HELP)
-@click.option("--device", type=_device, default="auto", show_default=True)
+@device_option
 def ism(model, reference, region, out, strand, device):
     """In-silico saturation mutagenesis of a region: every position × 3 alternatives."""
     from genoseq.data.writers import output_table_format, write_table
