@@ -602,3 +602,16 @@ def test_pos_weight_auto_trains_the_default_model(mito, tmp_path):
     assert default.keys() == auto.keys()
     for name in default:
         np.testing.assert_array_equal(default[name], auto[name], err_msg=name)
+
+
+def test_bad_variant_option_values_are_usage_errors(mito, tmp_path):
+    """Like the training options' values, the variant options' are usage errors (exit 2; they were 1)."""
+    base = ["train", *_labelled(mito, mito / "labelled_variants.vcf"), "--model", "cnn-lstm"]
+    base += ["--out", str(tmp_path / "m"), *TINY]
+    for extra, problem in (
+        (["--genetic-code", "99"], "unknown NCBI genetic code 99"),
+        (["--info-features", "LABEL"], "includes the label field LABEL"),
+    ):
+        result = CliRunner().invoke(main, [*base, *extra])
+        assert result.exit_code == 2 and problem in result.output, result.output
+    assert not (tmp_path / "m").exists()

@@ -81,15 +81,20 @@ def variant_model_options(params: dict[str, Any]) -> Any:
         raise click.UsageError("--label-field is required when DATA is a VCF")
     if not params.get("reference"):
         raise click.UsageError("--reference is required when DATA is a VCF")
+    from genoseq.errors import ConfigError
+
     fields = tuple(f.strip() for f in params.pop("info_features").split(",") if f.strip())
-    return VariantModelOptions(
-        label_field=params.pop("label_field"),
-        annotation=params.pop("annotation"),
-        info_features=fields,
-        input_length=params.pop("window"),
-        block_size=params.pop("block_size"),
-        genetic_code=params.pop("genetic_code"),
-    )
+    try:
+        return VariantModelOptions(
+            label_field=params.pop("label_field"),
+            annotation=params.pop("annotation"),
+            info_features=fields,
+            input_length=params.pop("window"),
+            block_size=params.pop("block_size"),
+            genetic_code=params.pop("genetic_code"),
+        )
+    except ConfigError as exc:  # a bad option value is a usage error (exit 2), as the training options'
+        raise click.UsageError(str(exc)) from None
 
 
 @click.command()
