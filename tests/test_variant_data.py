@@ -458,3 +458,18 @@ def test_infinite_training_values_count_as_missing():
     feats = InfoFeatures.fit(["DP"], np.array([[1.0], [2.0], [np.inf], [3.0]]))
     assert all(np.isfinite(feats.mean)) and all(np.isfinite(feats.std))
     assert np.isfinite(feats.encode(np.array([[1.0], [np.inf]]))).all()
+
+
+def test_a_bad_label_names_its_line(mito, tmp_path):
+    """Label errors named only chrom:pos; other record errors name the line too."""
+    ref, _ = mito
+    vcf = tmp_path / "bad_label.vcf"
+    vcf.write_text(
+        '##fileformat=VCFv4.2\n##contig=<ID=chrM,length=16569>\n'
+        '##INFO=<ID=LABEL,Number=1,Type=String,Description="label">\n'
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        f"chrM\t10\t.\t{ref.fetch('chrM', 9, 10)}\tA\t.\t.\tLABEL=benign\n"
+        f"chrM\t20\t.\t{ref.fetch('chrM', 19, 20)}\tA\t.\t.\tLABEL=maybe\n"
+    )
+    with pytest.raises(InputFormatError, match=r"line 6 \(chrM:20\).*'maybe' is not a binary label"):
+        read_variant_table(vcf, ref, label_field="LABEL")

@@ -274,7 +274,7 @@ def read_variant_table(
         if v.is_symbolic:
             skipped += 1
             continue
-        where = f"{v.chrom}:{v.pos}"
+        where = v.where or f"{v.chrom}:{v.pos}"  # "line N (chrom:pos)" as other record errors
         raw_label = v.info.get(label_field) if label_field else None
         if label_number == "R" and isinstance(raw_label, tuple) and len(raw_label) == 2:
             raw_label = raw_label[1]  # (REF's, this ALT's): the ALT's label
