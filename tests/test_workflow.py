@@ -175,6 +175,11 @@ def test_own_data_does_not_inherit_the_demo_annotation_names_or_title(tmp_path: 
     assert "results/own_genome/my_sites.risk.parquet" in out
     assert "mitomap_loci.bed" not in out and "gnomad_chrM" not in out
     assert "genoseq: variant risk (my_sites)" in out
+    # a name derived from a file name keeps to the schema's characters (a space or '$' went through)
+    odd = tmp_path / "my $HOME sites.vcf.gz"
+    odd.write_bytes(b"")
+    out = _dry_run_printing(tmp_path / "odd.yaml", f"reference: {own}\nscore: {{vcf: '{odd}'}}\n")
+    assert "results/own_genome/my__HOME_sites.risk.parquet" in out, out
 
 
 def test_a_sequence_model_never_shares_the_demo_output_folder(tmp_path: Path) -> None:

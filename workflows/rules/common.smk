@@ -1,5 +1,6 @@
 # Shared names and small helpers for the rules: output paths, per-rule resources, quoted CLI options.
 import os
+import re
 import shlex
 import sys
 
@@ -14,11 +15,12 @@ with open(os.path.join(workflow.basedir, "workflows", "config", "config.yaml")) 
 
 
 def _stem(path):
-    """A file's name without directory and VCF/FASTA/compression extensions."""
+    """A file's name without directory and VCF/FASTA/compression extensions, in the characters the
+    schema allows a name (``[A-Za-z0-9_.-]``; any other, a space or a ``$``, becomes ``_``)."""
     name = os.path.basename(str(path))
     for ext in (".gz", ".bgz", ".vcf", ".bcf", ".fasta", ".fa", ".fna"):
         name = name[: -len(ext)] if name.endswith(ext) else name
-    return name or "variants"
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name) or "variants"
 
 
 def _user_set(*keys):
