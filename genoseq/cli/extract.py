@@ -20,7 +20,8 @@ from genoseq.cli._paths import InputFile, table_output_option
 @click.option(
     "--label-column",
     help="BED column holding each region's label, written as `label`: name, score, a column a "
-    "'#chrom start end ...' header line names, or col7, col8 ... [default: no labels].",
+    "'#chrom start end ...' header line names after the sixth (the first six are chrom, start, end, name, score, "
+    "strand whatever it calls them), or col7, col8 ... [default: no labels].",
 )
 @click.option(
     "--split",
