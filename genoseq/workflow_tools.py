@@ -338,6 +338,8 @@ def _scan_table(path: str | Path) -> pl.LazyFrame:
     separator = "\t" if fmt == "tsv" else ","
     names = pl.scan_csv(path, separator=separator, n_rows=0).collect_schema().names()
     known = {name: t for name in names if (t := _column_type(name)) is not None}
+    if len(known) == len(names):  # nothing to infer (inferring reads the whole file: several times slower)
+        return pl.scan_csv(path, separator=separator, schema_overrides=known)
     # other columns' types from every row, not from the first 100
     return pl.scan_csv(path, separator=separator, schema_overrides=known, infer_schema_length=None)
 
@@ -532,7 +534,11 @@ def gather_scores(
             _refuse_other_run(tables[0], vcfs[0], scored_with, shards.scored_with)
         rows = None
         if {"chrom", "pos"} <= set(df.columns):  # every row's variant is a record of the VCFs
-            rows = (df["chrom"].cast(pl.Utf8).to_list(), df["pos"].cast(pl.Int64).to_list(), tables)
+            from genoseq.io.contigs import contig_key
+
+            # the table spells contigs as the reference does (chrM for the VCF's MT): compared by key
+            chroms = df["chrom"].cast(pl.Utf8).to_list()
+            rows = ([contig_key(c) for c in chroms], df["pos"].cast(pl.Int64).to_list(), tables, chroms)
         n = shards.write(tmps[-2], tmps[-1], vcf_out, rows=rows)
         if table_file:  # in the output's format: a device's (/dev/stdout) staging file has no extension
             write_table(df, tmps[0], scored_with, format=output_table_format(out))
@@ -555,6 +561,17 @@ def _drop_other_index(path: Path, suffix: str) -> None:
     from genoseq.io.vcf import drop_other_index
 
     drop_other_index(path, suffix)
+
+
+def _furthest(line: bytes, position: int) -> int:
+    """The last position a VCF data ``line`` at ``position`` covers for tabix: its INFO/END if larger."""
+    fields = line.rstrip(b"\r\n").split(b"\t", 8)
+    if len(fields) > 7 and b"END=" in fields[7]:
+        for item in fields[7].split(b";"):
+            key, _, value = item.partition(b"=")
+            if key == b"END" and value.isdigit():
+                return max(position, int(value))
+    return position
 
 
 class _VcfShards:
@@ -605,14 +622,17 @@ class _VcfShards:
         tmp: Path,
         tmp_index: Path,
         out: Path,
-        rows: tuple[list[str], list[int], Sequence[str | Path]] | None = None,
+        rows: tuple[list[str], list[int], Sequence[str | Path], list[str]] | None = None,
     ) -> int:
         """Write the gathered, bgzipped VCF to ``tmp`` and its tabix index (:attr:`suffix`) to
         ``tmp_index`` (errors name ``out``); returns the number of records.
 
-        ``rows``: the gathered table's chrom and pos columns and its shards: each row, in order,
+        ``rows``: the gathered table's contig keys (:func:`~genoseq.io.contigs.contig_key`), pos
+        column, shards and chrom column: each row, in order,
         must be a record of the VCF shards (also in order), or :class:`InputFormatError` — table
         and VCF shards of other pieces or runs."""
+        from genoseq.io.contigs import contig_key
+
         n = furthest = 0
         chroms, positions = (rows[0], rows[1]) if rows is not None else ([], [])
         k, n_rows = 0, len(chroms)
@@ -627,17 +647,18 @@ class _VcfShards:
                         n += 1
                         chrom, pos = line.split(b"\t", 2)[:2]
                         position = int(pos)
-                        if position > furthest:
-                            furthest = position
+                        end = _furthest(line, position) if b"END=" in line else position
+                        if end > furthest:
+                            furthest = end
                         if k < n_rows:
-                            here = (chrom.decode(), position)
+                            here = (contig_key(chrom.decode()), position)
                             while k < n_rows and (chroms[k], positions[k]) == here:
                                 k += 1
         from genoseq.io.vcf import TBI_MAX_POSITION, index_vcf
 
         if self.suffix == ".tbi" and furthest > TBI_MAX_POSITION:
             raise InputFormatError(
-                f"a record at position {furthest:,} is past what a .tbi index addresses (2^29), and no"
+                f"a record reaching position {furthest:,} is past what a .tbi index addresses (2^29), and no"
                 " ##contig line of the shards declares a contig that long (which makes a .csi index):"
                 " declare the contig's length in the VCF's header",
                 path=out,
@@ -658,7 +679,7 @@ class _VcfShards:
         if k < n_rows:
             assert rows is not None
             raise InputFormatError(
-                f"row {k + 1} of the gathered table ({chroms[k]}:{positions[k]}) is no record of the VCF"
+                f"row {k + 1} of the gathered table ({rows[3][k]}:{positions[k]}) is no record of the VCF"
                 " shards at its place: table and VCF shards must be the same pieces, in the same order,"
                 f" of one scoring run (tables {', '.join(map(str, rows[2]))})",
                 path=self.vcfs[0],

@@ -104,6 +104,15 @@ def test_chr_prefix_harmonised(tmp_path):
     # an error names the record as the file writes it (T, not the reference's chrT), and its line
     with pytest.raises(ReferenceMismatchError, match=r"v\.vcf: line 11 \(T:60\) [ACGT]>G: REF"):
         score_variants(pred, vcf, fa, on_ref_mismatch="error")
+    # the annotated VCF keeps the file's spelling; the table has the reference's: the same records
+    from genoseq.workflow_tools import gather_scores
+
+    tsv, vout = tmp_path / "o.tsv", tmp_path / "o.vcf.gz"
+    score_vcf_to_files(pred, vcf, fa, tsv, vcf_out=vout)
+    with pysam.VariantFile(str(vout)) as vf:
+        recs = list(vf)
+    assert {r.chrom for r in recs} == {"T"} and sum("GENOSEQ_REF_SCORE" in r.info for r in recs) == 6
+    assert gather_scores([tsv], tmp_path / "g.tsv", [vout], tmp_path / "g.vcf.gz") == (8, 8)
 
 
 def test_multi_output_columns_suffixed(files, tmp_path):

@@ -816,6 +816,10 @@ def test_vcfs_on_contigs_past_512_mbp_get_a_csi_index(tmp_path: Path) -> None:
         assert [r.id for r in vf.fetch("chrB", 599_999_990, 600_000_010)] == ["b"]
     # without the contig's length nothing tells before the records: a clear error, nothing left
     undeclared = _write_vcf(tmp_path / "short_header.vcf", records, HEADER)
-    with pytest.raises(InputFormatError, match=r"position 600,000,000 is past what a \.tbi index"):
+    with pytest.raises(InputFormatError, match=r"reaching position 600,000,000 is past what a \.tbi index"):
         gather_vcfs([undeclared], tmp_path / "bad.vcf.gz")
     assert not list(tmp_path.glob("*bad.vcf.gz*"))
+    # an SV whose END (not its POS) passes 2^29 is told the same way
+    sv = _write_vcf(tmp_path / "sv.vcf", ["chrB\t536870000\tsv\tA\t<DEL>\t.\tPASS\tEND=536880000"], HEADER)
+    with pytest.raises(InputFormatError, match=r"reaching position 536,880,000 is past"):
+        gather_vcfs([sv], tmp_path / "bad.vcf.gz")

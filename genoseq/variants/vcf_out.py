@@ -24,6 +24,7 @@ import pysam
 from genoseq import __version__
 from genoseq._atomic import CommitOrAbort, atomic_path, placement
 from genoseq.errors import InputFormatError
+from genoseq.io.contigs import contig_key
 from genoseq.io.vcf import (
     RecordOrderError,
     current_index,
@@ -260,7 +261,9 @@ class VcfAnnotator(CommitOrAbort):
             these = self._rows.pop(self._next_ordinal, None)
             if these:
                 scored = self._where.pop(self._next_ordinal)
-                if scored != (rec.chrom, rec.pos):  # never an annotation on another record
+                # never an annotation on another record (the table spells contigs as the reference
+                # does: MT for chrM, 1 for chr1 -- the same record for contig_key)
+                if scored[1] != rec.pos or contig_key(scored[0]) != contig_key(rec.chrom):
                     raise InputFormatError(
                         f"the scored rows and the VCF's records disagree at record {self._next_ordinal + 1}"
                         f" ({scored[0]}:{scored[1]} scored, {rec.chrom}:{rec.pos} in the VCF): did the VCF"
