@@ -324,7 +324,8 @@ def test_resume_fingerprint_covers_the_validation_labels_table(tmp_path: Path) -
     one = _fingerprint(table, {**valid, "labels_sha256": "b" * 64}, "cnn-lstm", config)
     other = _fingerprint(table, {**valid, "labels_sha256": "c" * 64}, "cnn-lstm", config)
     assert len({plain.digest, one.digest, other.digest}) == 3
-    assert [k for k in one.parts if one.parts[k] != other.parts[k]] == ["other validation labels (--valid-labels)"]
+    assert [k for k in one.parts if one.parts[k] != other.parts[k]] == ["valid_labels"]
+    assert one.names["valid_labels"] == "other validation labels (--valid-labels)"
     # the digest is the one checkpoints have always recorded (the parts only name what differs)
     doc = {"train": [table.checksum, table.labels_checksum], "valid": valid["sha256"], "model": "cnn-lstm",
            "model_config": config.to_dict()}  # fmt: skip

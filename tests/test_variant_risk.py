@@ -231,8 +231,14 @@ def test_a_model_of_the_earlier_consequence_rules_is_warned_about(mito, trained,
     caplog.clear()
     with caplog.at_level("WARNING", logger="genoseq"):
         assert _score_to_tsv(old, mito / "sites.vcf", mito, tmp_path / "y.tsv").exit_code == 0
-    assert "rules 2, this genoseq computes 3 (a complete stop codon" in caplog.text
+    assert "rules 2, this genoseq computes 3 (stop and untranslatable codons left out" in caplog.text
     assert "MNVs" not in caplog.text
+    cfg["extra"]["featurizer"]["consequence_rules"] = 4  # a newer genoseq's model
+    (old / "config.json").write_text(json.dumps(cfg))
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="genoseq"):
+        assert _score_to_tsv(old, mito / "sites.vcf", mito, tmp_path / "z.tsv").exit_code == 0
+    assert "rules 4, this genoseq computes 3 (rules of a newer genoseq" in caplog.text
 
 
 def test_cross_validate_cli(mito, tmp_path, caplog):

@@ -76,7 +76,7 @@ CONSEQUENCE_RULES = 3
 #: what each version of the rules changed from the one before (named when a model of older rules is loaded)
 CONSEQUENCE_RULE_CHANGES = {
     2: "MNVs as one codon, incomplete stop codons completed, indels framed by the bases they change in a gene",
-    3: "a complete stop codon left out of the +-9-residue hydropathy context, as an incomplete one was",
+    3: "stop and untranslatable codons left out of the +-9-residue hydropathy context (they counted as 0)",
 }
 
 _SEVERITY = (

@@ -147,13 +147,15 @@ class TrainResult:
 class Fingerprint:
     """What a resumed run must share with the interrupted one.
 
-    ``digest`` is the whole's checksum; ``parts`` the checksum of each part, keyed by how the
-    part is named when it differs (``"the training data"``), so that a refused ``--resume`` says
-    what changed. A plain ``str`` fingerprint has no parts.
+    ``digest`` is the whole's checksum (what a checkpoint has always recorded); ``parts`` the
+    checksum of each part under a stable key (``"train"``), recorded beside it; ``names`` how a
+    part is named when it differs (``"other training data"``), so that a refused ``--resume``
+    says what changed. A plain ``str`` fingerprint has no parts.
     """
 
     digest: str
     parts: Mapping[str, str]
+    names: Mapping[str, str]
 
 
 @dataclass
@@ -201,6 +203,7 @@ class _Trainer:
         self.device = device
         self.fingerprint = fingerprint.digest if isinstance(fingerprint, Fingerprint) else fingerprint
         self.fingerprint_parts = dict(fingerprint.parts) if isinstance(fingerprint, Fingerprint) else None
+        self.fingerprint_names = dict(fingerprint.names) if isinstance(fingerprint, Fingerprint) else {}
         self.task = train_ds.task
         self.precision, self.amp_dtype = resolve_precision(config.precision, device)
         if config.precision == "auto" and ctx.distributed and device.type == "cuda":
@@ -331,8 +334,9 @@ class _Trainer:
             saved_parts, parts = meta.get("fingerprint_parts"), self.fingerprint_parts
             differ = []
             if isinstance(saved_parts, dict) and parts:
-                differ = [name for name in parts if saved_parts.get(name) != parts[name]]
-                differ += [name for name in saved_parts if name not in parts]
+                keys = [key for key in parts if saved_parts.get(key) != parts[key]]
+                keys += [key for key in saved_parts if key not in parts]
+                differ = list(dict.fromkeys(self.fingerprint_names.get(key, str(key)) for key in keys))
             what = ", ".join(differ) if differ else "other data or model settings"
             raise CannotResume(
                 f"cannot resume: the checkpoint was made with {what} (give the same data and options,"

@@ -284,11 +284,9 @@ def _fingerprint(
         # the positive class was chosen (--positive-class, or a name that negates the other): a
         # checkpoint made with the other order must not be resumed; any other fingerprint is as before
         doc["classes"] = list(train.classes)
-    parts = {
-        _FINGERPRINT_PARTS[key]: hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
-        for key, value in doc.items()
-    }
-    return Fingerprint(hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest(), parts)
+    parts = {key: hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest() for key, value in doc.items()}
+    digest = hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+    return Fingerprint(digest, parts, _FINGERPRINT_PARTS)
 
 
 def train_model(

@@ -416,13 +416,16 @@ def _drop_mismatches(table: VariantTable, match: np.ndarray, vcf: str | Path) ->
     return keep
 
 
-#: how each part of a variant-risk run's fingerprint is named when a --resume finds it changed
-_FINGERPRINT_PARTS = (
-    "another labelled VCF (DATA)",
-    "another model (--model)",
-    "other variant inputs (--window, --annotation, --info-features, --genetic-code)",
-    "other model settings (--set)",
-)
+#: the parts of a variant-risk run's fingerprint (the options in ``doc``'s order, then the encoded
+#: data and the split), and how each is named when a --resume finds it changed
+_FINGERPRINT_PARTS = {
+    "data": "another labelled VCF (DATA or --valid)",
+    "model": "another model (--model)",
+    "featurizer": "other variant inputs (--window, --annotation, --info-features, --genetic-code)",
+    "model_config": "other model settings (--set)",
+    "encoded": "other encoded variants (--reference, --annotation, --genetic-code)",
+    "split": "other labels or validation blocks (--block-size, --valid-fraction, --seed)",
+}
 
 
 def _fingerprint(doc: list[Any], arrays: Mapping[str, np.ndarray], *more: np.ndarray) -> Fingerprint:
@@ -442,13 +445,13 @@ def _fingerprint(doc: list[Any], arrays: Mapping[str, np.ndarray], *more: np.nda
         for h in (digest, split):
             h.update(f"{np.asarray(array).dtype} {np.shape(array)}".encode())
             h.update(memoryview(np.ascontiguousarray(array)).cast("B"))
+    options = list(_FINGERPRINT_PARTS)[: len(doc)]
     parts = {
-        name: hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
-        for name, value in zip(_FINGERPRINT_PARTS, doc, strict=True)
+        key: hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
+        for key, value in zip(options, doc, strict=True)
     }
-    parts["other encoded variants (--reference, --annotation, --genetic-code)"] = encoded.hexdigest()
-    parts["other labels or validation blocks (--block-size, --valid-fraction, --seed)"] = split.hexdigest()
-    return Fingerprint(digest.hexdigest(), parts)
+    parts |= {"encoded": encoded.hexdigest(), "split": split.hexdigest()}
+    return Fingerprint(digest.hexdigest(), parts, _FINGERPRINT_PARTS)
 
 
 def train_variant_model(
@@ -835,7 +838,7 @@ class VariantRiskScorer:
                     text
                     for v, text in CONSEQUENCE_RULE_CHANGES.items()
                     if not isinstance(rules, int) or v > rules
-                ]
+                ] or ["rules of a newer genoseq, unknown to this one"]
                 log.warning(
                     "model %s was trained with consequence rules %s, this genoseq computes %d (%s): such"
                     " variants get inputs it was not trained on; retrain it for exact inputs",
