@@ -470,3 +470,24 @@ def test_rows_after_a_quoted_cell_of_several_lines_are_named_by_their_own_line(t
         load_table(_csv(tmp_path / "b.csv", text.replace("r4,ACXT,0\n", "\nr4,ACGG,0\n")))
     table = load_table(_csv(tmp_path / "ok.csv", text.replace("ACXT", "ACGT")))
     assert table.names == ["r1", "a,b\nc\nd", "x\r\ny", "r4"]
+
+
+def test_a_parquet_list_label_column_is_multi_label(tmp_path: Path) -> None:
+    """A list of labels per row (how Parquet holds multi-label data) was polars' 'cannot cast List';
+    a struct column was turned into text classes like '{"bg"}'."""
+    seqs = ["ACGTAC", "ACGAAC", "TTGAAC", "CCGAAC", "GGGAAC"]
+    lists = tmp_path / "lists.parquet"
+    pl.DataFrame({"sequence": seqs, "label": [["tf", "gc"], ["gc"], [], None, ["tf"]]}).write_parquet(lists)
+    text = tmp_path / "text.csv"
+    pl.DataFrame({"sequence": seqs, "label": ["tf;gc", "gc", "", None, "tf"]}).write_csv(text)
+    got, expected = load_table(lists), load_table(text)
+    assert got.task == expected.task == "multilabel" and got.classes == expected.classes
+    assert np.array_equal(got.labels, expected.labels)
+    # one label a row is still multi-label when it is a list (the text form would read multi-class)
+    single = tmp_path / "single.parquet"
+    pl.DataFrame({"sequence": seqs[:4], "label": [["tf"], ["gc"], ["tf"], ["gc"]]}).write_parquet(single)
+    assert load_table(single).task == "multilabel"
+    nested = tmp_path / "struct.parquet"
+    pl.DataFrame({"sequence": seqs[:2], "label": [{"x": "a"}, {"x": "b"}]}).write_parquet(nested)
+    with pytest.raises(InputFormatError, match=r"struct\.parquet: column 'label' holds Struct"):
+        load_table(nested)

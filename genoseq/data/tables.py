@@ -201,6 +201,26 @@ def _kind(path: Path) -> str:
     )
 
 
+def _flat_lists(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
+    """A Parquet list column of names or numbers as the ``;``-separated text a CSV holds: a ``label``
+    column of lists is each row's labels (multi-label, even where every row holds one: each cell ends
+    in ``;``, which marks the column so, and no empty label is read). A struct or a list of lists is
+    refused, naming the column."""
+    for name, dtype in frame.schema.items():
+        if not dtype.is_nested():
+            continue
+        inner = dtype.inner if isinstance(dtype, pl.List | pl.Array) else None
+        if inner is None or inner.is_nested():
+            raise InputFormatError(
+                f"column {name!r} holds {dtype} values: give text or numbers (a multi-label row's labels"
+                " as a list of names, or one ';'-separated cell, or label_<class> 0/1 columns)",
+                path=path,
+            )
+        joined = pl.col(name).cast(pl.List(inner)).list.eval(pl.element().cast(pl.String)).list.join(";")
+        frame = frame.with_columns(joined + ";" if name == "label" else joined)
+    return frame
+
+
 def read_frame(path: Path) -> tuple[pl.DataFrame, int | list[int]]:
     """Read a CSV/TSV/Parquet table with every column as text; return (frame, where its rows are).
 
@@ -214,7 +234,7 @@ def read_frame(path: Path) -> tuple[pl.DataFrame, int | list[int]]:
         _check_text(path, kind)
     try:
         if kind == "parquet":
-            frame = pl.read_parquet(path)
+            frame = _flat_lists(pl.read_parquet(path), path)
             # a float column's NaN is its missing value (as pandas writes it), not the text "NaN"
             frame = frame.with_columns(cs.float().fill_nan(None)).with_columns(pl.all().cast(pl.String))
             return frame, 1
