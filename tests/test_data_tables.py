@@ -491,3 +491,22 @@ def test_a_parquet_list_label_column_is_multi_label(tmp_path: Path) -> None:
     pl.DataFrame({"sequence": seqs[:2], "label": [{"x": "a"}, {"x": "b"}]}).write_parquet(nested)
     with pytest.raises(InputFormatError, match=r"struct\.parquet: column 'label' holds Struct"):
         load_table(nested)
+
+
+def test_boolean_labels_match_a_model_whichever_writer_spelt_them(tmp_path: Path) -> None:
+    """pandas writes True/False, polars and Parquet true/false: a model of one was refused the other."""
+    seqs = ["ACGTAC", "ACGAAC", "TTGAAC", "CCGAAC"]
+    pandas_like = tmp_path / "p.csv"
+    rows = zip(seqs, ["True", "False"] * 2, strict=True)
+    pandas_like.write_text("sequence,label\n" + "".join(f"{s},{b}\n" for s, b in rows))
+    trained = load_table(pandas_like)
+    assert trained.classes == ["False", "True"]
+    typed = tmp_path / "t.parquet"
+    pl.DataFrame({"sequence": seqs, "label": [True, False, True, False]}).write_parquet(typed)
+    again = load_table(typed, classes=trained.classes, task=trained.task)
+    assert np.array_equal(again.labels, trained.labels)
+    lower = load_table(pandas_like, classes=["false", "true"], task="binary")  # a polars-written model's
+    assert np.array_equal(lower.labels, trained.labels)
+    # other names that differ only in case stay apart
+    with pytest.raises(InputFormatError, match="unknown class 'Enh'"):
+        load_table(_csv(tmp_path / "e.csv", "sequence,label\nACGT,Enh\nACGA,non\n"), classes=["enh", "non"])

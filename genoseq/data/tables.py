@@ -680,15 +680,16 @@ def _parse_labels(
         flat = iter(tokens)
         sets = [[next(flat) for _ in s] for s in sets]
         names = list(classes) if classes is not None else _order_classes(set(tokens))
-        index = _class_index(names)
+        index = _ClassIndex(names)
         out = np.zeros((frame.height, len(names)), dtype=np.float32)
         for i, s in enumerate(sets):
             for t in s:
-                if _number_key(t) not in index:
+                j = index.get(t)
+                if j is None:
                     raise InputFormatError(
                         f"unknown class {t!r} (known: {', '.join(names)})", path=path, record=locate(i)
                     )
-                out[i, index[_number_key(t)]] = 1.0
+                out[i, j] = 1.0
         if classes is None and len(names) < 2:
             raise InputFormatError(
                 f"only one label ({', '.join(names)}) in the table; need at least two", path=path
@@ -722,10 +723,10 @@ def _parse_labels(
                     name,
                     locate(canon.index(name)),
                 )
-    index = _class_index(names)
+    index = _ClassIndex(names)
     out = np.empty(len(canon), dtype=np.int64)
     for i, v in enumerate(canon):
-        j = index.get(_number_key(v))
+        j = index.get(v)
         if j is None:
             raise InputFormatError(
                 f"unknown class {v!r} (known: {', '.join(names)})", path=path, record=locate(i)
@@ -750,10 +751,31 @@ def _warn_case_twins(names: Sequence[str], path: Path) -> None:
         )
 
 
-def _class_index(names: list[str]) -> dict[str, int]:
-    """Class name → column, keyed by :func:`_number_key`: ``7`` and ``7.0`` find one class, whichever
-    spelling the model recorded."""
-    return {_number_key(name): j for j, name in enumerate(names)}
+#: boolean labels as the writers spell them (pandas ``True``, polars and Parquet ``true``): one class
+_BOOLEANS = {"true": "true", "false": "false"}
+
+
+def _match_key(value: str) -> str:
+    """How a label finds a class already known (a model's): :func:`_number_key`, and a boolean in any
+    case (``True`` from pandas, ``true`` from polars) as one."""
+    key = _number_key(value)
+    return _BOOLEANS.get(key.lower(), key)
+
+
+class _ClassIndex:
+    """Class name → column: the name as given first, else by :func:`_match_key` (``7`` finds a class
+    recorded as ``7.0``, ``True`` one recorded as ``true``) where that key names one class only."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.exact = {name: j for j, name in enumerate(names)}
+        keys: dict[str, list[int]] = {}
+        for j, name in enumerate(names):
+            keys.setdefault(_match_key(name), []).append(j)
+        self.by_key = {key: js[0] for key, js in keys.items() if len(js) == 1}
+
+    def get(self, value: str) -> int | None:
+        j = self.exact.get(value)
+        return j if j is not None else self.by_key.get(_match_key(value))
 
 
 def _name_column(frame: pl.DataFrame) -> str | None:
@@ -964,7 +986,7 @@ def _with_positive(table: LabelledTable, positive: str) -> LabelledTable:
     positive = _canonical(positive)
     if table.task == "binary" and positive not in table.classes:
         # matched as labels are: "1.0" names the class 1 (and "7" a class recorded as 7.0)
-        j = _class_index(table.classes).get(_number_key(positive))
+        j = _ClassIndex(table.classes).get(positive)
         positive = positive if j is None else table.classes[j]
     if table.task != "binary" or positive not in table.classes:
         raise InputFormatError(
