@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 
 import torch
@@ -25,32 +26,58 @@ def bf16_native() -> bool:
         return bool(torch.cuda.is_bf16_supported())
 
 
+#: callers inside :func:`exact_fp32` now (threads sharing a Predictor), and the cuDNN settings the
+#: first of them found: the flags are process-wide, so they are set by the first to enter and put
+#: back by the last to leave (each restoring its own would leave TF32 on for the others, or off for good)
+_EXACT_LOCK = threading.Lock()
+_exact_depth = 0
+_exact_saved: tuple[str, tuple[object, ...]] | None = None
+
+
+def _enter_exact() -> None:
+    global _exact_depth, _exact_saved
+    with _EXACT_LOCK:
+        if _exact_depth == 0:
+            backends = torch.backends.cudnn
+            try:
+                before = backends.allow_tf32
+            except RuntimeError:  # the caller set per-operator TF32 flags with torch's newer API
+                _exact_saved = ("ops", (backends.conv.fp32_precision, backends.rnn.fp32_precision))
+                backends.conv.fp32_precision = backends.rnn.fp32_precision = "ieee"
+            else:
+                _exact_saved = ("flag", (before,))
+                backends.allow_tf32 = False
+        _exact_depth += 1
+
+
+def _leave_exact() -> None:
+    global _exact_depth, _exact_saved
+    with _EXACT_LOCK:
+        _exact_depth -= 1
+        if _exact_depth == 0 and _exact_saved is not None:
+            backends = torch.backends.cudnn
+            kind, values = _exact_saved
+            if kind == "ops":
+                backends.conv.fp32_precision, backends.rnn.fp32_precision = values
+            else:
+                backends.allow_tf32 = values[0]
+            _exact_saved = None
+
+
 @contextlib.contextmanager
 def exact_fp32(device: torch.device) -> Iterator[None]:
     """Full float32 in cuDNN (no TF32 convolutions or LSTMs) on ``device`` while inside.
 
     cuDNN's default on Ampere and later is TF32 (10 mantissa bits) for convolutions and RNNs: about
     three significant digits, enough for training, too few for the small ref-vs-alt differences
-    variant scoring reports. A no-op off CUDA.
+    variant scoring reports. A no-op off CUDA. Safe for threads: TF32 stays off until the last of
+    several overlapping callers leaves, then the caller's own setting comes back.
     """
     if device.type != "cuda":
         yield
         return
-    backends = torch.backends.cudnn
-    try:
-        before = backends.allow_tf32
-    except RuntimeError:  # the caller set per-operator TF32 flags with torch's newer API
-        before = None
-    if before is None:
-        conv, rnn = backends.conv.fp32_precision, backends.rnn.fp32_precision
-        backends.conv.fp32_precision = backends.rnn.fp32_precision = "ieee"
-        try:
-            yield
-        finally:
-            backends.conv.fp32_precision, backends.rnn.fp32_precision = conv, rnn
-        return
-    backends.allow_tf32 = False
+    _enter_exact()
     try:
         yield
     finally:
-        backends.allow_tf32 = before
+        _leave_exact()

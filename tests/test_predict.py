@@ -696,3 +696,25 @@ def test_array_paths_refuse_what_the_string_paths_refuse() -> None:
     bad[1, 4] = ord("-")
     with pytest.raises(InputFormatError, match="sequence 1"):
         predictor.predict_point_edits(bad, 3, np.frombuffer(b"AC", dtype=np.uint8))
+
+
+def test_exact_fp32_keeps_tf32_off_until_the_last_overlapping_caller_leaves() -> None:
+    """Two threads sharing a Predictor: each saved and restored the process-wide flag, so the second
+    saved the first's False — its batches ran in TF32 once the first left, and the user's True was lost."""
+    from genoseq._cuda import exact_fp32
+
+    backends = torch.backends.cudnn
+    before = backends.allow_tf32
+    cuda = torch.device("cuda")  # the flags are only touched, no GPU is used
+    try:
+        backends.allow_tf32 = True
+        a, b = exact_fp32(cuda), exact_fp32(cuda)
+        a.__enter__()  # call A
+        b.__enter__()  # call B, overlapping
+        assert backends.allow_tf32 is False
+        a.__exit__(None, None, None)  # A ends first
+        assert backends.allow_tf32 is False  # B still runs in full float32
+        b.__exit__(None, None, None)
+        assert backends.allow_tf32 is True  # the user's setting is back
+    finally:
+        backends.allow_tf32 = before
