@@ -709,3 +709,26 @@ def test_train_accepts_crlf_lower_case_and_iupac(corpus: Path, tmp_path: Path) -
     assert config["classes"] == ["0", "1"]
     assert config["input_length"] == 16
     assert not [p.name for p in tmp_path.iterdir() if ".tmp" in p.name]
+
+
+def test_wrong_python_types_are_typed_errors(tmp_path) -> None:
+    """None, numbers or mixed kinds where sequences, a contig or a region belong were TypeError or
+    AttributeError from deep inside; the library promises genoseq.errors types."""
+    from genoseq.errors import InputFormatError, UnknownContigError
+    from genoseq.io import Reference, parse_region
+    from genoseq.tokenize import KmerTokenizer, OneHotEncoder
+
+    for call, problem in (
+        (lambda: OneHotEncoder().encode_batch(None), "expected a sequence or a list of sequences, got NoneType"),
+        (lambda: OneHotEncoder().encode_batch(["ACG", None]), "sequence 1 is NoneType"),
+        (lambda: OneHotEncoder().encode_batch(["ACG", 5]), "sequence 1 is int"),
+        (lambda: OneHotEncoder().encode_batch(["ACG", b"ACG"]), "sequence 1 is bytes"),
+        (lambda: KmerTokenizer(k=3).encode_batch(None), "got NoneType"),
+        (lambda: parse_region(5), "a region is text like"),
+    ):
+        with pytest.raises(InputFormatError, match=problem):
+            call()
+    fasta = tmp_path / "r.fa"
+    fasta.write_text(">chr1\nACGTACGTAC\n")
+    with Reference(fasta) as ref, pytest.raises(UnknownContigError, match="r.fa: a contig is named by text, got NoneType"):
+        ref.fetch(None, 0, 5)

@@ -76,6 +76,8 @@ class ContigResolver:
             No contig, or more than one, has the same canonical name; the message
             names the file and the contig.
         """
+        if not isinstance(name, str):
+            raise UnknownContigError(f"a contig is named by text, got {type(name).__name__}", path=self.path)
         if name in self._exact:
             return name
         matches = self._by_key.get(contig_key(name), [])
@@ -131,6 +133,8 @@ def parse_region(
     >>> parse_region("chrM")
     ('chrM', None, None)
     """
+    if not isinstance(region, str):
+        raise InputFormatError(f"a region is text like 'chr1:1000-2000', got {type(region).__name__}", path=path)
     text = region.strip()
     known = set(contigs) if contigs is not None else set()
     malformed = InputFormatError(

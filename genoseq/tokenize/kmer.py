@@ -11,7 +11,7 @@ import numpy as np
 
 from genoseq.errors import ConfigError, InputFormatError
 from genoseq.tokenize._spec import SPEC_VERSION, JsonSpecMixin, check_spec, require_int
-from genoseq.tokenize.sequence import to_ascii_bytes
+from genoseq.tokenize.sequence import as_sequence_list, to_ascii_bytes
 
 __all__ = ["KmerTokenizer"]
 
@@ -391,7 +391,7 @@ class KmerTokenizer(JsonSpecMixin):
         n_special = 2 if add_special_tokens else 0
         if max_length is not None:
             max_length = require_int("max_length", max_length, max(n_special, 1))
-        seqs = [seqs] if isinstance(seqs, str | bytes) else list(seqs)  # one string is one sequence
+        seqs = as_sequence_list(seqs)  # one string is one sequence
         n = len(seqs)
         try:
             lengths = np.fromiter(map(len, seqs), dtype=np.int64, count=n)

@@ -8,6 +8,7 @@ bases.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -82,11 +83,14 @@ def sequences_to_array(seqs: Sequence[str]) -> np.ndarray:
         If the sequences do not all have the same length (names the first
         offending index and both lengths).
     """
-    seqs = [seqs] if isinstance(seqs, str | bytes) else list(seqs)  # one string is one sequence
+    seqs = as_sequence_list(seqs)
     n = len(seqs)
     if n == 0:
         return np.zeros((0, 0), dtype=np.uint8)
-    lengths = np.fromiter(map(len, seqs), dtype=np.int64, count=n)
+    try:
+        lengths = np.fromiter(map(len, seqs), dtype=np.int64, count=n)
+    except TypeError:
+        _raise_not_text(seqs, str | bytes)
     length = int(lengths[0])
     bad = np.flatnonzero(lengths != length)
     if bad.size:
@@ -95,11 +99,38 @@ def sequences_to_array(seqs: Sequence[str]) -> np.ndarray:
             f"sequences must all have the same length: sequence 0 has length {length}, "
             f"sequence {i} has length {int(lengths[i])}"
         )
-    if isinstance(seqs[0], str):
-        joined = bytearray("".join(seqs), "ascii", "replace")
-    else:
-        joined = bytearray(b"".join(seqs))
+    try:
+        if isinstance(seqs[0], str):
+            joined = bytearray("".join(seqs), "ascii", "replace")
+        else:
+            joined = bytearray(b"".join(seqs))
+    except TypeError:  # another kind among them (a bytes among str, a list of letters ...)
+        _raise_not_text(seqs, type(seqs[0]))
     return np.frombuffer(joined, dtype=np.uint8).reshape(n, length)
+
+
+def as_sequence_list(seqs: Any) -> list[Any]:
+    """``seqs`` as a list of sequences (one ``str``/``bytes`` is one sequence).
+
+    Raises
+    ------
+    InputFormatError
+        ``seqs`` is neither a sequence nor an iterable of them (``None``, a number).
+    """
+    if isinstance(seqs, str | bytes):
+        return [seqs]
+    try:
+        return list(seqs)
+    except TypeError:
+        raise InputFormatError(
+            f"expected a sequence or a list of sequences, got {type(seqs).__name__}"
+        ) from None
+
+
+def _raise_not_text(seqs: list[Any], kind: Any) -> NoReturn:
+    """Raise an InputFormatError naming the first of ``seqs`` that is not of ``kind``."""
+    i = next((i for i, x in enumerate(seqs) if not isinstance(x, kind)), 0)
+    raise InputFormatError(f"sequence {i} is {type(seqs[i]).__name__}, not text like sequence 0")
 
 
 def _raise_bad_symbol(seq: str, data: bytes | None) -> None:
