@@ -843,12 +843,10 @@ def _png_data_uri(data: bytes) -> str:
 
 
 def _histogram_png(values: list[float], label: str) -> bytes:
-    import matplotlib
+    from matplotlib.figure import Figure  # no pyplot: a notebook's own backend is left alone
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.2))
+    fig = Figure(figsize=(6, 3.2))
+    ax = fig.subplots()
     ax.hist(values, bins=50, color="#3b6ea8")
     ax.set_xlabel(label)
     ax.set_ylabel("variants")
@@ -856,7 +854,6 @@ def _histogram_png(values: list[float], label: str) -> bytes:
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
-    plt.close(fig)
     return buf.getvalue()
 
 

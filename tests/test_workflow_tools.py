@@ -823,3 +823,23 @@ def test_vcfs_on_contigs_past_512_mbp_get_a_csi_index(tmp_path: Path) -> None:
     sv = _write_vcf(tmp_path / "sv.vcf", ["chrB\t536870000\tsv\tA\t<DEL>\t.\tPASS\tEND=536880000"], HEADER)
     with pytest.raises(InputFormatError, match=r"reaching position 536,880,000 is past"):
         gather_vcfs([sv], tmp_path / "bad.vcf.gz")
+
+
+def test_plots_leave_the_callers_matplotlib_backend_alone(tmp_path: Path) -> None:
+    """The ISM heat map and the report's histogram switched the process to Agg (a notebook lost its backend)."""
+    import matplotlib
+    import numpy as np
+
+    from genoseq.variants.ism import ism_heatmap
+    from genoseq.workflow_tools import _histogram_png
+
+    before = matplotlib.get_backend()
+    try:
+        matplotlib.use("svg")
+        ism = pl.DataFrame({"chrom": ["c"] * 6, "pos": [1, 1, 1, 2, 2, 2], "ref": ["A"] * 3 + ["C"] * 3,
+                            "alt": ["C", "G", "T", "A", "G", "T"], "diff": np.arange(6.0)})  # fmt: skip
+        assert ism_heatmap(ism, tmp_path / "h.png").read_bytes()[:4] == b"\x89PNG"
+        assert _histogram_png([0.1, 0.5, 0.9], "risk")[:4] == b"\x89PNG"
+        assert matplotlib.get_backend() == "svg"
+    finally:
+        matplotlib.use(before)

@@ -130,10 +130,7 @@ def ism_heatmap(df: pl.DataFrame, path: str | Path, *, column: str | None = None
     mutated) are left blank, so that the columns keep the region's coordinates. The colour scale is
     symmetric around 0.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: a notebook's own backend is left alone
 
     from genoseq._atomic import atomic_path
 
@@ -144,7 +141,8 @@ def ism_heatmap(df: pl.DataFrame, path: str | Path, *, column: str | None = None
     vmax = vmax or 1.0
     mat = np.ma.masked_invalid(mat)  # blank where a position was not mutated
     width = min(max(6.0, len(positions) / 12), 40.0)
-    fig, ax = plt.subplots(figsize=(width, 2.6))
+    fig = Figure(figsize=(width, 2.6))
+    ax = fig.subplots()
     im = ax.imshow(mat, aspect="auto", cmap="RdBu_r", vmin=-vmax, vmax=vmax, interpolation="nearest")
     ax.set_yticks(range(4), list("ACGT"))
     step = max(1, len(positions) // 10)
@@ -155,5 +153,4 @@ def ism_heatmap(df: pl.DataFrame, path: str | Path, *, column: str | None = None
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=100, format="png")
-    plt.close(fig)
     return Path(path)
