@@ -612,7 +612,7 @@ class _Trainer:
         if exists:
             if not resume:
                 raise ConfigError(
-                    f"{self.out_dir} already holds a training checkpoint; pass --resume to continue that run "
+                    f"{self.out_dir} already holds a training checkpoint; pass --resume (resume=True from Python) to continue that run "
                     "(a finished one is written again as it was), or choose another output directory"
                 )
             self.load_checkpoint()
