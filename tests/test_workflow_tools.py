@@ -843,3 +843,28 @@ def test_plots_leave_the_callers_matplotlib_backend_alone(tmp_path: Path) -> Non
         assert matplotlib.get_backend() == "svg"
     finally:
         matplotlib.use(before)
+
+
+def test_report_refuses_to_overwrite_a_plot_it_embeds_and_unwritable_outputs_are_refused_first(tmp_path: Path) -> None:
+    """report -o onto a --plots PNG (or one in a --plots directory) replaced it with the HTML; an output
+    link into an unwritable place, or an --out-dir there, failed only after the work."""
+    plots = tmp_path / "plots"
+    plots.mkdir()
+    png = _png(plots / "a.png")
+    before = png.read_bytes()
+    metrics = tmp_path / "m.json"
+    metrics.write_text('{"auroc": 0.5}')
+    for embedded in (png, plots):
+        result = CliRunner().invoke(main, ["report", "--metrics", str(metrics), "--plots", str(embedded), "-o", str(png)])
+        assert result.exit_code == 1 and "is also an input" in result.output, result.output
+    assert png.read_bytes() == before
+    link = tmp_path / "out.html"
+    link.symlink_to("/proc/self/nowhere/out.html")
+    result = CliRunner().invoke(main, ["report", "--metrics", str(metrics), "-o", str(link)])
+    assert result.exit_code == 1 and "cannot write in /proc" in result.output, result.output
+    vcf = _write_vcf(tmp_path / "v.vcf", _records(4))
+    dangling = tmp_path / "shards"
+    dangling.symlink_to(tmp_path / "missing" / "dir")
+    for out_dir, problem in (("/proc/x", "cannot write in /proc"), (str(dangling), "which does not exist")):
+        result = CliRunner().invoke(main, ["split-vcf", str(vcf), "--shards", "2", "--out-dir", out_dir])
+        assert result.exit_code == 1 and problem in result.output, result.output

@@ -155,6 +155,12 @@ def _guard_outputs(command: click.Command) -> click.Command:
     if getattr(command, "_genoseq_guarded", False) or command.callback is None:
         return command
     inputs = [p.name for p in command.params if isinstance(p.type, InputFile)]
+    # other existing paths read (report --plots: a PNG, or a directory of them)
+    read_paths = [
+        p.name
+        for p in command.params
+        if isinstance(p.type, click.Path) and p.type.exists and not isinstance(p.type, InputFile | OutputFile | OutputDir)
+    ]
     models = [p.name for p in command.params if isinstance(p.type, ModelDir)]
     outputs = [p.name for p in command.params if isinstance(p.type, OutputFile)]
     out_dirs = {p.name: max(p.opts, key=len) for p in command.params if isinstance(p.type, OutputDir)}
@@ -164,6 +170,9 @@ def _guard_outputs(command: click.Command) -> click.Command:
     def guarded(*args: Any, **kwargs: Any) -> Any:
         files = [v for n in inputs for v in _values(kwargs.get(n)) if v != "-"]
         given = [*files, *(f + ext for f in files for ext in _INDEX_SUFFIXES)]
+        for name in read_paths:
+            for path in _values(kwargs.get(name)):
+                given += [os.path.join(path, f) for f in os.listdir(path)] if os.path.isdir(path) else [path]
         if models:
             from genoseq.modeldir import MODEL_FILES  # imported when the command runs, not at start-up
 
@@ -191,7 +200,7 @@ def _guard_outputs(command: click.Command) -> click.Command:
                         )
         return callback(*args, **kwargs)
 
-    if (inputs or models) and (outputs or out_dirs):
+    if (inputs or models or read_paths) and (outputs or out_dirs):
         command.callback = guarded
     command._genoseq_guarded = True  # type: ignore[attr-defined]
     return command

@@ -59,21 +59,29 @@ def _check_writable(path: Path) -> None:
     real temporary file where the directory exists (``os.access`` says yes to root on read-only
     places such as /proc).
     """
-    from genoseq._atomic import writes_through
+    from genoseq._atomic import placement, writes_through
 
     if writes_through(path):  # a device, a pipe, /dev/stdout: written into, nothing made beside it
         return
-    parent = path.absolute().parent
-    if parent.is_dir():
-        try:
-            with tempfile.TemporaryFile(dir=parent):
-                pass
-        except OSError as exc:
-            raise ConfigError(f"cannot write in {parent}: {exc.strerror or exc}", path=path) from None
+    try:
+        final, _ = placement(path)  # a link's target: where the file is written
+    except OSError:
+        final = path
+    _check_can_create_in(final.absolute().parent, path)
+
+
+def _check_can_create_in(directory: Path, path: Path) -> None:
+    """Refuse ``path`` now unless ``directory`` (or the nearest existing one above it, where the rest
+    will be made) takes a new file: tried with a real temporary file (``os.access`` says yes to root
+    on read-only places such as /proc)."""
+    existing = directory if directory.is_dir() else next((p for p in directory.parents if p.is_dir()), None)
+    if existing is None:
         return
-    existing = next((p for p in parent.parents if p.exists()), None)
-    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
-        raise ConfigError(f"cannot write here: {existing} is not writable", path=path)
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"cannot write in {existing}: {exc.strerror or exc}", path=path) from None
 
 
 class OutputFile(click.Path):
@@ -120,6 +128,9 @@ class OutputDir(click.Path):
             raise ConfigError(
                 "cannot write here: a parent of this path is a file, not a directory", path=path
             )
+        if path.is_symlink() and not path.exists():
+            raise ConfigError(f"is a link to {os.readlink(path)}, which does not exist", path=path)
+        _check_can_create_in(path.resolve(), path)  # refused now, not after the work
         return super().convert(value, param, ctx)
 
 
