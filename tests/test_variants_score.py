@@ -324,3 +324,20 @@ def test_a_region_reaching_back_to_an_undeclared_end_scores_and_annotates_the_sa
     assert recs["bad"].info["GENOSEQ_REF_MATCH"] == (0,)
     ref_score = table.filter(pl.col("id") == "sym")["ref_score"][0]
     assert recs["sym"].info["GENOSEQ_REF_SCORE"][0] == pytest.approx(ref_score, rel=1e-5)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_table_that_cannot_be_written_leaves_the_annotated_vcf_as_it_was(files, tmp_path):
+    """The VCF and its index were renamed into place before the table was: a table output that
+    failed (a full disk, a closed pipe) left a new VCF beside the old table."""
+    fa, vcf = files
+    pred = ToyPredictor(tmp_path / "m", L)
+    vout = tmp_path / "o.vcf.gz"
+    score_vcf_to_files(pred, vcf, fa, tmp_path / "o.tsv", vcf_out=vout)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("o.")}
+    fewer = tmp_path / "fewer.vcf"
+    fewer.write_text("".join(vcf.read_text().splitlines(keepends=True)[:-2]))  # another VCF to write
+    with pytest.raises(OSError, match="No space left"):
+        score_vcf_to_files(pred, fewer, fa, Path("/dev/full"), vcf_out=vout)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("o.")} == before
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]

@@ -91,8 +91,21 @@ def score_vcf_to_files(
         if annotator is not None:
             annotator.abort()
         raise
+    # everything that can fail first (the VCF compressed and indexed under temporary names, the
+    # table put in place), then the VCF renamed: the two outputs appear together or not at all
     if annotator is not None:
-        annotator.close()
-    writer.close(empty_schema=_empty_table(names))
+        try:
+            annotator.finish()
+        except BaseException:
+            writer.abort()
+            raise
+    try:
+        writer.close(empty_schema=_empty_table(names))
+    except BaseException:
+        if annotator is not None:
+            annotator.abort()
+        raise
+    if annotator is not None:
+        annotator.commit()
     log.info("scored %d variant(s) from %s into %s", stats.scored, vcf, out)
     return stats

@@ -316,41 +316,61 @@ class VcfAnnotator(CommitOrAbort):
         self._write_until(max(records) - 1)
 
     def close(self) -> Path:
-        """Write the remaining records, bgzip and index (``.tbi``, or ``.csi`` for a contig past 512 Mbp);
-        rename into place. Returns the output path."""
-        suffix = ".tbi"
-        final, through = placement(self.out)  # a link's target: its index goes beside it
+        """:meth:`finish`, then :meth:`commit`. Returns the output path."""
+        self.finish()
+        return self.commit()
+
+    def finish(self) -> None:
+        """Write the remaining records, bgzip and index (``.tbi``, or ``.csi`` for a contig past 512 Mbp)
+        under temporary names: all that can fail, done before any output is put in place (a table
+        written beside this VCF goes in place between this and :meth:`commit`)."""
+        self._suffix = ".tbi"
         try:
             if self._rows:  # the last batch's last record, held back by add()
                 self._write_until(max(self._rows))
             for rec in self._records:
                 self._adopt(rec)
                 self._write(rec)
-            suffix = index_suffix(self._writer.header, self._max_end)
+            self._suffix = index_suffix(self._writer.header, self._max_end)
             self._writer.close()
             pysam.tabix_compress(str(self._plain_tmp), str(self._tmp), force=True)
-            index_vcf(self._tmp, suffix)  # named after the temporary file until the data is in place
-            self._stack.close()  # renames the data file into place (or writes it through)
+            index_vcf(self._tmp, self._suffix)  # named after the temporary file until the data is in place
         except BaseException:
             self.abort()
-            for kind in (".tbi", ".csi"):
-                Path(f"{self._tmp}{kind}").unlink(missing_ok=True)
             raise
         finally:
             with contextlib.suppress(FileNotFoundError):
                 self._plain_tmp.unlink()
-        index_tmp = Path(f"{self._tmp}{suffix}")
+
+    def commit(self) -> Path:
+        """Rename the finished VCF and its index into place (after :meth:`finish`)."""
+        final, through = placement(self.out)  # a link's target: its index goes beside it
+        try:
+            self._stack.close()  # renames the data file into place (or writes it through)
+        except BaseException:
+            self.abort()
+            raise
+        index_tmp = Path(f"{self._tmp}{self._suffix}")
         if through:  # /dev/stdout, a pipe: the index has no file to sit beside
             index_tmp.unlink()
         else:
-            os.replace(index_tmp, f"{final}{suffix}")
-            drop_other_index(final, suffix)
+            os.replace(index_tmp, f"{final}{self._suffix}")
+            drop_other_index(final, self._suffix)
         return self.out
 
     def abort(self) -> None:
-        """Discard everything written so far; the target is left untouched."""
-        with contextlib.suppress(Exception):
-            self._writer.close()
-        with contextlib.suppress(FileNotFoundError):
-            self._plain_tmp.unlink()
-        self._stack.__exit__(RuntimeError, RuntimeError("aborted"), None)
+        """Discard everything written so far; the target is left untouched (a second Ctrl-C while
+        this runs still removes the temporary files: each step runs whatever the one before raised)."""
+        try:
+            with contextlib.suppress(Exception):
+                self._writer.close()
+        finally:
+            try:
+                with contextlib.suppress(FileNotFoundError):
+                    self._plain_tmp.unlink()
+            finally:
+                try:
+                    self._stack.__exit__(RuntimeError, RuntimeError("aborted"), None)
+                finally:
+                    for kind in (".tbi", ".csi"):  # an index made of the temporary file
+                        Path(f"{self._tmp}{kind}").unlink(missing_ok=True)
