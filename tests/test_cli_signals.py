@@ -344,3 +344,25 @@ def test_numbered_descriptors_are_outputs_and_closed_ones_are_refused(model: Pat
         text=True,
     )
     assert closed.returncode == 1 and "file descriptor 1 is not open" in closed.stderr
+
+
+def test_ism_table_and_heat_map_appear_together(model: Path, tmp_path: Path, monkeypatch) -> None:
+    """The table was put in place before the heat map was drawn: a failure (or an interrupt) there
+    left a new table beside the old region's picture."""
+    import genoseq.variants.ism as ism_module
+
+    fasta = tmp_path / "ref.fa"
+    fasta.write_text(">chrT\n" + "ACGT" * 10 + "\n")
+    args = ["ism", str(model), "--reference", str(fasta), "--region", "chrT:5-8", "-o", str(tmp_path / "o.tsv")]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    before = {p: p.read_bytes() for p in (tmp_path / "o.tsv", tmp_path / "o.png")}
+
+    def broken(*_a, **_k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ism_module, "ism_heatmap", broken)
+    args[args.index("chrT:5-8")] = "chrT:9-20"  # another region: another table
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1 and "No space left" in result.output, result.output
+    assert {p: p.read_bytes() for p in before} == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []

@@ -159,6 +159,11 @@ def ism(model, reference, region, out, strand, device):
         start = 0 if start is None else start
         end = ref.length(chrom) if end is None else end  # saturation_mutagenesis checks the bounds
         df = saturation_mutagenesis(predictor, ref, chrom, start, end, strand=strand)
-    write_table(df, out)
-    png = ism_heatmap(df, png_path, title=f"ISM {Path(model).name} {region}")
-    click.echo(f"{df.height} substitutions -> {out}, {png}", err=True)
+    from genoseq._atomic import atomic_paths
+
+    # the table and its heat map appear together or not at all (an interrupt between them left a
+    # new table beside the old region's picture)
+    with atomic_paths([Path(out), png_path]) as (table_tmp, png_tmp):
+        write_table(df, table_tmp, format=output_table_format(out))
+        ism_heatmap(df, png_tmp, title=f"ISM {Path(model).name} {region}")
+    click.echo(f"{df.height} substitutions -> {out}, {png_path}", err=True)
