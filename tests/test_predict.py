@@ -718,3 +718,24 @@ def test_exact_fp32_keeps_tf32_off_until_the_last_overlapping_caller_leaves() ->
         assert backends.allow_tf32 is True  # the user's setting is back
     finally:
         backends.allow_tf32 = before
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_evaluate_leaves_the_plot_as_it_was_when_the_metrics_cannot_be_written(tmp_path: Path, model_dir: Path) -> None:
+    """The ROC/PR plot was put in place before the JSON was written: a failed JSON (a full disk)
+    left a new plot beside the old metrics."""
+    rng = np.random.default_rng(2)
+    seqs = [random_dna(rng, LENGTH) for _ in range(12)]
+    data = tmp_path / "data.csv"
+    pl.DataFrame({"sequence": seqs, "label": ["pos" if i % 3 else "neg" for i in range(12)]}).write_csv(data)
+    plots = tmp_path / "plots"
+    args = ["evaluate", str(model_dir), str(data), "--plots-dir", str(plots), "-o"]
+    assert CliRunner().invoke(main, [*args, str(tmp_path / "m.json")]).exit_code == 0
+    before = (plots / "roc_pr.png").read_bytes()
+    other = tmp_path / "other.csv"
+    pl.DataFrame({"sequence": seqs[:8], "label": ["pos", "neg"] * 4}).write_csv(other)  # another plot
+    args[2] = str(other)
+    result = CliRunner().invoke(main, [*args, "/dev/full"])
+    assert result.exit_code == 1 and "No space left" in result.output, result.output
+    assert (plots / "roc_pr.png").read_bytes() == before
+    assert [p.name for p in plots.iterdir()] == ["roc_pr.png"]

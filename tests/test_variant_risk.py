@@ -621,3 +621,28 @@ def test_bad_variant_option_values_are_usage_errors(mito, tmp_path):
         result = CliRunner().invoke(main, [*base, *extra])
         assert result.exit_code == 2 and problem in result.output, result.output
     assert not (tmp_path / "m").exists()
+
+
+def test_cross_validate_interrupted_or_told_to_write_over_its_plot(mito, tmp_path, monkeypatch):
+    """An interrupt said to rerun with --resume, which cross-validate has not (its fold checkpoint is
+    gone with its temporary directory); -o naming the plot --plots-dir writes was overwritten by it."""
+    import genoseq.variants.risk_model as risk_model
+    from genoseq.train import TrainingInterrupted
+
+    base = ["cross-validate", *_labelled(mito, mito / "labelled_variants.vcf"), "--model", "cnn-lstm", *TINY]
+    plots = tmp_path / "plots"
+    result = CliRunner().invoke(main, [*base, "-o", str(plots / "cv_roc_pr.png"), "--plots-dir", str(plots)])
+    assert result.exit_code == 2 and "is the plot --plots-dir writes" in result.output, result.output
+
+    def interrupted(*_a, **_k):
+        raise TrainingInterrupted(
+            "interrupted by SIGINT in epoch 2; a checkpoint was written to /tmp/gone/fold1/checkpoint.safetensors."
+            " Run the same command again with --resume to continue"
+        )
+
+    monkeypatch.setattr(risk_model, "cross_validate_variant_model", interrupted)
+    out = tmp_path / "cv.json"
+    result = CliRunner().invoke(main, [*base, "-o", str(out)])
+    assert result.exit_code != 0 and "cross-validation interrupted by SIGINT in epoch 2" in result.output
+    assert "--resume" not in result.output and "run it again from the start" in result.output
+    assert not out.exists()

@@ -49,7 +49,7 @@ def evaluate(
     import torch
 
     from genoseq import __version__
-    from genoseq._atomic import atomic_write, is_stdout, writes_through
+    from genoseq._atomic import atomic_paths, is_stdout, writes_through
     from genoseq.data import load_table
     from genoseq.errors import ConfigError
     from genoseq.modeldir import VARIANT_KIND
@@ -88,24 +88,30 @@ def evaluate(
         )
     strand = predictor.resolve_strand(strand)
     png = None if plots_dir is None else Path(plots_dir) / "roc_pr.png"
-    metrics = evaluate_table(predictor, table, strand=strand, batch_size=batch_size, roc_pr_png=png)
-    document = {
-        **metrics,
-        "model": str(Path(model).resolve()),
-        "weights_sha256": predictor.weights_sha256,
-        "data": table.provenance(),
-        "strand": strand,
-        "device": str(predictor.device),
-        "genoseq_version": __version__,
-        "torch_version": torch.__version__,
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    }
-    text = json.dumps(document, indent=2, allow_nan=False) + "\n"
-    if to_stdout:  # the JSON alone on standard output (for jq and the like); the summary on stderr
-        click.echo(text, nl=False)
-    else:
-        with atomic_write(output, "w", encoding="utf-8") as fh:
-            fh.write(text)
+    if png is not None:
+        png.parent.mkdir(parents=True, exist_ok=True)
+    # the metrics and their plot appear together or not at all (the plot went first: a JSON that
+    # could not be written left a new plot beside the old metrics)
+    targets = ([] if to_stdout else [Path(output)]) + ([] if png is None else [png])
+    with atomic_paths(targets) as tmps:
+        png_tmp = None if png is None else tmps[-1]
+        metrics = evaluate_table(predictor, table, strand=strand, batch_size=batch_size, roc_pr_png=png_tmp)
+        document = {
+            **metrics,
+            "model": str(Path(model).resolve()),
+            "weights_sha256": predictor.weights_sha256,
+            "data": table.provenance(),
+            "strand": strand,
+            "device": str(predictor.device),
+            "genoseq_version": __version__,
+            "torch_version": torch.__version__,
+            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        }
+        text = json.dumps(document, indent=2, allow_nan=False) + "\n"
+        if to_stdout:  # the JSON alone on standard output (for jq and the like); the summary on stderr
+            click.echo(text, nl=False)
+        else:
+            tmps[0].write_text(text, encoding="utf-8")
     for key in ("accuracy", "auroc", "auprc", "mcc", "f1"):
         value = metrics.get(key)
         click.echo(f"{key}\t{'null (undefined)' if value is None else f'{value:.4f}'}", err=summary_to_stderr)

@@ -41,7 +41,7 @@ def cross_validate(
     """
     import numpy as np
 
-    from genoseq._atomic import atomic_write
+    from genoseq._atomic import atomic_paths
     from genoseq.train.plots import plot_roc_pr
     from genoseq.variants.risk_model import cross_validate_variant_model
 
@@ -54,34 +54,44 @@ def cross_validate(
         )
     if params.get("rc_augment"):
         raise click.UsageError(RC_AUGMENT_VCF)
+    png = None if plots_dir is None else Path(plots_dir) / "cv_roc_pr.png"
+    if png is not None and Path(out).absolute() == png.absolute():
+        raise click.BadParameter(f"is the plot --plots-dir writes ({png}); write the metrics elsewhere", param_hint="-o")
+    if png is not None:
+        png.parent.mkdir(parents=True, exist_ok=True)
     config, overrides = build_train_config(model_name, params)
     options = variant_model_options(params)
+    from genoseq.train import TrainingInterrupted
+
     with tempfile.TemporaryDirectory(prefix="genoseq-cv-") as work, set_values_as_usage_errors(overrides):
-        result = cross_validate_variant_model(
-            vcf,
-            params["reference"],
-            model_name=model_name,
-            config=config,
-            options=options,
-            n_folds=folds,
-            model_overrides=overrides,
-            work_dir=work,
-        )
+        try:
+            result = cross_validate_variant_model(
+                vcf,
+                params["reference"],
+                model_name=model_name,
+                config=config,
+                options=options,
+                n_folds=folds,
+                model_overrides=overrides,
+                work_dir=work,
+            )
+        except TrainingInterrupted as exc:  # its fold checkpoint goes with the temporary directory
+            detail = str(exc).split(";", 1)[0].split(": ", 1)[-1]  # "interrupted by SIGINT in epoch N"
+            raise TrainingInterrupted(
+                f"cross-validation {detail}; nothing was written (cross-validate keeps no checkpoint: run it"
+                " again from the start)"
+            ) from None
     labels, probs = result.pop("oof_labels"), result.pop("oof_probs")
-    if plots_dir is not None:
-        plot_roc_pr(
-            np.asarray(labels),
-            np.asarray(probs)[:, None],
-            "binary",
-            ["benign", "pathogenic"],
-            Path(plots_dir) / "cv_roc_pr.png",
-        )
     result["info_features"] = list(options.info_features)
     result["annotation"] = options.annotation
     from genoseq.train.logs import json_safe
 
-    with atomic_write(out) as fh:
-        json.dump(json_safe(result), fh, indent=2, allow_nan=False)  # an undefined metric is null
+    # the metrics and their plot appear together or not at all (the plot went first: a JSON that
+    # could not be written left a new plot beside the old metrics)
+    with atomic_paths([Path(out), *([] if png is None else [png])]) as tmps:
+        tmps[0].write_text(json.dumps(json_safe(result), indent=2, allow_nan=False))  # undefined: null
+        if png is not None:
+            plot_roc_pr(np.asarray(labels), np.asarray(probs)[:, None], "binary", ["benign", "pathogenic"], tmps[1])
 
     def show(key: str) -> str:
         mean, sd = result[f"{key}_mean"], result[f"{key}_sd"]
