@@ -366,3 +366,28 @@ def test_ism_table_and_heat_map_appear_together(model: Path, tmp_path: Path, mon
     assert result.exit_code == 1 and "No space left" in result.output, result.output
     assert {p: p.read_bytes() for p in before} == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_outputs_never_overwrite_the_model_directorys_own_files(model: Path, tmp_path: Path) -> None:
+    """evaluate --plots-dir MODEL replaced the model's roc_pr.png; ism -o MODEL/training_curves.parquet
+    its training curves (only config.json, the weights and the calibration were guarded)."""
+    import shutil
+
+    model_copy = tmp_path / "model"
+    shutil.copytree(model, model_copy)
+    (model_copy / "roc_pr.png").write_bytes(b"\\x89PNG the model's own")
+    (model_copy / "training_curves.png").write_bytes(b"\\x89PNG the model's own")
+    table = tmp_path / "t.csv"
+    table.write_text("sequence,label\n" + "".join(f"ACGTACGTAC{'AT'[i % 2]},{i % 2}\n" for i in range(10)))
+    fasta = tmp_path / "ref.fa"
+    fasta.write_text(">chrT\n" + "ACGT" * 10 + "\n")
+    for args, problem in (
+        (["evaluate", str(model_copy), str(table), "-o", str(tmp_path / "m.json"), "--plots-dir", str(model_copy)],
+         "would overwrite this input"),
+        (["ism", str(model_copy), "--reference", str(fasta), "--region", "chrT:5-8", "-o",
+          str(model_copy / "training_curves.parquet")], "would overwrite this file of the model directory"),
+    ):  # fmt: skip
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1 and problem in result.output, result.output
+    assert (model_copy / "roc_pr.png").read_bytes() == b"\\x89PNG the model's own"
+    assert (model_copy / "training_curves.png").read_bytes() == b"\\x89PNG the model's own"

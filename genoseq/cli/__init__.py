@@ -176,11 +176,13 @@ def _guard_outputs(command: click.Command) -> click.Command:
         if models:
             from genoseq.modeldir import MODEL_FILES  # imported when the command runs, not at start-up
 
+        model_files: list[str] = []  # every file of a model directory: its plots and logs too
         for name in models:
             for model in _values(kwargs.get(name)):
                 given += [os.path.join(model, part) for part in MODEL_FILES]
                 if os.path.isdir(model):
-                    given += [os.path.join(model, f) for f in os.listdir(model) if ".bed" in f]
+                    model_files += [os.path.join(model, f) for f in os.listdir(model)]
+        given += model_files
         for name in outputs:
             for out in _values(kwargs.get(name)):
                 if out != "-" and any(_same_file(out, src) for src in given):
@@ -191,7 +193,7 @@ def _guard_outputs(command: click.Command) -> click.Command:
                     )
         for name, flag in out_dirs.items():  # an input the command would overwrite in its output directory
             for out in _values(kwargs.get(name)):
-                for src in files:
+                for src in [*files, *model_files]:
                     if _writes_over(out, src):
                         raise ConfigError(
                             f"{flag} {out} would overwrite this input, one of the"

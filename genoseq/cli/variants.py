@@ -152,6 +152,12 @@ def ism(model, reference, region, out, strand, device):
     png_path = Path(out).with_suffix(".png")
     if png_path.is_dir():
         raise ConfigError("the heat map goes here, beside the table, but it is a directory", path=png_path)
+    if png_path.exists() and png_path.resolve().parent == Path(model).resolve():
+        raise ConfigError(
+            "the heat map goes here, beside the table, and would overwrite this file of the model"
+            " directory; write the table elsewhere",
+            path=png_path,
+        )
     predictor = _load(model, device)
     with Reference(reference) as ref:
         chrom, start, end = parse_region(region, ref.contigs, path=str(reference))
