@@ -714,7 +714,7 @@ def test_train_accepts_crlf_lower_case_and_iupac(corpus: Path, tmp_path: Path) -
 def test_wrong_python_types_are_typed_errors(tmp_path) -> None:
     """None, numbers or mixed kinds where sequences, a contig or a region belong were TypeError or
     AttributeError from deep inside; the library promises genoseq.errors types."""
-    from genoseq.errors import InputFormatError, UnknownContigError
+    from genoseq.errors import ConfigError, InputFormatError, UnknownContigError
     from genoseq.io import Reference, parse_region
     from genoseq.tokenize import KmerTokenizer, OneHotEncoder
 
@@ -730,5 +730,8 @@ def test_wrong_python_types_are_typed_errors(tmp_path) -> None:
             call()
     fasta = tmp_path / "r.fa"
     fasta.write_text(">chr1\nACGTACGTAC\n")
-    with Reference(fasta) as ref, pytest.raises(UnknownContigError, match="r.fa: a contig is named by text, got NoneType"):
-        ref.fetch(None, 0, 5)
+    with Reference(fasta) as ref:
+        with pytest.raises(UnknownContigError, match="r.fa: a contig is named by text, got NoneType"):
+            ref.fetch(None, 0, 5)
+        with pytest.raises(ConfigError, match="start and end must be integers"):
+            ref.fetch("chr1", True, 5)  # taken as 1 before

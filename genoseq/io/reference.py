@@ -164,6 +164,8 @@ class Reference:
         name = self.resolve(contig)
         length = self._lengths[name]
         try:
+            if isinstance(start, bool) or isinstance(end, bool):  # True is an int to operator.index
+                raise TypeError
             start = 0 if start is None else operator.index(start)
             end = length if end is None else operator.index(end)
         except TypeError:
