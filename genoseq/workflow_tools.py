@@ -565,13 +565,11 @@ def _drop_other_index(path: Path, suffix: str) -> None:
 
 def _furthest(line: bytes, position: int) -> int:
     """The last position a VCF data ``line`` at ``position`` covers for tabix: its INFO/END if larger."""
+    from genoseq.io.vcf import end_in_info
+
     fields = line.rstrip(b"\r\n").split(b"\t", 8)
-    if len(fields) > 7 and b"END=" in fields[7]:
-        for item in fields[7].split(b";"):
-            key, _, value = item.partition(b"=")
-            if key == b"END" and value.isdigit():
-                return max(position, int(value))
-    return position
+    end = end_in_info(fields[7].decode("ascii", "replace")) if len(fields) > 7 else None
+    return position if end is None else max(position, end)
 
 
 class _VcfShards:

@@ -305,7 +305,7 @@ class _VcfFile:
                     stop = rec.stop
                     # an END the header leaves out (htslib guesses a String and leaves the stop at
                     # REF's end): tabix reads it from the text, and so does this filter
-                    written = _end_in(info[7]) if info is not None else None
+                    written = end_in_info(info[7]) if info is not None else None
                     if written is not None and written > stop:
                         stop = written
                     if (start is None or stop > start) and (end is None or rec.start < end):
@@ -683,19 +683,19 @@ def _info_end(rec: pysam.VariantRecord, text: list[str] | None) -> int | None:
     """The record's INFO/END as written, or ``None`` (htslib's ``rec.stop`` alone would also answer
     for an END computed from SVLEN, or drop an END equal to REF's own end)."""
     if text is not None:
-        return _end_in(text[7])
+        return end_in_info(text[7])
     # BCF: no text; END is the stop htslib read, unless SVLEN could have given it: then the record's
     # INFO as htslib writes it out says whether END is there
     if "END" not in rec.header.info:
         return None
     if "SVLEN" in rec.info:
-        return _end_in(str(rec).split("\t", 8)[7])
+        return end_in_info(str(rec).split("\t", 8)[7])
     if rec.stop == rec.pos - 1 + len(rec.ref):
         return None
     return rec.stop
 
 
-def _end_in(info: str) -> int | None:
+def end_in_info(info: str) -> int | None:
     """The value of ``END`` in an INFO column's text, ``None`` if it has none (or not an integer)."""
     if "END=" not in info:
         return None
